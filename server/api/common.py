@@ -1,0 +1,62 @@
+"""API plumbing: bearer-token auth, JSON bodies and JSON errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.models import User
+from server.services.credentials import user_for_api_token
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """An API failure with an HTTP status, a machine-readable code and a detail."""
+
+    def __init__(self, status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+
+
+def error_response(status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON body every API error has."""
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+async def api_user(request: Request, session: AsyncSession) -> User:
+    """The user whose bearer token authorizes this request, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Send 'Authorization: Bearer <token>'.",
+                       {"WWW-Authenticate": 'Bearer realm="hearth"'})
+    user = await user_for_api_token(session, token.strip())
+    if user is None:
+        raise ApiError(401, "unauthorized", "The token is unknown or its account is not active.",
+                       {"WWW-Authenticate": 'Bearer realm="hearth", error="invalid_token"'})
+    return user
+
+
+async def read_json(request: Request, model: type[ModelT]) -> ModelT:
+    """Parse and validate a JSON body into ``model`` (400 with field errors otherwise)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    body = await request.body()
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", str(exc)) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+        raise ApiError(400, "invalid_input", detail) from None

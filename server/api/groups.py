@@ -1,0 +1,190 @@
+"""``/api/v1/groups``: list, create, read, update and delete groups; ``/api/v1/me``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.api.common import api_user, read_json
+from server.config import Settings
+from server.models import Group
+from server.services import membership as members
+from server.services.groups import (
+    DirectoryQuery,
+    GroupFields,
+    create_group,
+    delete_group,
+    get_group,
+    group_tags,
+    groups_of_user,
+    search_directory,
+    update_group,
+)
+from server.web.common import db, settings_of
+
+
+class GroupIn(BaseModel):
+    """Fields for creating a group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    summary: str = Field(default="", max_length=5000, description="Markdown")
+    location: str = Field(default="", max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    visibility: Literal["public", "unlisted"] = "public"
+    membership_mode: Literal["open", "approval", "invite"] = "open"
+
+
+class GroupPatch(BaseModel):
+    """Fields to change on a group; the ones left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    summary: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(default=None, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    tags: list[str] | None = Field(default=None, max_length=10)
+    visibility: Literal["public", "unlisted"] | None = None
+    membership_mode: Literal["open", "approval", "invite"] | None = None
+
+
+class GroupOut(BaseModel):
+    """A group as the API shows it."""
+
+    slug: str
+    name: str
+    handle: str
+    url: str
+    summary: str
+    summary_html: str
+    location: str
+    latitude: float | None
+    longitude: float | None
+    tags: list[str]
+    visibility: str
+    membership_mode: str
+    member_count: int
+    avatar_url: str | None
+    banner_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _media_url(settings: Settings, name: str) -> str | None:
+    return f"{settings.base_url}/media/{name}" if name else None
+
+
+async def group_json(session: AsyncSession, settings: Settings, group: Group) -> dict[str, Any]:
+    """The API representation of a group."""
+    out = GroupOut(
+        slug=group.slug,
+        name=group.name,
+        handle=f"@{group.slug}@{settings.instance.domain}",
+        url=f"{settings.base_url}/groups/{group.slug}",
+        summary=group.summary_md,
+        summary_html=group.summary_html,
+        location=group.location,
+        latitude=group.latitude,
+        longitude=group.longitude,
+        tags=await group_tags(session, group),
+        visibility=group.visibility,
+        membership_mode=group.membership_mode,
+        member_count=await members.member_count(session, group),
+        avatar_url=_media_url(settings, group.avatar),
+        banner_url=_media_url(settings, group.banner),
+        created_at=group.created_at,
+        updated_at=group.updated_at,
+    )
+    return out.model_dump(mode="json")
+
+
+async def list_groups(request: Request) -> Response:
+    """Public groups, filtered like the directory."""
+    query = DirectoryQuery.from_params(request.query_params)
+    async with db(request) as session:
+        groups, total = await search_directory(session, query)
+        items = [await group_json(session, settings_of(request), group) for group in groups]
+    return JSONResponse({"items": items, "total": total, "page": query.page, "per_page": query.per_page})
+
+
+async def create(request: Request) -> Response:
+    """Create a group owned by the token's user."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        data = await read_json(request, GroupIn)
+        fields = GroupFields(**data.model_dump(exclude={"slug"}))
+        group = await create_group(session, data.slug, fields, user)
+        body = await group_json(session, settings_of(request), group)
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/groups/{group.slug}"})
+
+
+async def read(request: Request) -> Response:
+    """One group."""
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        return JSONResponse(await group_json(session, settings_of(request), group))
+
+
+async def patch(request: Request) -> Response:
+    """Change a group (its admins, or instance admins)."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "edit_group")
+        data = await read_json(request, GroupPatch)
+        current = GroupFields(
+            name=group.name, summary=group.summary_md, location=group.location,
+            latitude=group.latitude, longitude=group.longitude,
+            tags=await group_tags(session, group), visibility=group.visibility,
+            membership_mode=group.membership_mode,
+        )
+        for key, value in data.model_dump(exclude_unset=True).items():
+            setattr(current, key, value)
+        await update_group(session, group, current)
+        return JSONResponse(await group_json(session, settings_of(request), group))
+
+
+async def remove(request: Request) -> Response:
+    """Delete a group (its admins, or instance admins)."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "delete_group")
+        await delete_group(session, group)
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    """The token's user and their groups."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        rows = await groups_of_user(session, user)
+        groups = [
+            {"slug": group.slug, "name": group.name, "role": m.role, "state": m.state}
+            for group, m in rows
+        ]
+    return JSONResponse(
+        {"username": user.username, "display_name": user.display_name, "is_admin": user.is_admin, "groups": groups}
+    )
+
+
+routes = [
+    Route("/api/v1/groups", list_groups, methods=["GET"]),
+    Route("/api/v1/groups", create, methods=["POST"]),
+    Route("/api/v1/groups/{slug}", read, methods=["GET"]),
+    Route("/api/v1/groups/{slug}", patch, methods=["PATCH"]),
+    Route("/api/v1/groups/{slug}", remove, methods=["DELETE"]),
+    Route("/api/v1/me", me, methods=["GET"]),
+]

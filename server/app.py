@@ -1,0 +1,180 @@
+"""The application factory: ``create_app(settings, http=None)`` builds everything, imports nothing live."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.api import groups as api_groups
+from server.api import openapi
+from server.api.common import ApiError, error_response
+from server.config import Settings
+from server.db import engine_for, session_factory, transaction
+from server.errors import HearthError
+from server.resources import resource_dir
+from server.secret_key import load_or_create_secret_key
+from server.services.instance import InstanceInfo, load_instance_info
+from server.web import admin, auth, groups, pages
+from server.web.middleware import BodySizeLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
+from server.web.templating import make_templates
+
+log = logging.getLogger(__name__)
+
+_UPLOAD_FORM = re.compile(r"^/groups/(new|[^/]+/edit)$")
+DEFAULT_BODY_LIMIT = 1_000_000
+
+
+def _routes(settings: Settings) -> list[BaseRoute]:
+    settings.uploads_path.mkdir(parents=True, exist_ok=True)
+    return [
+        *pages.routes,
+        *auth.routes,
+        *groups.routes,
+        *admin.routes,
+        *api_groups.routes,
+        *openapi.routes,
+        Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
+        Mount("/media", StaticFiles(directory=str(settings.uploads_path)), name="media"),
+    ]
+
+
+def _body_limit(settings: Settings) -> object:
+    upload_limit = 2 * settings.uploads.max_bytes + 65_536
+
+    def limit_for(path: str) -> int:
+        if _UPLOAD_FORM.match(path):
+            return upload_limit
+        if path == "/inbox" or path.endswith("/inbox"):
+            return settings.federation.max_inbox_bytes
+        return DEFAULT_BODY_LIMIT
+
+    return limit_for
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _error_page(request: Request, status: int, message: str) -> Response:
+    """An HTML error page; falls back to plain text if even that cannot be built."""
+    settings: Settings = request.app.state.settings
+    context = {"message": message, "status": status, "request": request, "user": None, "flashes": [],
+               "settings": settings, "csrf_token": ""}
+    try:
+        async with transaction(request.app.state.sessions) as session:
+            context["instance"] = await load_instance_info(session, settings)
+    except Exception:
+        inst = settings.instance
+        context["instance"] = InstanceInfo(inst.name, inst.description, inst.contact_email, inst.registration)
+    try:
+        return request.app.state.templates.TemplateResponse(request, "error.html", context, status_code=status)
+    except Exception:
+        log.exception("could not render the error page")
+        return PlainTextResponse(message, status_code=status)
+
+
+def _error_code(error: HearthError) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
+
+
+async def handle_hearth_error(request: Request, exc: Exception) -> Response:
+    """A domain error: JSON for the API, an error page for people."""
+    assert isinstance(exc, HearthError)
+    if _is_api(request):
+        return error_response(exc.status, _error_code(exc), {"message": exc.message, "field": exc.field})
+    return await _error_page(request, exc.status, exc.message)
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.error, exc.detail, exc.headers)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Redirects stay redirects; other HTTP errors get the error page or JSON."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (301, 302, 303, 307, 308) and exc.headers and "Location" in exc.headers:
+        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
+    if _is_api(request):
+        return error_response(exc.status_code, "http_error", exc.detail, exc.headers)
+    return await _error_page(request, exc.status_code, str(exc.detail))
+
+
+async def handle_too_large(request: Request, exc: Exception) -> Response:
+    message = "The request body is too large."
+    if _is_api(request):
+        return error_response(413, "payload_too_large", message)
+    return PlainTextResponse(message, status_code=413)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, a plain apology for the person."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+    return PlainTextResponse("Something went wrong on our side. The admins can find it in the log.", status_code=500)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    engine: AsyncEngine | None = None,
+) -> Starlette:
+    """Build the Hearth application; I/O (database engine, HTTP client) may be injected."""
+    owns_engine = engine is None
+    engine = engine or engine_for(settings)
+    owns_http = http is None
+    http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_http:
+            await http.aclose()
+        if owns_engine:
+            await engine.dispose()
+
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
+        Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
+        Middleware(
+            SessionMiddleware,
+            secret_key=load_or_create_secret_key(settings.data_path),
+            session_cookie="hearth_session",
+            max_age=30 * 24 * 3600,
+            same_site="lax",
+            https_only=settings.instance.scheme == "https",
+        ),
+    ]
+    app = Starlette(
+        routes=_routes(settings),
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HearthError: handle_hearth_error,
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            BodyTooLarge: handle_too_large,
+            Exception: handle_unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.http = http
+    app.state.templates = make_templates()
+    return app

@@ -1,0 +1,167 @@
+"""What each ``hearth`` subcommand does (argument parsing lives in ``server.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.cli import CliError, _read_password
+from server.config import Settings
+from server.db import engine_for, session_factory, transaction
+from server.migrate import migrate, pending_migrations
+from server.secret_key import load_or_create_secret_key
+
+
+def _safe_url(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One transaction on the configured database, refusing a schema that needs migrating."""
+    engine = engine_for(settings)
+    try:
+        if await pending_migrations(engine):
+            raise CliError("the database needs migrating: run `hearth migrate` first")
+        async with transaction(session_factory(engine)) as session:
+            yield session
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise CliError(f"cannot use the database {_safe_url(settings)}: {exc}") from None
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    engine = engine_for(settings)
+    try:
+        pending = await pending_migrations(engine)
+        if pending:
+            await migrate(engine)
+        return pending
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise CliError(f"cannot migrate the database {_safe_url(settings)}: {exc}") from None
+    finally:
+        await engine.dispose()
+
+
+async def migrate_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations."""
+    applied = await _migrate(settings)
+    print(f"applied {len(applied)} migration(s)" if applied else "the database is up to date")
+    return 0
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate (SQLite) or check the schema (PostgreSQL), then run uvicorn."""
+    import asyncio
+
+    import uvicorn
+
+    from server.app import create_app
+
+    if settings.database_url.startswith("sqlite"):
+        asyncio.run(_migrate(settings))
+    else:
+        engine = engine_for(settings)
+        try:
+            pending = asyncio.run(pending_migrations(engine))
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise CliError(f"cannot reach the database {_safe_url(settings)}: {exc}") from None
+        if pending:
+            raise CliError("the database needs migrating: run `hearth migrate` first")
+    load_or_create_secret_key(settings.data_path)
+    server = settings.server
+    print(f"Hearth is serving {settings.base_url} on {server.host}:{server.port}", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=server.host,
+        port=server.port,
+        ssl_certfile=server.ssl_certfile or None,
+        ssl_keyfile=server.ssl_keyfile or None,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+async def check(args: argparse.Namespace, settings: Settings) -> int:
+    """Report on the config, the database and the secret key; exit 1 on any problem."""
+    from federation.keys import load_private_key
+    from server.services.users import list_users
+
+    print(f"config: ok ({settings.base_url}, registration {settings.instance.registration})")
+    async with _session(settings) as session:
+        users = await list_users(session)
+        for user in users:
+            load_private_key(user.private_key_pem)
+        print(f"database: ok ({_safe_url(settings)}, {len(users)} user(s), keys readable)")
+    load_or_create_secret_key(settings.data_path)
+    print(f"secret key: ok ({settings.data_path / 'secret_key'})")
+    return 0
+
+
+async def user_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an account (active at once)."""
+    from server.services.users import NewUser, create_user
+
+    password = _read_password(args)
+    async with _session(settings) as session:
+        new = NewUser(args.username, args.email, password, args.display_name, is_admin=args.admin)
+        user = await create_user(session, new, by_operator=True)
+    role = "admin " if user.is_admin else ""
+    print(f"created {role}user @{user.username}")
+    return 0
+
+
+async def user_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    """Set a new password."""
+    from server.services.users import get_user, set_password
+
+    password = _read_password(args)
+    async with _session(settings) as session:
+        user = await get_user(session, args.username)
+        await set_password(session, user, password)
+    print(f"password of @{user.username} changed")
+    return 0
+
+
+async def user_reset_link(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a password-reset link to give to the user."""
+    from server.services.credentials import create_password_reset
+    from server.services.users import get_user
+
+    async with _session(settings) as session:
+        user = await get_user(session, args.username)
+        token = await create_password_reset(session, user)
+    print(f"{settings.base_url}/reset/{token}")
+    return 0
+
+
+async def group_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a group owned by an existing user."""
+    from server.services.groups import GroupFields, create_group
+    from server.services.users import get_user
+
+    async with _session(settings) as session:
+        owner = await get_user(session, args.owner)
+        fields = GroupFields(name=args.name, summary=args.summary, location=args.location)
+        group = await create_group(session, args.slug, fields, owner)
+    print(f"created group {settings.base_url}/groups/{group.slug}")
+    return 0
+
+
+async def token_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an API token and print it (it is shown only once)."""
+    from server.services.credentials import create_api_token
+    from server.services.users import get_user
+
+    async with _session(settings) as session:
+        user = await get_user(session, args.username)
+        token = await create_api_token(session, user, args.name)
+    print(token)
+    return 0

@@ -1,0 +1,288 @@
+"""Settings: a TOML file, overridden by ``HEARTH_<SECTION>_<KEY>`` environment variables.
+
+Every key, its type and its default live in the dataclasses below; ``config.example.toml``
+documents the same keys (a test keeps the two in step). Any problem raises
+:class:`ConfigError` naming the key, so the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+FEDERATION_MODES = ("open", "blocklist", "allowlist")
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+_DOMAIN_RE = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"(?::[0-9]{1,5})?$"
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, tied to the key (``section.key``) that causes it."""
+
+    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        where = f" (in {source})" if source else ""
+        super().__init__(f"{key}: {problem}{where}")
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    domain: str = "localhost:8000"
+    scheme: str = "http"
+    name: str = "Hearth"
+    description: str = "Groups and meetups for our neighborhood."
+    contact_email: str = ""
+    registration: str = "open"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    data_dir: str = "data"
+    run_worker: bool = True
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""
+    schema: str = ""
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    mode: str = "open"
+    blocked_domains: list[str] = field(default_factory=list)
+    allowed_domains: list[str] = field(default_factory=list)
+    authorized_fetch: bool = False
+    allow_private_addresses: bool = False
+    signature_window_seconds: int = 3600
+    max_inbox_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class UploadsConfig:
+    dir: str = ""
+    max_bytes: int = 5_000_000
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = ""
+    from_address: str = ""
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: InstanceConfig = field(default_factory=InstanceConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    uploads: UploadsConfig = field(default_factory=UploadsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+
+    @property
+    def base_url(self) -> str:
+        """The public origin, e.g. ``https://town.example``."""
+        return f"{self.instance.scheme}://{self.instance.domain}"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.server.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_path / 'hearth.db'}"
+
+    @property
+    def uploads_path(self) -> Path:
+        return Path(self.uploads.dir) if self.uploads.dir else self.data_path / "uploads"
+
+    @property
+    def host_is_local(self) -> bool:
+        return _hostname(self.instance.domain) in _LOCAL_HOSTS
+
+
+def _hostname(domain: str) -> str:
+    if domain.startswith("["):
+        return domain.split("]")[0] + "]"
+    return domain.rsplit(":", 1)[0] if ":" in domain else domain
+
+
+def section_fields(settings_cls: type = Settings) -> dict[str, type]:
+    """Map each section name to its dataclass."""
+    hints = get_type_hints(settings_cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(settings_cls)}
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """Check (or, for strings from the environment, convert) one value."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(key, f"must be true or false, not {value!r}")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise ConfigError(key, f"must be a whole number, not {value!r}")
+    if kind == list[str]:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        raise ConfigError(key, "must be a list of strings")
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, not {value!r}")
+    return value
+
+
+def _build_section(name: str, cls: type, raw: Mapping[str, Any], source: str | None) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}", "is not a known setting", source)
+    values = {}
+    for key, value in raw.items():
+        try:
+            values[key] = _coerce(f"{name}.{key}", value, hints[key])
+        except ConfigError as exc:
+            raise ConfigError(exc.key, exc.problem, source) from None
+    return cls(**values)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for section, cls in section_fields().items():
+        for f in dataclasses.fields(cls):
+            var = f"HEARTH_{section.upper()}_{f.name.upper()}"
+            if var in env:
+                overrides.setdefault(section, {})[f.name] = env[var]
+    return overrides
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a ConfigError naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"is not valid TOML: {exc}", str(path)) from None
+    except OSError as exc:
+        raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from an optional TOML file and the environment, then validate them."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = read_toml(path) if path else {}
+    source = str(path) if path else None
+    sections = section_fields()
+    for name, value in raw.items():
+        if name not in sections:
+            raise ConfigError(name, "is not a known section", source)
+        if not isinstance(value, dict):
+            raise ConfigError(name, "must be a table ([section])", source)
+    built = {}
+    for name, cls in sections.items():
+        merged = {**raw.get(name, {}), **_env_overrides(env).get(name, {})}
+        built[name] = _build_section(name, cls, merged, source)
+    settings = Settings(**built)
+    try:
+        validate(settings)
+    except ConfigError as exc:
+        raise ConfigError(exc.key, exc.problem, source) from None
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Check values that types alone cannot: modes, the domain, the scheme, paths."""
+    inst = settings.instance
+    if not _DOMAIN_RE.match(inst.domain) and inst.domain not in _LOCAL_HOSTS:
+        raise ConfigError("instance.domain", f"{inst.domain!r} is not a lowercase host name")
+    if inst.scheme not in ("http", "https"):
+        raise ConfigError("instance.scheme", 'must be "https" (or "http" for localhost)')
+    if inst.scheme == "http" and not settings.host_is_local:
+        raise ConfigError(
+            "instance.scheme",
+            f'must be "https" for {inst.domain}: http is allowed only for localhost and 127.0.0.1',
+        )
+    _check_choice("instance.registration", inst.registration, REGISTRATION_MODES)
+    _check_choice("federation.mode", settings.federation.mode, FEDERATION_MODES)
+    if inst.contact_email and "@" not in inst.contact_email:
+        raise ConfigError("instance.contact_email", "must be an email address")
+    _check_port("server.port", settings.server.port)
+    _check_port("smtp.port", settings.smtp.port)
+    if bool(settings.server.ssl_certfile) != bool(settings.server.ssl_keyfile):
+        raise ConfigError("server.ssl_keyfile", "ssl_certfile and ssl_keyfile must be set together")
+    for key in ("ssl_certfile", "ssl_keyfile"):
+        value = getattr(settings.server, key)
+        if value and not Path(value).is_file():
+            raise ConfigError(f"server.{key}", f"file {value} does not exist")
+    _check_database_url(settings.database.url)
+    if settings.database.schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", settings.database.schema):
+        raise ConfigError("database.schema", "must be a lowercase SQL identifier")
+    for key in ("max_bytes",):
+        if getattr(settings.uploads, key) < 1024:
+            raise ConfigError(f"uploads.{key}", "must be at least 1024")
+    if settings.federation.max_inbox_bytes < 1024:
+        raise ConfigError("federation.max_inbox_bytes", "must be at least 1024")
+    if settings.federation.signature_window_seconds < 30:
+        raise ConfigError("federation.signature_window_seconds", "must be at least 30")
+    for key in ("blocked_domains", "allowed_domains"):
+        for domain in getattr(settings.federation, key):
+            if not _DOMAIN_RE.match(domain.lower()):
+                raise ConfigError(f"federation.{key}", f"{domain!r} is not a domain name")
+
+
+def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_port(key: str, port: int) -> None:
+    if not 0 < port < 65536:
+        raise ConfigError(key, f"must be between 1 and 65535; got {port}")
+
+
+def _check_database_url(url: str) -> None:
+    if not url:
+        return
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "database.url",
+            "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
+        )
+
+
+def is_ip_literal(host: str) -> bool:
+    """Whether ``host`` is an IP address rather than a name."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,39 @@
+"""Markdown to safe HTML, and sanitizing of HTML from anywhere (local users or remote peers)."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
+    "hr", "i", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "span": {"class"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# Raw HTML in Markdown is shown as text, not interpreted; links become clickable.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+_markdown.enable("strikethrough")
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only harmless formatting tags, http(s)/mailto links and no scripts or handlers."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer ugc",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """Render user Markdown to sanitized HTML."""
+    return sanitize_html(_markdown.render(text))
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of some HTML (for previews and meta descriptions)."""
+    return " ".join(nh3.clean(html, tags=set()).split())

@@ -1,0 +1,1 @@
+"""Domain services: the rules of accounts, groups and membership, independent of HTTP."""

@@ -1,0 +1,144 @@
+"""Membership: roles and what each may do, joining and leaving, role changes.
+
+What each role may do (instance admins may do all of it, to keep the instance safe):
+
+=================  =====  =========  ======
+action             admin  moderator  member
+=================  =====  =========  ======
+edit_group         yes    no         no
+delete_group       yes    no         no
+manage_roles       yes    no         no
+approve_members    yes    yes        no
+moderate           yes    yes        no
+post_as_group      yes    yes        no
+see_members        yes    yes        yes
+=================  =====  =========  ======
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.models import ROLES, Group, Membership, User
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "edit_group": frozenset({"admin"}),
+    "delete_group": frozenset({"admin"}),
+    "manage_roles": frozenset({"admin"}),
+    "approve_members": frozenset({"admin", "moderator"}),
+    "moderate": frozenset({"admin", "moderator"}),
+    "post_as_group": frozenset({"admin", "moderator"}),
+    "see_members": frozenset({"admin", "moderator", "member"}),
+}
+
+
+async def get_membership(session: AsyncSession, group: Group, user: User | None) -> Membership | None:
+    """The user's membership row in the group, if any."""
+    if user is None:
+        return None
+    query = select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    return (await session.exec(query)).first()
+
+
+def may(user: User | None, membership: Membership | None, action: str) -> bool:
+    """Whether this user, with this membership, may do ``action`` in the group."""
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None or user.state != "active":
+        return False
+    if user.is_admin:
+        return True
+    if membership is None or membership.state != "active":
+        return False
+    return membership.role in PERMISSIONS[action]
+
+
+async def require(session: AsyncSession, group: Group, user: User | None, action: str) -> None:
+    """Raise Forbidden unless the user may do ``action`` in the group."""
+    if not may(user, await get_membership(session, group, user), action):
+        raise Forbidden("You are not allowed to do that in this group.")
+
+
+async def join_group(session: AsyncSession, group: Group, user: User) -> Membership:
+    """Join an open group at once, or ask to join an approval group; invite groups refuse."""
+    existing = await get_membership(session, group, user)
+    if existing is not None:
+        raise Conflict("You are already a member of this group or waiting for approval.")
+    if group.membership_mode == "invite":
+        raise Forbidden("This group is by invitation only.")
+    state = "active" if group.membership_mode == "open" else "pending"
+    membership = Membership(group_id=group.id, user_id=user.id, role="member", state=state)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def _count_admins(session: AsyncSession, group: Group) -> int:
+    query = select(func.count()).select_from(Membership).where(
+        Membership.group_id == group.id, Membership.role == "admin", Membership.state == "active"
+    )
+    return (await session.exec(query)).one()
+
+
+async def leave_group(session: AsyncSession, group: Group, user: User) -> None:
+    """Leave a group; its last admin must hand over first."""
+    membership = await get_membership(session, group, user)
+    if membership is None:
+        raise NotFound("You are not a member of this group.")
+    if membership.role == "admin" and await _count_admins(session, group) <= 1:
+        raise Conflict("You are the group's only admin: make someone else admin first.")
+    await session.delete(membership)
+    await session.flush()
+
+
+async def set_role(session: AsyncSession, group: Group, member: User, role: str) -> Membership:
+    """Change a member's role, keeping at least one admin."""
+    if role not in ROLES:
+        raise InvalidInput(f"Role is one of {', '.join(ROLES)}.", field="role")
+    membership = await get_membership(session, group, member)
+    if membership is None or membership.state != "active":
+        raise NotFound(f"{member.username} is not a member of this group.")
+    if membership.role == "admin" and role != "admin" and await _count_admins(session, group) <= 1:
+        raise Conflict("A group needs at least one admin.")
+    membership.role = role
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def list_members(
+    session: AsyncSession, group: Group, *, state: str = "active"
+) -> list[tuple[User, Membership]]:
+    """Members in one state, admins first, then by name."""
+    order = {"admin": 0, "moderator": 1, "member": 2}
+    query = (
+        select(User, Membership)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.group_id == group.id, Membership.state == state)
+        .order_by(func.lower(User.username))
+    )
+    rows = [(user, membership) for user, membership in (await session.exec(query)).all()]
+    return sorted(rows, key=lambda row: order.get(row[1].role, 3))
+
+
+async def member_count(session: AsyncSession, group: Group) -> int:
+    """How many active members the group has."""
+    query = select(func.count()).select_from(Membership).where(
+        Membership.group_id == group.id, Membership.state == "active"
+    )
+    return (await session.exec(query)).one()
+
+
+async def approve_member(session: AsyncSession, group: Group, member: User, approve: bool) -> None:
+    """Accept or turn down a pending request to join."""
+    membership = await get_membership(session, group, member)
+    if membership is None or membership.state != "pending":
+        raise NotFound(f"{member.username} has no pending request.")
+    if approve:
+        membership.state = "active"
+        session.add(membership)
+    else:
+        await session.delete(membership)
+    await session.flush()

@@ -1,0 +1,68 @@
+"""Image uploads (group avatars and banners): checked by content, stored under generated names."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+
+from server.errors import InvalidInput, PayloadTooLarge
+
+#: Magic numbers of the image formats accepted, and the extension each is stored with.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, ".png"),
+    (b"\xff\xd8\xff", 0, ".jpg"),
+    (b"GIF87a", 0, ".gif"),
+    (b"GIF89a", 0, ".gif"),
+    (b"WEBP", 8, ".webp"),
+)
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A saved upload: its generated file name under the uploads directory."""
+
+    name: str
+
+
+def sniff_image_extension(head: bytes) -> str | None:
+    """The extension for an accepted image format recognised by its first bytes, else None."""
+    for magic, offset, extension in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            if extension == ".webp" and not head.startswith(b"RIFF"):
+                continue
+            return extension
+    return None
+
+
+async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+    """Read an upload, refusing (413) anything over ``max_bytes``."""
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The file is larger than {max_bytes // 1000} kB.", field="file")
+    return data
+
+
+async def save_image(upload: UploadFile, directory: Path, max_bytes: int, *, field: str) -> StoredImage:
+    """Check an uploaded image's size and format and store it under a random name."""
+    data = await read_limited(upload, max_bytes)
+    if not data:
+        raise InvalidInput("The file is empty.", field=field)
+    extension = sniff_image_extension(data[:16])
+    if extension is None:
+        raise InvalidInput("Upload a PNG, JPEG, GIF or WebP image.", field=field)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16) + extension
+    temporary = directory / (name + ".part")
+    temporary.write_bytes(data)
+    temporary.replace(directory / name)
+    return StoredImage(name=name)
+
+
+def remove_image(directory: Path, name: str) -> None:
+    """Delete a stored image, ignoring names that are not ours."""
+    if name and "/" not in name and not name.startswith("."):
+        (directory / name).unlink(missing_ok=True)

@@ -1,0 +1,159 @@
+"""What every HTML route shares: the database session, the signed-in user, CSRF, rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.config import Settings
+from server.db import transaction
+from server.errors import Forbidden
+from server.models import User
+from server.services.instance import InstanceInfo, load_instance_info
+from server.web.middleware import BodyTooLarge
+
+CSRF_FIELD = "csrf_token"
+MAX_FORM_FIELDS = 100
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@asynccontextmanager
+async def db(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for this request: committed at the end, rolled back whole on any error."""
+    async with transaction(request.app.state.sessions) as session:
+        yield session
+
+
+def _session_stamp(user: User) -> str:
+    """Changes when the password changes, which signs out every other browser."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def log_in(request: Request, user: User) -> None:
+    """Start a signed-cookie session for the user (a fresh CSRF token too)."""
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["stamp"] = _session_stamp(user)
+
+
+def log_out(request: Request) -> None:
+    """End the session."""
+    request.session.clear()
+
+
+async def current_user(request: Request, session: AsyncSession) -> User | None:
+    """The signed-in, active user, or None."""
+    uid = request.session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    user = await session.get(User, uid)
+    if user is None or user.state != "active" or request.session.get("stamp") != _session_stamp(user):
+        return None
+    return user
+
+
+async def require_user(request: Request, session: AsyncSession) -> User:
+    """The signed-in user; otherwise a redirect to the login page."""
+    user = await current_user(request, session)
+    if user is None:
+        target = request.url.path
+        raise HTTPException(303, headers={"Location": f"/login?next={target}"})
+    return user
+
+
+async def require_admin(request: Request, session: AsyncSession) -> User:
+    """The signed-in instance admin, or 403."""
+    user = await require_user(request, session)
+    if not user.is_admin:
+        raise Forbidden("Only the instance's admins can see this page.")
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def read_form(request: Request, *, max_part_size: int = 1024 * 1024) -> FormData:
+    """Parse a submitted form and refuse it (403) unless it carries this session's CSRF token."""
+    try:
+        form = await request.form(
+            max_files=2, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
+        )
+    except (HTTPException, BodyTooLarge):
+        raise
+    except Exception as exc:  # a malformed body is the sender's fault, not ours
+        raise HTTPException(400, f"The form could not be read: {exc}") from None
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise HTTPException(403, "The form's security token is missing. Reload the page and try again.")
+    if not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "The form's security token is wrong. Reload the page and try again.")
+    return form
+
+
+def form_text(form: FormData, key: str, default: str = "") -> str:
+    """A text field of a form ('' for files or missing fields)."""
+    value = form.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Show a message on the next page this browser renders."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def redirect(url: str) -> RedirectResponse:
+    """A 303 redirect, as after a successful form post."""
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go to after login; anything else goes to ``default``."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+async def render(
+    request: Request,
+    session: AsyncSession,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    user: User | None = None,
+) -> Response:
+    """Render a page with what every page needs: the user, the instance, flashes, CSRF."""
+    instance: InstanceInfo = await load_instance_info(session, settings_of(request))
+    if user is None:
+        user = await current_user(request, session)
+    page = {
+        "request": request,
+        "user": user,
+        "instance": instance,
+        "settings": settings_of(request),
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop("flash", []),
+        **(context or {}),
+    }
+    return request.app.state.templates.TemplateResponse(request, template, page, status_code=status)

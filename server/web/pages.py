@@ -1,0 +1,58 @@
+"""The instance home page with the group directory, the about page and user pages."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.markup import render_markdown
+from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
+from server.services.users import count_active_users, get_user
+from server.web.common import db, render
+
+
+async def home(request: Request) -> Response:
+    """What this instance is, and a directory of its public groups searchable by name, tag, place."""
+    query = DirectoryQuery.from_params(request.query_params)
+    async with db(request) as session:
+        groups, total = await search_directory(session, query)
+        context = {
+            "groups": groups,
+            "total": total,
+            "query": query,
+            "pages": max(1, -(-total // query.per_page)),
+            "is_filtered": bool(query.text or query.tag or query.place),
+            "stats": {"users": await count_active_users(session), "groups": await count_groups(session)},
+        }
+        return await render(request, session, "home.html", context)
+
+
+async def about(request: Request) -> Response:
+    """The instance's description, rules and admin contact."""
+    async with db(request) as session:
+        response = await render(request, session, "about.html")
+    return response
+
+
+async def user_page(request: Request) -> Response:
+    """A local user's public profile with the public groups they belong to."""
+    async with db(request) as session:
+        person = await get_user(session, request.path_params["username"])
+        if person.state != "active":
+            return await render(request, session, "error.html", {"message": "This account is not available."}, status=404)
+        groups = [
+            group for group, membership in await groups_of_user(session, person)
+            if group.visibility == "public" and membership.state == "active"
+        ]
+        return await render(
+            request, session, "user.html",
+            {"person": person, "bio_html": render_markdown(person.bio), "groups": groups},
+        )
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/about", about, methods=["GET"]),
+    Route("/users/{username}", user_page, methods=["GET"]),
+]
