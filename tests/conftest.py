@@ -1,0 +1,91 @@
+"""Shared fixtures: settings, a fresh database per test, the app and an HTTP client."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from server.app import create_app
+from server.config import Settings, load_settings
+from server.db import create_engine, session_factory, transaction
+from tests.databases import DatabaseFactory, TestDatabase
+from tests.web import WebClient
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFactory:
+    return DatabaseFactory(tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture
+async def database(database_factory: DatabaseFactory) -> AsyncIterator[TestDatabase]:
+    db = await database_factory.new()
+    yield db
+    await database_factory.drop_all()
+
+
+def make_settings(tmp_path: Path, database: TestDatabase, **sections: dict[str, Any]) -> Settings:
+    """Settings for a test instance; ``sections`` override single keys, e.g. instance={...}."""
+    base = load_settings(None, env={})
+    changes: dict[str, Any] = {
+        "server": dataclasses.replace(base.server, data_dir=str(tmp_path / "data")),
+        "database": dataclasses.replace(base.database, url=database.url, schema=database.schema),
+    }
+    for name, values in sections.items():
+        changes[name] = dataclasses.replace(changes.get(name, getattr(base, name)), **values)
+    return dataclasses.replace(base, **changes)
+
+
+SettingsMaker = Callable[..., Settings]
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, database: TestDatabase) -> SettingsMaker:
+    return lambda **sections: make_settings(tmp_path, database, **sections)
+
+
+@pytest.fixture
+def settings(settings_for: SettingsMaker) -> Settings:
+    return settings_for()
+
+
+@pytest.fixture
+async def app_for(database: TestDatabase) -> AsyncIterator[Callable[[Settings], Any]]:
+    engines = []
+
+    def build(settings: Settings) -> Any:
+        engine = create_engine(settings.database_url, settings.database.schema)
+        engines.append(engine)
+        return create_app(settings, engine=engine)
+
+    yield build
+    for engine in engines:
+        await engine.dispose()
+
+
+@pytest.fixture
+def app(app_for: Callable[[Settings], Any], settings: Settings) -> Any:
+    return app_for(settings)
+
+
+@pytest.fixture
+async def web(app: Any, settings: Settings) -> AsyncIterator[WebClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
+        yield WebClient(client, app)
+
+
+@pytest.fixture
+def run_in_db(app: Any) -> Callable[..., Any]:
+    """Run ``func(session)`` in a committed transaction on the app's database."""
+
+    async def run(func: Callable[..., Any]) -> Any:
+        async with transaction(session_factory(app.state.engine)) as session:
+            return await func(session)
+
+    return run
