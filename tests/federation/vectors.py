@@ -97,7 +97,14 @@ RFC9421_HEADERS = {
     ),
     "Content-Length": "18",
 }
-RFC9421_B26_COMPONENTS = ("date", "@method", "@path", "@authority", "content-type", "content-length")
+RFC9421_B26_COMPONENTS = (
+    "date",
+    "@method",
+    "@path",
+    "@authority",
+    "content-type",
+    "content-length",
+)
 RFC9421_B26_CREATED = 1618884473
 RFC9421_B26_INPUT = (
     'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length")'
