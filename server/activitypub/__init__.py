@@ -1,0 +1,5 @@
+"""ActivityPub wiring: the app's actors, inboxes, outboxes, delivery queue and worker.
+
+The protocol itself (signatures, vocabulary, fetching) lives in the ``federation`` package;
+this package connects it to the database and the routes.
+"""

@@ -1,0 +1,120 @@
+"""JSON-LD documents of local actors (Group, Person, the Application instance actor)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.actors import ActorFields, build_actor
+from federation.jsonld import JsonObject
+from server.activitypub.local import instance_actor
+from server.activitypub.uris import LocalUris
+from server.config import Settings
+from server.markup import render_markdown
+from server.models import Group, Membership, User
+from server.services.groups import group_tags
+from server.services.membership import member_count
+
+OPENNESS = {"open": "open", "approval": "moderated", "invite": "invite_only"}
+
+
+def _media(settings: Settings, name: str) -> str | None:
+    return f"{settings.base_url}/media/{name}" if name else None
+
+
+async def _moderators(session: AsyncSession, uris: LocalUris, group: Group) -> list[str]:
+    query = (
+        select(User.username)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(
+            Membership.group_id == group.id,
+            Membership.state == "active",
+            col(Membership.role).in_(("admin", "moderator")),
+        )
+        .order_by(col(User.username))
+    )
+    return [uris.user(name) for name in (await session.exec(query)).all()]
+
+
+async def group_document(session: AsyncSession, settings: Settings, group: Group) -> JsonObject:
+    """The Group actor, with Mobilizon's membership fields."""
+    uris = LocalUris(settings)
+    uri = uris.group(group.slug)
+    tags = await group_tags(session, group)
+    fields = ActorFields(
+        id=uri,
+        type="Group",
+        preferred_username=group.slug,
+        name=group.name,
+        summary=group.summary_html,
+        url=uri,
+        inbox=f"{uri}/inbox",
+        outbox=f"{uri}/outbox",
+        followers=f"{uri}/followers",
+        following=f"{uri}/following",
+        shared_inbox=uris.shared_inbox,
+        public_key_pem=group.public_key_pem,
+        manually_approves_followers=group.membership_mode != "open",
+        discoverable=group.visibility == "public",
+        indexable=group.visibility == "public",
+        published=group.created_at,
+        icon_url=_media(settings, group.avatar),
+        image_url=_media(settings, group.banner),
+        members=f"{uri}/members",
+        member_count=await member_count(session, group),
+        openness=OPENNESS[group.membership_mode],
+        location_name=group.location or None,
+        latitude=group.latitude,
+        longitude=group.longitude,
+        attributed_to=await _moderators(session, uris, group),
+        attachment={"Place": group.location} if group.location else {},
+        tags=tags,
+    )
+    return build_actor(fields)
+
+
+def user_document(settings: Settings, user: User) -> JsonObject:
+    """The Person actor of a local user."""
+    uris = LocalUris(settings)
+    uri = uris.user(user.username)
+    fields = ActorFields(
+        id=uri,
+        type="Person",
+        preferred_username=user.username,
+        name=user.display_name or user.username,
+        summary=render_markdown(user.bio),
+        url=uri,
+        inbox=f"{uri}/inbox",
+        outbox=f"{uri}/outbox",
+        followers=f"{uri}/followers",
+        following=f"{uri}/following",
+        shared_inbox=uris.shared_inbox,
+        public_key_pem=user.public_key_pem,
+        manually_approves_followers=False,
+        discoverable=True,
+        indexable=False,
+        published=user.created_at,
+    )
+    return build_actor(fields)
+
+
+async def instance_document(session: AsyncSession, settings: Settings) -> JsonObject:
+    """The Application actor that signs this instance's fetches."""
+    uris = LocalUris(settings)
+    actor = await instance_actor(session, uris)
+    fields = ActorFields(
+        id=actor.uri,
+        type="Application",
+        preferred_username=settings.instance.domain.split(":")[0],
+        name=settings.instance.name,
+        summary="",
+        url=f"{settings.base_url}/about",
+        inbox=f"{actor.uri}/inbox",
+        outbox=f"{actor.uri}/outbox",
+        shared_inbox=uris.shared_inbox,
+        public_key_pem=actor.public_key_pem,
+        manually_approves_followers=True,
+        discoverable=False,
+        indexable=False,
+    )
+    return build_actor(fields)

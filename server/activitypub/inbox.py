@@ -1,0 +1,138 @@
+"""Inbox POSTs: verify, apply the domain policy, store once, answer 202; the worker processes.
+
+Order matters (Fedify CVE-2025-54888, Takahē's unsigned POSTs): the signature is checked,
+and its key's owner matched with the activity's actor, before anything is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from federation.jsonld import JsonObject, get_id
+from federation.verify import Rejected, verify_request
+from server.activitypub.queue import mark_host_available
+from server.activitypub.policy import is_domain_allowed
+from server.activitypub.uris import host_of
+from server.db import transaction
+from server.models_federation import InboxActivity, RemoteActor
+from server.services.groups import get_group
+from server.services.users import get_user
+from server.web.common import settings_of
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+def _problem(status: int, reason: str) -> Response:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+def public_url(request: Request) -> str:
+    """The URL as the sender addressed it: our public origin plus the raw path and query."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    path = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    return settings_of(request).base_url + path
+
+
+def _parse(body: bytes) -> JsonObject | Response:
+    try:
+        activity = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return _problem(400, "the body is not valid JSON")
+    if not isinstance(activity, dict):
+        return _problem(400, "the body must be a JSON object")
+    if not isinstance(activity.get("type"), str) or not get_id(activity.get("actor")):
+        return _problem(400, "an activity needs a type and an actor")
+    if not isinstance(activity.get("id"), str):
+        return _problem(400, "an activity needs an id")
+    return activity
+
+
+async def _is_unknown_actor_deleting_itself(request: Request, activity: JsonObject) -> bool:
+    """Mastodon sends Delete{actor} for accounts we never saw; their key is gone (410)."""
+    actor = get_id(activity.get("actor"))
+    if activity.get("type") != "Delete" or get_id(activity.get("object")) != actor:
+        return False
+    async with transaction(request.app.state.sessions) as session:
+        known = (await session.exec(select(RemoteActor.id).where(RemoteActor.uri == actor))).first()
+    return known is None
+
+
+async def _check_recipient(request: Request) -> None:
+    """A personal inbox must belong to an existing group or user (NotFound → 404)."""
+    name = request.path_params.get("name")
+    if name is None:
+        return
+    async with transaction(request.app.state.sessions) as session:
+        if request.url.path.startswith("/groups/"):
+            await get_group(session, name)
+        else:
+            await get_user(session, name)
+
+
+async def receive(request: Request) -> Response:
+    """Accept an activity at a personal or the shared inbox."""
+    settings = settings_of(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        return _problem(415, "send activities as application/activity+json")
+    await _check_recipient(request)
+    body = await request.body()
+    parsed = _parse(body)
+    if isinstance(parsed, Response):
+        return parsed
+    activity = parsed
+    actor = str(get_id(activity["actor"]))
+    if not is_domain_allowed(settings, host_of(actor)):
+        return _problem(403, "this instance does not federate with your domain")
+    if await _is_unknown_actor_deleting_itself(request, activity):
+        return Response(status_code=202)
+    remote = request.app.state.remote
+    window = timedelta(seconds=settings.federation.signature_window_seconds)
+    result = await verify_request(
+        request.method, public_url(request), request.headers, body, remote.resolve_key, window=window
+    )
+    if isinstance(result, Rejected):
+        log.info("inbox refused %s from %s: %s", activity.get("type"), actor, result.reason)
+        return _problem(result.status, f"signature rejected: {result.reason}")
+    if result.owner != actor:
+        return _problem(401, "the signing key does not belong to the activity's actor")
+    return await _store(request, activity, actor, body)
+
+
+async def _store(request: Request, activity: JsonObject, actor: str, body: bytes) -> Response:
+    row = InboxActivity(
+        activity_uri=activity["id"], actor_uri=actor, type=activity["type"][:64], body=body.decode()
+    )
+    try:
+        async with transaction(request.app.state.sessions) as session:
+            duplicate = (
+                await session.exec(select(InboxActivity.id).where(InboxActivity.activity_uri == row.activity_uri))
+            ).first()
+            if duplicate is None:
+                session.add(row)
+            await mark_host_available(session, host_of(actor))
+    except IntegrityError:
+        pass  # the same activity arrived twice at once: the first one is stored
+    wake = getattr(request.app.state, "wake_worker", None)
+    if wake is not None:
+        wake()
+    return Response(status_code=202)
+
+
+routes = [
+    Route("/inbox", receive, methods=["POST"]),
+    Route("/actor/inbox", receive, methods=["POST"]),
+    Route("/groups/{name}/inbox", receive, methods=["POST"]),
+    Route("/users/{name}/inbox", receive, methods=["POST"]),
+]

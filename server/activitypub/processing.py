@@ -1,0 +1,252 @@
+"""Processing of stored inbox activities (in the worker, never in the request).
+
+Each handler trusts only what the signature proved: the activity's ``actor``. Objects
+embedded in an activity are accepted only when they come from the actor's own origin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlmodel import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.jsonld import JsonObject, as_list, get_id, is_public
+from server.activitypub.local import local_actor_by_uri
+from server.activitypub.follows import answer_follow
+from server.activitypub.remote import RemoteError
+from server.activitypub.uris import LocalUris
+from server.db import transaction, utcnow
+from server.markup import html_to_text, sanitize_html
+from server.models import Group
+from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str]]
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
+
+
+def _parse_time(value: object) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")[:32])
+        except ValueError:
+            return utcnow()
+        if moment.tzinfo is not None:
+            return moment
+    return utcnow()
+
+
+class InboxProcessor:
+    """Applies inbox activities to the database and answers them (Accept, Reject…)."""
+
+    def __init__(self, app_state: object) -> None:
+        self.settings = app_state.settings  # type: ignore[attr-defined]
+        self.sessions = app_state.sessions  # type: ignore[attr-defined]
+        self.remote = app_state.remote  # type: ignore[attr-defined]
+        self.uris = LocalUris(self.settings)
+        self.handlers: dict[str, Handler] = {
+            "Follow": self.on_follow,
+            "Undo": self.on_undo,
+            "Accept": self.on_accept,
+            "Reject": self.on_reject,
+            "Create": self.on_create,
+            "Update": self.on_update,
+            "Delete": self.on_delete,
+        }
+
+    async def process(self, row_id: int) -> None:
+        """Process one stored activity; failures are recorded and retried a few times."""
+        async with transaction(self.sessions) as session:
+            row = await session.get(InboxActivity, row_id)
+            if row is None or row.processed_at is not None:
+                return
+            activity = json.loads(row.body)
+            actor = row.actor_uri
+        handler = self.handlers.get(activity.get("type", ""))
+        try:
+            if handler is None:
+                result = f"ignored: {activity.get('type')!s:.40} is not handled"
+            else:
+                await self._ensure_actor(actor)
+                async with transaction(self.sessions) as session:
+                    result = await handler(session, activity, actor)
+        except RemoteError as exc:
+            result = f"failed: {exc}"
+        except Exception as exc:
+            log.exception("processing %s failed", row_id)
+            result = f"error: {type(exc).__name__}"
+        async with transaction(self.sessions) as session:
+            row = await session.get(InboxActivity, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.result = result[:500]
+            if not result.startswith(("failed", "error")) or row.attempts >= 5:
+                row.processed_at = utcnow()
+            session.add(row)
+        log.info("inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, result)
+
+    async def _ensure_actor(self, actor_uri: str) -> RemoteActor:
+        return await self.remote.actor(actor_uri)
+
+    async def _actor_row(self, session: AsyncSession, uri: str) -> RemoteActor | None:
+        return (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
+
+    # Follows of our actors ------------------------------------------------------------
+
+    async def on_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        target = get_id(activity.get("object")) or ""
+        local = await local_actor_by_uri(session, self.uris, target)
+        if local is None or target == self.uris.instance_actor:
+            return "ignored: not a local group or user"
+        manual = await self._approves_manually(session, target)
+        follow = (
+            await session.exec(select(Follow).where(Follow.follower_uri == actor, Follow.followee_uri == target))
+        ).first()
+        if follow is None:
+            follow = Follow(follower_uri=actor, followee_uri=target)
+        follow.activity_uri = str(activity["id"])
+        follow.updated_at = utcnow()
+        if follow.state != "accepted":
+            follow.state = "pending" if manual else "accepted"
+        session.add(follow)
+        await session.flush()
+        if follow.state == "accepted":
+            await answer_follow(session, self.uris, follow, accept=True, original=activity)
+            return "accepted"
+        return "pending approval"
+
+    async def _approves_manually(self, session: AsyncSession, target: str) -> bool:
+        found = self.uris.local_actor_path(target)
+        if found and found[0] == "groups":
+            group = (await session.exec(select(Group).where(Group.slug == found[1]))).first()
+            return group is not None and group.membership_mode != "open"
+        return False
+
+    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        inner = activity.get("object")
+        inner_id = get_id(inner)
+        query = select(Follow).where(Follow.follower_uri == actor)
+        if isinstance(inner, dict) and inner.get("type") == "Follow":
+            if get_id(inner.get("actor")) not in (None, actor):
+                return "ignored: undo of someone else's follow"
+            query = query.where(Follow.followee_uri == (get_id(inner.get("object")) or ""))
+        elif inner_id:
+            query = query.where(Follow.activity_uri == inner_id)
+        else:
+            return "ignored: nothing to undo"
+        follows = list((await session.exec(query)).all())
+        for follow in follows:
+            await session.delete(follow)
+        return f"unfollowed ({len(follows)})" if follows else "ignored: no such follow"
+
+    # Answers to our users' follows -----------------------------------------------------
+
+    async def _our_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> Follow | None:
+        inner = activity.get("object")
+        inner_id = get_id(inner)
+        query = select(Follow).where(Follow.followee_uri == actor)
+        if inner_id and self.uris.is_local(inner_id):
+            query = query.where(Follow.activity_uri == inner_id)
+        elif isinstance(inner, dict) and get_id(inner.get("actor")):
+            query = query.where(Follow.follower_uri == get_id(inner.get("actor")))
+        else:
+            return None
+        follow = (await session.exec(query)).first()
+        return follow if follow and self.uris.is_local(follow.follower_uri) else None
+
+    async def on_accept(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        follow = await self._our_follow(session, activity, actor)
+        if follow is None:
+            return "ignored: no follow of ours to accept"
+        follow.state = "accepted"
+        follow.updated_at = utcnow()
+        session.add(follow)
+        return "follow accepted"
+
+    async def on_reject(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        follow = await self._our_follow(session, activity, actor)
+        if follow is None:
+            return "ignored: no follow of ours to reject"
+        await session.delete(follow)
+        return "follow rejected"
+
+    # Posts from accounts our users follow ---------------------------------------------
+
+    async def _followed_locally(self, session: AsyncSession, actor: str) -> bool:
+        query = select(Follow.id).where(Follow.followee_uri == actor, Follow.state == "accepted")
+        return (await session.exec(query)).first() is not None
+
+    async def _embedded_note(self, activity: JsonObject, actor: str) -> JsonObject | None:
+        note = activity.get("object")
+        if isinstance(note, str):
+            if not _same_origin(note, actor):
+                return None
+            note = await self.remote.fetch(note)
+        if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Page", "Question"):
+            return None
+        note_id = get_id(note)
+        if not note_id or not _same_origin(note_id, actor):
+            return None
+        if get_id(note.get("attributedTo")) not in (None, actor):
+            return None
+        return note
+
+    async def on_create(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        if not await self._followed_locally(session, actor):
+            return "ignored: nobody here follows the author"
+        note = await self._embedded_note(activity, actor)
+        if note is None:
+            return "ignored: not a note from the actor's origin"
+        uri = str(note["id"])
+        if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
+            return "ignored: already stored"
+        session.add(self._post_from(note, actor))
+        return "stored post"
+
+    def _post_from(self, note: JsonObject, actor: str, row: RemotePost | None = None) -> RemotePost:
+        row = row or RemotePost(uri=str(note["id"]), actor_uri=actor, content_html="")
+        url = next((u for u in (get_id(x) for x in as_list(note.get("url"))) if u and u.startswith("http")), "")
+        row.url = url[:2048]
+        row.content_html = sanitize_html(str(note.get("content") or ""))
+        row.summary = html_to_text(str(note.get("summary") or ""))[:1000]
+        row.is_public = is_public(note.get("to")) or is_public(note.get("cc"))
+        row.published_at = _parse_time(note.get("published"))
+        return row
+
+    async def on_update(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        obj = activity.get("object")
+        if isinstance(obj, dict) and get_id(obj) == actor:
+            await self.remote.actor(actor, refresh=True)
+            return "actor refreshed"
+        note = await self._embedded_note(activity, actor)
+        if note is None:
+            return "ignored: not an update of the actor or its note"
+        row = (await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))).first()
+        if row is None or row.actor_uri != actor:
+            return "ignored: unknown post"
+        self._post_from(note, actor, row).updated_at = utcnow()
+        session.add(row)
+        return "post updated"
+
+    async def on_delete(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        target = get_id(activity.get("object")) or ""
+        if target == actor:
+            await session.exec(delete(Follow).where(Follow.follower_uri == actor))
+            await session.exec(delete(Follow).where(Follow.followee_uri == actor))
+            await session.exec(delete(RemotePost).where(RemotePost.actor_uri == actor))
+            await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
+            return "actor deleted"
+        result = await session.exec(delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor))
+        return "post deleted" if result.rowcount else "ignored: unknown post"  # type: ignore[attr-defined]
+

@@ -1,0 +1,190 @@
+"""The durable delivery queue: one row per (activity, inbox), claimed with a lease.
+
+Several workers (processes) can share the queue: a claim is one ``UPDATE … RETURNING``
+over due rows whose lease has run out, with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+A worker that dies leaves its rows leased; they become due again when the lease ends,
+so every delivery survives a restart.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.delivery import DeliveryOutcome
+from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
+from server.activitypub.uris import host_of
+from server.db import utcnow
+from server.models_federation import Delivery, DeliveryHost, OutboxActivity
+
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery this worker holds the lease on."""
+
+    id: int
+    activity_id: int
+    inbox: str
+    host: str
+    attempts: int
+
+
+async def enqueue(session: AsyncSession, activity: OutboxActivity, inboxes: Iterable[str]) -> int:
+    """Queue the activity for each distinct inbox; returns how many rows were added."""
+    seen: set[str] = set()
+    for inbox in inboxes:
+        if inbox in seen:
+            continue
+        seen.add(inbox)
+        session.add(Delivery(activity_id=activity.id, inbox=inbox, host=host_of(inbox)))
+    await session.flush()
+    return len(seen)
+
+
+_CLAIM_SQL = """
+UPDATE deliveries SET leased_until = :until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE state = 'pending' AND next_attempt_at <= :now
+      AND (leased_until IS NULL OR leased_until < :now)
+    ORDER BY next_attempt_at, id
+    LIMIT :limit {lock}
+)
+RETURNING id, activity_id, inbox, host, attempts
+"""
+
+
+async def claim_due(
+    session: AsyncSession, *, limit: int, now: datetime | None = None, lease: timedelta = LEASE
+) -> list[ClaimedDelivery]:
+    """Lease up to ``limit`` due deliveries for this worker (commit to make the lease stick)."""
+    now = now or utcnow()
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    lock = "FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+    params = {"until": _param(now + lease, dialect), "now": _param(now, dialect), "limit": limit}
+    rows = await session.exec(text(_CLAIM_SQL.format(lock=lock)).bindparams(**params))  # type: ignore[call-overload]
+    return [ClaimedDelivery(*row) for row in rows.all()]
+
+
+def _param(moment: datetime, dialect: str) -> datetime:
+    """Datetimes in raw SQL: naive UTC on SQLite (as UTCDateTime stores them)."""
+    return moment.replace(tzinfo=None) if dialect == "sqlite" else moment
+
+
+async def record_outcome(
+    session: AsyncSession,
+    claimed: ClaimedDelivery,
+    outcome: DeliveryOutcome,
+    *,
+    now: datetime | None = None,
+    rand: random.Random | None = None,
+) -> str:
+    """Store what happened and schedule the next try; returns the row's new state."""
+    now = now or utcnow()
+    delivery = await session.get(Delivery, claimed.id)
+    if delivery is None:
+        return "gone"
+    delivery.attempts += 1
+    delivery.last_status = outcome.status
+    delivery.last_error = (outcome.error or "")[:500]
+    delivery.leased_until = None
+    delivery.updated_at = now
+    if outcome.status is not None and 200 <= outcome.status < 300:
+        delivery.state = "delivered"
+        await _host_succeeded(session, claimed.host, now)
+    else:
+        decision = next_delivery_attempt(
+            delivery.attempts, outcome.status, outcome.retry_after, now, rand or random.Random()
+        )
+        if isinstance(decision, GiveUp):
+            delivery.state = "given_up"
+            delivery.last_error = (delivery.last_error or decision.reason)[:500]
+        else:
+            delivery.next_attempt_at = decision
+        await _host_failed(session, claimed.host, now, outcome)
+    session.add(delivery)
+    return delivery.state
+
+
+async def _host(session: AsyncSession, host: str) -> DeliveryHost:
+    row = await session.get(DeliveryHost, host)
+    return row or DeliveryHost(host=host)
+
+
+async def _host_succeeded(session: AsyncSession, host: str, now: datetime) -> None:
+    row = await _host(session, host)
+    row.failing_since = None
+    row.is_unavailable = False
+    row.last_success_at = now
+    row.last_error = ""
+    session.add(row)
+
+
+async def _host_failed(session: AsyncSession, host: str, now: datetime, outcome: DeliveryOutcome) -> None:
+    if outcome.status is not None and 400 <= outcome.status < 500:
+        return  # the host answered: it is up, it just refused this one
+    row = await _host(session, host)
+    row.failing_since = row.failing_since or now
+    row.last_error = (outcome.error or f"HTTP {outcome.status}")[:500]
+    row.is_unavailable = host_is_unavailable(row.failing_since, now)
+    session.add(row)
+
+
+async def mark_host_available(session: AsyncSession, host: str) -> None:
+    """A host we had given up on has spoken to us again: deliver to it again."""
+    row = await session.get(DeliveryHost, host)
+    if row is not None and row.is_unavailable:
+        row.is_unavailable = False
+        row.failing_since = None
+        session.add(row)
+
+
+async def unavailable_hosts(session: AsyncSession) -> set[str]:
+    """Hosts that have failed for days; deliveries to them are skipped."""
+    rows = await session.exec(select(DeliveryHost.host).where(col(DeliveryHost.is_unavailable)))
+    return set(rows.all())
+
+
+async def skip_unavailable(session: AsyncSession, claimed: ClaimedDelivery, now: datetime | None = None) -> None:
+    """Give up a delivery to an unavailable host without trying it."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == claimed.id)
+        .values(state="given_up", last_error="host unavailable", leased_until=None, updated_at=now or utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """What the admin page shows about the queue."""
+
+    pending: int
+    delivered: int
+    given_up: int
+    failing_hosts: list[DeliveryHost]
+
+
+async def queue_stats(session: AsyncSession) -> QueueStats:
+    """Queue depth by state and the hosts that are failing."""
+    counts = dict(
+        (await session.exec(select(Delivery.state, func.count()).group_by(Delivery.state))).all()
+    )
+    hosts = await session.exec(
+        select(DeliveryHost)
+        .where(col(DeliveryHost.failing_since).is_not(None))
+        .order_by(col(DeliveryHost.failing_since))
+    )
+    return QueueStats(
+        pending=counts.get("pending", 0),
+        delivered=counts.get("delivered", 0),
+        given_up=counts.get("given_up", 0),
+        failing_hosts=list(hosts.all()),
+    )

@@ -1,0 +1,154 @@
+"""Remote actors: fetched with a signed GET, validated, sanitized and cached; and the key
+resolver that signature verification uses (cache first, one rate-limited refetch)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.actors import ActorError, RemoteActorInfo, parse_actor
+from federation.fetch import FetchError, fetch_object
+from federation.jsonld import JsonObject, get_id
+from federation.verify import ActorKey
+from federation.webfinger import WebFingerError, lookup
+from server.activitypub.local import instance_actor, local_actor_by_uri
+from server.activitypub.uris import LocalUris
+from server.config import Settings
+from server.db import transaction, utcnow
+from server.markup import html_to_text, sanitize_html
+from server.models_federation import RemoteActor
+
+log = logging.getLogger(__name__)
+
+REFRESH_AFTER = timedelta(days=1)
+KEY_REFETCH_INTERVAL = timedelta(minutes=5)
+
+
+class RemoteError(Exception):
+    """A remote actor or object could not be fetched or is not acceptable."""
+
+
+def _safe_url(value: str | None) -> str:
+    if not value:
+        return ""
+    return value if urlsplit(value).scheme in ("http", "https") else ""
+
+
+def _apply(row: RemoteActor, info: RemoteActorInfo, now: datetime) -> RemoteActor:
+    row.type = info.type
+    row.username = (info.preferred_username or "")[:255]
+    row.domain = urlsplit(info.id).netloc.lower()
+    row.name = html_to_text(info.name or "")[:255]
+    row.summary_html = sanitize_html(info.summary_html or "")
+    row.url = _safe_url(info.url)
+    row.icon_url = _safe_url(info.icon_url)
+    row.inbox = info.inbox
+    row.shared_inbox = info.shared_inbox or ""
+    row.outbox = info.outbox or ""
+    row.followers = info.followers or ""
+    row.key_id = info.key_id or ""
+    row.public_key_pem = info.public_key_pem or ""
+    row.manually_approves_followers = info.manually_approves_followers
+    row.fetched_at = now
+    return row
+
+
+class Remote:
+    """Fetches remote objects as the instance actor and keeps the actor cache."""
+
+    def __init__(
+        self, settings: Settings, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.sessions = sessions
+        self.uris = LocalUris(settings)
+        self._failed_keys: dict[str, datetime] = {}
+
+    async def fetch(self, url: str) -> JsonObject:
+        """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
+        async with transaction(self.sessions) as session:
+            signer = await instance_actor(session, self.uris)
+        try:
+            return await fetch_object(self.http, url, sign=signer.sign)
+        except FetchError as exc:
+            raise RemoteError(f"could not fetch {url}: {exc}") from exc
+
+    async def cached_actor(self, uri: str) -> RemoteActor | None:
+        """The cached actor with this URI, if any."""
+        async with transaction(self.sessions) as session:
+            return (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
+        """A remote actor from the cache, fetched if unknown, stale or ``refresh`` is asked."""
+        if self.uris.is_local(uri):
+            raise RemoteError(f"{uri} is a local URI")
+        cached = await self.cached_actor(uri)
+        if cached and not refresh and utcnow() - cached.fetched_at < REFRESH_AFTER:
+            return cached
+        document = await self.fetch(uri)
+        return await self.store_actor(document, uri)
+
+    async def store_actor(self, document: JsonObject, fetched_from: str) -> RemoteActor:
+        """Validate an actor document fetched from ``fetched_from`` and upsert it."""
+        try:
+            info = parse_actor(document, fetched_from)
+        except ActorError as exc:
+            raise RemoteError(f"{fetched_from} is not a usable actor: {exc}") from exc
+        async with transaction(self.sessions) as session:
+            row = (await session.exec(select(RemoteActor).where(RemoteActor.uri == info.id))).first()
+            row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
+            session.add(row)
+        return row
+
+    async def actor_by_handle(self, handle: str) -> RemoteActor:
+        """Find a remote account by ``@name@domain`` through WebFinger."""
+        try:
+            uri = await lookup(self.http, handle)
+        except WebFingerError as exc:
+            raise RemoteError(str(exc)) from exc
+        return await self.actor(uri, refresh=True)
+
+    async def resolve_key(self, key_id: str, *, refresh: bool) -> ActorKey | None:
+        """The key resolver for signature verification (see ``federation.verify``)."""
+        async with transaction(self.sessions) as session:
+            local = await local_actor_by_uri(session, self.uris, key_id)
+            if local is not None:
+                return ActorKey(local.key_id, local.uri, local.public_key_pem)
+            row = (await session.exec(select(RemoteActor).where(RemoteActor.key_id == key_id))).first()
+            if row is not None and not refresh:
+                return ActorKey(row.key_id, row.uri, row.public_key_pem)
+            if row is not None and row.key_refreshed_at and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL:
+                return None  # refetched moments ago: don't let bad signatures cause a fetch storm
+            if row is not None:
+                row.key_refreshed_at = utcnow()
+                session.add(row)
+        return await self._fetch_key(key_id)
+
+    async def _fetch_key(self, key_id: str) -> ActorKey | None:
+        failed_at = self._failed_keys.get(key_id)
+        if failed_at and utcnow() - failed_at < KEY_REFETCH_INTERVAL:
+            return None
+        url = key_id.split("#", 1)[0]
+        try:
+            document = await self.fetch(url)
+            owner = get_id(document.get("owner"))
+            if document.get("type") in ("Key", "CryptographicKey") and owner:
+                url = owner
+                document = await self.fetch(url)
+            row = await self.store_actor(document, url)
+        except RemoteError as exc:
+            log.info("key %s could not be fetched: %s", key_id, exc)
+            self._failed_keys[key_id] = utcnow()
+            if len(self._failed_keys) > 10_000:
+                self._failed_keys.clear()
+            return None
+        if row.key_id != key_id:
+            return None
+        return ActorKey(row.key_id, row.uri, row.public_key_pem)

@@ -1,0 +1,144 @@
+"""The background worker: processes stored inbox activities and delivers queued activities.
+
+``run_once()`` does one bounded round and reports what it did, so tests drive the worker
+deterministically (``FederationNet.drain()``); ``run_forever()`` loops inside
+``hearth serve`` or alone as ``hearth worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from federation.delivery import DeliveryOutcome, post_activity
+from server.activitypub.local import LocalActor, local_actor_by_uri
+from server.activitypub.processing import InboxProcessor
+from server.activitypub.queue import (
+    ClaimedDelivery,
+    claim_due,
+    record_outcome,
+    skip_unavailable,
+    unavailable_hosts,
+)
+from server.activitypub.uris import LocalUris
+from server.db import transaction
+from server.models_federation import InboxActivity, OutboxActivity
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+PER_HOST = 4
+IDLE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """What one round did."""
+
+    processed: int
+    delivered: int
+    failed: int
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.processed or self.delivered or self.failed)
+
+
+class Worker:
+    """Processes the inbox and the delivery queue of one app."""
+
+    def __init__(self, app_state: object) -> None:
+        self.state = app_state
+        self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
+        self.sessions = app_state.sessions  # type: ignore[attr-defined]
+        self.processor = InboxProcessor(app_state)
+        self._wake = asyncio.Event()
+        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
+
+    def wake(self) -> None:
+        """Start the next round now (new work arrived)."""
+        self._wake.set()
+
+    async def run_once(self) -> RoundReport:
+        """Process pending inbox activities, then one batch of due deliveries."""
+        processed = await self._process_inbox()
+        delivered, failed = await self._deliver_batch()
+        return RoundReport(processed, delivered, failed)
+
+    async def run_forever(self) -> None:
+        """Loop until cancelled, sleeping when idle."""
+        while True:
+            try:
+                report = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker round failed")
+                report = RoundReport(0, 0, 0)
+            if not report.busy:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+                except TimeoutError:
+                    pass
+
+    async def _process_inbox(self) -> int:
+        async with transaction(self.sessions) as session:
+            rows = await session.exec(
+                select(InboxActivity.id)
+                .where(col(InboxActivity.processed_at).is_(None), col(InboxActivity.attempts) < 5)
+                .order_by(col(InboxActivity.id))
+                .limit(BATCH)
+            )
+            ids = list(rows.all())
+        for activity_id in ids:
+            await self.processor.process(activity_id)
+        return len(ids)
+
+    async def _deliver_batch(self) -> tuple[int, int]:
+        async with transaction(self.sessions) as session:
+            claimed = await claim_due(session, limit=BATCH)
+            skipped = await unavailable_hosts(session) if claimed else set()
+            for item in claimed:
+                if item.host in skipped:
+                    await skip_unavailable(session, item)
+        todo = [item for item in claimed if item.host not in skipped]
+        if not todo:
+            return 0, 0
+        bodies, signers = await self._load(todo)
+        results = await asyncio.gather(*(self._send(item, bodies, signers) for item in todo))
+        async with transaction(self.sessions) as session:
+            states = [await record_outcome(session, item, outcome) for item, outcome in results]
+        delivered = states.count("delivered")
+        return delivered, len(states) - delivered
+
+    async def _load(
+        self, todo: list[ClaimedDelivery]
+    ) -> tuple[dict[int, bytes], dict[int, LocalActor | None]]:
+        bodies: dict[int, bytes] = {}
+        signers: dict[int, LocalActor | None] = {}
+        async with transaction(self.sessions) as session:
+            for activity_id in {item.activity_id for item in todo}:
+                activity = await session.get(OutboxActivity, activity_id)
+                if activity is None:
+                    continue
+                bodies[activity_id] = activity.body.encode()
+                signers[activity_id] = await local_actor_by_uri(session, self.uris, activity.actor_uri)
+        return bodies, signers
+
+    async def _send(
+        self, item: ClaimedDelivery, bodies: dict[int, bytes], signers: dict[int, LocalActor | None]
+    ) -> tuple[ClaimedDelivery, DeliveryOutcome]:
+        signer = signers.get(item.activity_id)
+        body = bodies.get(item.activity_id)
+        if signer is None or body is None:
+            return item, DeliveryOutcome(status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0)
+        async with self._host_slots[item.host]:
+            outcome = await post_activity(self.state.http, item.inbox, body, signer.sign)  # type: ignore[attr-defined]
+        log.debug("delivered %s to %s: %s", item.activity_id, item.inbox, outcome.status)
+        return item, outcome
+

@@ -1,0 +1,113 @@
+"""Group announcements: organizers post as the group; each post federates as a Note."""
+
+from __future__ import annotations
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from federation.jsonld import JsonObject
+from server.activitypub.publish import publish_to_followers
+from server.activitypub.uris import LocalUris
+from server.db import utcnow
+from server.errors import InvalidInput, NotFound
+from server.markup import render_markdown
+from server.models import Group, User
+from server.models_federation import POST_VISIBILITIES, GroupPost
+
+MAX_POST = 5000
+
+
+def _check(content: str, visibility: str) -> None:
+    if not content.strip():
+        raise InvalidInput("Write something to post.", field="content")
+    if len(content) > MAX_POST:
+        raise InvalidInput(f"Keep posts under {MAX_POST} characters.", field="content")
+    if visibility not in POST_VISIBILITIES:
+        raise InvalidInput("Visibility is public, unlisted or followers.", field="visibility")
+
+
+def note_for(uris: LocalUris, group: Group, post: GroupPost) -> JsonObject:
+    """The Note a group post federates as."""
+    group_uri = uris.group(group.slug)
+    to, cc = vocab.addressing(post.visibility, f"{group_uri}/followers")
+    return vocab.build_note(
+        id=uris.post(group.slug, post.id or 0),
+        attributed_to=group_uri,
+        content=post.content_html,
+        published=post.published_at,
+        updated=post.updated_at,
+        to=to,
+        cc=cc,
+        url=uris.post(group.slug, post.id or 0),
+    )
+
+
+async def create_post(
+    session: AsyncSession, uris: LocalUris, group: Group, author: User, content: str, visibility: str
+) -> GroupPost:
+    """Post as the group and send ``Create(Note)`` to its followers."""
+    _check(content, visibility)
+    post = GroupPost(
+        group_id=group.id,
+        author_id=author.id,
+        content_md=content,
+        content_html=render_markdown(content),
+        visibility=visibility,
+    )
+    session.add(post)
+    await session.flush()
+    await _federate(session, uris, group, post, "Create")
+    return post
+
+
+async def update_post(
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, content: str
+) -> GroupPost:
+    """Change a post's text and send ``Update(Note)``."""
+    _check(content, post.visibility)
+    post.content_md = content
+    post.content_html = render_markdown(content)
+    post.updated_at = utcnow()
+    session.add(post)
+    await session.flush()
+    await _federate(session, uris, group, post, "Update")
+    return post
+
+
+async def delete_post(session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost) -> None:
+    """Remove a post and send ``Delete`` (with a Tombstone) to followers."""
+    group_uri = uris.group(group.slug)
+    to, cc = vocab.addressing(post.visibility, f"{group_uri}/followers")
+    activity = vocab.build_delete(uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc)
+    await session.delete(post)
+    await publish_to_followers(session, activity, group_uri)
+
+
+async def _federate(session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, kind: str) -> None:
+    note = note_for(uris, group, post)
+    build = vocab.build_create if kind == "Create" else vocab.build_update
+    activity = build(uris.new_activity(), note["attributedTo"], note, to=note["to"], cc=note["cc"])
+    await publish_to_followers(session, activity, uris.group(group.slug))
+
+
+async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPost:
+    """A post of this group, or NotFound."""
+    post = await session.get(GroupPost, post_id)
+    if post is None or post.group_id != group.id:
+        raise NotFound("No such post.")
+    return post
+
+
+async def list_posts(
+    session: AsyncSession, group: Group, *, public_only: bool, offset: int = 0, limit: int = 20
+) -> tuple[list[GroupPost], int]:
+    """The group's posts, newest first, with the total count."""
+    query = select(GroupPost).where(GroupPost.group_id == group.id)
+    if public_only:
+        query = query.where(col(GroupPost.visibility).in_(("public", "unlisted")))
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = await session.exec(
+        query.order_by(col(GroupPost.published_at).desc(), col(GroupPost.id).desc()).offset(offset).limit(limit)
+    )
+    return list(rows.all()), total

@@ -1,0 +1,101 @@
+"""Follows in the web UI: moderators answer follow requests; users follow fediverse accounts
+and read their posts on a home page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub import follows
+from server.activitypub.remote import RemoteError
+from server.activitypub.uris import LocalUris
+from server.errors import InvalidInput
+from server.services import membership as members
+from server.services.groups import get_group
+from server.web.common import db, flash, form_text, read_form, redirect, render, require_user, settings_of
+
+
+async def follow_requests_page(request: Request) -> Response:
+    """Pending follows of an approval-mode group, for its moderators."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "approve_members")
+        pending = await follows.pending_requests(session, uris.group(group.slug))
+        return await render(request, session, "follow_requests.html", {"group": group, "pending": pending}, user=user)
+
+
+async def follow_request_submit(request: Request) -> Response:
+    """Approve (Accept) or reject (Reject) one follow request."""
+    form = await read_form(request)
+    action = form_text(form, "action")
+    if action not in ("approve", "reject"):
+        raise InvalidInput("Unknown action.")
+    uris = LocalUris(settings_of(request))
+    raw_id = request.path_params["follow_id"]
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "approve_members")
+        follow = await follows.get_request(session, uris.group(group.slug), int(raw_id) if raw_id.isdigit() else 0)
+        await follows.answer_follow(session, uris, follow, accept=action == "approve")
+    flash(request, "Follow request approved." if action == "approve" else "Follow request rejected.", "success")
+    return redirect(f"/groups/{group.slug}/follow-requests")
+
+
+async def home_page(request: Request) -> Response:
+    """The signed-in user's timeline: posts of the fediverse accounts they follow."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        context = {
+            "timeline": await follows.home_timeline(session, uris, user),
+            "following": await follows.followed_by(session, uris, user),
+            "handle": request.query_params.get("handle", "")[:300],
+        }
+        return await render(request, session, "home_timeline.html", context, user=user)
+
+
+async def follow_submit(request: Request) -> Response:
+    """Find a fediverse account by handle and follow it."""
+    form = await read_form(request)
+    handle = form_text(form, "handle").strip()
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+    if handle.count("@") < 1 or len(handle) > 300:
+        flash(request, "Enter a handle like @club@town.example.", "error")
+        return redirect("/home")
+    try:
+        actor = await request.app.state.remote.actor_by_handle(handle)
+    except RemoteError as exc:
+        flash(request, f"We couldn't find {handle}: {exc}", "error")
+        return redirect("/home")
+    async with db(request) as session:
+        await follows.follow_remote(session, uris, user, actor)
+    request.app.state.wake_worker()
+    flash(request, f"Follow request sent to {actor.handle}.", "success")
+    return redirect("/home")
+
+
+async def unfollow_submit(request: Request) -> Response:
+    """Stop following a fediverse account."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        await follows.unfollow_remote(session, uris, user, form_text(form, "actor"))
+    request.app.state.wake_worker()
+    flash(request, "Unfollowed.")
+    return redirect("/home")
+
+
+routes = [
+    Route("/groups/{slug}/follow-requests", follow_requests_page, methods=["GET"]),
+    Route("/groups/{slug}/follow-requests/{follow_id}", follow_request_submit, methods=["POST"]),
+    Route("/home", home_page, methods=["GET"]),
+    Route("/follow", follow_submit, methods=["POST"]),
+    Route("/unfollow", unfollow_submit, methods=["POST"]),
+]

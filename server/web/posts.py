@@ -1,0 +1,105 @@
+"""Group announcements in the web UI: post as the group, edit, delete, and each post's page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub.routes import post_object, wants_activity_json
+from server.activitypub.uris import LocalUris
+from server.errors import HearthError, NotFound
+from server.services import membership as members
+from server.services.groups import get_group
+from server.services.posts import create_post, delete_post, get_post, update_post
+from server.web.common import (
+    current_user,
+    db,
+    flash,
+    form_text,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    settings_of,
+)
+
+
+def _post_id(request: Request) -> int:
+    raw = request.path_params["post_id"]
+    if not raw.isdigit():
+        raise NotFound("No such post.")
+    return int(raw)
+
+
+async def post_page(request: Request) -> Response:
+    """A post's own page (or its Note, for servers)."""
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        post = await get_post(session, group, _post_id(request))
+        if wants_activity_json(request):
+            return await post_object(request, group, post)
+        user = await current_user(request, session)
+        can_post = members.may(user, await members.get_membership(session, group, user), "post_as_group")
+        if post.visibility == "followers" and not can_post:
+            raise NotFound("No such post.")
+        return await render(
+            request, session, "post.html", {"group": group, "post": post, "can_post": can_post}, user=user
+        )
+
+
+async def post_submit(request: Request) -> Response:
+    """Publish an announcement as the group (moderators and admins)."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    try:
+        async with db(request) as session:
+            user = await require_user(request, session)
+            group = await get_group(session, request.path_params["slug"])
+            await members.require(session, group, user, "post_as_group")
+            await create_post(
+                session, uris, group, user, form_text(form, "content"), form_text(form, "visibility", "public")
+            )
+    except HearthError as error:
+        if error.status != 400:
+            raise
+        flash(request, error.message, "error")
+        return redirect(f"/groups/{request.path_params['slug']}")
+    flash(request, "Posted. Followers across the fediverse will see it shortly.", "success")
+    return redirect(f"/groups/{group.slug}")
+
+
+async def post_edit_submit(request: Request) -> Response:
+    """Change a post's text (sends Update)."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "post_as_group")
+        post = await get_post(session, group, _post_id(request))
+        await update_post(session, uris, group, post, form_text(form, "content"))
+    flash(request, "Post updated.", "success")
+    return redirect(f"/groups/{group.slug}/posts/{post.id}")
+
+
+async def post_delete_submit(request: Request) -> Response:
+    """Delete a post (sends Delete)."""
+    await read_form(request)
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "post_as_group")
+        post = await get_post(session, group, _post_id(request))
+        await delete_post(session, uris, group, post)
+    flash(request, "Post deleted.")
+    return redirect(f"/groups/{group.slug}")
+
+
+routes = [
+    Route("/groups/{slug}/posts", post_submit, methods=["POST"]),
+    Route("/groups/{slug}/posts/{post_id}", post_page, methods=["GET"]),
+    Route("/groups/{slug}/posts/{post_id}/edit", post_edit_submit, methods=["POST"]),
+    Route("/groups/{slug}/posts/{post_id}/delete", post_delete_submit, methods=["POST"]),
+]
