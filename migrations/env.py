@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import server.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import server.models
+import server.models_federation  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

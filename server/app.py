@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -18,16 +20,22 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.activitypub import discovery, inbox
+from server.activitypub import routes as activitypub_routes
+from server.activitypub.remote import Remote
+from server.activitypub.worker import Worker
 from server.api import groups as api_groups
 from server.api import openapi
 from server.api.common import ApiError, error_response
+from federation.safe_transport import SafeTransport
+from server import __version__
 from server.config import Settings
 from server.db import engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.instance import InstanceInfo, load_instance_info
-from server.web import admin, auth, groups, pages
+from server.web import admin, admin_federation, auth, follows, groups, pages, posts
 from server.web.middleware import BodySizeLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
 from server.web.templating import make_templates
 
@@ -40,10 +48,16 @@ DEFAULT_BODY_LIMIT = 1_000_000
 def _routes(settings: Settings) -> list[BaseRoute]:
     settings.uploads_path.mkdir(parents=True, exist_ok=True)
     return [
+        *discovery.routes,
+        *inbox.routes,
+        *activitypub_routes.routes,
         *pages.routes,
         *auth.routes,
         *groups.routes,
+        *posts.routes,
+        *follows.routes,
         *admin.routes,
+        *admin_federation.routes,
         *api_groups.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
@@ -128,25 +142,49 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Something went wrong on our side. The admins can find it in the log.", status_code=500)
 
 
+def default_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The client for talking to other servers: private addresses refused, no auto-redirects."""
+    transport = SafeTransport(allow_private=settings.federation.allow_private_addresses)
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        follow_redirects=False,
+        headers={"User-Agent": f"Hearth/{__version__} (+{settings.base_url})"},
+    )
+
+
 def create_app(
     settings: Settings,
     *,
     http: httpx.AsyncClient | None = None,
     engine: AsyncEngine | None = None,
+    run_worker: bool | None = None,
 ) -> Starlette:
-    """Build the Hearth application; I/O (database engine, HTTP client) may be injected."""
+    """Build the Hearth application; I/O (database engine, HTTP client) may be injected.
+
+    The delivery worker runs in the app's lifespan when ``run_worker`` (default: the
+    ``server.run_worker`` setting); tests leave it off and call ``app.state.worker.run_once()``.
+    """
     owns_engine = engine is None
     engine = engine or engine_for(settings)
     owns_http = http is None
-    http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+    http = http or default_http_client(settings)
+    start_worker = settings.server.run_worker if run_worker is None else run_worker
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        if owns_http:
-            await http.aclose()
-        if owns_engine:
-            await engine.dispose()
+        task = asyncio.create_task(app.state.worker.run_forever()) if start_worker else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if owns_http:
+                await http.aclose()
+            if owns_engine:
+                await engine.dispose()
 
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
@@ -177,4 +215,7 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.http = http
     app.state.templates = make_templates()
+    app.state.remote = Remote(settings, http, app.state.sessions)
+    app.state.worker = Worker(app.state)
+    app.state.wake_worker = app.state.worker.wake
     return app

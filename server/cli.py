@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     serve.add_argument("--ssl-certfile", dest="ssl_certfile", help="TLS certificate (PEM)")
     serve.add_argument("--ssl-keyfile", dest="ssl_keyfile", help="TLS private key (PEM)")
+    command("worker", "run only the delivery worker (with server.run_worker = false)", commands.worker)
     command("migrate", "apply database migrations", commands.migrate_cmd)
     command("check", "check the config, the database and the keys", commands.check)
 

@@ -89,6 +89,26 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Process inboxes and deliver activities until interrupted."""
+    from server.app import create_app
+
+    engine = engine_for(settings)
+    try:
+        if await pending_migrations(engine):
+            raise CliError("the database needs migrating: run `hearth migrate` first")
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise CliError(f"cannot reach the database {_safe_url(settings)}: {exc}") from None
+    app = create_app(settings, engine=engine, run_worker=False)
+    print(f"Hearth worker for {settings.base_url} started", flush=True)
+    try:
+        await app.state.worker.run_forever()
+    finally:
+        await app.state.http.aclose()
+        await engine.dispose()
+    return 0
+
+
 async def check(args: argparse.Namespace, settings: Settings) -> int:
     """Report on the config, the database and the secret key; exit 1 on any problem."""
     from federation.keys import load_private_key

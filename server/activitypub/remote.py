@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation.actors import ActorError, RemoteActorInfo, parse_actor
+from federation.actors import ActorError, parse_actor
+from federation.actors import RemoteActor as RemoteActorInfo
 from federation.fetch import FetchError, fetch_object
 from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey
@@ -110,10 +111,16 @@ class Remote:
     async def actor_by_handle(self, handle: str) -> RemoteActor:
         """Find a remote account by ``@name@domain`` through WebFinger."""
         try:
-            uri = await lookup(self.http, handle)
+            uri = await lookup(self.http, handle, scheme=self._webfinger_scheme(handle))
         except WebFingerError as exc:
             raise RemoteError(str(exc)) from exc
         return await self.actor(uri, refresh=True)
+
+    def _webfinger_scheme(self, handle: str) -> str:
+        """https, except plain http to loopback hosts when private addresses are allowed (testing)."""
+        host = handle.rsplit("@", 1)[-1].split(":")[0].lower()
+        local = host in ("localhost", "127.0.0.1") or host.startswith("127.")
+        return "http" if local and self.settings.federation.allow_private_addresses else "https"
 
     async def resolve_key(self, key_id: str, *, refresh: bool) -> ActorKey | None:
         """The key resolver for signature verification (see ``federation.verify``)."""

@@ -10,9 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.activitypub.follows import pending_requests
+from server.activitypub.routes import group_actor, wants_activity_json
+from server.activitypub.uris import LocalUris
 from server.errors import HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
+from server.services.posts import list_posts
 from server.services.groups import (
     GroupFields,
     create_group,
@@ -129,11 +133,18 @@ async def new_group_submit(request: Request) -> Response:
 
 
 async def group_page(request: Request) -> Response:
-    """A group's home page."""
+    """A group's home page (or its Group actor, for servers asking for ActivityStreams)."""
+    if wants_activity_json(request):
+        return await group_actor(request)
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         user = await current_user(request, session)
         membership = await members.get_membership(session, group, user)
+        can_post = members.may(user, membership, "post_as_group")
+        is_member = membership is not None and membership.state == "active"
+        posts, post_count = await list_posts(session, group, public_only=not (can_post or is_member))
+        can_approve = members.may(user, membership, "approve_members")
+        group_uri = LocalUris(settings_of(request)).group(group.slug)
         context = {
             "group": group,
             "tags": await group_tags(session, group),
@@ -141,6 +152,11 @@ async def group_page(request: Request) -> Response:
             "member_count": await members.member_count(session, group),
             "can_edit": members.may(user, membership, "edit_group"),
             "can_see_members": members.may(user, membership, "see_members"),
+            "can_post": can_post,
+            "can_approve": can_approve,
+            "posts": posts,
+            "post_count": post_count,
+            "follow_requests": len(await pending_requests(session, group_uri)) if can_approve else 0,
             "handle": f"@{group.slug}@{settings_of(request).instance.domain}",
         }
         return await render(request, session, "group.html", context, user=user)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.activitypub.routes import user_actor, wants_activity_json
 from server.markup import render_markdown
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
 from server.services.users import count_active_users, get_user
@@ -36,7 +37,9 @@ async def about(request: Request) -> Response:
 
 
 async def user_page(request: Request) -> Response:
-    """A local user's public profile with the public groups they belong to."""
+    """A local user's public profile (or Person actor) with the public groups they belong to."""
+    if wants_activity_json(request):
+        return await user_actor(request)
     async with db(request) as session:
         person = await get_user(session, request.path_params["username"])
         if person.state != "active":

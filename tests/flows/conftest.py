@@ -1,0 +1,19 @@
+"""Fixtures for multi-instance federation scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import DatabaseFactory
+from tests.federation_net import FederationNet
+
+
+@pytest.fixture
+async def net(tmp_path: Path, database_factory: DatabaseFactory) -> AsyncIterator[FederationNet]:
+    network = FederationNet(tmp_path, database_factory)
+    yield network
+    await network.close()
+    await database_factory.drop_all()
