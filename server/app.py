@@ -1,4 +1,4 @@
-"""The application factory: ``create_app(settings, http=None)`` builds everything, imports nothing live."""
+"""The application factory: ``create_app(settings)`` builds everything; nothing runs at import."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -18,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from federation.safe_transport import SafeTransport
+from server import __version__
 from server.activitypub import discovery, inbox
 from server.activitypub import routes as activitypub_routes
 from server.activitypub.remote import Remote
@@ -27,8 +29,6 @@ from server.activitypub.worker import Worker
 from server.api import groups as api_groups
 from server.api import openapi
 from server.api.common import ApiError, error_response
-from federation.safe_transport import SafeTransport
-from server import __version__
 from server.config import Settings
 from server.db import engine_for, session_factory, transaction
 from server.errors import HearthError
@@ -36,6 +36,7 @@ from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.instance import InstanceInfo, load_instance_info
 from server.web import admin, admin_federation, auth, follows, groups, pages, posts
+from server.web.common import csrf_token, current_user
 from server.web.middleware import BodySizeLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
 from server.web.templating import make_templates
 
@@ -85,16 +86,30 @@ def _is_api(request: Request) -> bool:
 async def _error_page(request: Request, status: int, message: str) -> Response:
     """An HTML error page; falls back to plain text if even that cannot be built."""
     settings: Settings = request.app.state.settings
-    context = {"message": message, "status": status, "request": request, "user": None, "flashes": [],
-               "settings": settings, "csrf_token": ""}
+    context = {
+        "message": message,
+        "status": status,
+        "request": request,
+        "user": None,
+        "flashes": [],
+        "settings": settings,
+        "csrf_token": "",
+    }
     try:
         async with transaction(request.app.state.sessions) as session:
             context["instance"] = await load_instance_info(session, settings)
+            if "session" in request.scope:
+                context["user"] = await current_user(request, session)
+                context["csrf_token"] = csrf_token(request)
     except Exception:
         inst = settings.instance
-        context["instance"] = InstanceInfo(inst.name, inst.description, inst.contact_email, inst.registration)
+        context["instance"] = InstanceInfo(
+            inst.name, inst.description, inst.contact_email, inst.registration
+        )
     try:
-        return request.app.state.templates.TemplateResponse(request, "error.html", context, status_code=status)
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", context, status_code=status
+        )
     except Exception:
         log.exception("could not render the error page")
         return PlainTextResponse(message, status_code=status)
@@ -108,7 +123,9 @@ async def handle_hearth_error(request: Request, exc: Exception) -> Response:
     """A domain error: JSON for the API, an error page for people."""
     assert isinstance(exc, HearthError)
     if _is_api(request):
-        return error_response(exc.status, _error_code(exc), {"message": exc.message, "field": exc.field})
+        return error_response(
+            exc.status, _error_code(exc), {"message": exc.message, "field": exc.field}
+        )
     return await _error_page(request, exc.status, exc.message)
 
 
@@ -131,7 +148,7 @@ async def handle_too_large(request: Request, exc: Exception) -> Response:
     message = "The request body is too large."
     if _is_api(request):
         return error_response(413, "payload_too_large", message)
-    return PlainTextResponse(message, status_code=413)
+    return await _error_page(request, 413, message)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -139,7 +156,9 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return error_response(500, "internal_error", "Something went wrong on our side.")
-    return PlainTextResponse("Something went wrong on our side. The admins can find it in the log.", status_code=500)
+    return await _error_page(
+        request, 500, "Something went wrong on our side. The admins can find it in the log."
+    )
 
 
 def default_http_client(settings: Settings) -> httpx.AsyncClient:

@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str, func: Command, target: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def command(
+        name: str, help_text: str, func: Command, target: argparse._SubParsersAction = sub
+    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
         cmd = target.add_parser(name, help=help_text, description=help_text)
         _add_config_option(cmd)
         cmd.set_defaults(func=func)
@@ -86,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     serve.add_argument("--ssl-certfile", dest="ssl_certfile", help="TLS certificate (PEM)")
     serve.add_argument("--ssl-keyfile", dest="ssl_keyfile", help="TLS private key (PEM)")
-    command("worker", "run only the delivery worker (with server.run_worker = false)", commands.worker)
+    command(
+        "worker", "run only the delivery worker (with server.run_worker = false)", commands.worker
+    )
     command("migrate", "apply database migrations", commands.migrate_cmd)
     command("check", "check the config, the database and the keys", commands.check)
 
@@ -98,11 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--display-name", default="")
     create.add_argument("--admin", action="store_true", help="make the account an instance admin")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     setpw = command("set-password", "set an account's password", commands.user_set_password, user)
     setpw.add_argument("username")
     setpw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    link = command("reset-link", "print a one-hour password-reset link", commands.user_reset_link, user)
+    link = command(
+        "reset-link", "print a one-hour password-reset link", commands.user_reset_link, user
+    )
     link.add_argument("username")
 
     group = sub.add_parser("group", help="manage groups").add_subparsers(
@@ -126,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hearth`` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("HEARTH_CONFIG")

@@ -27,7 +27,9 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
     engine = engine_for(settings)
     try:
         if await pending_migrations(engine):
-            raise CliError("the database needs migrating: run `hearth migrate` first")
+            if not settings.database_url.startswith("sqlite"):
+                raise CliError("the database needs migrating: run `hearth migrate` first")
+            await migrate(engine)  # the embedded database migrates itself, as `serve` does
         async with transaction(session_factory(engine)) as session:
             yield session
     except (OperationalError, DBAPIError, OSError) as exc:

@@ -138,7 +138,16 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
     if kind is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        if isinstance(value, str) and value.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(key, f"must be true or false, not {value!r}")
     if kind is int:
@@ -244,7 +253,9 @@ def validate(settings: Settings) -> None:
         if value and not Path(value).is_file():
             raise ConfigError(f"server.{key}", f"file {value} does not exist")
     _check_database_url(settings.database.url)
-    if settings.database.schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", settings.database.schema):
+    if settings.database.schema and not re.fullmatch(
+        r"[a-z_][a-z0-9_]{0,62}", settings.database.schema
+    ):
         raise ConfigError("database.schema", "must be a lowercase SQL identifier")
     for key in ("max_bytes",):
         if getattr(settings.uploads, key) < 1024:

@@ -27,7 +27,9 @@ def _send(settings: Settings, message: EmailMessage) -> None:
 async def send_email(settings: Settings, to: str, subject: str, body: str) -> bool:
     """Send a plain-text email; False (and a log line) if the server cannot be reached."""
     message = EmailMessage()
-    message["From"] = settings.smtp.from_address or f"noreply@{settings.instance.domain.split(':')[0]}"
+    message["From"] = (
+        settings.smtp.from_address or f"noreply@{settings.instance.domain.split(':')[0]}"
+    )
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
@@ -47,4 +49,6 @@ async def send_password_reset(settings: Settings, user: User, link: str) -> bool
         f"{settings.instance.name}. Choose a new password here within the hour:\n\n{link}\n\n"
         "If you did not ask for this, ignore this email: your password stays the same.\n"
     )
-    return await send_email(settings, user.email, f"Reset your password on {settings.instance.name}", body)
+    return await send_email(
+        settings, user.email, f"Reset your password on {settings.instance.name}", body
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,12 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"GIF89a", 0, ".gif"),
     (b"WEBP", 8, ".webp"),
 )
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,9 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return data
 
 
-async def save_image(upload: UploadFile, directory: Path, max_bytes: int, *, field: str) -> StoredImage:
+async def save_image(
+    upload: UploadFile, directory: Path, max_bytes: int, *, field: str
+) -> StoredImage:
     """Check an uploaded image's size and format and store it under a random name."""
     data = await read_limited(upload, max_bytes)
     if not data:
@@ -54,12 +62,16 @@ async def save_image(upload: UploadFile, directory: Path, max_bytes: int, *, fie
     extension = sniff_image_extension(data[:16])
     if extension is None:
         raise InvalidInput("Upload a PNG, JPEG, GIF or WebP image.", field=field)
-    directory.mkdir(parents=True, exist_ok=True)
     name = secrets.token_hex(16) + extension
+    await asyncio.to_thread(_write_atomically, directory, name, data)
+    return StoredImage(name=name)
+
+
+def _write_atomically(directory: Path, name: str, data: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
     temporary = directory / (name + ".part")
     temporary.write_bytes(data)
     temporary.replace(directory / name)
-    return StoredImage(name=name)
 
 
 def remove_image(directory: Path, name: str) -> None:

@@ -80,17 +80,27 @@ class FederationNet:
         database = await self.databases.new()
         base = load_settings(None, env={})
         changes: dict[str, Any] = {
-            "instance": dataclasses.replace(base.instance, domain=f"{name}.test", scheme="https", name=name.upper()),
-            "server": dataclasses.replace(base.server, data_dir=str(self.workdir / name), run_worker=False),
-            "database": dataclasses.replace(base.database, url=database.url, schema=database.schema),
+            "instance": dataclasses.replace(
+                base.instance, domain=f"{name}.test", scheme="https", name=name.upper()
+            ),
+            "server": dataclasses.replace(
+                base.server, data_dir=str(self.workdir / name), run_worker=False
+            ),
+            "database": dataclasses.replace(
+                base.database, url=database.url, schema=database.schema
+            ),
         }
         for section, values in sections.items():
-            changes[section] = dataclasses.replace(changes.get(section, getattr(base, section)), **values)
+            changes[section] = dataclasses.replace(
+                changes.get(section, getattr(base, section)), **values
+            )
         settings = dataclasses.replace(base, **changes)
         engine = create_engine(settings.database_url, settings.database.schema)
         app = create_app(settings, http=self.http, engine=engine, run_worker=False)
         self.router.add(settings.instance.domain, app)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=settings.base_url)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=settings.base_url
+        )
         self._clients.append(client)
         instance = Instance(name, settings, app, engine, WebClient(client, app))
         self.instances[name] = instance

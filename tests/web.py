@@ -47,7 +47,9 @@ class WebClient:
             fields["csrf_token"] = await self.csrf(csrf_from)
         return await self.client.post(path, data=fields, files=files)
 
-    async def make_user(self, username: str, *, is_admin: bool = False, state: str = "active") -> User:
+    async def make_user(
+        self, username: str, *, is_admin: bool = False, state: str = "active"
+    ) -> User:
         """Create an account directly in the database."""
         async with transaction(session_factory(self.app.state.engine)) as session:
             new = NewUser(username, f"{username}@example.org", PASSWORD, is_admin=is_admin)
@@ -67,7 +69,9 @@ class WebClient:
     async def logout(self) -> None:
         await self.post_form("/logout", csrf_from="/")
 
-    async def create_group(self, slug: str, name: str | None = None, **fields: Any) -> httpx.Response:
+    async def create_group(
+        self, slug: str, name: str | None = None, **fields: Any
+    ) -> httpx.Response:
         """Create a group through the web form as the signed-in user."""
         data = {"slug": slug, "name": name or slug.title(), **fields}
         return await self.post_form("/groups/new", data, csrf_from="/groups/new")

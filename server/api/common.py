@@ -6,9 +6,9 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.models import User
 from server.services.credentials import user_for_api_token
@@ -19,7 +19,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 class ApiError(Exception):
     """An API failure with an HTTP status, a machine-readable code and a detail."""
 
-    def __init__(self, status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
@@ -27,7 +29,9 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_response(status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The JSON body every API error has."""
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
@@ -37,12 +41,20 @@ async def api_user(request: Request, session: AsyncSession) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "Send 'Authorization: Bearer <token>'.",
-                       {"WWW-Authenticate": 'Bearer realm="hearth"'})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send 'Authorization: Bearer <token>'.",
+            {"WWW-Authenticate": 'Bearer realm="hearth"'},
+        )
     user = await user_for_api_token(session, token.strip())
     if user is None:
-        raise ApiError(401, "unauthorized", "The token is unknown or its account is not active.",
-                       {"WWW-Authenticate": 'Bearer realm="hearth", error="invalid_token"'})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "The token is unknown or its account is not active.",
+            {"WWW-Authenticate": 'Bearer realm="hearth", error="invalid_token"'},
+        )
     return user
 
 
@@ -58,5 +70,8 @@ async def read_json(request: Request, model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        detail = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+        detail = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            for err in exc.errors()
+        ]
         raise ApiError(400, "invalid_input", detail) from None

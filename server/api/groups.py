@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.api.common import api_user, read_json
 from server.config import Settings
@@ -116,7 +116,9 @@ async def list_groups(request: Request) -> Response:
     async with db(request) as session:
         groups, total = await search_directory(session, query)
         items = [await group_json(session, settings_of(request), group) for group in groups]
-    return JSONResponse({"items": items, "total": total, "page": query.page, "per_page": query.per_page})
+    return JSONResponse(
+        {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+    )
 
 
 async def create(request: Request) -> Response:
@@ -145,9 +147,13 @@ async def patch(request: Request) -> Response:
         await members.require(session, group, user, "edit_group")
         data = await read_json(request, GroupPatch)
         current = GroupFields(
-            name=group.name, summary=group.summary_md, location=group.location,
-            latitude=group.latitude, longitude=group.longitude,
-            tags=await group_tags(session, group), visibility=group.visibility,
+            name=group.name,
+            summary=group.summary_md,
+            location=group.location,
+            latitude=group.latitude,
+            longitude=group.longitude,
+            tags=await group_tags(session, group),
+            visibility=group.visibility,
             membership_mode=group.membership_mode,
         )
         for key, value in data.model_dump(exclude_unset=True).items():
@@ -176,7 +182,12 @@ async def me(request: Request) -> Response:
             for group, m in rows
         ]
     return JSONResponse(
-        {"username": user.username, "display_name": user.display_name, "is_admin": user.is_admin, "groups": groups}
+        {
+            "username": user.username,
+            "display_name": user.display_name,
+            "is_admin": user.is_admin,
+            "groups": groups,
+        }
     )
 
 

@@ -25,15 +25,25 @@ def _json(schema: JsonObject, description: str) -> JsonObject:
 
 def _errors(*statuses: int) -> JsonObject:
     texts = {
-        400: "Invalid input", 401: "Missing or unknown token", 403: "Not allowed",
-        404: "No such group", 409: "Name taken", 413: "Body too large", 415: "Not JSON",
+        400: "Invalid input",
+        401: "Missing or unknown token",
+        403: "Not allowed",
+        404: "No such group",
+        409: "Name taken",
+        413: "Body too large",
+        415: "Not JSON",
     }
     return {str(status): _json(_ref("Error"), texts[status]) for status in statuses}
 
 
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 LIST_PARAMS = [
-    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words in the name or summary"},
+    {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "Words in the name or summary",
+    },
     {"name": "tag", "in": "query", "schema": {"type": "string"}},
     {"name": "place", "in": "query", "schema": {"type": "string"}},
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
@@ -46,32 +56,63 @@ def _paths() -> JsonObject:
         "type": "object",
         "properties": {
             "items": {"type": "array", "items": _ref("Group")},
-            "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
         },
     }
     body = {"required": True, "content": {"application/json": {"schema": _ref("GroupIn")}}}
     patch_body = {"required": True, "content": {"application/json": {"schema": _ref("GroupPatch")}}}
     return {
         "/api/v1/groups": {
-            "get": {"summary": "List public groups", "operationId": "listGroups", "parameters": LIST_PARAMS,
-                    "responses": {"200": _json(group_list, "Groups")}},
-            "post": {"summary": "Create a group", "operationId": "createGroup", "security": SECURED,
-                     "requestBody": body,
-                     "responses": {"201": _json(_ref("Group"), "Created"), **_errors(400, 401, 409, 415)}},
+            "get": {
+                "summary": "List public groups",
+                "operationId": "listGroups",
+                "parameters": LIST_PARAMS,
+                "responses": {"200": _json(group_list, "Groups")},
+            },
+            "post": {
+                "summary": "Create a group",
+                "operationId": "createGroup",
+                "security": SECURED,
+                "requestBody": body,
+                "responses": {
+                    "201": _json(_ref("Group"), "Created"),
+                    **_errors(400, 401, 409, 415),
+                },
+            },
         },
         "/api/v1/groups/{slug}": {
             "parameters": [SLUG_PARAM],
-            "get": {"summary": "Read a group", "operationId": "getGroup",
-                    "responses": {"200": _json(_ref("Group"), "The group"), **_errors(404)}},
-            "patch": {"summary": "Change a group", "operationId": "updateGroup", "security": SECURED,
-                      "requestBody": patch_body,
-                      "responses": {"200": _json(_ref("Group"), "Changed"), **_errors(400, 401, 403, 404, 415)}},
-            "delete": {"summary": "Delete a group", "operationId": "deleteGroup", "security": SECURED,
-                       "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)}},
+            "get": {
+                "summary": "Read a group",
+                "operationId": "getGroup",
+                "responses": {"200": _json(_ref("Group"), "The group"), **_errors(404)},
+            },
+            "patch": {
+                "summary": "Change a group",
+                "operationId": "updateGroup",
+                "security": SECURED,
+                "requestBody": patch_body,
+                "responses": {
+                    "200": _json(_ref("Group"), "Changed"),
+                    **_errors(400, 401, 403, 404, 415),
+                },
+            },
+            "delete": {
+                "summary": "Delete a group",
+                "operationId": "deleteGroup",
+                "security": SECURED,
+                "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)},
+            },
         },
         "/api/v1/me": {
-            "get": {"summary": "The token's user and their groups", "operationId": "me", "security": SECURED,
-                    "responses": {"200": _json({"type": "object"}, "The user"), **_errors(401)}},
+            "get": {
+                "summary": "The token's user and their groups",
+                "operationId": "me",
+                "security": SECURED,
+                "responses": {"200": _json({"type": "object"}, "The user"), **_errors(401)},
+            },
         },
     }
 
@@ -80,7 +121,8 @@ def build_openapi(base_url: str) -> JsonObject:
     """The whole OpenAPI document."""
     schemas: JsonObject = {
         "Error": {
-            "type": "object", "required": ["error"],
+            "type": "object",
+            "required": ["error"],
             "properties": {"error": {"type": "string"}, "detail": {}},
         }
     }

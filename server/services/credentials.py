@@ -32,7 +32,9 @@ async def create_api_token(session: AsyncSession, user: User, name: str = "") ->
 
 async def user_for_api_token(session: AsyncSession, token: str) -> User | None:
     """The active user owning ``token``, recording its use; None if unknown."""
-    row = (await session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token)))).first()
+    row = (
+        await session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    ).first()
     if row is None:
         return None
     user = await session.get(User, row.user_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +65,9 @@ def _check_fields(fields: GroupFields) -> None:
         raise InvalidInput(f"Use at most {MAX_TAGS} tags.", field="tags")
     for tag in fields.tags:
         if not TAG_RE.match(tag):
-            raise InvalidInput(f"“{tag}” is not a valid tag (letters, digits, _ or -).", field="tags")
+            raise InvalidInput(
+                f"“{tag}” is not a valid tag (letters, digits, _ or -).", field="tags"
+            )
 
 
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
@@ -163,7 +165,7 @@ class DirectoryQuery:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> DirectoryQuery:
-        """Filters from query parameters (``q``, ``tag``, ``place``, ``page``), clipped to sane sizes."""
+        """Filters from the query parameters ``q``, ``tag``, ``place`` and ``page``, clipped."""
         page = params.get("page", "")
         return cls(
             text=params.get("q", "")[:100],
@@ -191,7 +193,9 @@ async def search_directory(session: AsyncSession, query: DirectoryQuery) -> tupl
             )
         )
     if query.tag.strip():
-        tagged = select(GroupTag.group_id).where(GroupTag.tag == query.tag.strip().lstrip("#").lower())
+        tagged = select(GroupTag.group_id).where(
+            GroupTag.tag == query.tag.strip().lstrip("#").lower()
+        )
         stmt = stmt.where(col(Group.id).in_(tagged))
     if query.place.strip():
         stmt = stmt.where(func.lower(Group.location).like(_like(query.place.strip()), escape="\\"))

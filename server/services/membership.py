@@ -34,7 +34,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-async def get_membership(session: AsyncSession, group: Group, user: User | None) -> Membership | None:
+async def get_membership(
+    session: AsyncSession, group: Group, user: User | None
+) -> Membership | None:
     """The user's membership row in the group, if any."""
     if user is None:
         return None
@@ -76,8 +78,14 @@ async def join_group(session: AsyncSession, group: Group, user: User) -> Members
 
 
 async def _count_admins(session: AsyncSession, group: Group) -> int:
-    query = select(func.count()).select_from(Membership).where(
-        Membership.group_id == group.id, Membership.role == "admin", Membership.state == "active"
+    query = (
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.group_id == group.id,
+            Membership.role == "admin",
+            Membership.state == "active",
+        )
     )
     return (await session.exec(query)).one()
 
@@ -125,8 +133,10 @@ async def list_members(
 
 async def member_count(session: AsyncSession, group: Group) -> int:
     """How many active members the group has."""
-    query = select(func.count()).select_from(Membership).where(
-        Membership.group_id == group.id, Membership.state == "active"
+    query = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.group_id == group.id, Membership.state == "active")
     )
     return (await session.exec(query)).one()
 

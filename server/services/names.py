@@ -14,13 +14,62 @@ NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,28}[a-z0-9_])?$")
 
 #: Names that would clash with routes, well-known accounts or look official.
 RESERVED_NAMES = frozenset(
-    """
-    about account accounts actor admin administrator api apps assets auth calendar contact
-    directory events explore favicon feed feeds group groups health help home inbox instance
-    login logout me media moderator new nodeinfo null outbox postmaster privacy register reset
-    root rules search settings signup static support system terms undefined user users
-    webfinger webmaster well-known www
-    """.split()
+    [
+        "about",
+        "account",
+        "accounts",
+        "actor",
+        "admin",
+        "administrator",
+        "api",
+        "apps",
+        "assets",
+        "auth",
+        "calendar",
+        "contact",
+        "directory",
+        "events",
+        "explore",
+        "favicon",
+        "feed",
+        "feeds",
+        "group",
+        "groups",
+        "health",
+        "help",
+        "home",
+        "inbox",
+        "instance",
+        "login",
+        "logout",
+        "me",
+        "media",
+        "moderator",
+        "new",
+        "nodeinfo",
+        "null",
+        "outbox",
+        "postmaster",
+        "privacy",
+        "register",
+        "reset",
+        "root",
+        "rules",
+        "search",
+        "settings",
+        "signup",
+        "static",
+        "support",
+        "system",
+        "terms",
+        "undefined",
+        "user",
+        "users",
+        "webfinger",
+        "webmaster",
+        "well-known",
+        "www",
+    ]
 )
 
 

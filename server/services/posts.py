@@ -44,7 +44,12 @@ def note_for(uris: LocalUris, group: Group, post: GroupPost) -> JsonObject:
 
 
 async def create_post(
-    session: AsyncSession, uris: LocalUris, group: Group, author: User, content: str, visibility: str
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    author: User,
+    content: str,
+    visibility: str,
 ) -> GroupPost:
     """Post as the group and send ``Create(Note)`` to its followers."""
     _check(content, visibility)
@@ -75,16 +80,22 @@ async def update_post(
     return post
 
 
-async def delete_post(session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost) -> None:
+async def delete_post(
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
+) -> None:
     """Remove a post and send ``Delete`` (with a Tombstone) to followers."""
     group_uri = uris.group(group.slug)
     to, cc = vocab.addressing(post.visibility, f"{group_uri}/followers")
-    activity = vocab.build_delete(uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc)
+    activity = vocab.build_delete(
+        uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc
+    )
     await session.delete(post)
     await publish_to_followers(session, activity, group_uri)
 
 
-async def _federate(session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, kind: str) -> None:
+async def _federate(
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, kind: str
+) -> None:
     note = note_for(uris, group, post)
     build = vocab.build_create if kind == "Create" else vocab.build_update
     activity = build(uris.new_activity(), note["attributedTo"], note, to=note["to"], cc=note["cc"])
@@ -108,6 +119,8 @@ async def list_posts(
         query = query.where(col(GroupPost.visibility).in_(("public", "unlisted")))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = await session.exec(
-        query.order_by(col(GroupPost.published_at).desc(), col(GroupPost.id).desc()).offset(offset).limit(limit)
+        query.order_by(col(GroupPost.published_at).desc(), col(GroupPost.id).desc())
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows.all()), total

@@ -103,9 +103,7 @@ async def get_user(session: AsyncSession, username: str) -> User:
 async def find_user_by_login(session: AsyncSession, login: str) -> User | None:
     """The user whose username or email is ``login`` (case-insensitive)."""
     login = login.strip().lstrip("@").lower()
-    query = select(User).where(
-        (User.username == login) | (func.lower(User.email) == login)
-    )
+    query = select(User).where((User.username == login) | (func.lower(User.email) == login))
     return (await session.exec(query)).first()
 
 
@@ -153,5 +151,7 @@ async def list_users(session: AsyncSession, *, state: str | None = None) -> list
 
 async def count_active_users(session: AsyncSession) -> int:
     """How many accounts can sign in."""
-    result = await session.exec(select(func.count()).select_from(User).where(User.state == "active"))
+    result = await session.exec(
+        select(func.count()).select_from(User).where(User.state == "active")
+    )
     return result.one()

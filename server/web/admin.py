@@ -47,7 +47,10 @@ async def settings_submit(request: Request) -> Response:
     except HearthError as error:
         async with db(request) as session:
             return await render(
-                request, session, "admin/settings.html", {"form": changes, "error": error},
+                request,
+                session,
+                "admin/settings.html",
+                {"form": changes, "error": error},
                 status=error.status,
             )
     flash(request, "Instance settings saved.", "success")
@@ -59,8 +62,12 @@ async def users_page(request: Request) -> Response:
     state = request.query_params.get("state") or None
     async with db(request) as session:
         user = await require_admin(request, session)
-        users = await list_users(session, state=state if state in USER_ACTIONS.values() or state == "pending" else None)
-        return await render(request, session, "admin/users.html", {"users": users, "state": state}, user=user)
+        users = await list_users(
+            session, state=state if state in USER_ACTIONS.values() or state == "pending" else None
+        )
+        return await render(
+            request, session, "admin/users.html", {"users": users, "state": state}, user=user
+        )
 
 
 async def user_action(request: Request) -> Response:
@@ -76,7 +83,9 @@ async def user_action(request: Request) -> Response:
             raise InvalidInput("You cannot change your own account's state here.")
         await set_state(session, target, USER_ACTIONS[action])
     flash(request, f"@{target.username}: {action} done.", "success")
-    return redirect(form_text(form, "back") if form_text(form, "back").startswith("/admin") else "/admin/users")
+    return redirect(
+        form_text(form, "back") if form_text(form, "back").startswith("/admin") else "/admin/users"
+    )
 
 
 async def signups_page(request: Request) -> Response:
@@ -93,7 +102,13 @@ async def invites_page(request: Request) -> Response:
         user = await require_admin(request, session)
         invites = await list_invites(session)
         base = settings_of(request).base_url
-        return await render(request, session, "admin/invites.html", {"invites": invites, "base_url": base}, user=user)
+        return await render(
+            request,
+            session,
+            "admin/invites.html",
+            {"invites": invites, "base_url": base},
+            user=user,
+        )
 
 
 async def invite_submit(request: Request) -> Response:

@@ -36,13 +36,21 @@ async def signup_page(request: Request) -> Response:
     async with db(request) as session:
         if await current_user(request, session):
             return redirect("/")
-        return await render(request, session, "signup.html", {"invite": request.query_params.get("invite", ""), "form": {}})
+        return await render(
+            request,
+            session,
+            "signup.html",
+            {"invite": request.query_params.get("invite", ""), "form": {}},
+        )
 
 
 async def signup_submit(request: Request) -> Response:
     """Create the account as the registration mode allows."""
     form = await read_form(request)
-    values = {key: form_text(form, key) for key in ("username", "email", "display_name", "reason", "invite")}
+    values = {
+        key: form_text(form, key)
+        for key in ("username", "email", "display_name", "reason", "invite")
+    }
     try:
         async with db(request) as session:
             instance = await load_instance_info(session, settings_of(request))
@@ -66,8 +74,11 @@ async def signup_submit(request: Request) -> Response:
     except HearthError as error:
         async with db(request) as session:
             return await render(
-                request, session, "signup.html",
-                {"error": error, "form": values, "invite": values["invite"]}, status=error.status,
+                request,
+                session,
+                "signup.html",
+                {"error": error, "form": values, "invite": values["invite"]},
+                status=error.status,
             )
     if state == "pending":
         flash(request, "Thanks! An admin will review your request; you can sign in once approved.")
@@ -79,7 +90,12 @@ async def signup_submit(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     """The login form."""
     async with db(request) as session:
-        return await render(request, session, "login.html", {"next": safe_next(request.query_params.get("next")), "form": {}})
+        return await render(
+            request,
+            session,
+            "login.html",
+            {"next": safe_next(request.query_params.get("next")), "form": {}},
+        )
 
 
 async def login_submit(request: Request) -> Response:
@@ -93,8 +109,11 @@ async def login_submit(request: Request) -> Response:
     except HearthError as error:
         async with db(request) as session:
             return await render(
-                request, session, "login.html",
-                {"error": error, "form": {"login": login}, "next": target}, status=error.status,
+                request,
+                session,
+                "login.html",
+                {"error": error, "form": {"login": login}, "next": target},
+                status=error.status,
             )
     log_in(request, user)
     flash(request, f"Welcome back, {user.name}.", "success")
@@ -115,12 +134,14 @@ async def reset_request_page(request: Request) -> Response:
 
 
 async def reset_request_submit(request: Request) -> Response:
-    """Email a reset link when SMTP is set up; the answer never reveals whether an account exists."""
+    """Email a reset link when SMTP is set up; never reveal whether an account exists."""
     form = await read_form(request)
     settings = settings_of(request)
     async with db(request) as session:
         user = await find_user_by_login(session, form_text(form, "login"))
-        token = await create_password_reset(session, user) if user and user.state == "active" else None
+        token = (
+            await create_password_reset(session, user) if user and user.state == "active" else None
+        )
     if user is not None and token is not None and settings.smtp.host:
         await send_password_reset(settings, user, f"{settings.base_url}/reset/{token}")
     if settings.smtp.host:
@@ -141,7 +162,9 @@ async def reset_page(request: Request) -> Response:
         try:
             await check_password_reset(session, token)
         except NotFound as error:
-            return await render(request, session, "reset.html", {"error": error, "token": None}, status=404)
+            return await render(
+                request, session, "reset.html", {"error": error, "token": None}, status=404
+            )
         return await render(request, session, "reset.html", {"token": token})
 
 
@@ -156,7 +179,10 @@ async def reset_submit(request: Request) -> Response:
         async with db(request) as session:
             valid = not isinstance(error, NotFound)
             return await render(
-                request, session, "reset.html", {"error": error, "token": token if valid else None},
+                request,
+                session,
+                "reset.html",
+                {"error": error, "token": token if valid else None},
                 status=error.status,
             )
     log_in(request, user)

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import transaction
@@ -61,7 +61,11 @@ async def current_user(request: Request, session: AsyncSession) -> User | None:
     if not isinstance(uid, int):
         return None
     user = await session.get(User, uid)
-    if user is None or user.state != "active" or request.session.get("stamp") != _session_stamp(user):
+    if (
+        user is None
+        or user.state != "active"
+        or request.session.get("stamp") != _session_stamp(user)
+    ):
         return None
     return user
 
@@ -105,9 +109,13 @@ async def read_form(request: Request, *, max_part_size: int = 1024 * 1024) -> Fo
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str):
-        raise HTTPException(403, "The form's security token is missing. Reload the page and try again.")
+        raise HTTPException(
+            403, "The form's security token is missing. Reload the page and try again."
+        )
     if not secrets.compare_digest(sent, expected):
-        raise HTTPException(403, "The form's security token is wrong. Reload the page and try again.")
+        raise HTTPException(
+            403, "The form's security token is wrong. Reload the page and try again."
+        )
     return form
 
 

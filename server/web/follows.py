@@ -13,7 +13,16 @@ from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
 from server.services import membership as members
 from server.services.groups import get_group
-from server.web.common import db, flash, form_text, read_form, redirect, render, require_user, settings_of
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    settings_of,
+)
 
 
 async def follow_requests_page(request: Request) -> Response:
@@ -24,7 +33,13 @@ async def follow_requests_page(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "approve_members")
         pending = await follows.pending_requests(session, uris.group(group.slug))
-        return await render(request, session, "follow_requests.html", {"group": group, "pending": pending}, user=user)
+        return await render(
+            request,
+            session,
+            "follow_requests.html",
+            {"group": group, "pending": pending},
+            user=user,
+        )
 
 
 async def follow_request_submit(request: Request) -> Response:
@@ -39,9 +54,15 @@ async def follow_request_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "approve_members")
-        follow = await follows.get_request(session, uris.group(group.slug), int(raw_id) if raw_id.isdigit() else 0)
+        follow = await follows.get_request(
+            session, uris.group(group.slug), int(raw_id) if raw_id.isdigit() else 0
+        )
         await follows.answer_follow(session, uris, follow, accept=action == "approve")
-    flash(request, "Follow request approved." if action == "approve" else "Follow request rejected.", "success")
+    flash(
+        request,
+        "Follow request approved." if action == "approve" else "Follow request rejected.",
+        "success",
+    )
     return redirect(f"/groups/{group.slug}/follow-requests")
 
 

@@ -16,7 +16,6 @@ from server.activitypub.uris import LocalUris
 from server.errors import HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
-from server.services.posts import list_posts
 from server.services.groups import (
     GroupFields,
     create_group,
@@ -27,6 +26,7 @@ from server.services.groups import (
     parse_tags,
     update_group,
 )
+from server.services.posts import list_posts
 from server.services.users import get_user
 from server.uploads import remove_image, save_image
 from server.web.common import (
@@ -41,7 +41,17 @@ from server.web.common import (
     settings_of,
 )
 
-FIELD_NAMES = ("slug", "name", "summary", "location", "latitude", "longitude", "tags", "visibility", "membership_mode")
+FIELD_NAMES = (
+    "slug",
+    "name",
+    "summary",
+    "location",
+    "latitude",
+    "longitude",
+    "tags",
+    "visibility",
+    "membership_mode",
+)
 
 
 def _coordinate(form: FormData, key: str) -> float | None:
@@ -70,19 +80,23 @@ def fields_from_form(form: FormData) -> GroupFields:
 
 @dataclass
 class ImageChanges:
-    """Files written by a request (removed if it fails) and files it replaced (removed if it succeeds)."""
+    """Files a request wrote (removed if it fails) and replaced (removed if it succeeds)."""
 
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
 
 
-async def _store_images(request: Request, form: FormData, group: Group, changes: ImageChanges) -> None:
+async def _store_images(
+    request: Request, form: FormData, group: Group, changes: ImageChanges
+) -> None:
     """Save uploaded avatar/banner images onto the group, or clear them when asked."""
     settings = settings_of(request)
     for key in ("avatar", "banner"):
         upload = form.get(key)
         if isinstance(upload, UploadFile) and upload.filename:
-            stored = await save_image(upload, settings.uploads_path, settings.uploads.max_bytes, field=key)
+            stored = await save_image(
+                upload, settings.uploads_path, settings.uploads.max_bytes, field=key
+            )
             changes.added.append(stored.name)
         elif form_text(form, f"remove_{key}") == "on":
             stored = None
@@ -102,7 +116,9 @@ def _max_part(request: Request) -> int:
     return settings_of(request).uploads.max_bytes + 1024
 
 
-async def _form_page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+async def _form_page(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
     async with db(request) as session:
         return await render(request, session, template, context, status=status)
 
@@ -111,7 +127,9 @@ async def new_group_page(request: Request) -> Response:
     """The create-a-group form."""
     async with db(request) as session:
         user = await require_user(request, session)
-        return await render(request, session, "group_form.html", {"group": None, "form": {}}, user=user)
+        return await render(
+            request, session, "group_form.html", {"group": None, "form": {}}, user=user
+        )
 
 
 async def new_group_submit(request: Request) -> Response:
@@ -122,12 +140,19 @@ async def new_group_submit(request: Request) -> Response:
     try:
         async with db(request) as session:
             user = await require_user(request, session)
-            group = await create_group(session, form_text(form, "slug"), fields_from_form(form), user)
+            group = await create_group(
+                session, form_text(form, "slug"), fields_from_form(form), user
+            )
             await _store_images(request, form, group, changes)
             session.add(group)
     except HearthError as error:
         _discard(request, changes.added)
-        return await _form_page(request, "group_form.html", {"group": None, "form": values, "error": error}, error.status)
+        return await _form_page(
+            request,
+            "group_form.html",
+            {"group": None, "form": values, "error": error},
+            error.status,
+        )
     flash(request, f"{group.name} is ready. Invite your neighbors!", "success")
     return redirect(f"/groups/{group.slug}")
 
@@ -142,7 +167,9 @@ async def group_page(request: Request) -> Response:
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
         is_member = membership is not None and membership.state == "active"
-        posts, post_count = await list_posts(session, group, public_only=not (can_post or is_member))
+        posts, post_count = await list_posts(
+            session, group, public_only=not (can_post or is_member)
+        )
         can_approve = members.may(user, membership, "approve_members")
         group_uri = LocalUris(settings_of(request)).group(group.slug)
         context = {
@@ -156,7 +183,9 @@ async def group_page(request: Request) -> Response:
             "can_approve": can_approve,
             "posts": posts,
             "post_count": post_count,
-            "follow_requests": len(await pending_requests(session, group_uri)) if can_approve else 0,
+            "follow_requests": len(await pending_requests(session, group_uri))
+            if can_approve
+            else 0,
             "handle": f"@{group.slug}@{settings_of(request).instance.domain}",
         }
         return await render(request, session, "group.html", context, user=user)
@@ -175,7 +204,9 @@ async def edit_group_page(request: Request) -> Response:
         group, user = await _editable_group(request, session)
         tags = await group_tags(session, group)
         form = {**group.model_dump(), "summary": group.summary_md, "tags": ", ".join(tags)}
-        return await render(request, session, "group_form.html", {"group": group, "form": form}, user=user)
+        return await render(
+            request, session, "group_form.html", {"group": group, "form": form}, user=user
+        )
 
 
 async def edit_group_submit(request: Request) -> Response:

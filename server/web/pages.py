@@ -14,7 +14,7 @@ from server.web.common import db, render
 
 
 async def home(request: Request) -> Response:
-    """What this instance is, and a directory of its public groups searchable by name, tag, place."""
+    """What this instance is, and a directory of its public groups (name, tag, place)."""
     query = DirectoryQuery.from_params(request.query_params)
     async with db(request) as session:
         groups, total = await search_directory(session, query)
@@ -24,7 +24,10 @@ async def home(request: Request) -> Response:
             "query": query,
             "pages": max(1, -(-total // query.per_page)),
             "is_filtered": bool(query.text or query.tag or query.place),
-            "stats": {"users": await count_active_users(session), "groups": await count_groups(session)},
+            "stats": {
+                "users": await count_active_users(session),
+                "groups": await count_groups(session),
+            },
         }
         return await render(request, session, "home.html", context)
 
@@ -43,13 +46,22 @@ async def user_page(request: Request) -> Response:
     async with db(request) as session:
         person = await get_user(session, request.path_params["username"])
         if person.state != "active":
-            return await render(request, session, "error.html", {"message": "This account is not available."}, status=404)
+            return await render(
+                request,
+                session,
+                "error.html",
+                {"message": "This account is not available."},
+                status=404,
+            )
         groups = [
-            group for group, membership in await groups_of_user(session, person)
+            group
+            for group, membership in await groups_of_user(session, person)
             if group.visibility == "public" and membership.state == "active"
         ]
         return await render(
-            request, session, "user.html",
+            request,
+            session,
+            "user.html",
             {"person": person, "bio_html": render_markdown(person.bio), "groups": groups},
         )
 

@@ -40,11 +40,17 @@ async def post_page(request: Request) -> Response:
         if wants_activity_json(request):
             return await post_object(request, group, post)
         user = await current_user(request, session)
-        can_post = members.may(user, await members.get_membership(session, group, user), "post_as_group")
+        can_post = members.may(
+            user, await members.get_membership(session, group, user), "post_as_group"
+        )
         if post.visibility == "followers" and not can_post:
             raise NotFound("No such post.")
         return await render(
-            request, session, "post.html", {"group": group, "post": post, "can_post": can_post}, user=user
+            request,
+            session,
+            "post.html",
+            {"group": group, "post": post, "can_post": can_post},
+            user=user,
         )
 
 
@@ -58,7 +64,12 @@ async def post_submit(request: Request) -> Response:
             group = await get_group(session, request.path_params["slug"])
             await members.require(session, group, user, "post_as_group")
             await create_post(
-                session, uris, group, user, form_text(form, "content"), form_text(form, "visibility", "public")
+                session,
+                uris,
+                group,
+                user,
+                form_text(form, "content"),
+                form_text(form, "visibility", "public"),
             )
     except HearthError as error:
         if error.status != 400:

@@ -7,16 +7,9 @@ with an instance admin created beforehand through the CLI. Chromium is Debian's
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -28,6 +21,15 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.servers import (
+    HearthServer,
+    clean_env,
+    create_user,
+    free_port,
+    run_hearth,
+    serve,
+)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,103 +39,24 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-READY_TIMEOUT_SECONDS = 20.0
 ADMIN_USERNAME = "admin"
-PASSWORD = "a long enough password"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 
 
-@dataclass(frozen=True)
-class HearthServer:
-    """A running server: where it listens and where its log goes."""
-
-    base_url: str
-    domain: str
-    log_path: Path
-
-
-def _hearth_command() -> Path:
-    command = Path(sys.executable).with_name("hearth")
-    if not command.exists():
-        pytest.fail(f"the `hearth` command is not installed next to {sys.executable}")
-    return command
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Poll the home page until it answers 200, for at most READY_TIMEOUT_SECONDS."""
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hearth serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(
-        f"hearth serve was not ready within {READY_TIMEOUT_SECONDS:.0f} s:\n{log_path.read_text()}"
-    )
-
-
 @pytest.fixture(scope="session")
 def hearth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HearthServer]:
-    """Start ``hearth serve`` in a fresh directory; stop it after the session."""
+    """Start ``hearth serve`` in a fresh directory with an admin; stop it after the session."""
     workdir = tmp_path_factory.mktemp("hearth-server")
-    port = _free_port()
-    domain = f"127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HEARTH_")}
-    env.update({"HEARTH_INSTANCE_DOMAIN": domain, "HEARTH_INSTANCE_NAME": "Riverside Commons"})
-    hearth = _hearth_command()
-    subprocess.run(
-        [hearth, "migrate"], cwd=workdir, env=env, check=True, capture_output=True, timeout=60
+    port = free_port()
+    env = clean_env(
+        HEARTH_INSTANCE_DOMAIN=f"127.0.0.1:{port}", HEARTH_INSTANCE_NAME="Riverside Commons"
     )
-    subprocess.run(
-        [
-            hearth,
-            "user",
-            "create",
-            ADMIN_USERNAME,
-            "--email",
-            "admin@example.org",
-            "--admin",
-            "--password-stdin",
-        ],
-        cwd=workdir,
-        env=env,
-        input=PASSWORD.encode(),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [hearth, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_ready(f"http://{domain}/", process, log_path)
-            yield HearthServer(base_url=f"http://{domain}", domain=domain, log_path=log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    run_hearth(workdir, env, "migrate")
+    create_user(workdir, env, ADMIN_USERNAME, admin=True)
+    with serve(workdir, env, port) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

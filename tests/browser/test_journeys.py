@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ADMIN_USERNAME, PASSWORD, HearthServer, Tab
+from tests.browser.conftest import ADMIN_USERNAME, Tab
+from tests.servers import PASSWORD, HearthServer
 
 pytestmark = pytest.mark.browser
 

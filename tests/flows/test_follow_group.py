@@ -10,7 +10,9 @@ from tests.federation_net import FederationNet, Instance
 
 async def _group_with_admin(instance: Instance, slug: str, mode: str = "open") -> None:
     await instance.web.login_as_new("organizer")
-    response = await instance.web.create_group(slug, "Book Club", summary="We read", membership_mode=mode)
+    response = await instance.web.create_group(
+        slug, "Book Club", summary="We read", membership_mode=mode
+    )
     assert response.status_code == 303, response.text
 
 
@@ -36,7 +38,11 @@ async def test_follow_open_group_and_receive_posts(net: FederationNet) -> None:
     assert await _follow_states(a) == [(alice, club, "accepted")]
     assert await _follow_states(b) == [(alice, club, "accepted")]
 
-    post = await b.web.post_form("/groups/club/posts", {"content": "First **meetup** on Friday!", "visibility": "public"}, csrf_from="/groups/club")
+    post = await b.web.post_form(
+        "/groups/club/posts",
+        {"content": "First **meetup** on Friday!", "visibility": "public"},
+        csrf_from="/groups/club",
+    )
     assert post.status_code == 303
     await net.drain()
 
@@ -64,7 +70,11 @@ async def test_approval_group_follow_waits_then_is_approved(net: FederationNet) 
     page = await b.web.get("/groups/club/follow-requests")
     assert "@alice@a.test" in page.text
     follow_id = page.text.split("/groups/club/follow-requests/")[1].split('"')[0]
-    response = await b.web.post_form(f"/groups/club/follow-requests/{follow_id}", {"action": "approve"}, csrf_from="/groups/club/follow-requests")
+    response = await b.web.post_form(
+        f"/groups/club/follow-requests/{follow_id}",
+        {"action": "approve"},
+        csrf_from="/groups/club/follow-requests",
+    )
     assert response.status_code == 303
     await net.drain()
     assert await _follow_states(a) == [(alice, club, "accepted")]
@@ -80,7 +90,11 @@ async def test_rejected_follow_is_removed_on_both_sides(net: FederationNet) -> N
     await net.drain()
     page = await b.web.get("/groups/club/follow-requests")
     follow_id = page.text.split("/groups/club/follow-requests/")[1].split('"')[0]
-    await b.web.post_form(f"/groups/club/follow-requests/{follow_id}", {"action": "reject"}, csrf_from="/groups/club/follow-requests")
+    await b.web.post_form(
+        f"/groups/club/follow-requests/{follow_id}",
+        {"action": "reject"},
+        csrf_from="/groups/club/follow-requests",
+    )
     await net.drain()
     assert await _follow_states(a) == []
     assert await _follow_states(b) == []
@@ -93,7 +107,9 @@ async def test_unfollow_sends_undo(net: FederationNet) -> None:
     await a.web.login_as_new("alice")
     await a.web.post_form("/follow", {"handle": "@club@b.test"}, csrf_from="/home")
     await net.drain()
-    response = await a.web.post_form("/unfollow", {"actor": "https://b.test/groups/club"}, csrf_from="/home")
+    response = await a.web.post_form(
+        "/unfollow", {"actor": "https://b.test/groups/club"}, csrf_from="/home"
+    )
     assert response.status_code == 303
     await net.drain()
     assert await _follow_states(a) == []

@@ -14,7 +14,9 @@ async def test_home_page_renders(web: WebClient) -> None:
 
 async def test_create_group_and_find_it(web: WebClient) -> None:
     await web.login_as_new("alice")
-    response = await web.create_group("repair-cafe", "Repair Café", summary="We fix **things**", tags="repair, diy")
+    response = await web.create_group(
+        "repair-cafe", "Repair Café", summary="We fix **things**", tags="repair, diy"
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/groups/repair-cafe"
     page = await web.get("/groups/repair-cafe")
