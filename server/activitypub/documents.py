@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,7 +69,7 @@ async def group_document(session: AsyncSession, settings: Settings, group: Group
         latitude=group.latitude,
         longitude=group.longitude,
         attributed_to=await _moderators(session, uris, group),
-        attachment={"Place": group.location} if group.location else {},
+        attachment={"Place": html.escape(group.location)} if group.location else {},
         tags=tags,
     )
     return build_actor(fields)
