@@ -29,12 +29,14 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=30, unique=True, index=True)
     display_name: str = Field(default="", max_length=100)
     email: str = Field(max_length=254, unique=True, index=True)
-    password_hash: str = Field(max_length=255)
+    password_hash: str = Field(max_length=255, repr=False)
     is_admin: bool = Field(default=False)
     state: str = Field(default="active", max_length=16)
     signup_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     bio: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    private_key_pem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    private_key_pem: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default=""), repr=False
+    )
     public_key_pem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     last_login_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
@@ -61,7 +63,9 @@ class Group(SQLModel, table=True):
     longitude: float | None = Field(default=None)
     visibility: str = Field(default="public", max_length=16)
     membership_mode: str = Field(default="open", max_length=16)
-    private_key_pem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    private_key_pem: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default=""), repr=False
+    )
     public_key_pem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
@@ -139,5 +143,6 @@ class InstanceSetting(SQLModel, table=True):
     __tablename__ = "instance_settings"
 
     key: str = Field(primary_key=True, max_length=64)
-    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # repr=False: the instance actor's private key is stored here.
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
