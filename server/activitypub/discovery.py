@@ -38,9 +38,15 @@ async def webfinger(request: Request) -> Response:
         return _not_found("not a resource of this instance")
     async with transaction(request.app.state.sessions) as session:
         group = (await session.exec(select(Group).where(Group.slug == name.lower()))).first()
-        user = None if group else (
-            await session.exec(select(User).where(User.username == name.lower(), User.state == "active"))
-        ).first()
+        user = (
+            None
+            if group
+            else (
+                await session.exec(
+                    select(User).where(User.username == name.lower(), User.state == "active")
+                )
+            ).first()
+        )
     if group is not None:
         actor = uris.group(group.slug)
         handle = group.slug
@@ -77,7 +83,11 @@ async def nodeinfo(request: Request) -> Response:
 
         async def seen_since(days: int) -> int:
             since = now - timedelta(days=days)
-            query = select(func.count()).select_from(User).where(active, col(User.last_login_at) >= since)
+            query = (
+                select(func.count())
+                .select_from(User)
+                .where(active, col(User.last_login_at) >= since)
+            )
             return (await session.exec(query)).one()
 
         month, half_year = await seen_since(30), await seen_since(180)

@@ -21,7 +21,12 @@ async def _remote(session: AsyncSession, uri: str) -> RemoteActor | None:
 
 
 async def answer_follow(
-    session: AsyncSession, uris: LocalUris, follow: Follow, *, accept: bool, original: JsonObject | None = None
+    session: AsyncSession,
+    uris: LocalUris,
+    follow: Follow,
+    *,
+    accept: bool,
+    original: JsonObject | None = None,
 ) -> None:
     """Accept or reject a follow of a local actor, and tell the follower's server."""
     follower = await _remote(session, follow.follower_uri)
@@ -34,12 +39,20 @@ async def answer_follow(
         await session.delete(follow)
     if follower is None or local is None:
         return
-    embedded = original or vocab.build_follow(follow.activity_uri, follow.follower_uri, follow.followee_uri)
+    embedded = original or vocab.build_follow(
+        follow.activity_uri, follow.follower_uri, follow.followee_uri
+    )
     build = vocab.build_accept if accept else vocab.build_reject
-    await publish(session, build(uris.new_activity(), local.uri, embedded, to=[follower.uri]), [follower.inbox])
+    await publish(
+        session,
+        build(uris.new_activity(), local.uri, embedded, to=[follower.uri]),
+        [follower.inbox],
+    )
 
 
-async def pending_requests(session: AsyncSession, followee_uri: str) -> list[tuple[Follow, RemoteActor]]:
+async def pending_requests(
+    session: AsyncSession, followee_uri: str
+) -> list[tuple[Follow, RemoteActor]]:
     """Follow requests waiting for a moderator, oldest first."""
     query = (
         select(Follow, RemoteActor)
@@ -58,36 +71,52 @@ async def get_request(session: AsyncSession, followee_uri: str, follow_id: int) 
     return follow
 
 
-async def follow_remote(session: AsyncSession, uris: LocalUris, user: User, actor: RemoteActor) -> Follow:
+async def follow_remote(
+    session: AsyncSession, uris: LocalUris, user: User, actor: RemoteActor
+) -> Follow:
     """A local user follows a remote actor: pending until their server accepts."""
     follower = uris.user(user.username)
     existing = (
-        await session.exec(select(Follow).where(Follow.follower_uri == follower, Follow.followee_uri == actor.uri))
+        await session.exec(
+            select(Follow).where(Follow.follower_uri == follower, Follow.followee_uri == actor.uri)
+        )
     ).first()
     if existing is not None:
         raise Conflict("You already follow this account (or asked to).")
     activity = vocab.build_follow(uris.new_activity(), follower, actor.uri)
-    follow = Follow(follower_uri=follower, followee_uri=actor.uri, state="pending", activity_uri=activity["id"])
+    follow = Follow(
+        follower_uri=follower, followee_uri=actor.uri, state="pending", activity_uri=activity["id"]
+    )
     session.add(follow)
     await publish(session, activity, [actor.inbox])
     return follow
 
 
-async def unfollow_remote(session: AsyncSession, uris: LocalUris, user: User, actor_uri: str) -> None:
+async def unfollow_remote(
+    session: AsyncSession, uris: LocalUris, user: User, actor_uri: str
+) -> None:
     """Stop following a remote actor and send Undo(Follow)."""
     follower = uris.user(user.username)
     follow = (
-        await session.exec(select(Follow).where(Follow.follower_uri == follower, Follow.followee_uri == actor_uri))
+        await session.exec(
+            select(Follow).where(Follow.follower_uri == follower, Follow.followee_uri == actor_uri)
+        )
     ).first()
     actor = await _remote(session, actor_uri)
     if follow is None or actor is None:
         raise NotFound("You don't follow this account.")
     inner = vocab.build_follow(follow.activity_uri, follower, actor_uri)
     await session.delete(follow)
-    await publish(session, vocab.build_undo(uris.new_activity(), follower, inner, to=[actor_uri]), [actor.inbox])
+    await publish(
+        session,
+        vocab.build_undo(uris.new_activity(), follower, inner, to=[actor_uri]),
+        [actor.inbox],
+    )
 
 
-async def followed_by(session: AsyncSession, uris: LocalUris, user: User) -> list[tuple[Follow, RemoteActor]]:
+async def followed_by(
+    session: AsyncSession, uris: LocalUris, user: User
+) -> list[tuple[Follow, RemoteActor]]:
     """The remote accounts a user follows (or asked to), by name."""
     query = (
         select(Follow, RemoteActor)

@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
-from server.activitypub.queue import mark_host_available
 from server.activitypub.policy import is_domain_allowed
+from server.activitypub.queue import mark_host_available
 from server.activitypub.uris import host_of
 from server.db import transaction
 from server.models_federation import InboxActivity, RemoteActor
@@ -100,7 +100,12 @@ async def receive(request: Request) -> Response:
     remote = request.app.state.remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(
-        request.method, public_url(request), request.headers, body, remote.resolve_key, window=window
+        request.method,
+        public_url(request),
+        request.headers,
+        body,
+        remote.resolve_key,
+        window=window,
     )
     if isinstance(result, Rejected):
         log.info("inbox refused %s from %s: %s", activity.get("type"), actor, result.reason)
@@ -117,7 +122,9 @@ async def _store(request: Request, activity: JsonObject, actor: str, body: bytes
     try:
         async with transaction(request.app.state.sessions) as session:
             duplicate = (
-                await session.exec(select(InboxActivity.id).where(InboxActivity.activity_uri == row.activity_uri))
+                await session.exec(
+                    select(InboxActivity.id).where(InboxActivity.activity_uri == row.activity_uri)
+                )
             ).first()
             if duplicate is None:
                 session.add(row)

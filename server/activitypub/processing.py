@@ -16,8 +16,8 @@ from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, as_list, get_id, is_public
-from server.activitypub.local import local_actor_by_uri
 from server.activitypub.follows import answer_follow
+from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
@@ -111,7 +111,9 @@ class InboxProcessor:
             return "ignored: not a local group or user"
         manual = await self._approves_manually(session, target)
         follow = (
-            await session.exec(select(Follow).where(Follow.follower_uri == actor, Follow.followee_uri == target))
+            await session.exec(
+                select(Follow).where(Follow.follower_uri == actor, Follow.followee_uri == target)
+            )
         ).first()
         if follow is None:
             follow = Follow(follower_uri=actor, followee_uri=target)
@@ -152,7 +154,9 @@ class InboxProcessor:
 
     # Answers to our users' follows -----------------------------------------------------
 
-    async def _our_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> Follow | None:
+    async def _our_follow(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Follow | None:
         inner = activity.get("object")
         inner_id = get_id(inner)
         query = select(Follow).where(Follow.followee_uri == actor)
@@ -193,7 +197,12 @@ class InboxProcessor:
             if not _same_origin(note, actor):
                 return None
             note = await self.remote.fetch(note)
-        if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Page", "Question"):
+        if not isinstance(note, dict) or note.get("type") not in (
+            "Note",
+            "Article",
+            "Page",
+            "Question",
+        ):
             return None
         note_id = get_id(note)
         if not note_id or not _same_origin(note_id, actor):
@@ -216,7 +225,14 @@ class InboxProcessor:
 
     def _post_from(self, note: JsonObject, actor: str, row: RemotePost | None = None) -> RemotePost:
         row = row or RemotePost(uri=str(note["id"]), actor_uri=actor, content_html="")
-        url = next((u for u in (get_id(x) for x in as_list(note.get("url"))) if u and u.startswith("http")), "")
+        url = next(
+            (
+                u
+                for u in (get_id(x) for x in as_list(note.get("url")))
+                if u and u.startswith("http")
+            ),
+            "",
+        )
         row.url = url[:2048]
         row.content_html = sanitize_html(str(note.get("content") or ""))
         row.summary = html_to_text(str(note.get("summary") or ""))[:1000]
@@ -232,7 +248,9 @@ class InboxProcessor:
         note = await self._embedded_note(activity, actor)
         if note is None:
             return "ignored: not an update of the actor or its note"
-        row = (await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))).first()
+        row = (
+            await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))
+        ).first()
         if row is None or row.actor_uri != actor:
             return "ignored: unknown post"
         self._post_from(note, actor, row).updated_at = utcnow()
@@ -247,6 +265,7 @@ class InboxProcessor:
             await session.exec(delete(RemotePost).where(RemotePost.actor_uri == actor))
             await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
             return "actor deleted"
-        result = await session.exec(delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor))
+        result = await session.exec(
+            delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor)
+        )
         return "post deleted" if result.rowcount else "ignored: unknown post"  # type: ignore[attr-defined]
-

@@ -128,7 +128,9 @@ async def _host_succeeded(session: AsyncSession, host: str, now: datetime) -> No
     session.add(row)
 
 
-async def _host_failed(session: AsyncSession, host: str, now: datetime, outcome: DeliveryOutcome) -> None:
+async def _host_failed(
+    session: AsyncSession, host: str, now: datetime, outcome: DeliveryOutcome
+) -> None:
     if outcome.status is not None and 400 <= outcome.status < 500:
         return  # the host answered: it is up, it just refused this one
     row = await _host(session, host)
@@ -153,12 +155,19 @@ async def unavailable_hosts(session: AsyncSession) -> set[str]:
     return set(rows.all())
 
 
-async def skip_unavailable(session: AsyncSession, claimed: ClaimedDelivery, now: datetime | None = None) -> None:
+async def skip_unavailable(
+    session: AsyncSession, claimed: ClaimedDelivery, now: datetime | None = None
+) -> None:
     """Give up a delivery to an unavailable host without trying it."""
     await session.exec(
         update(Delivery)
         .where(col(Delivery.id) == claimed.id)
-        .values(state="given_up", last_error="host unavailable", leased_until=None, updated_at=now or utcnow())
+        .values(
+            state="given_up",
+            last_error="host unavailable",
+            leased_until=None,
+            updated_at=now or utcnow(),
+        )
     )
 
 

@@ -64,7 +64,10 @@ class Remote:
     """Fetches remote objects as the instance actor and keeps the actor cache."""
 
     def __init__(
-        self, settings: Settings, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        sessions: async_sessionmaker[AsyncSession],
     ) -> None:
         self.settings = settings
         self.http = http
@@ -103,7 +106,9 @@ class Remote:
         except ActorError as exc:
             raise RemoteError(f"{fetched_from} is not a usable actor: {exc}") from exc
         async with transaction(self.sessions) as session:
-            row = (await session.exec(select(RemoteActor).where(RemoteActor.uri == info.id))).first()
+            row = (
+                await session.exec(select(RemoteActor).where(RemoteActor.uri == info.id))
+            ).first()
             row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
             session.add(row)
         return row
@@ -117,7 +122,7 @@ class Remote:
         return await self.actor(uri, refresh=True)
 
     def _webfinger_scheme(self, handle: str) -> str:
-        """https, except plain http to loopback hosts when private addresses are allowed (testing)."""
+        """https; plain http only to loopback hosts when private addresses are allowed."""
         host = handle.rsplit("@", 1)[-1].split(":")[0].lower()
         local = host in ("localhost", "127.0.0.1") or host.startswith("127.")
         return "http" if local and self.settings.federation.allow_private_addresses else "https"
@@ -128,10 +133,16 @@ class Remote:
             local = await local_actor_by_uri(session, self.uris, key_id)
             if local is not None:
                 return ActorKey(local.key_id, local.uri, local.public_key_pem)
-            row = (await session.exec(select(RemoteActor).where(RemoteActor.key_id == key_id))).first()
+            row = (
+                await session.exec(select(RemoteActor).where(RemoteActor.key_id == key_id))
+            ).first()
             if row is not None and not refresh:
                 return ActorKey(row.key_id, row.uri, row.public_key_pem)
-            if row is not None and row.key_refreshed_at and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL:
+            if (
+                row is not None
+                and row.key_refreshed_at
+                and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL
+            ):
                 return None  # refetched moments ago: don't let bad signatures cause a fetch storm
             if row is not None:
                 row.key_refreshed_at = utcnow()

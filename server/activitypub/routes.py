@@ -42,7 +42,9 @@ def wants_activity_json(request: Request) -> bool:
 def activity_response(document: JsonObject, status: int = 200) -> Response:
     """An ActivityStreams document, served the way strict peers expect."""
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, status_code=status, media_type=AS_JSON, headers={"Vary": "Accept, Signature"})
+    return Response(
+        body, status_code=status, media_type=AS_JSON, headers={"Vary": "Accept, Signature"}
+    )
 
 
 async def check_signed_fetch(request: Request) -> Response | None:
@@ -52,11 +54,17 @@ async def check_signed_fetch(request: Request) -> Response | None:
         return None
     remote = request.app.state.remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
-    result = await verify_request("GET", public_url(request), request.headers, b"", remote.resolve_key, window=window)
+    result = await verify_request(
+        "GET", public_url(request), request.headers, b"", remote.resolve_key, window=window
+    )
     if isinstance(result, Rejected):
-        return JSONResponse({"error": f"a signed request is required: {result.reason}"}, status_code=401)
+        return JSONResponse(
+            {"error": f"a signed request is required: {result.reason}"}, status_code=401
+        )
     if not is_domain_allowed(settings, host_of(result.owner)):
-        return JSONResponse({"error": "this instance does not federate with your domain"}, status_code=403)
+        return JSONResponse(
+            {"error": "this instance does not federate with your domain"}, status_code=403
+        )
     return None
 
 
@@ -96,10 +104,21 @@ def _page_number(request: Request) -> int | None:
 def collection(uri: str, total: int, page: int | None, items: list[Any]) -> JsonObject:
     """An OrderedCollection (no page asked) or one of its pages."""
     if page is None:
-        return {"@context": AS_CONTEXT, "id": uri, "type": "OrderedCollection", "totalItems": total,
-                "first": f"{uri}?page=1"}
-    document: JsonObject = {"@context": AS_CONTEXT, "id": f"{uri}?page={page}", "type": "OrderedCollectionPage",
-                            "partOf": uri, "totalItems": total, "orderedItems": items}
+        return {
+            "@context": AS_CONTEXT,
+            "id": uri,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": f"{uri}?page=1",
+        }
+    document: JsonObject = {
+        "@context": AS_CONTEXT,
+        "id": f"{uri}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": uri,
+        "totalItems": total,
+        "orderedItems": items,
+    }
     if page * PAGE_SIZE < total:
         document["next"] = f"{uri}?page={page + 1}"
     if page > 1:
@@ -122,14 +141,24 @@ async def follow_collection(request: Request) -> Response:
     followers = request.url.path.endswith("/followers")
     async with transaction(request.app.state.sessions) as session:
         actor = await _actor_uri(request, session)
-        mine, theirs = (Follow.followee_uri, Follow.follower_uri) if followers else (Follow.follower_uri, Follow.followee_uri)
+        mine, theirs = (
+            (Follow.followee_uri, Follow.follower_uri)
+            if followers
+            else (Follow.follower_uri, Follow.followee_uri)
+        )
         condition = (col(mine) == actor) & (col(Follow.state) == "accepted")
-        total = (await session.exec(select(func.count()).select_from(Follow).where(condition))).one()
+        total = (
+            await session.exec(select(func.count()).select_from(Follow).where(condition))
+        ).one()
         items: list[str] = []
         if page is not None:
             query = select(theirs).where(condition).order_by(col(Follow.id).desc())
-            items = list((await session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))).all())
-    return activity_response(collection(f"{actor}/{'followers' if followers else 'following'}", total, page, items))
+            items = list(
+                (await session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))).all()
+            )
+    return activity_response(
+        collection(f"{actor}/{'followers' if followers else 'following'}", total, page, items)
+    )
 
 
 async def outbox(request: Request) -> Response:
@@ -139,13 +168,19 @@ async def outbox(request: Request) -> Response:
     page = _page_number(request)
     async with transaction(request.app.state.sessions) as session:
         actor = await _actor_uri(request, session)
-        condition = (col(OutboxActivity.actor_uri) == actor) & col(OutboxActivity.is_public) & col(
-            OutboxActivity.type
-        ).in_(("Create", "Announce"))
-        total = (await session.exec(select(func.count()).select_from(OutboxActivity).where(condition))).one()
+        condition = (
+            (col(OutboxActivity.actor_uri) == actor)
+            & col(OutboxActivity.is_public)
+            & col(OutboxActivity.type).in_(("Create", "Announce"))
+        )
+        total = (
+            await session.exec(select(func.count()).select_from(OutboxActivity).where(condition))
+        ).one()
         items: list[JsonObject] = []
         if page is not None:
-            query = select(OutboxActivity.body).where(condition).order_by(col(OutboxActivity.id).desc())
+            query = (
+                select(OutboxActivity.body).where(condition).order_by(col(OutboxActivity.id).desc())
+            )
             rows = await session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
             items = [_without_context(json.loads(body)) for body in rows.all()]
     return activity_response(collection(f"{actor}/outbox", total, page, items))
@@ -171,7 +206,9 @@ async def activity_document(request: Request) -> Response:
         return refused
     uri = f"{settings_of(request).base_url}/activities/{request.path_params['id']}"
     async with transaction(request.app.state.sessions) as session:
-        row = (await session.exec(select(OutboxActivity).where(OutboxActivity.activity_uri == uri))).first()
+        row = (
+            await session.exec(select(OutboxActivity).where(OutboxActivity.activity_uri == uri))
+        ).first()
     if row is None or not row.is_public:
         raise NotFound("No such activity.")
     return Response(row.body, media_type=AS_JSON)

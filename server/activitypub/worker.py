@@ -8,6 +8,7 @@ deterministically (``FederationNet.drain()``); ``run_forever()`` loops inside
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ class Worker:
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.processor = InboxProcessor(app_state)
         self._wake = asyncio.Event()
-        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
+        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PER_HOST)
+        )
 
     def wake(self) -> None:
         """Start the next round now (new work arrived)."""
@@ -81,10 +84,8 @@ class Worker:
                 report = RoundReport(0, 0, 0)
             if not report.busy:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
-                except TimeoutError:
-                    pass
 
     async def _process_inbox(self) -> int:
         async with transaction(self.sessions) as session:
@@ -127,7 +128,9 @@ class Worker:
                 if activity is None:
                     continue
                 bodies[activity_id] = activity.body.encode()
-                signers[activity_id] = await local_actor_by_uri(session, self.uris, activity.actor_uri)
+                signers[activity_id] = await local_actor_by_uri(
+                    session, self.uris, activity.actor_uri
+                )
         return bodies, signers
 
     async def _send(
@@ -136,9 +139,10 @@ class Worker:
         signer = signers.get(item.activity_id)
         body = bodies.get(item.activity_id)
         if signer is None or body is None:
-            return item, DeliveryOutcome(status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0)
+            return item, DeliveryOutcome(
+                status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0
+            )
         async with self._host_slots[item.host]:
             outcome = await post_activity(self.state.http, item.inbox, body, signer.sign)  # type: ignore[attr-defined]
         log.debug("delivered %s to %s: %s", item.activity_id, item.inbox, outcome.status)
         return item, outcome
-

@@ -33,7 +33,9 @@ def _login(client: httpx.Client, username: str) -> None:
     assert response.status_code == 303, response.text
 
 
-def _post_form(client: httpx.Client, page: str, action: str, data: dict[str, str]) -> httpx.Response:
+def _post_form(
+    client: httpx.Client, page: str, action: str, data: dict[str, str]
+) -> httpx.Response:
     token = CSRF_RE.search(client.get(page).text)
     assert token, f"no form on {page}"
     return client.post(action, data={**data, "csrf_token": token.group(1)})
@@ -56,33 +58,41 @@ def test_follow_across_two_real_servers(tmp_path: Path) -> None:
     env_a, env_b = _env(port_a, "Alpha"), _env(port_b, "Beta")
     create_user(dir_a, env_a, "alice")
     create_user(dir_b, env_b, "organizer")
-    run_hearth(dir_b, env_b, "group", "create", "club", "--name", "Chess Club", "--owner", "organizer")
+    run_hearth(
+        dir_b, env_b, "group", "create", "club", "--name", "Chess Club", "--owner", "organizer"
+    )
 
-    with serve(dir_a, env_a, port_a) as a, serve(dir_b, env_b, port_b) as b:
-        with httpx.Client(base_url=a.base_url, timeout=10) as alice, httpx.Client(
-            base_url=b.base_url, timeout=10
-        ) as organizer:
-            _login(alice, "alice")
-            _login(organizer, "organizer")
-            followed = _post_form(alice, "/home", "/follow", {"handle": f"@club@{b.domain}"})
-            assert followed.status_code == 303
-            assert "Follow request sent" in alice.get("/home").text
+    with (
+        serve(dir_a, env_a, port_a) as a,
+        serve(dir_b, env_b, port_b) as b,
+        httpx.Client(base_url=a.base_url, timeout=10) as alice,
+        httpx.Client(base_url=b.base_url, timeout=10) as organizer,
+    ):
+        _login(alice, "alice")
+        _login(organizer, "organizer")
+        followed = _post_form(alice, "/home", "/follow", {"handle": f"@club@{b.domain}"})
+        assert followed.status_code == 303
+        assert "Follow request sent" in alice.get("/home").text
 
-            def accepted() -> bool:
-                page = alice.get("/home").text
-                return "Chess Club" in page and "waiting for approval" not in page
+        def accepted() -> bool:
+            page = alice.get("/home").text
+            return "Chess Club" in page and "waiting for approval" not in page
 
-            _wait_for(accepted, "the group's Accept to reach server A")
-            members = organizer.get(f"{b.base_url}/groups/club/followers?page=1",
-                                    headers={"Accept": "application/activity+json"}).json()
-            assert members["orderedItems"] == [f"{a.base_url}/users/alice"]
+        _wait_for(accepted, "the group's Accept to reach server A")
+        members = organizer.get(
+            f"{b.base_url}/groups/club/followers?page=1",
+            headers={"Accept": "application/activity+json"},
+        ).json()
+        assert members["orderedItems"] == [f"{a.base_url}/users/alice"]
 
-            posted = _post_form(
-                organizer, "/groups/club", "/groups/club/posts",
-                {"content": "Tournament on **Saturday**", "visibility": "public"},
-            )
-            assert posted.status_code == 303
-            _wait_for(
-                lambda: "Tournament on <strong>Saturday</strong>" in alice.get("/home").text,
-                "the group's post to reach alice's home page",
-            )
+        posted = _post_form(
+            organizer,
+            "/groups/club",
+            "/groups/club/posts",
+            {"content": "Tournament on **Saturday**", "visibility": "public"},
+        )
+        assert posted.status_code == 303
+        _wait_for(
+            lambda: "Tournament on <strong>Saturday</strong>" in alice.get("/home").text,
+            "the group's post to reach alice's home page",
+        )
