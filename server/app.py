@@ -35,6 +35,7 @@ from server.errors import HearthError
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.instance import InstanceInfo, load_instance_info
+from server.uploads import upload_body_limit
 from server.web import admin, admin_federation, auth, follows, groups, pages, posts
 from server.web.common import csrf_token, current_user
 from server.web.middleware import BodySizeLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
@@ -67,7 +68,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
 
 
 def _body_limit(settings: Settings) -> object:
-    upload_limit = 2 * settings.uploads.max_bytes + 65_536
+    upload_limit = upload_body_limit(settings.uploads.max_bytes)
 
     def limit_for(path: str) -> int:
         if _UPLOAD_FORM.match(path):

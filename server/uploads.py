@@ -27,6 +27,11 @@ MEDIA_TYPES = {
 }
 
 
+def upload_body_limit(max_image_bytes: int) -> int:
+    """The largest body of a form carrying two images (avatar and banner) and its fields."""
+    return 2 * max_image_bytes + 65_536
+
+
 @dataclass(frozen=True)
 class StoredImage:
     """A saved upload: its generated file name under the uploads directory."""

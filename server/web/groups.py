@@ -28,7 +28,7 @@ from server.services.groups import (
 )
 from server.services.posts import list_posts
 from server.services.users import get_user
-from server.uploads import remove_image, save_image
+from server.uploads import remove_image, save_image, upload_body_limit
 from server.web.common import (
     current_user,
     db,
@@ -113,7 +113,9 @@ def _discard(request: Request, names: list[str]) -> None:
 
 
 def _max_part(request: Request) -> int:
-    return settings_of(request).uploads.max_bytes + 1024
+    """Let the multipart parser take any part the body cap allows: ``save_image`` answers
+    413 itself for an image over ``uploads.max_bytes``."""
+    return upload_body_limit(settings_of(request).uploads.max_bytes)
 
 
 async def _form_page(
