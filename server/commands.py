@@ -112,16 +112,29 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def check(args: argparse.Namespace, settings: Settings) -> int:
-    """Report on the config, the database and the secret key; exit 1 on any problem."""
-    from federation.keys import load_private_key
-    from server.services.users import list_users
+    """Report on the config, the database, the actors' keys and the secret key."""
+    from sqlmodel import select
+
+    from federation.keys import KeyFormatError, load_private_key
+    from server.activitypub.local import instance_actor
+    from server.activitypub.uris import LocalUris
+    from server.models import Group, User
 
     print(f"config: ok ({settings.base_url}, registration {settings.instance.registration})")
     async with _session(settings) as session:
-        users = await list_users(session)
-        for user in users:
-            load_private_key(user.private_key_pem)
-        print(f"database: ok ({_safe_url(settings)}, {len(users)} user(s), keys readable)")
+        users = list((await session.exec(select(User))).all())
+        groups = list((await session.exec(select(Group))).all())
+        actor = await instance_actor(session, LocalUris(settings))
+        owners = [(f"@{u.username}", u.private_key_pem) for u in users]
+        owners += [(f"group {g.slug}", g.private_key_pem) for g in groups]
+        owners.append(("the instance actor", actor.private_key_pem))
+        for owner, pem in owners:
+            try:
+                load_private_key(pem)
+            except KeyFormatError as exc:
+                raise CliError(f"the signing key of {owner} is unreadable: {exc}") from None
+        print(f"database: ok ({_safe_url(settings)}, {len(users)} user(s), {len(groups)} group(s))")
+        print(f"keys: ok ({len(owners)} actors can sign)")
     load_or_create_secret_key(settings.data_path)
     print(f"secret key: ok ({settings.data_path / 'secret_key'})")
     return 0
