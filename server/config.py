@@ -8,7 +8,6 @@ documents the same keys (a test keeps the two in step). Any problem raises
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import re
 import tomllib
@@ -16,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 FEDERATION_MODES = ("open", "blocklist", "allowlist")
@@ -45,6 +45,7 @@ class InstanceConfig:
     description: str = "Groups and meetups for our neighborhood."
     contact_email: str = ""
     registration: str = "open"
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ def validate(settings: Settings) -> None:
             f'must be "https" for {inst.domain}: http is allowed only for localhost and 127.0.0.1',
         )
     _check_choice("instance.registration", inst.registration, REGISTRATION_MODES)
+    _check_timezone(inst.timezone)
     _check_choice("federation.mode", settings.federation.mode, FEDERATION_MODES)
     if inst.contact_email and "@" not in inst.contact_email:
         raise ConfigError("instance.contact_email", "must be an email address")
@@ -275,6 +277,15 @@ def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
         raise ConfigError(key, f"must be one of {', '.join(choices)}; got {value!r}")
 
 
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "instance.timezone", f"{name!r} is not an IANA time zone such as Europe/Paris"
+        ) from None
+
+
 def _check_port(key: str, port: int) -> None:
     if not 0 < port < 65536:
         raise ConfigError(key, f"must be between 1 and 65535; got {port}")
@@ -289,11 +300,3 @@ def _check_database_url(url: str) -> None:
             "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
         )
 
-
-def is_ip_literal(host: str) -> bool:
-    """Whether ``host`` is an IP address rather than a name."""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

@@ -1,0 +1,114 @@
+"""Tables of meetups: events (each occurrence of a series is an event with its own page),
+recurring series, tags, and events received from remote groups that local users follow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from server.db import UTCDateTime, utcnow
+
+JOIN_MODES = ("free", "restricted", "invite", "external")
+EVENT_STATUSES = ("confirmed", "tentative", "cancelled")
+EVENT_VISIBILITIES = ("public", "unlisted", "members")
+
+
+def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def _text() -> Column[str]:
+    return Column(Text, nullable=False, default="")
+
+
+class EventSeries(SQLModel, table=True):
+    """A recurring meetup: the rule and the wall-clock time its occurrences keep."""
+
+    __tablename__ = "event_series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE", index=True)
+    rrule: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    first_start_local: str = Field(max_length=19, description="YYYY-MM-DDTHH:MM:SS, wall clock")
+    duration_minutes: int = Field(default=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class Event(SQLModel, table=True):
+    """One meetup (or one occurrence of a series)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_group_start", "group_id", "starts_at"),
+        Index("ix_events_start", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE")
+    series_id: int | None = Field(default=None, foreign_key="event_series.id", ondelete="SET NULL")
+    is_detached: bool = Field(default=False, description="edited apart from its series")
+    title: str = Field(max_length=200)
+    description_md: str = Field(default="", sa_column=_text())
+    description_html: str = Field(default="", sa_column=_text())
+    starts_at: datetime = Field(sa_column=_when())
+    ends_at: datetime = Field(sa_column=_when())
+    timezone: str = Field(max_length=64)
+    all_day: bool = Field(default=False)
+    venue_name: str = Field(default="", max_length=200)
+    street: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=20)
+    locality: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    online_url: str = Field(default="", max_length=2048)
+    capacity: int | None = Field(default=None)
+    join_mode: str = Field(default="free", max_length=16)
+    external_url: str = Field(default="", max_length=2048)
+    status: str = Field(default="confirmed", max_length=16)
+    visibility: str = Field(default="public", max_length=16)
+    comments_enabled: bool = Field(default=True)
+    cover: str = Field(default="", max_length=80)
+    sequence: int = Field(default=0)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    federated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class EventTag(SQLModel, table=True):
+    """One tag of an event (lowercase, without '#')."""
+
+    __tablename__ = "event_tags"
+    __table_args__ = (UniqueConstraint("event_id", "tag"), Index("ix_event_tags_tag", "tag"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id", ondelete="CASCADE")
+    tag: str = Field(max_length=64)
+
+
+class RemoteEvent(SQLModel, table=True):
+    """An event received from a remote group or account that local users follow."""
+
+    __tablename__ = "remote_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uri: str = Field(max_length=2048, unique=True)
+    actor_uri: str = Field(max_length=2048, index=True)
+    url: str = Field(default="", max_length=2048)
+    name: str = Field(max_length=300)
+    summary: str = Field(default="", max_length=1000)
+    content_html: str = Field(default="", sa_column=_text())
+    starts_at: datetime = Field(sa_column=_when(index=True))
+    ends_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    timezone: str = Field(default="", max_length=64)
+    location: str = Field(default="", max_length=500)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    online_url: str = Field(default="", max_length=2048)
+    status: str = Field(default="confirmed", max_length=16)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
