@@ -35,6 +35,9 @@ class LocalUris:
     def post(self, slug: str, post_id: int) -> str:
         return f"{self.group(slug)}/posts/{post_id}"
 
+    def event(self, event_id: int) -> str:
+        return f"{self.base}/events/{event_id}"
+
     def new_activity(self) -> str:
         return f"{self.base}/activities/{uuid.uuid4()}"
 

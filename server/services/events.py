@@ -267,6 +267,45 @@ async def cancel_event(session: AsyncSession, event: Event) -> Event:
     return event
 
 
+COPIED_FIELDS = (
+    "all_day",
+    "venue_name",
+    "street",
+    "postal_code",
+    "locality",
+    "country",
+    "latitude",
+    "longitude",
+    "online_url",
+    "capacity",
+    "join_mode",
+    "external_url",
+    "status",
+    "visibility",
+    "comments_enabled",
+)
+
+
+def fields_of(event: Event, tags: list[str]) -> EventFields:
+    """A stored meetup's values as form fields (wall clock in its zone; all-day: last day)."""
+    tz = zone(event.timezone)
+    start = event.starts_at.astimezone(tz).replace(tzinfo=None)
+    end = event.ends_at.astimezone(tz).replace(tzinfo=None)
+    if event.all_day:
+        end -= timedelta(days=1)
+    fields = EventFields(
+        title=event.title,
+        description=event.description_md,
+        start_local=start,
+        end_local=end,
+        timezone=event.timezone,
+        tags=list(tags),
+    )
+    for name in COPIED_FIELDS:
+        setattr(fields, name, getattr(event, name))
+    return fields
+
+
 async def get_event(session: AsyncSession, event_id: int) -> Event:
     """The event with this id, or NotFound."""
     event = await session.get(Event, event_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
@@ -21,6 +23,24 @@ def _date(value: datetime | None, style: str = "%-d %B %Y") -> str:
     return value.astimezone(UTC).strftime(style)
 
 
+def event_when(event: Any) -> str:
+    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)"."""
+    tz = ZoneInfo(event.timezone)
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    day = "%a %-d %b %Y"
+    if event.all_day:
+        last = (end - timedelta(days=1)).date()
+        span = (
+            start.strftime(day)
+            if last == start.date()
+            else f"{start:%a %-d %b} – {last:%a %-d %b %Y}"
+        )
+        return f"{span} (all day)"
+    if end.date() == start.date():
+        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M} ({event.timezone})"
+    return f"{start:%a %-d %b %Y %H:%M} – {end:%a %-d %b %Y %H:%M} ({event.timezone})"
+
+
 def _media(name: str) -> str:
     return f"/media/{name}" if name else ""
 
@@ -31,4 +51,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
     templates.env.filters["media"] = _media
+    templates.env.filters["when"] = event_when
     return templates

@@ -1,0 +1,62 @@
+"""The ``Event`` object of a local meetup (Mobilizon vocabulary; see PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from federation import events as ap_events
+from federation.jsonld import JsonObject
+from server.activitypub.uris import LocalUris
+from server.models import Group
+from server.models_events import Event
+from server.services.events import event_tags
+
+STATUSES = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
+
+
+def _place(event: Event) -> ap_events.Place | None:
+    if not (event.venue_name or event.street or event.locality or event.latitude is not None):
+        return None
+    return ap_events.Place(
+        name=event.venue_name or event.locality or event.street,
+        street=event.street or None,
+        postal_code=event.postal_code or None,
+        locality=event.locality or None,
+        region=None,
+        country=event.country or None,
+        latitude=event.latitude,
+        longitude=event.longitude,
+    )
+
+
+async def event_document(session: AsyncSession, uris: LocalUris, group: Group, event: Event) -> JsonObject:
+    """The Event as followers receive it; its summary carries when and where for Mastodon."""
+    group_uri = uris.group(group.slug)
+    visibility = "public" if event.visibility == "public" else "unlisted"
+    to, cc = vocab.addressing(visibility, f"{group_uri}/followers")
+    fields = ap_events.EventFields(
+        id=uris.event(event.id or 0),
+        url=uris.event(event.id or 0),
+        name=event.title,
+        content_html=event.description_html,
+        attributed_to=group_uri,
+        start=event.starts_at,
+        end=event.ends_at,
+        timezone=event.timezone,
+        all_day=event.all_day,
+        location=_place(event),
+        online_url=event.online_url or None,
+        join_mode=event.join_mode,
+        capacity=event.capacity,
+        participant_count=0,
+        status=STATUSES.get(event.status, "CONFIRMED"),
+        comments_enabled=event.comments_enabled,
+        tags=await event_tags(session, event),
+        image_url=None,
+        published=event.created_at,
+        updated=event.updated_at if event.sequence else None,
+        to=to,
+        cc=cc,
+    )
+    return ap_events.build_event(fields)

@@ -1,0 +1,272 @@
+"""``/api/v1`` meetups: list, create (one-off or series), read, update, cancel and delete."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.activitypub.uris import LocalUris
+from server.api.common import ApiError, api_user, read_json
+from server.config import Settings
+from server.errors import NotFound
+from server.models import Group, User
+from server.models_events import Event
+from server.services import membership as members
+from server.services.calendar import EventQuery, upcoming_events
+from server.services.event_publishing import publish_changes, publish_new, publish_removal
+from server.services.events import (
+    EventFields,
+    cancel_event,
+    create_events,
+    event_tags,
+    fields_of,
+    get_event,
+    update_event,
+)
+from server.services.groups import get_group
+from server.services.recurrence import Recurrence
+from server.web.common import db, settings_of
+from server.web.templating import event_when
+
+
+class RecurrenceIn(BaseModel):
+    """A repeat rule: weekly or monthly, e.g. ``{"frequency": "monthly", "by_day": ["2TU"]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frequency: Literal["weekly", "monthly"]
+    interval: int = Field(default=1, ge=1, le=12)
+    by_day: list[str] = Field(default_factory=list, max_length=7)
+    by_month_day: int | None = None
+    until: date | None = None
+    count: int | None = Field(default=None, ge=1, le=104)
+
+
+class EventIn(BaseModel):
+    """A new meetup; ``start`` and ``end`` are wall-clock times in ``timezone``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000, description="Markdown")
+    start: datetime = Field(
+        description="Local wall-clock time, without offset, e.g. 2026-05-02T14:00"
+    )
+    end: datetime | None = None
+    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. Europe/Paris")
+    all_day: bool = False
+    venue_name: str = Field(default="", max_length=200)
+    street: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=20)
+    locality: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    online_url: str = Field(default="", max_length=2048)
+    capacity: int | None = Field(default=None, ge=1, le=100_000)
+    join_mode: Literal["free", "restricted", "invite", "external"] = "free"
+    external_url: str = Field(default="", max_length=2048)
+    visibility: Literal["public", "unlisted", "members"] = "public"
+    comments_enabled: bool = True
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    recurrence: RecurrenceIn | None = None
+
+
+class EventPatch(BaseModel):
+    """Changes to one meetup; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    start: datetime | None = None
+    end: datetime | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    all_day: bool | None = None
+    venue_name: str | None = Field(default=None, max_length=200)
+    street: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=20)
+    locality: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100)
+    online_url: str | None = Field(default=None, max_length=2048)
+    capacity: int | None = Field(default=None, ge=1, le=100_000)
+    join_mode: Literal["free", "restricted", "invite", "external"] | None = None
+    external_url: str | None = Field(default=None, max_length=2048)
+    status: Literal["confirmed", "tentative", "cancelled"] | None = None
+    visibility: Literal["public", "unlisted", "members"] | None = None
+    tags: list[str] | None = Field(default=None, max_length=10)
+
+
+def _naive(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is not None:
+        raise ApiError(
+            400, "invalid_input", [{"field": field, "message": "give local time without an offset"}]
+        )
+    return moment
+
+
+def _fields(data: EventIn) -> EventFields:
+    values = data.model_dump(exclude={"start", "end", "recurrence"})
+    rule = None
+    if data.recurrence is not None:
+        r = data.recurrence
+        rule = Recurrence(
+            r.frequency, r.interval, tuple(r.by_day), r.by_month_day, r.until, r.count
+        )
+    end = _naive(data.end, "end") if data.end else None
+    return EventFields(
+        start_local=_naive(data.start, "start"), end_local=end, recurrence=rule, **values
+    )
+
+
+async def event_json(
+    session: AsyncSession, settings: Settings, event: Event, group: Group
+) -> dict[str, Any]:
+    """The API representation of a meetup."""
+    return {
+        "id": event.id,
+        "url": f"{settings.base_url}/events/{event.id}",
+        "group": group.slug,
+        "title": event.title,
+        "description": event.description_md,
+        "description_html": event.description_html,
+        "start": event.starts_at.isoformat(),
+        "end": event.ends_at.isoformat(),
+        "timezone": event.timezone,
+        "when": event_when(event),
+        "all_day": event.all_day,
+        "status": event.status,
+        "venue_name": event.venue_name,
+        "street": event.street,
+        "postal_code": event.postal_code,
+        "locality": event.locality,
+        "country": event.country,
+        "latitude": event.latitude,
+        "longitude": event.longitude,
+        "online_url": event.online_url,
+        "capacity": event.capacity,
+        "join_mode": event.join_mode,
+        "external_url": event.external_url,
+        "visibility": event.visibility,
+        "series_id": event.series_id,
+        "sequence": event.sequence,
+        "tags": await event_tags(session, event),
+    }
+
+
+async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
+    user = await api_user(request, session)
+    raw = request.path_params["event_id"]
+    event = await get_event(session, raw)
+    group = await session.get(Group, event.group_id)
+    if group is None:
+        raise NotFound("No such meetup.")
+    await members.require(session, group, user, "post_as_group")
+    return event, group, user
+
+
+async def list_events(request: Request) -> Response:
+    """Public upcoming meetups (``group``, ``tag``, ``from``, ``to``, ``page``)."""
+    query = EventQuery.from_params(request.query_params)
+    if slug := request.path_params.get("slug"):
+        query = EventQuery(
+            group=slug.lower(), tag=query.tag, start=query.start, end=query.end, page=query.page
+        )
+    async with db(request) as session:
+        rows, total = await upcoming_events(session, query)
+        items = [
+            await event_json(session, settings_of(request), event, group) for event, group in rows
+        ]
+    return JSONResponse({"items": items, "total": total, "page": query.page})
+
+
+async def create(request: Request) -> Response:
+    """Create a meetup or series in a group (its admins and moderators)."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "post_as_group")
+        data = await read_json(request, EventIn)
+        events = await create_events(session, group, user, _fields(data))
+        await publish_new(session, uris, group, events)
+        body = [await event_json(session, settings_of(request), event, group) for event in events]
+    request.app.state.wake_worker()
+    return JSONResponse(
+        body[0] if len(body) == 1 else {"items": body},
+        status_code=201,
+        headers={"Location": f"/api/v1/events/{events[0].id}"},
+    )
+
+
+async def read(request: Request) -> Response:
+    """One public (or unlisted) meetup."""
+    async with db(request) as session:
+        event = await get_event(session, request.path_params["event_id"])
+        group = await session.get(Group, event.group_id)
+        if group is None or event.visibility == "members":
+            raise NotFound("No such meetup.")
+        return JSONResponse(await event_json(session, settings_of(request), event, group))
+
+
+async def patch(request: Request) -> Response:
+    """Change a meetup; followers get an Update and SEQUENCE goes up."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        event, group, _ = await _editable(request, session)
+        data = await read_json(request, EventPatch)
+        fields = fields_of(event, await event_tags(session, event))
+        changes = data.model_dump(exclude_unset=True)
+        if "start" in changes:
+            changes["start_local"] = _naive(changes.pop("start"), "start")
+        if "end" in changes:
+            end = changes.pop("end")
+            changes["end_local"] = _naive(end, "end") if end else None
+        current = asdict(fields) | changes
+        current.pop("recurrence", None)
+        await update_event(session, event, EventFields(**current))
+        await publish_changes(session, uris, group, [event])
+        body = await event_json(session, settings_of(request), event, group)
+    request.app.state.wake_worker()
+    return JSONResponse(body)
+
+
+async def cancel(request: Request) -> Response:
+    """Cancel a meetup."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        event, group, _ = await _editable(request, session)
+        await cancel_event(session, event)
+        await publish_changes(session, uris, group, [event])
+        body = await event_json(session, settings_of(request), event, group)
+    request.app.state.wake_worker()
+    return JSONResponse(body)
+
+
+async def remove(request: Request) -> Response:
+    """Delete a meetup for good."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        event, group, _ = await _editable(request, session)
+        await publish_removal(session, uris, group, event)
+        await session.delete(event)
+    request.app.state.wake_worker()
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/api/v1/events", list_events, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/events", list_events, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/events", create, methods=["POST"]),
+    Route("/api/v1/events/{event_id:int}", read, methods=["GET"]),
+    Route("/api/v1/events/{event_id:int}", patch, methods=["PATCH"]),
+    Route("/api/v1/events/{event_id:int}", remove, methods=["DELETE"]),
+    Route("/api/v1/events/{event_id:int}/cancel", cancel, methods=["POST"]),
+]

@@ -1,0 +1,101 @@
+"""Federating meetups: ``Create`` when published, ``Update`` on edits and cancellation,
+``Delete`` on removal — one delivery per follower inbox, never Create + Announce copies.
+
+A series is not announced all at once: each occurrence goes out when it comes within
+``ANNOUNCE_AHEAD`` (the worker calls :func:`publish_due_occurrences`), so followers'
+timelines get one post per meetup, in time. Members-only meetups are not federated here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from server.activitypub.event_documents import event_document
+from server.activitypub.publish import publish_to_followers
+from server.activitypub.uris import LocalUris
+from server.db import utcnow
+from server.models import Group
+from server.models_events import Event
+
+ANNOUNCE_AHEAD = timedelta(days=14)
+
+
+def _federates(event: Event) -> bool:
+    return event.visibility != "members"
+
+
+async def _send(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event, kind: str
+) -> None:
+    document = await event_document(session, uris, group, event)
+    build = vocab.build_create if kind == "Create" else vocab.build_update
+    activity = build(
+        uris.new_activity(), uris.group(group.slug), document, to=document["to"], cc=document["cc"]
+    )
+    await publish_to_followers(session, activity, uris.group(group.slug))
+
+
+async def publish_new(
+    session: AsyncSession, uris: LocalUris, group: Group, events: list[Event]
+) -> None:
+    """Announce a new meetup; of a new series, only the occurrences due soon."""
+    horizon = utcnow() + ANNOUNCE_AHEAD
+    for index, event in enumerate(events):
+        due = index == 0 or event.starts_at <= horizon
+        if _federates(event) and due and event.status != "cancelled":
+            await _send(session, uris, group, event, "Create")
+            event.federated_at = utcnow()
+            session.add(event)
+
+
+async def publish_changes(
+    session: AsyncSession, uris: LocalUris, group: Group, events: list[Event]
+) -> None:
+    """Send ``Update`` for edited (or cancelled) meetups that followers already have."""
+    for event in events:
+        if _federates(event) and event.federated_at is not None:
+            await _send(session, uris, group, event, "Update")
+
+
+async def publish_removal(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event
+) -> None:
+    """Send ``Delete`` (a Tombstone) for a meetup followers have."""
+    if event.federated_at is None or not _federates(event):
+        return
+    group_uri = uris.group(group.slug)
+    to, cc = vocab.addressing(
+        "public" if event.visibility == "public" else "unlisted", f"{group_uri}/followers"
+    )
+    activity = vocab.build_delete(
+        uris.new_activity(), group_uri, uris.event(event.id or 0), to=to, cc=cc, former_type="Event"
+    )
+    await publish_to_followers(session, activity, group_uri)
+
+
+async def publish_due_occurrences(session: AsyncSession, uris: LocalUris) -> int:
+    """Announce series occurrences that have come within ``ANNOUNCE_AHEAD``; returns how many."""
+    now = utcnow()
+    due = await session.exec(
+        select(Event, Group)
+        .join(Group, col(Group.id) == col(Event.group_id))
+        .where(
+            col(Event.federated_at).is_(None),
+            col(Event.series_id).is_not(None),
+            col(Event.status) != "cancelled",
+            col(Event.visibility) != "members",
+            col(Event.starts_at) <= now + ANNOUNCE_AHEAD,
+            col(Event.ends_at) >= now,
+        )
+        .limit(100)
+    )
+    rows = list(due.all())
+    for event, group in rows:
+        await _send(session, uris, group, event, "Create")
+        event.federated_at = now
+        session.add(event)
+    return len(rows)

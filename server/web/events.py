@@ -1,0 +1,280 @@
+"""Meetup pages: create/edit/cancel forms, the event page, group and instance calendars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub.uris import LocalUris
+from server.errors import HearthError, NotFound
+from server.models import Group, User
+from server.models_events import Event
+from server.services import membership as members
+from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
+from server.services.event_publishing import publish_changes, publish_new, publish_removal
+from server.services.events import (
+    cancel_event,
+    create_events,
+    event_tags,
+    get_event,
+    series_rule,
+    update_event,
+    update_series,
+)
+from server.services.groups import get_group
+from server.services.timezones import common_timezones
+from server.web.common import (
+    current_user,
+    db,
+    flash,
+    form_text,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    settings_of,
+)
+from server.web.event_forms import fields_from_form, form_values, values_of
+
+
+def _event_id(request: Request) -> int:
+    raw = str(request.path_params["event_id"])
+    if not raw.isdigit():
+        raise NotFound("No such meetup.")
+    return int(raw)
+
+
+async def visible_event(
+    request: Request, session: AsyncSession
+) -> tuple[Event, Group, User | None, Any]:
+    """The event, its group, the viewer and their membership; members-only needs a member."""
+    event = await get_event(session, _event_id(request))
+    group = await session.get(Group, event.group_id)
+    if group is None:
+        raise NotFound("No such meetup.")
+    user = await current_user(request, session)
+    membership = await members.get_membership(session, group, user)
+    if event.visibility == "members" and not members.may(user, membership, "see_members"):
+        raise NotFound("No such meetup.")
+    return event, group, user, membership
+
+
+def _form_context(
+    request: Request, group: Group, event: Event | None, form: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "group": group,
+        "event": event,
+        "form": form,
+        "timezones": common_timezones(),
+        "default_timezone": settings_of(request).instance.timezone,
+    }
+
+
+async def new_event_page(request: Request) -> Response:
+    """The meetup form for a group's organizers."""
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "post_as_group")
+        form = {
+            "timezone": settings_of(request).instance.timezone,
+            "start_time": "19:00",
+            "end_time": "21:00",
+        }
+        return await render(
+            request,
+            session,
+            "event_form.html",
+            _form_context(request, group, None, form),
+            user=user,
+        )
+
+
+async def new_event_submit(request: Request) -> Response:
+    """Create the meetup (or series) and announce it to the group's followers."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    slug = request.path_params["slug"]
+    try:
+        async with db(request) as session:
+            user = await require_user(request, session)
+            group = await get_group(session, slug)
+            await members.require(session, group, user, "post_as_group")
+            events = await create_events(session, group, user, fields_from_form(form))
+            await publish_new(session, uris, group, events)
+    except HearthError as error:
+        if error.status not in (400, 409):
+            raise
+        async with db(request) as session:
+            group = await get_group(session, slug)
+            context = {**_form_context(request, group, None, form_values(form)), "error": error}
+            return await render(request, session, "event_form.html", context, status=error.status)
+    request.app.state.wake_worker()
+    count = len(events)
+    flash(
+        request,
+        "Meetup published." if count == 1 else f"Series published: {count} meetups.",
+        "success",
+    )
+    return redirect(f"/events/{events[0].id}")
+
+
+async def event_page(request: Request) -> Response:
+    """A meetup's page (or its Event object for servers asking for ActivityStreams)."""
+    from server.activitypub.event_routes import event_object
+    from server.activitypub.routes import wants_activity_json
+
+    if wants_activity_json(request):
+        return await event_object(request)
+    async with db(request) as session:
+        event, group, user, membership = await visible_event(request, session)
+        context = {
+            "event": event,
+            "group": group,
+            "tags": await event_tags(session, event),
+            "rule": await series_rule(session, event.series_id),
+            "can_edit": members.may(user, membership, "post_as_group"),
+        }
+        return await render(request, session, "event.html", context, user=user)
+
+
+async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
+    user = await require_user(request, session)
+    event = await get_event(session, _event_id(request))
+    group = await session.get(Group, event.group_id)
+    if group is None:
+        raise NotFound("No such meetup.")
+    await members.require(session, group, user, "post_as_group")
+    return event, group, user
+
+
+async def edit_event_page(request: Request) -> Response:
+    """The meetup form, filled in."""
+    async with db(request) as session:
+        event, group, user = await _editable(request, session)
+        form = values_of(event, await event_tags(session, event))
+        return await render(
+            request,
+            session,
+            "event_form.html",
+            _form_context(request, group, event, form),
+            user=user,
+        )
+
+
+async def edit_event_submit(request: Request) -> Response:
+    """Save changes to this meetup or to the whole series; followers get an Update."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    try:
+        async with db(request) as session:
+            event, group, _ = await _editable(request, session)
+            fields = fields_from_form(form)
+            fields.recurrence = None
+            if form_text(form, "scope") == "series" and event.series_id:
+                changed = await update_series(session, event, fields)
+            else:
+                changed = [await update_event(session, event, fields)]
+            await publish_changes(session, uris, group, changed)
+    except HearthError as error:
+        if error.status not in (400, 409):
+            raise
+        async with db(request) as session:
+            event, group, _ = await _editable(request, session)
+            context = {**_form_context(request, group, event, form_values(form)), "error": error}
+            return await render(request, session, "event_form.html", context, status=error.status)
+    request.app.state.wake_worker()
+    flash(
+        request,
+        "Meetup updated." if len(changed) == 1 else f"{len(changed)} meetups updated.",
+        "success",
+    )
+    return redirect(f"/events/{event.id}")
+
+
+async def cancel_submit(request: Request) -> Response:
+    """Cancel a meetup: it stays listed as cancelled and followers' calendars are told."""
+    await read_form(request)
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        event, group, _ = await _editable(request, session)
+        await cancel_event(session, event)
+        await publish_changes(session, uris, group, [event])
+    request.app.state.wake_worker()
+    flash(request, "The meetup is cancelled. Followers have been told.")
+    return redirect(f"/events/{event.id}")
+
+
+async def delete_submit(request: Request) -> Response:
+    """Delete a meetup for good (followers get a Delete)."""
+    await read_form(request)
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        event, group, _ = await _editable(request, session)
+        await publish_removal(session, uris, group, event)
+        await session.delete(event)
+    request.app.state.wake_worker()
+    flash(request, "The meetup was deleted.")
+    return redirect(f"/groups/{group.slug}/events")
+
+
+async def group_events_page(request: Request) -> Response:
+    """A group's calendar: upcoming meetups, or past ones with ``?past=1``."""
+    past = request.query_params.get("past") == "1"
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        user = await current_user(request, session)
+        membership = await members.get_membership(session, group, user)
+        events = await group_calendar(
+            session,
+            group,
+            past=past,
+            include_members_only=members.may(user, membership, "see_members"),
+        )
+        context = {
+            "group": group,
+            "events": events,
+            "past": past,
+            "can_post": members.may(user, membership, "post_as_group"),
+        }
+        return await render(request, session, "group_events.html", context, user=user)
+
+
+async def upcoming_page(request: Request) -> Response:
+    """Every public upcoming meetup on this instance, filterable by group, tag and dates."""
+    query = EventQuery.from_params(request.query_params)
+    async with db(request) as session:
+        rows, total = await upcoming_events(session, query)
+        return await render(
+            request, session, "events.html", {"rows": rows, "total": total, "query": query}
+        )
+
+
+async def my_calendar(request: Request) -> Response:
+    """Upcoming meetups of my groups and of the fediverse groups I follow."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        local, remote = await following_calendar(session, user, uris.user(user.username))
+        return await render(
+            request, session, "my_calendar.html", {"local": local, "remote": remote}, user=user
+        )
+
+
+routes = [
+    Route("/events", upcoming_page, methods=["GET"]),
+    Route("/me/calendar", my_calendar, methods=["GET"]),
+    Route("/groups/{slug}/events", group_events_page, methods=["GET"]),
+    Route("/groups/{slug}/events/new", new_event_page, methods=["GET"]),
+    Route("/groups/{slug}/events/new", new_event_submit, methods=["POST"]),
+    Route("/events/{event_id}", event_page, methods=["GET"]),
+    Route("/events/{event_id}/edit", edit_event_page, methods=["GET"]),
+    Route("/events/{event_id}/edit", edit_event_submit, methods=["POST"]),
+    Route("/events/{event_id}/cancel", cancel_submit, methods=["POST"]),
+    Route("/events/{event_id}/delete", delete_submit, methods=["POST"]),
+]

@@ -1,0 +1,185 @@
+"""Subscriptions and print: ICS calendars, the group's Atom feed and printable flyers."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import segno
+from markupsafe import Markup
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.db import utcnow
+from server.ics import build_calendar
+from server.models_events import Event
+from server.models_federation import GroupPost
+from server.services.calendar import EventQuery, upcoming_events
+from server.services.groups import get_group
+from server.services.membership import member_count
+from server.web.common import db, render, settings_of
+from server.web.events import visible_event
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+FEED_PAST = timedelta(days=90)
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    return Response(
+        body, media_type=ICS_TYPE, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
+
+
+async def group_ics(request: Request) -> Response:
+    """The group's public meetups from 90 days ago on, for calendar subscriptions."""
+    settings = settings_of(request)
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        rows = await session.exec(
+            select(Event)
+            .where(
+                Event.group_id == group.id,
+                Event.visibility == "public",
+                col(Event.ends_at) >= utcnow() - FEED_PAST,
+            )
+            .order_by(col(Event.starts_at))
+            .limit(2000)
+        )
+        events = list(rows.all())
+    body = build_calendar(
+        group.name, [(e, group) for e in events], settings.base_url, settings.instance.domain
+    )
+    return _ics_response(body, f"{group.slug}.ics")
+
+
+async def event_ics(request: Request) -> Response:
+    """One meetup as an .ics file."""
+    settings = settings_of(request)
+    async with db(request) as session:
+        event, group, _, _ = await visible_event(request, session)
+    body = build_calendar(None, [(event, group)], settings.base_url, settings.instance.domain)
+    return _ics_response(body, f"meetup-{event.id}.ics")
+
+
+async def instance_ics(request: Request) -> Response:
+    """Every public upcoming meetup of the instance (the same filters as /events)."""
+    settings = settings_of(request)
+    query = EventQuery.from_params(request.query_params)
+    async with db(request) as session:
+        rows, _ = await upcoming_events(session, query, limit=2000)
+    body = build_calendar(settings.instance.name, rows, settings.base_url, settings.instance.domain)
+    return _ics_response(body, "meetups.ics")
+
+
+def _atom_entry(
+    feed: ET.Element, entry_id: str, title: str, link: str, updated: str, html: str
+) -> None:
+    entry = ET.SubElement(feed, "entry")
+    ET.SubElement(entry, "id").text = entry_id
+    ET.SubElement(entry, "title").text = title
+    ET.SubElement(entry, "link", href=link)
+    ET.SubElement(entry, "updated").text = updated
+    ET.SubElement(entry, "content", type="html").text = html
+
+
+async def group_atom(request: Request) -> Response:
+    """An Atom feed of the group's public posts and meetups, newest first."""
+    base = settings_of(request).base_url
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        posts = await session.exec(
+            select(GroupPost)
+            .where(GroupPost.group_id == group.id, GroupPost.visibility == "public")
+            .order_by(col(GroupPost.published_at).desc())
+            .limit(30)
+        )
+        events = await session.exec(
+            select(Event)
+            .where(Event.group_id == group.id, Event.visibility == "public")
+            .order_by(col(Event.created_at).desc())
+            .limit(30)
+        )
+        post_rows, event_rows = list(posts.all()), list(events.all())
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element("feed", xmlns=ATOM_NS)
+    ET.SubElement(feed, "id").text = f"{base}/groups/{group.slug}"
+    ET.SubElement(feed, "title").text = group.name
+    ET.SubElement(feed, "link", href=f"{base}/groups/{group.slug}")
+    ET.SubElement(feed, "link", rel="self", href=f"{base}/groups/{group.slug}/feed.atom")
+    entries = [
+        (
+            post.updated_at or post.published_at,
+            f"{base}/groups/{group.slug}/posts/{post.id}",
+            f"{group.name}: news",
+            post.content_html,
+        )
+        for post in post_rows
+    ] + [
+        (
+            event.updated_at,
+            f"{base}/events/{event.id}",
+            ("Cancelled: " if event.status == "cancelled" else "") + event.title,
+            event.description_html,
+        )
+        for event in event_rows
+    ]
+    entries.sort(key=lambda item: item[0], reverse=True)
+    updated = (entries[0][0] if entries else group.updated_at).isoformat()
+    ET.SubElement(feed, "updated").text = updated
+    for when, link, title, html in entries[:30]:
+        _atom_entry(feed, link, title, link, when.isoformat(), html)
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code for a URL (made by segno)."""
+    return Markup(segno.make(url, error="m").svg_inline(scale=6, border=2, title=url))  # noqa: S704
+
+
+async def group_flyer(request: Request) -> Response:
+    """A printable A4/Letter flyer for the group with a QR code to its page."""
+    settings = settings_of(request)
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        url = f"{settings.base_url}/groups/{group.slug}"
+        rows, _ = await upcoming_events(session, EventQuery(group=group.slug), limit=3)
+        context = {
+            "group": group,
+            "url": url,
+            "qr": qr_svg(url),
+            "upcoming": rows,
+            "members": await member_count(session, group),
+            "event": None,
+        }
+        return await render(request, session, "flyer.html", context)
+
+
+async def event_flyer(request: Request) -> Response:
+    """A printable flyer for one meetup."""
+    settings = settings_of(request)
+    async with db(request) as session:
+        event, group, _, _ = await visible_event(request, session)
+        url = f"{settings.base_url}/events/{event.id}"
+        context = {
+            "group": group,
+            "event": event,
+            "url": url,
+            "qr": qr_svg(url),
+            "upcoming": [],
+            "members": None,
+        }
+        return await render(request, session, "flyer.html", context)
+
+
+routes = [
+    Route("/events.ics", instance_ics, methods=["GET"]),
+    Route("/events/{event_id:int}.ics", event_ics, methods=["GET"]),
+    Route("/events/{event_id:int}/flyer", event_flyer, methods=["GET"]),
+    Route("/groups/{slug}/events.ics", group_ics, methods=["GET"]),
+    Route("/groups/{slug}/feed.atom", group_atom, methods=["GET"]),
+    Route("/groups/{slug}/flyer", group_flyer, methods=["GET"]),
+]
