@@ -1,0 +1,60 @@
+"""Events received from remote groups that local users follow (Mobilizon, Gancio, Hearth…)."""
+
+from __future__ import annotations
+
+from sqlmodel import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.events import EventError, parse_event
+from federation.jsonld import JsonObject
+from server.db import utcnow
+from server.markup import html_to_text, sanitize_html
+from server.models_events import RemoteEvent
+
+STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
+
+
+def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
+    try:
+        parsed = parse_event(obj, actor)
+    except EventError:
+        return None
+    row.url = (parsed.url or "")[:2048]
+    row.name = html_to_text(parsed.name or "")[:300] or "Untitled event"
+    row.summary = html_to_text(parsed.summary or "")[:1000]
+    row.content_html = sanitize_html(parsed.content_html or "")
+    row.starts_at = parsed.start
+    row.ends_at = parsed.end
+    row.timezone = (parsed.timezone or "")[:64]
+    row.location = html_to_text(parsed.location_text or "")[:500]
+    row.latitude = parsed.latitude
+    row.longitude = parsed.longitude
+    row.online_url = (parsed.online_url or "")[:2048]
+    row.status = STATUSES.get((parsed.status or "CONFIRMED").upper(), "confirmed")
+    return row
+
+
+async def store_event(session: AsyncSession, obj: JsonObject, actor: str) -> str:
+    """Store (or refresh) a remote Event; returns what happened."""
+    uri = str(obj.get("id"))
+    row = (await session.exec(select(RemoteEvent).where(RemoteEvent.uri == uri))).first()
+    if row is not None and row.actor_uri != actor:
+        return "ignored: event of another actor"
+    is_new = row is None
+    row = _apply(
+        row or RemoteEvent(uri=uri, actor_uri=actor, name="", starts_at=utcnow()), obj, actor
+    )
+    if row is None:
+        return "ignored: not a usable event"
+    if not is_new:
+        row.updated_at = utcnow()
+    session.add(row)
+    return "stored event" if is_new else "event updated"
+
+
+async def delete_event(session: AsyncSession, uri: str, actor: str) -> bool:
+    """Forget a remote event its author deleted."""
+    result = await session.exec(
+        delete(RemoteEvent).where(RemoteEvent.uri == uri, RemoteEvent.actor_uri == actor)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
