@@ -8,6 +8,7 @@ places that touch the primitives. Private keys never appear in ``repr``, logs or
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -105,8 +106,17 @@ def load_public_key(pem: str | bytes) -> PublicKey:
 
 
 def coerce_private_key(key: PrivateKey | str | bytes) -> PrivateKey:
-    """Return ``key`` loaded from PEM when it is text, unchanged when it is already a key."""
-    return load_private_key(key) if isinstance(key, str | bytes) else key
+    """Return ``key`` loaded from PEM when it is text, unchanged when it is already a key.
+
+    Loading an RSA PEM costs ~30 ms (OpenSSL checks the key's consistency) and every
+    signed delivery or fetch passes its actor's PEM, so loaded keys are cached.
+    """
+    return _load_private_key_cached(key) if isinstance(key, str | bytes) else key
+
+
+@functools.lru_cache(maxsize=128)
+def _load_private_key_cached(pem: str | bytes) -> PrivateKey:
+    return load_private_key(pem)
 
 
 def _pem_bytes(pem: str | bytes) -> bytes:

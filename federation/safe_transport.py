@@ -164,14 +164,18 @@ def _pool_key(request: httpx.Request) -> tuple[str, str]:
     return request.url.scheme, str(host).lower()
 
 
+def _shared_tls_factory() -> TransportFactory:
+    """Pools sharing one TLS context: building one loads the CA bundle (~20 ms of CPU)."""
+    context = httpx.create_ssl_context()
+    return lambda: httpx.AsyncHTTPTransport(verify=context)
+
+
 class PerHostTransport(httpx.AsyncBaseTransport):
     """One inner transport (connection pool) per scheme and host name, least recently used
     evicted beyond ``max_hosts``; an evicted pool closes once its last response is closed."""
 
-    def __init__(
-        self, factory: TransportFactory = httpx.AsyncHTTPTransport, *, max_hosts: int = 256
-    ) -> None:
-        self.factory = factory
+    def __init__(self, factory: TransportFactory | None = None, *, max_hosts: int = 256) -> None:
+        self.factory = factory or _shared_tls_factory()
         self.max_hosts = max_hosts
         self._pools: OrderedDict[tuple[str, str], _Pool] = OrderedDict()
         self._retired: list[_Pool] = []
