@@ -30,7 +30,9 @@ def _place(event: Event) -> ap_events.Place | None:
     )
 
 
-async def event_document(session: AsyncSession, uris: LocalUris, group: Group, event: Event) -> JsonObject:
+async def event_document(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event
+) -> JsonObject:
     """The Event as followers receive it; its summary carries when and where for Mastodon."""
     group_uri = uris.group(group.slug)
     visibility = "public" if event.visibility == "public" else "unlisted"

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
 from server.activitypub.policy import is_domain_allowed
@@ -95,6 +96,9 @@ async def receive(request: Request) -> Response:
     actor = str(get_id(activity["actor"]))
     if not is_domain_allowed(settings, host_of(actor)):
         return _problem(403, "this instance does not federate with your domain")
+    if not same_origin(activity["id"], actor):
+        # Activities are deduplicated by id: an id must not be claimable from elsewhere.
+        return _problem(400, "the activity's id must be on its actor's server")
     if await _is_unknown_actor_deleting_itself(request, activity):
         return Response(status_code=202)
     remote = request.app.state.remote

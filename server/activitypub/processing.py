@@ -23,9 +23,12 @@ from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import Group
+from server.models_events import RemoteEvent
 from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
 
 log = logging.getLogger(__name__)
+
+OBJECT_TYPES = ("Note", "Article", "Page", "Question", "Event")
 
 Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str]]
 
@@ -197,12 +200,7 @@ class InboxProcessor:
             if not _same_origin(note, actor):
                 return None
             note = await self.remote.fetch(note)
-        if not isinstance(note, dict) or note.get("type") not in (
-            "Note",
-            "Article",
-            "Page",
-            "Question",
-        ):
+        if not isinstance(note, dict) or note.get("type") not in OBJECT_TYPES:
             return None
         note_id = get_id(note)
         if not note_id or not _same_origin(note_id, actor):
@@ -217,6 +215,10 @@ class InboxProcessor:
         note = await self._embedded_note(activity, actor)
         if note is None:
             return "ignored: not a note from the actor's origin"
+        if note.get("type") == "Event":
+            from server.activitypub.remote_events import store_event
+
+            return await store_event(session, note, actor)
         uri = str(note["id"])
         if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
             return "ignored: already stored"
@@ -248,6 +250,10 @@ class InboxProcessor:
         note = await self._embedded_note(activity, actor)
         if note is None:
             return "ignored: not an update of the actor or its note"
+        if note.get("type") == "Event":
+            from server.activitypub.remote_events import store_event
+
+            return await store_event(session, note, actor)
         row = (
             await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))
         ).first()
@@ -263,9 +269,18 @@ class InboxProcessor:
             await session.exec(delete(Follow).where(Follow.follower_uri == actor))
             await session.exec(delete(Follow).where(Follow.followee_uri == actor))
             await session.exec(delete(RemotePost).where(RemotePost.actor_uri == actor))
+            await session.exec(delete(RemoteEvent).where(RemoteEvent.actor_uri == actor))
             await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
             return "actor deleted"
         result = await session.exec(
             delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor)
         )
-        return "post deleted" if result.rowcount else "ignored: unknown post"  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return "post deleted"
+        from server.activitypub.remote_events import delete_event
+
+        return (
+            "event deleted"
+            if await delete_event(session, target, actor)
+            else "ignored: unknown object"
+        )

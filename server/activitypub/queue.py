@@ -156,15 +156,18 @@ async def unavailable_hosts(session: AsyncSession) -> set[str]:
 
 
 async def skip_unavailable(
-    session: AsyncSession, claimed: ClaimedDelivery, now: datetime | None = None
+    session: AsyncSession,
+    claimed: ClaimedDelivery,
+    now: datetime | None = None,
+    reason: str = "host unavailable",
 ) -> None:
-    """Give up a delivery to an unavailable host without trying it."""
+    """Give up a delivery to an unavailable (or blocked) host without trying it."""
     await session.exec(
         update(Delivery)
         .where(col(Delivery.id) == claimed.id)
         .values(
             state="given_up",
-            last_error="host unavailable",
+            last_error=reason,
             leased_until=None,
             updated_at=now or utcnow(),
         )

@@ -3,7 +3,10 @@ resolver that signature verification uses (cache first, one rate-limited refetch
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -19,7 +22,8 @@ from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey
 from federation.webfinger import WebFingerError, lookup
 from server.activitypub.local import instance_actor, local_actor_by_uri
-from server.activitypub.uris import LocalUris
+from server.activitypub.policy import is_domain_allowed
+from server.activitypub.uris import LocalUris, host_of
 from server.config import Settings
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
@@ -29,6 +33,13 @@ log = logging.getLogger(__name__)
 
 REFRESH_AFTER = timedelta(days=1)
 KEY_REFETCH_INTERVAL = timedelta(minutes=5)
+
+
+class _Fetch:
+    """The key must be fetched."""
+
+
+_FETCH = _Fetch()
 
 
 class RemoteError(Exception):
@@ -74,15 +85,22 @@ class Remote:
         self.sessions = sessions
         self.uris = LocalUris(settings)
         self._failed_keys: dict[str, datetime] = {}
+        self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def fetch(self, url: str) -> JsonObject:
         """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
+        self._check_host(host_of(url))
         async with transaction(self.sessions) as session:
             signer = await instance_actor(session, self.uris)
         try:
             return await fetch_object(self.http, url, sign=signer.sign)
         except FetchError as exc:
             raise RemoteError(f"could not fetch {url}: {exc}") from exc
+
+    def _check_host(self, host: str) -> None:
+        """Blocked domains (or, in allowlist mode, unlisted ones) are never contacted."""
+        if not is_domain_allowed(self.settings, host):
+            raise RemoteError(f"this instance does not federate with {host}")
 
     async def cached_actor(self, uri: str) -> RemoteActor | None:
         """The cached actor with this URI, if any."""
@@ -115,6 +133,7 @@ class Remote:
 
     async def actor_by_handle(self, handle: str) -> RemoteActor:
         """Find a remote account by ``@name@domain`` through WebFinger."""
+        self._check_host(handle.rsplit("@", 1)[-1].lower())
         try:
             uri = await lookup(self.http, handle, scheme=self._webfinger_scheme(handle))
         except WebFingerError as exc:
@@ -128,7 +147,26 @@ class Remote:
         return "http" if local and self.settings.federation.allow_private_addresses else "https"
 
     async def resolve_key(self, key_id: str, *, refresh: bool) -> ActorKey | None:
-        """The key resolver for signature verification (see ``federation.verify``)."""
+        """The key resolver for signature verification (see ``federation.verify``).
+
+        Concurrent requests signed with the same key id share one fetch: the first takes
+        the key's lock and fetches, the others wait and then find the stored result (or the
+        fresh ``key_refreshed_at`` mark), so a burst of bad signatures costs at most two
+        fetches (the first sight, then one refresh), not one per request.
+        """
+        found = await self._stored_key(key_id, refresh=refresh, mark=False)
+        if not isinstance(found, _Fetch):
+            return found
+        async with self._key_lock(key_id):
+            found = await self._stored_key(key_id, refresh=refresh, mark=True)
+            if not isinstance(found, _Fetch):
+                return found
+            return await self._fetch_key(key_id)
+
+    async def _stored_key(
+        self, key_id: str, *, refresh: bool, mark: bool
+    ) -> ActorKey | _Fetch | None:
+        """The known key, ``None`` (refreshed moments ago), or ``_FETCH`` (marking the refresh)."""
         async with transaction(self.sessions) as session:
             local = await local_actor_by_uri(session, self.uris, key_id)
             if local is not None:
@@ -144,10 +182,25 @@ class Remote:
                 and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL
             ):
                 return None  # refetched moments ago: don't let bad signatures cause a fetch storm
-            if row is not None:
+            if row is not None and mark:
                 row.key_refreshed_at = utcnow()
                 session.add(row)
-        return await self._fetch_key(key_id)
+        return _FETCH
+
+    @contextlib.asynccontextmanager
+    async def _key_lock(self, key_id: str) -> AsyncIterator[None]:
+        """One fetch of a key at a time; the lock is dropped when nobody holds or awaits it."""
+        lock, users = self._key_locks.get(key_id, (asyncio.Lock(), 0))
+        self._key_locks[key_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._key_locks[key_id]
+            if users <= 1:
+                del self._key_locks[key_id]
+            else:
+                self._key_locks[key_id] = (lock, users - 1)
 
     async def _fetch_key(self, key_id: str) -> ActorKey | None:
         failed_at = self._failed_keys.get(key_id)

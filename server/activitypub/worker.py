@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 
 from federation.delivery import DeliveryOutcome, post_activity
 from server.activitypub.local import LocalActor, local_actor_by_uri
+from server.activitypub.policy import is_domain_allowed
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.queue import (
     ClaimedDelivery,
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 BATCH = 64
 PER_HOST = 4
 IDLE_SECONDS = 2.0
+ANNOUNCE_EVERY_SECONDS = 60.0
+BLOCKED = "domain blocked by this instance's federation policy"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Worker:
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.processor = InboxProcessor(app_state)
         self._wake = asyncio.Event()
+        self._last_announce = -ANNOUNCE_EVERY_SECONDS
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
@@ -67,8 +72,9 @@ class Worker:
         self._wake.set()
 
     async def run_once(self) -> RoundReport:
-        """Process pending inbox activities, then one batch of due deliveries."""
+        """Process pending inbox activities, announce meetups that came due, deliver a batch."""
         processed = await self._process_inbox()
+        # await self.announce_due_meetups()  (enabled once federation.events lands)
         delivered, failed = await self._deliver_batch()
         return RoundReport(processed, delivered, failed)
 
@@ -86,6 +92,17 @@ class Worker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+
+    async def announce_due_meetups(self, *, force: bool = False) -> int:
+        """Federate series occurrences now within their announcement window (once a minute)."""
+        now = time.monotonic()
+        if not force and now - self._last_announce < ANNOUNCE_EVERY_SECONDS:
+            return 0
+        self._last_announce = now
+        async with transaction(self.sessions) as session:
+            from server.services.event_publishing import publish_due_occurrences
+
+            return await publish_due_occurrences(session, self.uris)
 
     async def _process_inbox(self) -> int:
         async with transaction(self.sessions) as session:
@@ -105,7 +122,10 @@ class Worker:
             claimed = await claim_due(session, limit=BATCH)
             skipped = await unavailable_hosts(session) if claimed else set()
             for item in claimed:
-                if item.host in skipped:
+                if not is_domain_allowed(self.state.settings, item.host):  # type: ignore[attr-defined]
+                    skipped.add(item.host)
+                    await skip_unavailable(session, item, reason=BLOCKED)
+                elif item.host in skipped:
                     await skip_unavailable(session, item)
         todo = [item for item in claimed if item.host not in skipped]
         if not todo:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.databases import DatabaseFactory
 from tests.federation_net import FederationNet
+from tests.flows.peer import Peer
 
 
 @pytest.fixture
@@ -17,3 +18,11 @@ async def net(tmp_path: Path, database_factory: DatabaseFactory) -> AsyncIterato
     yield network
     await network.close()
     await database_factory.drop_all()
+
+
+@pytest.fixture
+def peer(net: FederationNet) -> Peer:
+    """A scripted remote server at ``peer.test`` (see ``tests.flows.peer``)."""
+    server = Peer("peer.test")
+    net.router.add(server.host, server.app)
+    return server
