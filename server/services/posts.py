@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,7 +75,8 @@ async def update_post(
     _check(content, post.visibility)
     post.content_md = content
     post.content_html = render_markdown(content)
-    post.updated_at = utcnow()
+    # Mastodon applies an Update only if ``updated`` is later than what it has, to the second.
+    post.updated_at = max(utcnow(), post.published_at + timedelta(seconds=1))
     session.add(post)
     await session.flush()
     await _federate(session, uris, group, post, "Update")
