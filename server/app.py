@@ -26,6 +26,7 @@ from server.activitypub import discovery, inbox
 from server.activitypub import routes as activitypub_routes
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
+from server.api import events as api_events
 from server.api import groups as api_groups
 from server.api import openapi
 from server.api.common import ApiError, error_response
@@ -36,9 +37,14 @@ from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.instance import InstanceInfo, load_instance_info
 from server.uploads import upload_body_limit
-from server.web import admin, admin_federation, auth, follows, groups, pages, posts
+from server.web import admin, admin_federation, auth, events, feeds, follows, groups, pages, posts
 from server.web.common import csrf_token, current_user
-from server.web.middleware import BodySizeLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
+from server.web.middleware import (
+    BodySizeLimitMiddleware,
+    BodyTooLarge,
+    NulCharacterMiddleware,
+    SecurityHeadersMiddleware,
+)
 from server.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -57,10 +63,13 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *auth.routes,
         *groups.routes,
         *posts.routes,
+        *feeds.routes,
+        *events.routes,
         *follows.routes,
         *admin.routes,
         *admin_federation.routes,
         *api_groups.routes,
+        *api_events.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", StaticFiles(directory=str(settings.uploads_path)), name="media"),
@@ -208,6 +217,7 @@ def create_app(
 
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
+        Middleware(NulCharacterMiddleware),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
         Middleware(
             SessionMiddleware,

@@ -19,6 +19,7 @@ from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.follows import answer_follow
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
+from server.activitypub.remote_events import delete_event, store_event
 from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
@@ -216,8 +217,6 @@ class InboxProcessor:
         if note is None:
             return "ignored: not a note from the actor's origin"
         if note.get("type") == "Event":
-            from server.activitypub.remote_events import store_event
-
             return await store_event(session, note, actor)
         uri = str(note["id"])
         if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
@@ -251,8 +250,6 @@ class InboxProcessor:
         if note is None:
             return "ignored: not an update of the actor or its note"
         if note.get("type") == "Event":
-            from server.activitypub.remote_events import store_event
-
             return await store_event(session, note, actor)
         row = (
             await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))
@@ -277,8 +274,6 @@ class InboxProcessor:
         )
         if result.rowcount:  # type: ignore[attr-defined]
             return "post deleted"
-        from server.activitypub.remote_events import delete_event
-
         return (
             "event deleted"
             if await delete_event(session, target, actor)

@@ -30,6 +30,7 @@ from server.activitypub.queue import (
 from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.models_federation import InboxActivity, OutboxActivity
+from server.services.event_publishing import publish_due_occurrences
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Worker:
     async def run_once(self) -> RoundReport:
         """Process pending inbox activities, announce meetups that came due, deliver a batch."""
         processed = await self._process_inbox()
-        # await self.announce_due_meetups()  (enabled once federation.events lands)
+        await self.announce_due_meetups()
         delivered, failed = await self._deliver_batch()
         return RoundReport(processed, delivered, failed)
 
@@ -100,8 +101,6 @@ class Worker:
             return 0
         self._last_announce = now
         async with transaction(self.sessions) as session:
-            from server.services.event_publishing import publish_due_occurrences
-
             return await publish_due_occurrences(session, self.uris)
 
     async def _process_inbox(self) -> int:

@@ -67,6 +67,8 @@ async def read_json(request: Request, model: type[ModelT]) -> ModelT:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", str(exc)) from None
+    if _has_nul(data):
+        raise ApiError(400, "invalid_json", "Strings may not contain NUL characters.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -75,3 +77,14 @@ async def read_json(request: Request, model: type[ModelT]) -> ModelT:
             for err in exc.errors()
         ]
         raise ApiError(400, "invalid_input", detail) from None
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character hides in any string (key or value) of a JSON document."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from server import __version__
 from server.api.groups import GroupIn, GroupOut, GroupPatch
+from server.api.openapi_events import EVENT_SCHEMA, event_paths
+from server.api.openapi_events import MODELS as EVENT_MODELS
 from server.web.common import settings_of
 
 JsonObject = dict[str, Any]
@@ -28,7 +30,7 @@ def _errors(*statuses: int) -> JsonObject:
         400: "Invalid input",
         401: "Missing or unknown token",
         403: "Not allowed",
-        404: "No such group",
+        404: "Not found",
         409: "Name taken",
         413: "Body too large",
         415: "Not JSON",
@@ -114,6 +116,13 @@ def _paths() -> JsonObject:
                 "responses": {"200": _json({"type": "object"}, "The user"), **_errors(401)},
             },
         },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This OpenAPI document",
+                "operationId": "getOpenApi",
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")},
+            },
+        },
     }
 
 
@@ -126,7 +135,8 @@ def build_openapi(base_url: str) -> JsonObject:
             "properties": {"error": {"type": "string"}, "detail": {}},
         }
     }
-    for model in (GroupIn, GroupPatch, GroupOut):
+    schemas["Event"] = EVENT_SCHEMA
+    for model in (GroupIn, GroupPatch, GroupOut, *EVENT_MODELS):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas["Group" if model is GroupOut else model.__name__] = schema
@@ -134,7 +144,7 @@ def build_openapi(base_url: str) -> JsonObject:
         "openapi": "3.1.0",
         "info": {"title": "Hearth API", "version": __version__},
         "servers": [{"url": base_url}],
-        "paths": _paths(),
+        "paths": {**_paths(), **event_paths(_ref, _json, _errors)},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

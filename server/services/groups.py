@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, func, or_, select
@@ -102,6 +102,7 @@ async def _set_tags(session: AsyncSession, group: Group, tags: list[str]) -> Non
 async def create_group(session: AsyncSession, slug: str, fields: GroupFields, owner: User) -> Group:
     """Create a group whose creator becomes its admin; the caller commits."""
     slug = await validate_new_name(session, slug, field="slug")
+    fields = replace(fields, tags=parse_tags(fields.tags))  # the API gives tags as they come
     _check_fields(fields)
     keys = generate_rsa_keypair()
     group = Group(
@@ -125,6 +126,7 @@ async def create_group(session: AsyncSession, slug: str, fields: GroupFields, ow
 
 async def update_group(session: AsyncSession, group: Group, fields: GroupFields) -> Group:
     """Change a group's editable fields after checking them."""
+    fields = replace(fields, tags=parse_tags(fields.tags))
     _check_fields(fields)
     _apply(group, fields)
     session.add(group)

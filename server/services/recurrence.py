@@ -107,11 +107,13 @@ def occurrences(
     after: datetime | None = None,
     limit: int = MAX_OCCURRENCES,
 ) -> list[datetime]:
-    """Start times (aware UTC) of the series, from ``first_local`` (naive wall clock),
-    at most ``limit`` of them and none later than a year past ``after`` (default: now)."""
+    """Start times (aware UTC) of the series, from ``first_local`` (naive wall clock): at
+    most ``limit``, none later than a year past the later of ``after`` (default: now) and
+    the first start, and none before ``after``."""
     if first_local.tzinfo is not None:
         raise ValueError("first_local must be a naive wall-clock datetime")
-    horizon = ((after or datetime.now(UTC)) + HORIZON).astimezone(tz).replace(tzinfo=None)
+    from_moment = (after or datetime.now(UTC)).astimezone(tz).replace(tzinfo=None)
+    horizon = max(from_moment, first_local) + HORIZON
     starts: list[datetime] = []
     for local in rrulestr(rule, dtstart=first_local):
         if local > horizon or len(starts) >= limit:

@@ -16,6 +16,7 @@ from server.activitypub.uris import LocalUris
 from server.errors import HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
+from server.services.calendar import group_calendar
 from server.services.groups import (
     GroupFields,
     create_group,
@@ -136,7 +137,14 @@ async def new_group_page(request: Request) -> Response:
 
 async def new_group_submit(request: Request) -> Response:
     """Create the group; the creator becomes its admin."""
-    form = await read_form(request, max_part_size=_max_part(request))
+    form = await read_form(request, max_part_size=_max_part(request), max_files=2)
+    try:
+        return await _create_from_form(request, form)
+    finally:
+        await form.close()  # uploaded images are spooled to temporary files
+
+
+async def _create_from_form(request: Request, form: FormData) -> Response:
     values = {key: form_text(form, key) for key in FIELD_NAMES}
     changes = ImageChanges()
     try:
@@ -184,6 +192,9 @@ async def group_page(request: Request) -> Response:
             "can_post": can_post,
             "can_approve": can_approve,
             "posts": posts,
+            "upcoming": await group_calendar(
+                session, group, past=False, include_members_only=is_member or can_post, limit=3
+            ),
             "post_count": post_count,
             "follow_requests": len(await pending_requests(session, group_uri))
             if can_approve
@@ -213,7 +224,14 @@ async def edit_group_page(request: Request) -> Response:
 
 async def edit_group_submit(request: Request) -> Response:
     """Save changes; a failed save changes nothing (images included)."""
-    form = await read_form(request, max_part_size=_max_part(request))
+    form = await read_form(request, max_part_size=_max_part(request), max_files=2)
+    try:
+        return await _edit_from_form(request, form)
+    finally:
+        await form.close()
+
+
+async def _edit_from_form(request: Request, form: FormData) -> Response:
     values = {key: form_text(form, key) for key in FIELD_NAMES}
     changes = ImageChanges()
     try:

@@ -1,0 +1,90 @@
+"""ICS calendars (parsed back with icalendar), the Atom feed, and what calendar apps see change."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from tests.events.conftest import FORM, Organizer
+from tests.web import WebClient
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _events(body: bytes) -> list[icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return [component for component in calendar.walk("VEVENT")]
+
+
+async def test_group_calendar_has_the_fields_calendar_apps_need(
+    organizer: Organizer, web: WebClient
+) -> None:
+    event_id = await organizer.create_event_id()
+    response = await web.get("/groups/club/events.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    (vevent,) = _events(response.content)
+    assert vevent["UID"] == f"event-{event_id}@localhost"
+    assert vevent["SUMMARY"] == "Repair café"
+    assert vevent.decoded("DTSTART") == datetime(2030, 5, 4, 14, 0, tzinfo=PARIS)
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Paris"
+    assert vevent["STATUS"] == "CONFIRMED"
+    assert int(vevent["SEQUENCE"]) == 0
+    assert str(vevent["URL"]) == f"http://localhost:8000/events/{event_id}"
+    assert "Community hall" in str(vevent["LOCATION"]) and "Lyon" in str(vevent["LOCATION"])
+    assert vevent.decoded("GEO") == (45.76, 4.83) or tuple(
+        vevent["GEO"].to_ical().decode().split(";")
+    ) == ("45.76", "4.83")
+
+
+async def test_edits_raise_sequence_and_cancellation_sets_status(
+    organizer: Organizer, web: WebClient
+) -> None:
+    event_id = await organizer.create_event_id()
+    edit = await web.post_form(
+        f"/events/{event_id}/edit",
+        {**FORM, "repeat": "none", "start_time": "15:00", "end_time": "18:00"},
+        csrf_from=f"/events/{event_id}/edit",
+    )
+    assert edit.status_code == 303
+    (vevent,) = _events((await web.get(f"/events/{event_id}.ics")).content)
+    assert int(vevent["SEQUENCE"]) == 1
+    assert vevent.decoded("DTSTART").hour == 15
+    await web.post_form(f"/events/{event_id}/cancel", {}, csrf_from=f"/events/{event_id}")
+    (vevent,) = _events((await web.get("/groups/club/events.ics")).content)
+    assert vevent["STATUS"] == "CANCELLED"
+    assert int(vevent["SEQUENCE"]) == 2
+    assert vevent["UID"] == f"event-{event_id}@localhost"  # the same event, so calendars update it
+
+
+async def test_all_day_events_are_dates(organizer: Organizer, web: WebClient) -> None:
+    event_id = await organizer.create_event_id(all_day="on", end_date="2030-05-05")
+    (vevent,) = _events((await web.get(f"/events/{event_id}.ics")).content)
+    assert str(vevent.decoded("DTSTART")) == "2030-05-04"
+    assert str(vevent.decoded("DTEND")) == "2030-05-06"
+
+
+async def test_instance_calendar_and_webcal_links(organizer: Organizer, web: WebClient) -> None:
+    await organizer.create_event_id()
+    body = (await web.get("/events.ics")).content
+    assert [str(e["SUMMARY"]) for e in _events(body)] == ["Repair café"]
+    page = await web.get("/groups/club/events")
+    assert "webcal://localhost:8000/groups/club/events.ics" in page.text
+
+
+async def test_atom_feed_lists_posts_and_meetups(organizer: Organizer, web: WebClient) -> None:
+    await organizer.create_event_id()
+    await web.post_form(
+        "/groups/club/posts", {"content": "Hello", "visibility": "public"}, csrf_from="/groups/club"
+    )
+    response = await web.get("/groups/club/feed.atom")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 (our own feed)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [entry.findtext("a:title", namespaces=ns) for entry in root.findall("a:entry", ns)]
+    assert "Repair café" in titles and "Chess Club: news" in titles
