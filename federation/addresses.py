@@ -197,7 +197,10 @@ def parse_http_url(url: str) -> SplitResult:
     """Split an absolute http(s) URL, refusing credentials, odd hosts and control characters."""
     if not url.isprintable() or any(char.isspace() for char in url):
         raise InvalidHostError(f"not a valid URL: {url!r}")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        raise InvalidHostError(f"not a valid URL: {url!r}") from None
     if parts.scheme.lower() not in DEFAULT_PORTS:
         raise InvalidHostError(f"only http and https URLs are allowed, not {url!r}")
     if not parts.netloc:

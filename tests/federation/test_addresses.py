@@ -231,3 +231,13 @@ def test_same_origin() -> None:
     assert not same_origin("https://town.example/a", "https://town.example:8443/a")
     assert not same_origin("https://town.example/a", "https://evil.example/a")
     assert not same_origin("https://town.example/a", "not a url")
+
+
+def test_malformed_ipv6_bracket_is_not_an_http_url() -> None:
+    from federation.actors import ActorError, parse_actor
+
+    assert not is_http_url("http://[::1")
+    with pytest.raises(ActorError):
+        parse_actor(
+            {"id": "http://[::1", "type": "Person", "inbox": "http://[::1/inbox"}, "http://[::1"
+        )
