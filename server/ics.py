@@ -3,14 +3,16 @@ RRULE for series, URL, GEO, LOCATION — what calendar apps need to follow later
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from server.models import Group
-from server.models_events import Event
+from server.models_events import Event, EventSeries
+from server.services.recurrence import MAX_COUNT, occurrences
 
 PRODID = "-//Hearth//Neighborhood meetups//EN"
 STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
@@ -75,17 +77,87 @@ def _calendar(name: str | None) -> icalendar.Calendar:
     return calendar
 
 
+@dataclass(frozen=True)
+class SeriesFeed:
+    """A recurring series with every occurrence stored for it (deleted ones are missing)."""
+
+    series: EventSeries
+    occurrences: list[Event]
+
+
+def series_uid(domain: str, series: EventSeries) -> str:
+    """The UID of a series' master VEVENT."""
+    return f"series-{series.id}@{domain.split(':')[0]}"
+
+
+def _is_override(event: Event) -> bool:
+    return event.sequence > 0 or event.is_detached or event.status == "cancelled"
+
+
+def _series_components(
+    feed: SeriesFeed, group: Group, base_url: str, domain: str
+) -> list[icalendar.Event]:
+    """The master VEVENT (RRULE, EXDATE for deleted occurrences) and one override per changed
+    occurrence (RECURRENCE-ID = the start the rule gave it), as RFC 5545 describes."""
+    series, stored = feed.series, feed.occurrences
+    tz = ZoneInfo(series.timezone)
+    first_local = datetime.fromisoformat(series.first_start_local)
+    generated = occurrences(series.rrule, first_local, tz, after=None, limit=MAX_COUNT)
+    if not generated or not stored:
+        return []
+    template = next((e for e in stored if not _is_override(e)), stored[0])
+    uid = series_uid(domain, series)
+    master = to_vevent(template, group, base_url, domain)
+    for key in ("uid", "dtstart", "dtend", "url", "sequence", "status"):
+        master.pop(key)
+    master.add("uid", uid)
+    master.add("dtstart", generated[0].astimezone(tz))
+    master.add("dtend", generated[0].astimezone(tz) + timedelta(minutes=series.duration_minutes))
+    master.add("rrule", icalendar.vRecur.from_ical(series.rrule))
+    master.add("url", f"{base_url}/groups/{group.slug}/events")
+    master.add("sequence", max((e.sequence for e in stored if not _is_override(e)), default=0))
+    master.add("status", "CONFIRMED")
+    kept = {e.recurrence_id_at for e in stored}
+    last_stored = max(e.recurrence_id_at or e.starts_at for e in stored)
+    for missing in (start for start in generated if start not in kept and start <= last_stored):
+        master.add("exdate", missing.astimezone(tz))
+    components = [master]
+    for event in stored:
+        if _is_override(event) and event.recurrence_id_at is not None:
+            override = to_vevent(event, group, base_url, domain)
+            override.pop("uid")
+            override.add("uid", uid)
+            override.add("recurrence-id", event.recurrence_id_at.astimezone(tz))
+            components.append(override)
+    return components
+
+
 def build_calendar(
-    name: str | None, items: Iterable[tuple[Event, Group]], base_url: str, domain: str
+    name: str | None,
+    items: Iterable[tuple[Event, Group]],
+    base_url: str,
+    domain: str,
+    series: Mapping[int, SeriesFeed] | None = None,
 ) -> bytes:
     """A VCALENDAR of meetups with the VTIMEZONEs they use.
 
-    Each occurrence of a series is its own VEVENT with its own UID: occurrences have their
-    own pages, RSVPs, edits and cancellations, which calendar apps follow through SEQUENCE
-    and STATUS (as Meetup's exports do), rather than one RRULE with overrides.
+    One-off meetups are VEVENTs of their own. A series in ``series`` becomes one master
+    VEVENT with its RRULE plus overrides for occurrences changed or cancelled one by one, so
+    calendar apps show it as the recurring meetup it is; occurrences of a series not given
+    in ``series`` are listed on their own.
     """
     calendar = _calendar(name)
+    series = series or {}
+    done: set[int] = set()
     for event, group in items:
+        if event.series_id in series:
+            if event.series_id not in done:
+                done.add(event.series_id)
+                for component in _series_components(
+                    series[event.series_id], group, base_url, domain
+                ):
+                    calendar.add_component(component)
+            continue
         calendar.add_component(to_vevent(event, group, base_url, domain))
     calendar.add_missing_timezones()
     return calendar.to_ical()

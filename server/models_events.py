@@ -49,6 +49,8 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE")
     series_id: int | None = Field(default=None, foreign_key="event_series.id", ondelete="SET NULL")
+    #: The start the series rule gave this occurrence (iCalendar RECURRENCE-ID), even if moved.
+    recurrence_id_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     is_detached: bool = Field(default=False, description="edited apart from its series")
     title: str = Field(max_length=200)
     description_md: str = Field(default="", sa_column=_text())

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 21:48:03.099220
+Create Date: 2026-11-23 22:20:34.922223
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("series_id", sa.Integer(), nullable=True),
+        sa.Column("recurrence_id_at", server.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_detached", sa.Boolean(), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("description_md", sa.Text(), nullable=False),

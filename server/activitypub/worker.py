@@ -31,6 +31,7 @@ from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.models_federation import InboxActivity, OutboxActivity
 from server.services.event_publishing import publish_due_occurrences
+from server.services.series import extend_series
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Worker:
             return 0
         self._last_announce = now
         async with transaction(self.sessions) as session:
+            await extend_series(session)
             return await publish_due_occurrences(session, self.uris)
 
     async def _process_inbox(self) -> int:

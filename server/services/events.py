@@ -157,7 +157,7 @@ def _apply(event: Event, fields: EventFields, start: datetime, end: datetime) ->
     event.updated_at = utcnow()
 
 
-async def _set_tags(session: AsyncSession, event: Event, tags: list[str]) -> None:
+async def set_tags(session: AsyncSession, event: Event, tags: list[str]) -> None:
     await session.exec(delete(EventTag).where(col(EventTag.event_id) == event.id))
     for tag in parse_tags(tags):
         session.add(EventTag(event_id=event.id, tag=tag))
@@ -186,9 +186,14 @@ async def create_events(
             "This repeat rule gives no date: check the days and the end.", field="by_day"
         )
     duration = end - start
-    return [
-        await _new_event(session, group, author, fields, s, s + duration, series.id) for s in starts
-    ]
+    events = []
+    for occurrence_start in starts:
+        event = await _new_event(
+            session, group, author, fields, occurrence_start, occurrence_start + duration, series.id
+        )
+        event.recurrence_id_at = occurrence_start
+        events.append(event)
+    return events
 
 
 async def _new_event(
@@ -212,7 +217,7 @@ async def _new_event(
     _apply(event, fields, start, end)
     session.add(event)
     await session.flush()
-    await _set_tags(session, event, fields.tags)
+    await set_tags(session, event, fields.tags)
     return event
 
 
@@ -223,7 +228,7 @@ async def update_event(session: AsyncSession, event: Event, fields: EventFields)
     event.sequence += 1
     event.is_detached = event.series_id is not None
     session.add(event)
-    await _set_tags(session, event, fields.tags)
+    await set_tags(session, event, fields.tags)
     await session.flush()
     return event
 
@@ -251,7 +256,7 @@ async def update_series(session: AsyncSession, event: Event, fields: EventFields
         _apply(occurrence, local_fields, start, end)
         occurrence.sequence += 1
         session.add(occurrence)
-        await _set_tags(session, occurrence, fields.tags)
+        await set_tags(session, occurrence, fields.tags)
         changed.append(occurrence)
     await session.flush()
     return changed

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import timedelta
 
 import segno
 from markupsafe import Markup
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from server.db import utcnow
-from server.ics import build_calendar
-from server.models_events import Event
+from server.ics import SeriesFeed, build_calendar
+from server.models_events import Event, EventSeries
 from server.models_federation import GroupPost
 from server.services.calendar import EventQuery, upcoming_events
+from server.services.events import series_events
 from server.services.groups import get_group
 from server.services.membership import member_count
 from server.web.common import db, render, settings_of
@@ -25,6 +28,19 @@ from server.web.events import visible_event
 ICS_TYPE = "text/calendar; charset=utf-8"
 FEED_PAST = timedelta(days=90)
 ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+async def _series_feeds(session: AsyncSession, events: Iterable[Event]) -> dict[int, SeriesFeed]:
+    """Every stored occurrence of the series these events belong to (for RRULE and EXDATE)."""
+    feeds: dict[int, SeriesFeed] = {}
+    for series_id in {event.series_id for event in events if event.series_id is not None}:
+        series = await session.get(EventSeries, series_id)
+        if series is not None:
+            occurrences = await series_events(session, series_id, upcoming_only=False)
+            public = [event for event in occurrences if event.visibility == "public"]
+            if public:
+                feeds[series_id] = SeriesFeed(series, public)
+    return feeds
 
 
 def _ics_response(body: bytes, filename: str) -> Response:
@@ -49,8 +65,13 @@ async def group_ics(request: Request) -> Response:
             .limit(2000)
         )
         events = list(rows.all())
+        series = await _series_feeds(session, events)
     body = build_calendar(
-        group.name, [(e, group) for e in events], settings.base_url, settings.instance.domain
+        group.name,
+        [(e, group) for e in events],
+        settings.base_url,
+        settings.instance.domain,
+        series,
     )
     return _ics_response(body, f"{group.slug}.ics")
 
@@ -70,7 +91,10 @@ async def instance_ics(request: Request) -> Response:
     query = EventQuery.from_params(request.query_params)
     async with db(request) as session:
         rows, _ = await upcoming_events(session, query, limit=2000)
-    body = build_calendar(settings.instance.name, rows, settings.base_url, settings.instance.domain)
+        series = await _series_feeds(session, [event for event, _ in rows])
+    body = build_calendar(
+        settings.instance.name, rows, settings.base_url, settings.instance.domain, series
+    )
     return _ics_response(body, "meetups.ics")
 
 

@@ -88,3 +88,37 @@ async def test_atom_feed_lists_posts_and_meetups(organizer: Organizer, web: WebC
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [entry.findtext("a:title", namespaces=ns) for entry in root.findall("a:entry", ns)]
     assert "Repair café" in titles and "Chess Club: news" in titles
+
+
+async def test_a_series_is_one_recurring_event_with_overrides_and_exceptions(
+    organizer: Organizer, web: WebClient
+) -> None:
+    await organizer.create_event(
+        start_date="2030-03-19",
+        start_time="19:00",
+        end_time="21:00",
+        repeat="weekly",
+        weekday_TU="on",
+        count="4",
+    )
+    calendar = await web.get("/groups/club/events")
+    ids = [
+        int(p.split('"')[0]) for p in calendar.text.split('href="/events/')[1:] if p[0].isdigit()
+    ]
+    assert len(ids) == 4
+    second, third = ids[1], ids[2]
+    await web.post_form(f"/events/{second}/cancel", {}, csrf_from=f"/events/{second}")
+    await web.post_form(f"/events/{third}/delete", {}, csrf_from=f"/events/{third}")
+
+    vevents = _events((await web.get("/groups/club/events.ics")).content)
+    masters = [v for v in vevents if "RRULE" in v]
+    assert len(masters) == 1
+    master = masters[0]
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=4;INTERVAL=1;BYDAY=TU"
+    assert master.decoded("DTSTART") == datetime(2030, 3, 19, 19, 0, tzinfo=PARIS)
+    assert [d.dt for d in master["EXDATE"].dts] == [datetime(2030, 4, 2, 19, 0, tzinfo=PARIS)]
+    overrides = [v for v in vevents if "RECURRENCE-ID" in v]
+    assert [v["UID"] for v in overrides] == [master["UID"]]
+    assert overrides[0].decoded("RECURRENCE-ID") == datetime(2030, 3, 26, 19, 0, tzinfo=PARIS)
+    assert overrides[0]["STATUS"] == "CANCELLED"
+    assert all(v["UID"] == master["UID"] for v in vevents)  # no stray copies of occurrences
