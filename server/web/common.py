@@ -96,11 +96,15 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def read_form(request: Request, *, max_part_size: int = 1024 * 1024) -> FormData:
-    """Parse a submitted form and refuse it (403) unless it carries this session's CSRF token."""
+async def read_form(
+    request: Request, *, max_part_size: int = 1024 * 1024, max_files: int = 0
+) -> FormData:
+    """Parse a submitted form and refuse it (403) unless it carries this session's CSRF token.
+
+    Only forms that take uploads allow files (``max_files``); they must close the form."""
     try:
         form = await request.form(
-            max_files=2, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
+            max_files=max_files, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
         )
     except (HTTPException, BodyTooLarge):
         raise
@@ -109,13 +113,18 @@ async def read_form(request: Request, *, max_part_size: int = 1024 * 1024) -> Fo
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str):
+        await form.close()  # uploaded files are spooled to temporary files
         raise HTTPException(
             403, "The form's security token is missing. Reload the page and try again."
         )
     if not secrets.compare_digest(sent, expected):
+        await form.close()
         raise HTTPException(
             403, "The form's security token is wrong. Reload the page and try again."
         )
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        await form.close()  # no text holds NUL, and PostgreSQL refuses it
+        raise HTTPException(400, "The form contains a NUL character.")
     return form
 
 
@@ -164,4 +173,9 @@ async def render(
         "flashes": request.session.pop("flash", []),
         **(context or {}),
     }
-    return request.app.state.templates.TemplateResponse(request, template, page, status_code=status)
+    response = request.app.state.templates.TemplateResponse(
+        request, template, page, status_code=status
+    )
+    # The same URLs serve ActivityStreams to servers: caches must keep the two apart.
+    response.headers.append("Vary", "Accept")
+    return response
