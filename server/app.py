@@ -49,7 +49,7 @@ from server.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 
-_UPLOAD_FORM = re.compile(r"^/groups/(new|[^/]+/edit)$")
+_UPLOAD_FORM = re.compile(r"^/groups/(new|[^/]+/edit|[^/]+/events/new)$|^/events/[0-9]+/edit$")
 DEFAULT_BODY_LIMIT = 1_000_000
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
@@ -11,6 +13,7 @@ from server.activitypub.uris import LocalUris
 from server.models import Group
 from server.models_events import Event
 from server.services.events import event_tags
+from server.uploads import MEDIA_TYPES
 
 STATUSES = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 
@@ -55,7 +58,8 @@ async def event_document(
         status=STATUSES.get(event.status, "CONFIRMED"),
         comments_enabled=event.comments_enabled,
         tags=await event_tags(session, event),
-        image_url=None,
+        image_url=f"{uris.base}/media/{event.cover}" if event.cover else None,
+        image_media_type=MEDIA_TYPES.get(Path(event.cover).suffix, "image/jpeg"),
         published=event.created_at,
         updated=event.updated_at if event.sequence else None,
         to=to,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,6 +28,7 @@ from server.services.events import (
 )
 from server.services.groups import get_group
 from server.services.timezones import common_timezones
+from server.uploads import remove_image, save_image, upload_body_limit
 from server.web.common import (
     current_user,
     db,
@@ -95,20 +97,55 @@ async def new_event_page(request: Request) -> Response:
         )
 
 
+async def _read_event_form(request: Request) -> FormData:
+    limit = upload_body_limit(settings_of(request).uploads.max_bytes)
+    return await read_form(request, max_part_size=limit, max_files=1)
+
+
+async def _save_cover(request: Request, form: FormData) -> str | None:
+    """The new cover's file name, "" to remove the cover, or None to leave it."""
+    upload = form.get("cover")
+    if isinstance(upload, UploadFile) and upload.filename:
+        settings = settings_of(request)
+        stored = await save_image(
+            upload, settings.uploads_path, settings.uploads.max_bytes, field="cover"
+        )
+        return stored.name
+    return "" if form_text(form, "remove_cover") == "on" else None
+
+
+def _apply_cover(events: list[Event], cover: str | None) -> None:
+    if cover is not None:
+        for event in events:
+            event.cover = cover
+
+
 async def new_event_submit(request: Request) -> Response:
     """Create the meetup (or series) and announce it to the group's followers."""
-    form = await read_form(request)
+    form = await _read_event_form(request)
+    try:
+        return await _create_from_form(request, form)
+    finally:
+        await form.close()  # an uploaded cover is spooled to a temporary file
+
+
+async def _create_from_form(request: Request, form: FormData) -> Response:
     uris = LocalUris(settings_of(request))
     slug = request.path_params["slug"]
+    cover: str | None = None
     try:
         async with db(request) as session:
             user = await require_user(request, session)
             group = await get_group(session, slug)
             await members.require(session, group, user, "post_as_group")
             events = await create_events(session, group, user, fields_from_form(form))
+            cover = await _save_cover(request, form)
+            _apply_cover(events, cover)
             await publish_new(session, uris, group, events)
     except HearthError as error:
-        if error.status not in (400, 409):
+        if cover:
+            remove_image(settings_of(request).uploads_path, cover)
+        if error.status not in (400, 409, 413):
             raise
         async with db(request) as session:
             group = await get_group(session, slug)
@@ -169,8 +206,16 @@ async def edit_event_page(request: Request) -> Response:
 
 async def edit_event_submit(request: Request) -> Response:
     """Save changes to this meetup or to the whole series; followers get an Update."""
-    form = await read_form(request)
+    form = await _read_event_form(request)
+    try:
+        return await _edit_from_form(request, form)
+    finally:
+        await form.close()
+
+
+async def _edit_from_form(request: Request, form: FormData) -> Response:
     uris = LocalUris(settings_of(request))
+    cover: str | None = None
     try:
         async with db(request) as session:
             event, group, _ = await _editable(request, session)
@@ -180,9 +225,13 @@ async def edit_event_submit(request: Request) -> Response:
                 changed = await update_series(session, event, fields)
             else:
                 changed = [await update_event(session, event, fields)]
+            cover = await _save_cover(request, form)
+            _apply_cover(changed, cover)
             await publish_changes(session, uris, group, changed)
     except HearthError as error:
-        if error.status not in (400, 409):
+        if cover:
+            remove_image(settings_of(request).uploads_path, cover)
+        if error.status not in (400, 409, 413):
             raise
         async with db(request) as session:
             event, group, _ = await _editable(request, session)

@@ -135,3 +135,40 @@ async def test_flyers_carry_a_qr_code_and_the_fediverse_handle(
         flyer = await web.get(path)
         assert flyer.status_code == 200
         assert "<svg" in flyer.text and "@club@localhost:8000" in flyer.text
+
+
+async def test_a_cover_image_is_shown_and_federated(organizer: Organizer, web: WebClient) -> None:
+    from tests.events.conftest import FORM
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    token = await web.csrf("/groups/club/events/new")
+    response = await web.client.post(
+        "/groups/club/events/new",
+        data={**FORM, "csrf_token": token},
+        files={"cover": ("cover.png", png, "image/png")},
+    )
+    assert response.status_code == 303, response.text
+    event_id = int(response.headers["location"].rsplit("/", 1)[1])
+    page = await web.get(f"/events/{event_id}")
+    src = page.text.split('class="event-cover" src="')[1].split('"')[0]
+    assert (await web.get(src)).content == png
+    document = (
+        await web.get(f"/events/{event_id}", headers={"Accept": "application/activity+json"})
+    ).json()
+    assert document["image"]["url"].endswith(src)
+
+
+async def test_a_cover_that_is_not_an_image_is_refused_and_nothing_is_created(
+    organizer: Organizer, web: WebClient
+) -> None:
+    from tests.events.conftest import FORM
+
+    token = await web.csrf("/groups/club/events/new")
+    response = await web.client.post(
+        "/groups/club/events/new",
+        data={**FORM, "csrf_token": token},
+        files={"cover": ("cover.png", b"<svg onload=alert(1)>", "image/png")},
+    )
+    assert response.status_code == 400
+    assert "PNG, JPEG, GIF or WebP" in response.text
+    assert "Repair café" not in (await web.get("/groups/club/events")).text
