@@ -217,16 +217,27 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             raise ConfigError(name, "is not a known section", source)
         if not isinstance(value, dict):
             raise ConfigError(name, "must be a table ([section])", source)
+    overrides = _env_overrides(env)
     built = {}
-    for name, cls in sections.items():
-        merged = {**raw.get(name, {}), **_env_overrides(env).get(name, {})}
-        built[name] = _build_section(name, cls, merged, source)
-    settings = Settings(**built)
     try:
+        for name, cls in sections.items():
+            merged = {**raw.get(name, {}), **overrides.get(name, {})}
+            built[name] = _build_section(name, cls, merged, source)
+        settings = Settings(**built)
         validate(settings)
     except ConfigError as exc:
-        raise ConfigError(exc.key, exc.problem, source) from None
+        raise ConfigError(exc.key, exc.problem, _source_of(exc.key, overrides, source)) from None
     return settings
+
+
+def _source_of(
+    key: str, overrides: Mapping[str, Mapping[str, str]], path: str | None
+) -> str | None:
+    """Where a key's value came from: its environment variable when set there, else the file."""
+    section, _, name = key.partition(".")
+    if name in overrides.get(section, {}):
+        return f"environment variable HEARTH_{section.upper()}_{name.upper()}"
+    return path
 
 
 def validate(settings: Settings) -> None:
@@ -299,4 +310,3 @@ def _check_database_url(url: str) -> None:
             "database.url",
             "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
         )
-

@@ -82,6 +82,36 @@ class BodySizeLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class NulCharacterMiddleware:
+    """Answer 400 when the path or the query string holds a NUL character: no name, handle or
+    search contains one, and PostgreSQL refuses them in text (it would be a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if scope["type"] != "http" or not (
+            "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
+        ):
+            await self.app(scope, receive, send)
+            return
+        reason = "The address contains a NUL character."
+        if scope["path"].startswith("/api/"):
+            body = json.dumps({"error": "bad_request", "detail": reason}).encode()
+            content_type = b"application/json"
+        else:
+            body, content_type = reason.encode(), b"text/plain; charset=utf-8"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", content_type)],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 class SecurityHeadersMiddleware:
     """Add no-sniff, framing, referrer and content-security headers to every response."""
 

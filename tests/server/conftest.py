@@ -1,0 +1,201 @@
+"""Fixtures for the server tests: more browsers, other settings, the CLI run in-process,
+an empty database, and table snapshots to prove that a refused request wrote nothing.
+
+Three autouse fixtures keep the run fast without changing what is tested: cheap Argon2id
+parameters, RSA key pairs from a small pool, and templates compiled once per run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import text
+from starlette.templating import Jinja2Templates
+
+import server.activitypub.local
+import server.app
+import server.passwords
+import server.services.groups
+import server.services.users
+from federation.keys import KeyPair, generate_rsa_keypair
+from server.config import Settings
+from server.db import create_engine
+from tests.databases import POSTGRES_URL, TestDatabase
+from tests.server.cli_runner import CliResult, run_cli
+from tests.server.db_access import Snapshot, take_snapshot
+from tests.web import WebClient
+
+BrowserFactory = Callable[..., Awaitable[WebClient]]
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+CliRunner = Callable[..., CliResult]
+AsyncCliRunner = Callable[..., Awaitable[CliResult]]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the lowest cost, so that the hundreds of accounts these tests create and
+    log in with take milliseconds; hashes stay real Argon2id hashes, verified the same way.
+    (The ``hearth`` processes started by test_serve and test_config use the real cost.)"""
+    monkeypatch.setattr(server.passwords, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(
+        server.services.users, "_DUMMY_HASH", FAST_HASHER.hash("only for constant timing")
+    )
+
+
+@pytest.fixture(scope="session")
+def rsa_key_pool() -> list[KeyPair]:
+    """A few real RSA key pairs, made once per run."""
+    return [generate_rsa_keypair() for _ in range(4)]
+
+
+@pytest.fixture(autouse=True)
+def pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch, rsa_key_pool: list[KeyPair]) -> None:
+    """New accounts, groups and the instance actor take their (real) key pairs from a small
+    pool instead of generating 2048-bit keys each time; no test here checks signatures
+    between two local actors."""
+    keys = itertools.cycle(rsa_key_pool)
+
+    def take(*_: object, **__: object) -> KeyPair:
+        return next(keys)
+
+    for module in (server.services.users, server.services.groups, server.activitypub.local):
+        monkeypatch.setattr(module, "generate_rsa_keypair", take)
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the whole run (keyed by name and source)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(scope="session")
+def template_bytecode() -> SharedBytecodeCache:
+    return SharedBytecodeCache()
+
+
+@pytest.fixture(autouse=True)
+def compile_templates_once(
+    monkeypatch: pytest.MonkeyPatch, template_bytecode: SharedBytecodeCache
+) -> None:
+    """Every test builds its own app, and so its own Jinja environment: let them share the
+    compiled templates (a changed template has another key, so it is compiled afresh)."""
+    make_templates = server.app.make_templates
+
+    def with_shared_cache() -> Jinja2Templates:
+        templates = make_templates()
+        templates.env.bytecode_cache = template_bytecode
+        return templates
+
+    monkeypatch.setattr(server.app, "make_templates", with_shared_cache)
+
+
+@pytest.fixture
+async def browser_for(app_for: Callable[[Settings], Any]) -> AsyncIterator[BrowserFactory]:
+    """``await browser_for(settings, app=None)``: a new browser (own cookies) on an app for
+    ``settings``; pass ``app`` to open another browser on an app that already exists."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def build(settings: Settings, app: Any = None) -> WebClient:
+            target = app if app is not None else app_for(settings)
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=target), base_url=settings.base_url
+            )
+            await stack.enter_async_context(client)
+            return WebClient(client, target)
+
+        yield build
+
+
+@pytest.fixture
+async def second_browser(browser_for: BrowserFactory, app: Any, settings: Settings) -> WebClient:
+    """Another browser (its own cookies) on the same app as ``web``."""
+    return await browser_for(settings, app)
+
+
+@pytest.fixture
+def snapshot(app: Any) -> Callable[[], Awaitable[Snapshot]]:
+    """``await snapshot()``: every row of every table of the ``app`` fixture's database."""
+    return lambda: take_snapshot(app.state.engine)
+
+
+def write_config(path: Path, settings: Settings, extra: str = "") -> Path:
+    """A TOML file pointing the CLI at the same data dir and database as ``settings``."""
+    lines = [
+        "[server]",
+        f"data_dir = {json.dumps(settings.server.data_dir)}",
+        "[database]",
+        f"url = {json.dumps(settings.database.url)}",
+        f"schema = {json.dumps(settings.database.schema)}",
+        extra,
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def clean_hearth_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HEARTH_* setting from the outer environment leaks into an in-process CLI run."""
+    for key in list(os.environ):
+        if key.startswith("HEARTH_") and key != "HEARTH_TEST_DATABASE_URL":
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, settings: Settings) -> Path:
+    """A config file for the CLI that shares the ``web`` app's database and data dir."""
+    return write_config(tmp_path / "hearth.toml", settings)
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_hearth_env: None
+) -> CliRunner:
+    """``cli(*args, stdin="")``: run ``hearth`` in-process; returns status, stdout, stderr."""
+    return lambda *args, stdin="": run_cli(capsys, monkeypatch, list(args), stdin)
+
+
+@pytest.fixture
+def acli(cli: CliRunner) -> AsyncCliRunner:
+    """The same for async tests (the CLI runs its own event loop, so in a thread)."""
+
+    async def run(*args: str, stdin: str = "") -> CliResult:
+        return await asyncio.to_thread(cli, *args, stdin=stdin)
+
+    return run
+
+
+@pytest.fixture
+async def empty_database(tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """A database without any table: a new SQLite file, or a new PostgreSQL schema."""
+    if not POSTGRES_URL:
+        yield TestDatabase(url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+        return
+    schema = f"e_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield TestDatabase(url=POSTGRES_URL, schema=schema)
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()

@@ -1,0 +1,44 @@
+"""Direct database access for tests: snapshots of every row (to show that a refused request
+changed nothing) and one-off transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import server.models
+import server.models_federation  # noqa: F401  (registers the federation tables)
+from server.db import session_factory, transaction
+
+T = TypeVar("T")
+
+Snapshot = dict[str, list[tuple[object, ...]]]
+
+
+def _rows(connection: Connection) -> Snapshot:
+    tables: Snapshot = {}
+    existing = set(inspect(connection).get_table_names())
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        rows = connection.execute(select(table)).all()
+        tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return tables
+
+
+async def take_snapshot(engine: AsyncEngine) -> Snapshot:
+    """The content of the whole database, table by table."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_rows)
+
+
+async def run_in(engine: AsyncEngine, func: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``func(session)`` in one committed transaction."""
+    async with transaction(session_factory(engine)) as session:
+        return await func(session)
