@@ -8,7 +8,6 @@ deterministically (``FederationNet.drain()``); ``run_forever()`` loops inside
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -38,6 +37,7 @@ log = logging.getLogger(__name__)
 BATCH = 64
 PER_HOST = 4
 IDLE_SECONDS = 2.0
+MAX_IN_FLIGHT = 128
 ANNOUNCE_EVERY_SECONDS = 60.0
 BLOCKED = "domain blocked by this instance's federation policy"
 
@@ -65,6 +65,7 @@ class Worker:
         self.processor = InboxProcessor(app_state)
         self._wake = asyncio.Event()
         self._last_announce = -ANNOUNCE_EVERY_SECONDS
+        self._in_flight: set[asyncio.Task[str]] = set()
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
@@ -81,19 +82,41 @@ class Worker:
         return RoundReport(processed, delivered, failed)
 
     async def run_forever(self) -> None:
-        """Loop until cancelled, sleeping when idle."""
-        while True:
-            try:
-                report = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("worker round failed")
-                report = RoundReport(0, 0, 0)
-            if not report.busy:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+        """Loop until cancelled. Deliveries run as background tasks (at most ``MAX_IN_FLIGHT``),
+        so a slow inbox never holds up the others; the loop sleeps when there is nothing to do."""
+        try:
+            while True:
+                try:
+                    busy = await self._round_in_background()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("worker round failed")
+                    busy = False
+                if not busy:
+                    await self._idle()
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+
+    async def _round_in_background(self) -> bool:
+        processed = await self._process_inbox()
+        await self.announce_due_meetups()
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        started = await self._start_deliveries(limit=min(room, BATCH)) if room > 0 else []
+        for task in started:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return bool(processed or started)
+
+    async def _idle(self) -> None:
+        """Wait for new work, a delivery to finish, or IDLE_SECONDS."""
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), *self._in_flight]
+        try:
+            await asyncio.wait(waiters, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiters[0].cancel()
 
     async def announce_due_meetups(self, *, force: bool = False) -> int:
         """Federate series occurrences now within their announcement window (once a minute)."""
@@ -119,8 +142,16 @@ class Worker:
         return len(ids)
 
     async def _deliver_batch(self) -> tuple[int, int]:
+        """Deliver one batch and wait for it (``run_once``: deterministic for tests)."""
+        tasks = await self._start_deliveries(limit=BATCH)
+        states = await asyncio.gather(*tasks)
+        delivered = states.count("delivered")
+        return delivered, len(states) - delivered
+
+    async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
+        """Claim due deliveries and start one task each; each task records its own outcome."""
         async with transaction(self.sessions) as session:
-            claimed = await claim_due(session, limit=BATCH)
+            claimed = await claim_due(session, limit=limit)
             skipped = await unavailable_hosts(session) if claimed else set()
             for item in claimed:
                 if not is_domain_allowed(self.state.settings, item.host):  # type: ignore[attr-defined]
@@ -130,13 +161,16 @@ class Worker:
                     await skip_unavailable(session, item)
         todo = [item for item in claimed if item.host not in skipped]
         if not todo:
-            return 0, 0
+            return []
         bodies, signers = await self._load(todo)
-        results = await asyncio.gather(*(self._send(item, bodies, signers) for item in todo))
+        return [asyncio.create_task(self._deliver_one(item, bodies, signers)) for item in todo]
+
+    async def _deliver_one(
+        self, item: ClaimedDelivery, bodies: dict[int, bytes], signers: dict[int, LocalActor | None]
+    ) -> str:
+        _, outcome = await self._send(item, bodies, signers)
         async with transaction(self.sessions) as session:
-            states = [await record_outcome(session, item, outcome) for item, outcome in results]
-        delivered = states.count("delivered")
-        return delivered, len(states) - delivered
+            return await record_outcome(session, item, outcome)
 
     async def _load(
         self, todo: list[ClaimedDelivery]
