@@ -66,6 +66,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._last_announce = -ANNOUNCE_EVERY_SECONDS
         self._in_flight: set[asyncio.Task[str]] = set()
+        self._outcomes: list[tuple[ClaimedDelivery, DeliveryOutcome, asyncio.Future[str]]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
@@ -169,8 +171,30 @@ class Worker:
         self, item: ClaimedDelivery, bodies: dict[int, bytes], signers: dict[int, LocalActor | None]
     ) -> str:
         _, outcome = await self._send(item, bodies, signers)
-        async with transaction(self.sessions) as session:
-            return await record_outcome(session, item, outcome)
+        return await self._record(item, outcome)
+
+    async def _record(self, item: ClaimedDelivery, outcome: DeliveryOutcome) -> str:
+        """Record an outcome; outcomes that finish together share one transaction."""
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((item, outcome, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_outcomes())
+        return await done
+
+    async def _write_outcomes(self) -> None:
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                async with transaction(self.sessions) as session:
+                    states = [
+                        await record_outcome(session, item, outcome) for item, outcome, _ in batch
+                    ]
+            except Exception as exc:
+                for _, _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_, _, done), state in zip(batch, states, strict=True):
+                done.set_result(state)
 
     async def _load(
         self, todo: list[ClaimedDelivery]
