@@ -46,6 +46,8 @@ def public_url(request: Request) -> str:
 
 
 def _parse(body: bytes) -> JsonObject | Response:
+    if b"\\u0000" in body:  # no text holds NUL, and PostgreSQL refuses it in text columns
+        return _problem(400, "the body contains a NUL character")
     try:
         activity = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):

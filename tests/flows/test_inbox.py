@@ -258,3 +258,13 @@ async def test_delete_of_a_known_actor_removes_its_follow(net: FederationNet, pe
     assert followers.json()["totalItems"] == 0
     assert await rows(b, Follow) == []
     assert await rows(b, RemoteActor) == []
+
+
+async def test_a_nul_character_in_an_activity_is_refused_with_400(net: FederationNet) -> None:
+    b = await net.add("b")
+    body = b'{"id": "https://peer.test/a\\u0000", "type": "Follow", "actor": "https://peer.test/u"}'
+    response = await b.web.client.post(
+        "/inbox", content=body, headers={"Content-Type": "application/activity+json"}
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
