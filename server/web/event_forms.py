@@ -15,34 +15,9 @@ from server.services.recurrence import WEEKDAYS, Recurrence
 from server.web.common import form_text
 
 FIELD_NAMES = (
-    "title",
-    "description",
-    "start_date",
-    "start_time",
-    "end_date",
-    "end_time",
-    "timezone",
-    "venue_name",
-    "street",
-    "postal_code",
-    "locality",
-    "country",
-    "latitude",
-    "longitude",
-    "online_url",
-    "capacity",
-    "join_mode",
-    "external_url",
-    "status",
-    "visibility",
-    "tags",
-    "repeat",
-    "interval",
-    "monthly_week",
-    "monthly_day",
-    "until",
-    "count",
-)
+    "title", "description", "start_date", "start_time", "end_date", "end_time", "timezone",
+    *COPIED_FIELDS, "tags", "repeat", "interval", "monthly_week", "monthly_day", "until", "count",
+)  # fmt: skip
 
 
 def _date(form: FormData, key: str, *, required: bool) -> date | None:
