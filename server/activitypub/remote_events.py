@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from federation.events import EventError, parse_event
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.events import EventError, parse_event
 from federation.jsonld import JsonObject
 from server.db import utcnow
 from server.markup import html_to_text, sanitize_html
