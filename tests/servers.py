@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -86,13 +87,15 @@ def create_user(
     )
 
 
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def _wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, verify: ssl.SSLContext | bool = True
+) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"hearth serve exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0, verify=verify).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -103,8 +106,16 @@ def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path
 
 
 @contextmanager
-def serve(workdir: Path, env: Mapping[str, str], port: int) -> Iterator[HearthServer]:
-    """Run ``hearth serve`` on 127.0.0.1:``port`` until the block ends."""
+def serve(
+    workdir: Path,
+    env: Mapping[str, str],
+    port: int,
+    *,
+    scheme: str = "http",
+    verify: str | bool = True,
+) -> Iterator[HearthServer]:
+    """Run ``hearth serve`` on 127.0.0.1:``port`` until the block ends (``verify``: the CA
+    file to trust when it serves https)."""
     domain = env.get("HEARTH_INSTANCE_DOMAIN", f"127.0.0.1:{port}")
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
@@ -116,7 +127,7 @@ def serve(workdir: Path, env: Mapping[str, str], port: int) -> Iterator[HearthSe
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_until_ready(f"http://127.0.0.1:{port}/", process, log_path)
+            _wait_until_ready(f"{scheme}://127.0.0.1:{port}/", process, log_path, verify)
             yield HearthServer(base_url=f"http://{domain}", domain=domain, log_path=log_path)
         finally:
             process.terminate()
