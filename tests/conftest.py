@@ -92,3 +92,9 @@ def run_in_db(app: Any) -> Callable[..., Any]:
             return await func(session)
 
     return run
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop running in this thread
+    until the session ends, and the asyncio tests cannot start their own loops after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
