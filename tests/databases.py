@@ -114,4 +114,10 @@ async def _empty_schema(connection: AsyncConnection, schema: str) -> bool:
         return False
     for table in reversed(SQLModel.metadata.sorted_tables):
         await connection.execute(text(f'DELETE FROM "{schema}"."{table.name}"'))  # noqa: S608
+    sequences = await connection.execute(
+        text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"),
+        {"s": schema},
+    )
+    for (name,) in sequences.all():  # ids start at 1 again, as in a fresh database
+        await connection.execute(text(f'ALTER SEQUENCE "{schema}"."{name}" RESTART WITH 1'))
     return True
