@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -58,5 +60,9 @@ def render_markdown(text: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of some HTML (for previews and meta descriptions)."""
-    return " ".join(nh3.clean(html, tags=set()).split())
+    """Plain text of some HTML (for previews and meta descriptions).
+
+    Entities are decoded: the result is text, which templates escape once (nh3's own
+    output is escaped HTML, and escaping that again would show ``&amp;`` for ``&``).
+    """
+    return " ".join(unescape(nh3.clean(html, tags=set())).split())

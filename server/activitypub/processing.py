@@ -250,6 +250,9 @@ class InboxProcessor:
         if note is None:
             return "ignored: not an update of the actor or its note"
         if note.get("type") == "Event":
+            # store_event also creates: only for authors someone here follows, as on_create.
+            if not await self._followed_locally(session, actor):
+                return "ignored: nobody here follows the author"
             return await store_event(session, note, actor)
         row = (
             await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))

@@ -36,6 +36,9 @@ async def _send(
     activity = build(
         uris.new_activity(), uris.group(group.slug), document, to=document["to"], cc=document["cc"]
     )
+    # The embedded Event loses its own @context: the activity's must define its terms
+    # (timezone, joinMode, address…) or JSON-LD readers such as Friendica drop them.
+    activity["@context"] = document["@context"]
     await publish_to_followers(session, activity, uris.group(group.slug))
 
 
@@ -55,10 +58,25 @@ async def publish_new(
 async def publish_changes(
     session: AsyncSession, uris: LocalUris, group: Group, events: list[Event]
 ) -> None:
-    """Send ``Update`` for edited (or cancelled) meetups that followers already have."""
+    """Send ``Update`` for edited (or cancelled) meetups that followers already have;
+    ``Delete`` for one made members-only since, ``Create`` for one they may now see."""
+    horizon = utcnow() + ANNOUNCE_AHEAD
     for event in events:
-        if _federates(event) and event.federated_at is not None:
+        if event.federated_at is not None and not _federates(event):
+            await _send_delete(session, uris, group, event)
+            event.federated_at = None
+            session.add(event)
+        elif _federates(event) and event.federated_at is not None:
             await _send(session, uris, group, event, "Update")
+        elif (
+            _federates(event)
+            and event.status != "cancelled"
+            and (event.series_id is None or event.starts_at <= horizon)
+            and event.ends_at >= utcnow()
+        ):
+            await _send(session, uris, group, event, "Create")
+            event.federated_at = utcnow()
+            session.add(event)
 
 
 async def publish_removal(
@@ -67,9 +85,13 @@ async def publish_removal(
     """Send ``Delete`` (a Tombstone) for a meetup followers have."""
     if event.federated_at is None or not _federates(event):
         return
+    await _send_delete(session, uris, group, event)
+
+
+async def _send_delete(session: AsyncSession, uris: LocalUris, group: Group, event: Event) -> None:
     group_uri = uris.group(group.slug)
     to, cc = vocab.addressing(
-        "public" if event.visibility == "public" else "unlisted", f"{group_uri}/followers"
+        "unlisted" if event.visibility == "unlisted" else "public", f"{group_uri}/followers"
     )
     activity = vocab.build_delete(
         uris.new_activity(), group_uri, uris.event(event.id or 0), to=to, cc=cc, former_type="Event"
