@@ -100,6 +100,8 @@ class RemoteEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uri: str = Field(max_length=2048, unique=True)
     actor_uri: str = Field(max_length=2048, index=True)
+    #: Who sent it: the group itself, or (Mobilizon) a member publishing for the group.
+    sent_by: str = Field(default="", max_length=2048)
     url: str = Field(default="", max_length=2048)
     name: str = Field(max_length=300)
     summary: str = Field(default="", max_length=1000)

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 22:20:34.922223
+Create Date: 2026-11-23 22:54:33.598316
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("uri", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
         sa.Column("actor_uri", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
+        sa.Column("sent_by", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),

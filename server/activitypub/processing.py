@@ -195,7 +195,27 @@ class InboxProcessor:
         query = select(Follow.id).where(Follow.followee_uri == actor, Follow.state == "accepted")
         return (await session.exec(query)).first() is not None
 
-    async def _embedded_note(self, activity: JsonObject, actor: str) -> JsonObject | None:
+    async def _owner(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """Whose object this is for us: the actor if someone here follows it; else, for an
+        Event, the followed group on the actor's own server that it is attributed to
+        (Mobilizon: a member publishes the group's event). None when nobody follows either."""
+        if await self._followed_locally(session, actor):
+            return actor
+        obj = activity.get("object")
+        group = get_id(obj.get("attributedTo")) if isinstance(obj, dict) else None
+        if (
+            isinstance(obj, dict)
+            and obj.get("type") == "Event"
+            and group
+            and _same_origin(group, actor)
+            and await self._followed_locally(session, group)
+        ):
+            return group
+        return None
+
+    async def _embedded_note(
+        self, activity: JsonObject, actor: str, owner: str | None = None
+    ) -> JsonObject | None:
         note = activity.get("object")
         if isinstance(note, str):
             if not _same_origin(note, actor):
@@ -206,18 +226,19 @@ class InboxProcessor:
         note_id = get_id(note)
         if not note_id or not _same_origin(note_id, actor):
             return None
-        if get_id(note.get("attributedTo")) not in (None, actor):
+        if get_id(note.get("attributedTo")) not in (None, actor, owner):
             return None
         return note
 
     async def on_create(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
-        if not await self._followed_locally(session, actor):
+        owner = await self._owner(session, activity, actor)
+        if owner is None:
             return "ignored: nobody here follows the author"
-        note = await self._embedded_note(activity, actor)
+        note = await self._embedded_note(activity, actor, owner)
         if note is None:
             return "ignored: not a note from the actor's origin"
         if note.get("type") == "Event":
-            return await store_event(session, note, actor)
+            return await store_event(session, note, owner, actor)
         uri = str(note["id"])
         if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
             return "ignored: already stored"
@@ -246,14 +267,15 @@ class InboxProcessor:
         if isinstance(obj, dict) and get_id(obj) == actor:
             await self.remote.actor(actor, refresh=True)
             return "actor refreshed"
-        note = await self._embedded_note(activity, actor)
+        owner = await self._owner(session, activity, actor)
+        note = await self._embedded_note(activity, actor, owner)
         if note is None:
             return "ignored: not an update of the actor or its note"
         if note.get("type") == "Event":
             # store_event also creates: only for authors someone here follows, as on_create.
-            if not await self._followed_locally(session, actor):
+            if owner is None:
                 return "ignored: nobody here follows the author"
-            return await store_event(session, note, actor)
+            return await store_event(session, note, owner, actor)
         row = (
             await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))
         ).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.events import EventError, parse_event
@@ -34,16 +34,18 @@ def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
     return row
 
 
-async def store_event(session: AsyncSession, obj: JsonObject, actor: str) -> str:
-    """Store (or refresh) a remote Event; returns what happened."""
+async def store_event(session: AsyncSession, obj: JsonObject, owner: str, sent_by: str) -> str:
+    """Store (or refresh) a remote Event of ``owner`` (the group) sent by ``sent_by``.
+
+    Only the group itself, or whoever first sent the event, may change it.
+    """
     uri = str(obj.get("id"))
     row = (await session.exec(select(RemoteEvent).where(RemoteEvent.uri == uri))).first()
-    if row is not None and row.actor_uri != actor:
+    if row is not None and (row.actor_uri != owner or sent_by not in (owner, row.sent_by)):
         return "ignored: event of another actor"
     is_new = row is None
-    row = _apply(
-        row or RemoteEvent(uri=uri, actor_uri=actor, name="", starts_at=utcnow()), obj, actor
-    )
+    blank = RemoteEvent(uri=uri, actor_uri=owner, sent_by=sent_by, name="", starts_at=utcnow())
+    row = _apply(row or blank, obj, owner)
     if row is None:
         return "ignored: not a usable event"
     if not is_new:
@@ -53,8 +55,11 @@ async def store_event(session: AsyncSession, obj: JsonObject, actor: str) -> str
 
 
 async def delete_event(session: AsyncSession, uri: str, actor: str) -> bool:
-    """Forget a remote event its author deleted."""
+    """Forget a remote event its group, or whoever sent it, deleted."""
     result = await session.exec(
-        delete(RemoteEvent).where(RemoteEvent.uri == uri, RemoteEvent.actor_uri == actor)
+        delete(RemoteEvent).where(
+            RemoteEvent.uri == uri,
+            (col(RemoteEvent.actor_uri) == actor) | (col(RemoteEvent.sent_by) == actor),
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

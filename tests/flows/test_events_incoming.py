@@ -284,3 +284,34 @@ async def test_events_nobody_may_send_are_ignored(net: FederationNet, peer: Peer
     assert (row.name, row.actor_uri) == ("Picture Show", market.uri)
     assert "Free beer" not in await _calendar(a)
     assert "elsewhere.test" not in await _calendar(a)
+
+
+async def test_a_member_publishing_for_a_mobilizon_group(net: FederationNet, peer: Peer) -> None:
+    """Mobilizon sends a group's event from the member who created it, the group being in
+    ``attributedTo``: it is the followed group's event, which that member may then change."""
+    group = _group(peer, "metacartes")
+    member = peer.add_actor("tcit")
+    a = await _alice_follows(net, peer, group)
+    activity = _fixture(
+        "mobilizon_event.json",
+        {
+            "https://mobilizon.fr/@metacartes": group.uri,
+            "https://mobilizon.fr/@tcit": member.uri,
+            "https://mobilizon.fr": "https://peer.test",
+            "2025-05-03": "2030-05-03",
+            "mai 2025": "mai 2030",
+        },
+    )
+    assert activity["actor"] == member.uri and activity["object"]["attributedTo"] == group.uri
+    await _send(net, peer, activity, "stored event")
+    [event] = await rows(a, RemoteEvent)
+    assert (event.actor_uri, event.sent_by) == (group.uri, member.uri)
+    assert event.name in await _calendar(a)
+
+    stranger = peer.add_actor("stranger")
+    takeover = {**activity["object"], "name": "Hijacked"}
+    forged = stranger.activity("Update", takeover)
+    await _send(net, peer, forged, "ignored: event of another actor")
+    deletion = member.activity("Delete", activity["object"]["id"])
+    await _send(net, peer, deletion, "event deleted")
+    assert await rows(a, RemoteEvent) == []
