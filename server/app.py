@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -245,6 +246,7 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.http = http
     app.state.templates = make_templates()
+    app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)
     app.state.remote = Remote(settings, http, app.state.sessions)
     app.state.worker = Worker(app.state)
     app.state.wake_worker = app.state.worker.wake

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import segno
 from markupsafe import Markup
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +28,7 @@ from server.web.common import db, render, settings_of
 from server.web.events import visible_event
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+FEED_CACHE_SIZE = 64
 FEED_PAST = timedelta(days=90)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
@@ -49,31 +52,66 @@ def _ics_response(body: bytes, filename: str) -> Response:
     )
 
 
+async def _group_feed_version(session: AsyncSession, group_id: int | None) -> str:
+    """Changes whenever anything in the group's feed could: an event added, edited or deleted
+    (any of the group's, series included), or a day passing (events age out)."""
+    count, latest = (
+        await session.exec(
+            select(func.count(), func.max(Event.updated_at)).where(Event.group_id == group_id)
+        )
+    ).one()
+    return f"{group_id}-{count}-{latest}-{utcnow().date()}"
+
+
+def _cached(request: Request, key: str, build: Callable[[], bytes]) -> bytes:
+    cache: OrderedDict[str, bytes] = request.app.state.feed_cache
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    body = cache[key] = build()
+    while len(cache) > FEED_CACHE_SIZE:
+        cache.popitem(last=False)
+    return body
+
+
 async def group_ics(request: Request) -> Response:
-    """The group's public meetups from 90 days ago on, for calendar subscriptions."""
+    """The group's public meetups from 90 days ago on, for calendar subscriptions.
+
+    Calendar apps poll this every few hours: a version of the feed (ETag) answers 304 to a
+    client that has it, and the rendered body is kept for the next client.
+    """
     settings = settings_of(request)
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
-        rows = await session.exec(
-            select(Event)
-            .where(
-                Event.group_id == group.id,
-                Event.visibility == "public",
-                col(Event.ends_at) >= utcnow() - FEED_PAST,
+        version = await _group_feed_version(session, group.id)
+        etag = f'"{hashlib.sha256(f"{version}-{group.name}".encode()).hexdigest()[:32]}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        if etag not in request.app.state.feed_cache:
+            rows = await session.exec(
+                select(Event)
+                .where(
+                    Event.group_id == group.id,
+                    Event.visibility == "public",
+                    col(Event.ends_at) >= utcnow() - FEED_PAST,
+                )
+                .order_by(col(Event.starts_at))
+                .limit(2000)
             )
-            .order_by(col(Event.starts_at))
-            .limit(2000)
+            events = list(rows.all())
+            series = await _series_feeds(session, events)
+        else:
+            events, series = [], {}
+
+    def build() -> bytes:
+        items = [(e, group) for e in events]
+        return build_calendar(
+            group.name, items, settings.base_url, settings.instance.domain, series
         )
-        events = list(rows.all())
-        series = await _series_feeds(session, events)
-    body = build_calendar(
-        group.name,
-        [(e, group) for e in events],
-        settings.base_url,
-        settings.instance.domain,
-        series,
-    )
-    return _ics_response(body, f"{group.slug}.ics")
+
+    response = _ics_response(_cached(request, etag, build), f"{group.slug}.ics")
+    response.headers["ETag"] = etag
+    return response
 
 
 async def event_ics(request: Request) -> Response:

@@ -122,3 +122,23 @@ async def test_a_series_is_one_recurring_event_with_overrides_and_exceptions(
     assert overrides[0].decoded("RECURRENCE-ID") == datetime(2030, 3, 26, 19, 0, tzinfo=PARIS)
     assert overrides[0]["STATUS"] == "CANCELLED"
     assert all(v["UID"] == master["UID"] for v in vevents)  # no stray copies of occurrences
+
+
+async def test_the_group_calendar_answers_304_until_something_changes(
+    organizer: Organizer, web: WebClient
+) -> None:
+    event_id = await organizer.create_event_id()
+    first = await web.get("/groups/club/events.ics")
+    etag = first.headers["etag"]
+    again = await web.get("/groups/club/events.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert (await web.get("/groups/club/events.ics")).content == first.content
+    await web.post_form(f"/events/{event_id}/cancel", {}, csrf_from=f"/events/{event_id}")
+    changed = await web.get("/groups/club/events.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert b"STATUS:CANCELLED" in changed.content
+    await web.post_form(f"/events/{event_id}/delete", {}, csrf_from=f"/events/{event_id}")
+    gone = await web.get(
+        "/groups/club/events.ics", headers={"If-None-Match": changed.headers["etag"]}
+    )
+    assert gone.status_code == 200 and b"BEGIN:VEVENT" not in gone.content
