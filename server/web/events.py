@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.activitypub.event_routes import event_object
+from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Group, User
@@ -163,9 +165,6 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
 
 async def event_page(request: Request) -> Response:
     """A meetup's page (or its Event object for servers asking for ActivityStreams)."""
-    from server.activitypub.event_routes import event_object
-    from server.activitypub.routes import wants_activity_json
-
     if wants_activity_json(request):
         return await event_object(request)
     async with db(request) as session:
