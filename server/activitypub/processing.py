@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.addresses import is_http_url
 from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.follows import answer_follow
 from server.activitypub.local import local_actor_by_uri
@@ -248,11 +249,7 @@ class InboxProcessor:
     def _post_from(self, note: JsonObject, actor: str, row: RemotePost | None = None) -> RemotePost:
         row = row or RemotePost(uri=str(note["id"]), actor_uri=actor, content_html="")
         url = next(
-            (
-                u
-                for u in (get_id(x) for x in as_list(note.get("url")))
-                if u and u.startswith("http")
-            ),
+            (u for u in (get_id(x) for x in as_list(note.get("url"))) if is_http_url(u)),
             "",
         )
         row.url = url[:2048]

@@ -1,0 +1,32 @@
+"""What is kept of a remote post: sanitized HTML, and only http(s) links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://peer.test/@bob/1", "https://peer.test/@bob/1"),
+        ("javascript:alert(1)", ""),
+        ("httpx:alert(1)", ""),
+        (
+            [{"type": "Link", "id": "data:text/html,hi"}, "https://peer.test/p/1"],
+            "https://peer.test/p/1",
+        ),
+    ],
+)
+def test_only_http_links_and_sanitized_content_are_kept(app: Any, url: Any, kept: str) -> None:
+    note = {
+        "id": "https://peer.test/notes/1",
+        "type": "Note",
+        "url": url,
+        "content": '<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:x">a</a></p>',
+    }
+    post = app.state.worker.processor._post_from(note, "https://peer.test/users/bob")
+    assert post.url == kept
+    assert "script" not in post.content_html and "onclick" not in post.content_html
+    assert "javascript" not in post.content_html
