@@ -26,8 +26,6 @@ from tests.federation.event_samples import (
     event,
 )  # fmt: skip
 
-# Building
-
 
 def base_event(**fields: Any) -> JsonObject:
     return {"type": "Event", "id": EVENT_ID, "startTime": "2025-05-03T14:00:00+02:00", **fields}
