@@ -28,14 +28,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 import uvloop
-from sqlalchemy import text
-from sqlmodel import col, select
+from sqlalchemy import insert, text
+from sqlmodel import col, func, select
 
 from federation.delivery import post_activity
 from federation.verify import ActorKey, Rejected, verify_request
@@ -55,7 +56,7 @@ from server.services.users import NewUser, create_user
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-HEAD = "variant|followers|inboxes|deliveries|publish s|drain s|rounds|deliv/s|bare deliv/s|ratio|"
+HEAD = "variant|followers|inboxes|deliveries|publish s|drain s|polls|deliv/s|bare deliv/s|ratio|"
 HEAD += "sigs verified"
 
 
@@ -193,24 +194,31 @@ async def make_groups(sessions: Any, slugs: list[str]) -> tuple[User, list[Group
 async def add_followers(
     sessions: Any, followee: str, ports: list[int], count: int, shared: bool
 ) -> None:
-    """``count`` remote followers, round-robin over the sinks, with accepted follows."""
+    """``count`` remote followers, round-robin over the sinks, with accepted follows
+    (bulk inserts: 100,000 followers take seconds, not minutes)."""
     tag = "s" if shared else "n"
+    now = datetime.now(UTC)
     async with transaction(sessions) as session:
-        for i in range(count):
-            origin = f"http://127.0.0.1:{ports[i % len(ports)]}"
-            uri = f"{origin}/users/{tag}{i}"
-            shared_inbox = f"{origin}/inbox" if shared else ""
-            session.add(
-                RemoteActor(
+        connection = await session.connection()
+        for start in range(0, count, 5000):
+            actors, follows = [], []
+            for i in range(start, min(count, start + 5000)):
+                origin = f"http://127.0.0.1:{ports[i % len(ports)]}"
+                uri = f"{origin}/users/{tag}{followee.rsplit('/', 1)[1]}{i}"
+                actor = RemoteActor(
                     uri=uri,
                     username=f"{tag}{i}",
                     domain=origin.removeprefix("http://"),
                     inbox=f"{uri}/inbox",
-                    shared_inbox=shared_inbox,
+                    shared_inbox=f"{origin}/inbox" if shared else "",
                     key_id=f"{uri}#main-key",
+                    fetched_at=now,
                 )
-            )
-            session.add(Follow(follower_uri=uri, followee_uri=followee, state="accepted"))
+                actors.append(actor.model_dump(exclude={"id"}))
+                follow = Follow(follower_uri=uri, followee_uri=followee, state="accepted")
+                follows.append(follow.model_dump(exclude={"id"}))
+            await connection.execute(insert(RemoteActor), actors)
+            await connection.execute(insert(Follow), follows)
 
 
 @dataclasses.dataclass
@@ -226,6 +234,15 @@ class Result:
     bare_s: float = 0.0
     sampled: int = 0
     verified: int = 0
+    seed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.deliveries / self.drain_s if self.drain_s else 0.0
+
+    @property
+    def bare_rate(self) -> float:
+        return self.bare_deliveries / self.bare_s if self.bare_s else 0.0
 
     def cells(self) -> list[str]:
         rate = self.deliveries / self.drain_s
@@ -237,16 +254,28 @@ class Result:
 
 
 async def drain(app: Any, profile: cProfile.Profile | None) -> tuple[int, int, int]:
-    """Run the worker until a round finds nothing to do: (delivered, failed, rounds)."""
-    delivered = failed = rounds = 0
+    """Run the worker as ``hearth worker`` does (``run_forever``) until no delivery is
+    pending: (delivered, given up, polls of the queue)."""
+    polls = 0
     with profile or contextlib.nullcontext():
-        while True:
-            report = await app.state.worker.run_once()
-            rounds += 1
-            delivered += report.delivered
-            failed += report.failed
-            if not report.busy:
-                return delivered, failed, rounds
+        task = asyncio.create_task(app.state.worker.run_forever())
+        try:
+            while True:
+                await asyncio.sleep(0.02)
+                polls += 1
+                states = await delivery_states(app)
+                if not states.get("pending"):
+                    return states.get("delivered", 0), states.get("given_up", 0), polls
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def delivery_states(app: Any) -> dict[str, int]:
+    """How many deliveries are in each state (the bench's own activities only exist)."""
+    async with transaction(app.state.sessions) as session:
+        query = select(Delivery.state, func.count()).group_by(col(Delivery.state))
+        return {state: number for state, number in (await session.exec(query)).all()}
 
 
 async def bare_loop(
@@ -272,6 +301,7 @@ async def measure(
     settings: Settings = app.state.settings
     uris = LocalUris(settings)
     before = await sink_stats(port)
+    done_before = await delivery_states(app)
     # a new client: cold connections for the worker, as for the bare loop
     async with default_http_client(settings) as app.state.http:
         started = time.perf_counter()
@@ -281,6 +311,8 @@ async def measure(
         started = time.perf_counter()
         delivered, failed, result.rounds = await drain(app, profile)
         result.drain_s = time.perf_counter() - started
+    delivered -= done_before.get("delivered", 0)
+    failed -= done_before.get("given_up", 0)
     note_uri = uris.post(group.slug, post.id or 0)
     async with transaction(app.state.sessions) as session:
         query = select(OutboxActivity).where(OutboxActivity.object_uri == note_uri)
@@ -307,10 +339,15 @@ async def measure(
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    sizes = (100, 10, 50) if args.quick else (args.followers, args.sinks, args.unshared)
-    followers, sinks, unshared = sizes
+    if args.quick:
+        sizes, sinks, unshared = [100], 10, 50
+    else:
+        sizes = [int(n) for n in str(args.followers).split(",")]
+        sinks, unshared = args.sinks, args.unshared
     profile = cProfile.Profile() if args.profile else None
-    results = [Result("shared inbox", followers), Result("no shared inbox", unshared)]
+    results = [Result(f"shared inbox, {n:,} followers", n) for n in sizes]
+    if unshared:
+        results.append(Result("no shared inbox", unshared))
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         workdir = Path(tmp)
         async with database(args.database_url, args.schema, workdir) as (url, schema):
@@ -319,16 +356,19 @@ async def run(args: argparse.Namespace) -> list[Result]:
             http = default_http_client(settings)
             app = create_app(settings, http=http, engine=engine, run_worker=False)
             try:
-                owner, groups = await make_groups(app.state.sessions, ["shared", "unshared"])
+                slugs = [f"bench{index}" for index in range(len(results))]
+                owner, groups = await make_groups(app.state.sessions, slugs)
                 uris = LocalUris(settings)
                 keys = {uris.key_id(uris.group(g.slug)): g.public_key_pem for g in groups}
                 async with sink_process(sinks, keys, args, workdir) as ports:
                     for result, group in zip(results, groups, strict=True):
-                        shared = result is results[0]
+                        shared = not result.variant.startswith("no shared")
                         followee = uris.group(group.slug)
+                        started = time.perf_counter()
                         await add_followers(
                             app.state.sessions, followee, ports, result.followers, shared
                         )
+                        result.seed_s = time.perf_counter() - started
                         await measure(app, owner, group, result, ports[0], profile)
             finally:
                 await app.state.http.aclose()
@@ -355,7 +395,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Hearth delivery benchmark (local sinks).")
     add = parser.add_argument
     add("--quick", action="store_true", help="100 followers on 10 sinks, 50 unshared")
-    add("--followers", type=int, default=1000, help="followers with a shared inbox")
+    add("--followers", default="1000", help="followers with a shared inbox (several: 1000,10000)")
     add("--sinks", type=int, default=100, help="sink servers (hosts)")
     add("--unshared", type=int, default=500, help="followers without a shared inbox")
     add("--sample", type=int, default=50, help="verify one signature in N")
@@ -364,6 +404,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--profile", default="", help="write a cProfile of the worker drains to this file")
     add("--top", type=int, default=25, help="profile lines to print")
     add("--time-limit", type=float, default=120.0, help="hard cap on the run, in seconds")
+    add("--json", default="", help="also write the results to this file (for run_all.py)")
     add("--sink", type=int, default=0, help=argparse.SUPPRESS)
     add("--sink-keys", default="", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -388,6 +429,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the benchmark did not finish within {args.time_limit} s", file=sys.stderr)
             return 1
     print_table(results, args)
+    if args.json:
+        rows = [
+            {**dataclasses.asdict(r), "rate": r.rate, "bare_rate": r.bare_rate} for r in results
+        ]
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        Path(args.json).write_text(json.dumps({"results": rows, "peak_rss_mib": peak}))
     return 0
 
 

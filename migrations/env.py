@@ -6,8 +6,10 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import server.models
+import server.models_decisions
 import server.models_events
-import server.models_federation  # noqa: F401
+import server.models_federation
+import server.models_membership  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,18 +29,31 @@ from server.activitypub import discovery, inbox
 from server.activitypub import routes as activitypub_routes
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
+from server.api import decisions as api_decisions
 from server.api import events as api_events
 from server.api import groups as api_groups
 from server.api import openapi
 from server.api.common import ApiError, error_response
-from server.config import Settings
+from server.config import Settings, load_settings
 from server.db import engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.instance import InstanceInfo, load_instance_info
-from server.uploads import upload_body_limit
-from server.web import admin, admin_federation, auth, events, feeds, follows, groups, pages, posts
+from server.uploads import MediaFiles, upload_body_limit
+from server.web import (
+    admin,
+    admin_federation,
+    auth,
+    checkin,
+    events,
+    feeds,
+    follows,
+    groups,
+    pages,
+    posts,
+    proposals,
+)
 from server.web.common import csrf_token, current_user
 from server.web.middleware import (
     BodySizeLimitMiddleware,
@@ -64,6 +79,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *auth.routes,
         *groups.routes,
         *posts.routes,
+        *proposals.routes,
+        *checkin.routes,
         *feeds.routes,
         *events.routes,
         *follows.routes,
@@ -71,9 +88,10 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *admin_federation.routes,
         *api_groups.routes,
         *api_events.routes,
+        *api_decisions.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
-        Mount("/media", StaticFiles(directory=str(settings.uploads_path)), name="media"),
+        Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),
     ]
 
 
@@ -183,6 +201,13 @@ def default_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def app_from_environment() -> Starlette:
+    """The app of one ``hearth serve --workers N`` process: settings from ``$HEARTH_CONFIG``
+    and ``HEARTH_<SECTION>_<KEY>`` variables, as the parent process read them."""
+    path = os.environ.get("HEARTH_CONFIG")
+    return create_app(load_settings(Path(path) if path else None))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -216,13 +241,14 @@ def create_app(
             if owns_engine:
                 await engine.dispose()
 
+    secret_key = load_or_create_secret_key(settings.data_path)
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
         Middleware(
             SessionMiddleware,
-            secret_key=load_or_create_secret_key(settings.data_path),
+            secret_key=secret_key,
             session_cookie="hearth_session",
             max_age=30 * 24 * 3600,
             same_site="lax",
@@ -242,11 +268,14 @@ def create_app(
         },
     )
     app.state.settings = settings
+    #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
+    app.state.secret_key = secret_key
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.http = http
     app.state.templates = make_templates()
     app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)
+    app.state.feed_locks = {}  # one build at a time per feed version
     app.state.remote = Remote(settings, http, app.state.sessions)
     app.state.worker = Worker(app.state)
     app.state.wake_worker = app.state.worker.wake

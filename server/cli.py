@@ -53,6 +53,17 @@ def _with_server_overrides(settings: Settings, args: argparse.Namespace) -> Sett
     return updated
 
 
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -88,8 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     serve.add_argument("--ssl-certfile", dest="ssl_certfile", help="TLS certificate (PEM)")
     serve.add_argument("--ssl-keyfile", dest="ssl_keyfile", help="TLS private key (PEM)")
-    command(
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="web server processes (default 1); each runs a delivery worker unless "
+        "server.run_worker = false (then run `hearth worker` separately)",
+    )
+    worker = command(
         "worker", "run only the delivery worker (with server.run_worker = false)", commands.worker
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=None,
+        help="deliveries under way at once in this process (default 128)",
     )
     command("migrate", "apply database migrations", commands.migrate_cmd)
     command("check", "check the config, the database and the keys", commands.check)
@@ -140,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("HEARTH_CONFIG")
+    args.config_path = config_path
     try:
         settings = load_settings(Path(config_path) if config_path else None)
         settings = _with_server_overrides(settings, args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -78,9 +79,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError("the database needs migrating: run `hearth migrate` first")
     load_or_create_secret_key(settings.data_path)
     server = settings.server
-    print(f"Hearth is serving {settings.base_url} on {server.host}:{server.port}", flush=True)
+    workers = getattr(args, "workers", 1)
+    print(
+        f"Hearth is serving {settings.base_url} on {server.host}:{server.port}"
+        + (f" with {workers} processes" if workers > 1 else ""),
+        flush=True,
+    )
+    if workers > 1:
+        if getattr(args, "config_path", None):
+            os.environ["HEARTH_CONFIG"] = args.config_path  # read again by each process
+        app: object = "server.app:app_from_environment"
+    else:
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=server.host,
         port=server.port,
         ssl_certfile=server.ssl_certfile or None,
@@ -102,6 +116,8 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     except (OperationalError, DBAPIError, OSError) as exc:
         raise CliError(f"cannot reach the database {_safe_url(settings)}: {exc}") from None
     app = create_app(settings, engine=engine, run_worker=False)
+    if getattr(args, "concurrency", None):
+        app.state.worker.set_concurrency(args.concurrency)
     print(f"Hearth worker for {settings.base_url} started", flush=True)
     try:
         await app.state.worker.run_forever()

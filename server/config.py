@@ -73,6 +73,9 @@ class FederationConfig:
     allow_private_addresses: bool = False
     signature_window_seconds: int = 3600
     max_inbox_bytes: int = 1_000_000
+    #: How long a worker holds a claimed delivery or inbox activity; after a crash, the
+    #: work it held is picked up again once this has passed.
+    lease_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"uploads.{key}", "must be at least 1024")
     if settings.federation.max_inbox_bytes < 1024:
         raise ConfigError("federation.max_inbox_bytes", "must be at least 1024")
+    if settings.federation.lease_seconds < 1:
+        raise ConfigError("federation.lease_seconds", "must be at least 1")
     if settings.federation.signature_window_seconds < 30:
         raise ConfigError("federation.signature_window_seconds", "must be at least 30")
     for key in ("blocked_domains", "allowed_domains"):

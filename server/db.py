@@ -22,6 +22,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: The largest primary key a row can have: ids are INTEGER columns, 32-bit signed on
+#: PostgreSQL (SQLite would take more, but the same URL must mean the same on both).
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id: a larger number from a URL would make the
+    database driver raise (a 500) instead of finding nothing (a 404)."""
+    return 0 < value <= MAX_ROW_ID
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no zone)."""
 
@@ -46,7 +57,7 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")  # writers queue up under bursts, not fail
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -58,7 +69,8 @@ def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # A local file needs no liveness ping on every checkout (a round trip per transaction).
+        engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     if schema:

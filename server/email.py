@@ -1,4 +1,5 @@
-"""Outgoing email over SMTP (optional): password-reset links."""
+"""Outgoing email over SMTP (optional). Email is queued (``OutgoingEmail``, see
+``server.services.email_queue``) and sent by the worker with :func:`deliver_email`."""
 
 from __future__ import annotations
 
@@ -24,31 +25,28 @@ def _send(settings: Settings, message: EmailMessage) -> None:
         client.send_message(message)
 
 
-async def send_email(settings: Settings, to: str, subject: str, body: str) -> bool:
-    """Send a plain-text email; False (and a log line) if the server cannot be reached."""
-    message = EmailMessage()
-    message["From"] = (
-        settings.smtp.from_address or f"noreply@{settings.instance.domain.split(':')[0]}"
-    )
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
+async def deliver_email(settings: Settings, to: str, subject: str, body: str) -> str | None:
+    """Send a plain-text email; None when the SMTP server took it, else why not."""
+    sender = settings.smtp.from_address or f"noreply@{settings.instance.domain.split(':')[0]}"
     try:
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
         await asyncio.to_thread(_send, settings, message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
         log.warning("could not send email to %s: %s", to, exc)
-        return False
-    return True
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None
 
 
-async def send_password_reset(settings: Settings, user: User, link: str) -> bool:
-    """Email a user their password-reset link."""
+def password_reset_message(settings: Settings, user: User, link: str) -> tuple[str, str]:
+    """The subject and body of the email carrying a user's password-reset link."""
     body = (
         f"Hello {user.name},\n\n"
         f"Someone (hopefully you) asked to reset the password of @{user.username} on "
         f"{settings.instance.name}. Choose a new password here within the hour:\n\n{link}\n\n"
         "If you did not ask for this, ignore this email: your password stays the same.\n"
     )
-    return await send_email(
-        settings, user.email, f"Reset your password on {settings.instance.name}", body
-    )
+    return f"Reset your password on {settings.instance.name}", body

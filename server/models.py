@@ -40,6 +40,8 @@ class User(SQLModel, table=True):
     public_key_pem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     last_login_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    #: Part of the private "my events" feed token: bumping it revokes the old feed URL.
+    calendar_key_version: int = Field(default=0)
 
     @property
     def name(self) -> str:
@@ -63,6 +65,8 @@ class Group(SQLModel, table=True):
     longitude: float | None = Field(default=None)
     visibility: str = Field(default="public", max_length=16)
     membership_mode: str = Field(default="open", max_length=16)
+    #: Who may open proposals: "members" or "moderators" (server.models_decisions.PROPOSERS).
+    proposals_by: str = Field(default="members", max_length=16)
     private_key_pem: str = Field(
         default="", sa_column=Column(Text, nullable=False, default=""), repr=False
     )

@@ -79,6 +79,10 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     federated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    #: Attendees get a reminder this long before the start (0: none).
+    remind_minutes: int = Field(default=1440)
+    #: Set when RSVP counts changed; the worker federates the new counts and clears it.
+    counts_changed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class EventTag(SQLModel, table=True):

@@ -89,6 +89,8 @@ class InboxActivity(SQLModel, table=True):
     processed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     attempts: int = Field(default=0)
     result: str = Field(default="", max_length=500)
+    #: A worker processing it holds it until then (several worker processes share the inbox).
+    leased_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class OutboxActivity(SQLModel, table=True):
@@ -170,3 +172,5 @@ class RemotePost(SQLModel, table=True):
     is_public: bool = Field(default=True)
     published_at: datetime = Field(default_factory=utcnow, sa_column=_when(index=True))
     updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    #: For a poll (``Question``): {"options": [...], "end": iso, "closed": bool} as JSON.
+    poll_json: str = Field(default="", sa_column=_text())

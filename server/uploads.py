@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from server.errors import InvalidInput, PayloadTooLarge
 
@@ -83,3 +88,28 @@ def remove_image(directory: Path, name: str) -> None:
     """Delete a stored image, ignoring names that are not ours."""
     if name and "/" not in name and not name.startswith("."):
         (directory / name).unlink(missing_ok=True)
+
+
+class MediaFiles(StaticFiles):
+    """Serves the uploads directory (mounted at ``/media``, a path no ActivityPub object
+    uses): only the image types we store, each with its exact type, an inline
+    ``Content-Disposition`` and a sandboxing CSP, so no file can be read as a page or script.
+    """
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        """The file, if it is one of our image types; 404 for anything else (e.g. ``.part``)."""
+        path = Path(full_path)
+        media_type = MEDIA_TYPES.get(path.suffix.lower())
+        if media_type is None:
+            raise HTTPException(status_code=404)
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Content-Type"] = media_type
+        response.headers["Content-Disposition"] = f'inline; filename="{path.name}"'
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response

@@ -17,6 +17,8 @@ from server.db import create_engine, session_factory, transaction
 from tests.databases import DatabaseFactory, TestDatabase
 from tests.web import WebClient
 
+pytest_plugins = ["tests.speed"]
+
 
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:

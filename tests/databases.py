@@ -14,8 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
+import server.models_decisions
 import server.models_events
-import server.models_federation  # noqa: F401
+import server.models_federation
+import server.models_membership  # noqa: F401
 from server.db import create_engine
 from server.migrate import alembic_config, migrate
 

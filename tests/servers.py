@@ -27,6 +27,7 @@ class HearthServer:
     base_url: str
     domain: str
     log_path: Path
+    process: subprocess.Popen[bytes] | None = None
 
 
 def hearth_command() -> Path:
@@ -113,14 +114,15 @@ def serve(
     *,
     scheme: str = "http",
     verify: str | bool = True,
+    options: tuple[str, ...] = (),
 ) -> Iterator[HearthServer]:
     """Run ``hearth serve`` on 127.0.0.1:``port`` until the block ends (``verify``: the CA
     file to trust when it serves https)."""
     domain = env.get("HEARTH_INSTANCE_DOMAIN", f"127.0.0.1:{port}")
     log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [hearth_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [hearth_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             cwd=workdir,
             env=dict(env),
             stdout=log,
@@ -128,7 +130,7 @@ def serve(
         )
         try:
             _wait_until_ready(f"{scheme}://127.0.0.1:{port}/", process, log_path, verify)
-            yield HearthServer(base_url=f"http://{domain}", domain=domain, log_path=log_path)
+            yield HearthServer(f"http://{domain}", domain, log_path, process)
         finally:
             process.terminate()
             try:

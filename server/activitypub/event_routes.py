@@ -12,18 +12,16 @@ from server.db import transaction
 from server.errors import NotFound
 from server.models import Group
 from server.services.events import get_event
-from server.web.common import settings_of
+from server.web.common import path_id, settings_of
 
 
 async def event_object(request: Request) -> Response:
     """A public or unlisted meetup as an ActivityStreams Event."""
     if refused := await check_signed_fetch(request):
         return refused
-    raw = str(request.path_params["event_id"])
-    if not raw.isdigit():
-        raise NotFound("No such meetup.")
+    event_id = path_id(request, "event_id", "No such meetup.")
     async with transaction(request.app.state.sessions) as session:
-        event = await get_event(session, int(raw))
+        event = await get_event(session, event_id)
         group = await session.get(Group, event.group_id)
         if group is None or event.visibility == "members":
             raise NotFound("No such meetup.")

@@ -14,6 +14,7 @@ from server.db import utcnow
 from server.errors import Conflict, NotFound
 from server.models import User
 from server.models_federation import Follow, RemoteActor, RemotePost
+from server.services.follower_members import admit_follower
 
 
 async def _remote(session: AsyncSession, uri: str) -> RemoteActor | None:
@@ -35,6 +36,9 @@ async def answer_follow(
         follow.state = "accepted"
         follow.updated_at = utcnow()
         session.add(follow)
+        await admit_follower(
+            session, uris, follow.follower_uri, follow.followee_uri, follow.activity_uri
+        )
     else:
         await session.delete(follow)
     if follower is None or local is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -45,20 +46,41 @@ def public_url(request: Request) -> str:
     return settings_of(request).base_url + path
 
 
+def _is_valid_unicode(activity: JsonObject) -> bool:
+    """False when a string holds a lone surrogate escape: no database can store it."""
+    try:
+        json.dumps(activity, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse(body: bytes) -> JsonObject | Response:
     if b"\\u0000" in body:  # no text holds NUL, and PostgreSQL refuses it in text columns
         return _problem(400, "the body contains a NUL character")
     try:
         activity = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # incl. integers past Python's 4300-digit limit
         return _problem(400, "the body is not valid JSON")
     if not isinstance(activity, dict):
         return _problem(400, "the body must be a JSON object")
+    if not _is_valid_unicode(activity):
+        return _problem(400, "the body contains a lone surrogate (\\ud800…), not valid Unicode")
     if not isinstance(activity.get("type"), str) or not get_id(activity.get("actor")):
         return _problem(400, "an activity needs a type and an actor")
     if not isinstance(activity.get("id"), str):
         return _problem(400, "an activity needs an id")
     return activity
+
+
+def is_addressed_to_us(request: Request) -> bool:
+    """Whether the ``Host`` header names this instance. Draft-cavage signs ``Host`` as
+    received, so without this a request signed for another server (and relayed by it)
+    would verify here too."""
+    ours = urlsplit(settings_of(request).base_url)
+    default_port = ":443" if ours.scheme == "https" else ":80"
+    host = request.headers.get("host", "").lower().removesuffix(default_port)
+    return host == ours.netloc.lower().removesuffix(default_port)
 
 
 async def _is_unknown_actor_deleting_itself(request: Request, activity: JsonObject) -> bool:
@@ -103,6 +125,8 @@ async def receive(request: Request) -> Response:
         return _problem(400, "the activity's id must be on its actor's server")
     if await _is_unknown_actor_deleting_itself(request, activity):
         return Response(status_code=202)
+    if not is_addressed_to_us(request):
+        return _problem(401, "signature rejected: the request is addressed to another host")
     remote = request.app.state.remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(

@@ -21,18 +21,23 @@ from server.activitypub.follows import answer_follow
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
+from server.activitypub.remote_polls import poll_of
 from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import Group
 from server.models_events import RemoteEvent
 from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
+from server.models_membership import RemoteMember
+from server.services.follower_members import drop_follower
 
 log = logging.getLogger(__name__)
 
 OBJECT_TYPES = ("Note", "Article", "Page", "Question", "Event")
 
-Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str]]
+#: A handler returns what it did (stored as the row's result), or None when the activity is
+#: not its business, and the next handler registered for that type is tried.
+Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str | None]]
 
 
 def _same_origin(a: str, b: str) -> bool:
@@ -51,6 +56,13 @@ def _parse_time(value: object) -> datetime:
     return utcnow()
 
 
+def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
+    """The ``register`` functions of the feature modules that handle inbox activities."""
+    from server.activitypub import proposal_poll
+
+    return [proposal_poll.register]
+
+
 class InboxProcessor:
     """Applies inbox activities to the database and answers them (Accept, Reject…)."""
 
@@ -59,15 +71,33 @@ class InboxProcessor:
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.remote = app_state.remote  # type: ignore[attr-defined]
         self.uris = LocalUris(self.settings)
-        self.handlers: dict[str, Handler] = {
-            "Follow": self.on_follow,
-            "Undo": self.on_undo,
-            "Accept": self.on_accept,
-            "Reject": self.on_reject,
-            "Create": self.on_create,
-            "Update": self.on_update,
-            "Delete": self.on_delete,
-        }
+        self.handlers: dict[str, list[Handler]] = {}
+        # Feature modules register first, so they see e.g. an RSVP ``Accept`` before the
+        # follow handler treats it as an answer to a follow. Each module's handlers return
+        # None for activities that are not theirs.
+        for register in _feature_modules():
+            register(self)
+        for kind, handler in (
+            ("Follow", self.on_follow),
+            ("Undo", self.on_undo),
+            ("Accept", self.on_accept),
+            ("Reject", self.on_reject),
+            ("Create", self.on_create),
+            ("Update", self.on_update),
+            ("Delete", self.on_delete),
+        ):
+            self.register(kind, handler)
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Add a handler for activities of type ``kind`` (tried in registration order)."""
+        self.handlers.setdefault(kind, []).append(handler)
+
+    async def _dispatch(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        for handler in self.handlers.get(str(activity.get("type", "")), []):
+            result = await handler(session, activity, actor)
+            if result is not None:
+                return result
+        return f"ignored: {activity.get('type')!s:.40} is not handled"
 
     async def process(self, row_id: int) -> None:
         """Process one stored activity; failures are recorded and retried a few times."""
@@ -77,14 +107,13 @@ class InboxProcessor:
                 return
             activity = json.loads(row.body)
             actor = row.actor_uri
-        handler = self.handlers.get(activity.get("type", ""))
         try:
-            if handler is None:
+            if str(activity.get("type", "")) not in self.handlers:
                 result = f"ignored: {activity.get('type')!s:.40} is not handled"
             else:
                 await self._ensure_actor(actor)
                 async with transaction(self.sessions) as session:
-                    result = await handler(session, activity, actor)
+                    result = await self._dispatch(session, activity, actor)
         except RemoteError as exc:
             result = f"failed: {exc}"
         except Exception as exc:
@@ -96,6 +125,7 @@ class InboxProcessor:
                 return
             row.attempts += 1
             row.result = result[:500]
+            row.leased_until = None
             if not result.startswith(("failed", "error")) or row.attempts >= 5:
                 row.processed_at = utcnow()
             session.add(row)
@@ -154,6 +184,7 @@ class InboxProcessor:
             return "ignored: nothing to undo"
         follows = list((await session.exec(query)).all())
         for follow in follows:
+            await drop_follower(session, self.uris, follow.follower_uri, follow.followee_uri)
             await session.delete(follow)
         return f"unfollowed ({len(follows)})" if follows else "ignored: no such follow"
 
@@ -256,6 +287,7 @@ class InboxProcessor:
         row.content_html = sanitize_html(str(note.get("content") or ""))
         row.summary = html_to_text(str(note.get("summary") or ""))[:1000]
         row.is_public = is_public(note.get("to")) or is_public(note.get("cc"))
+        row.poll_json = poll_of(note)
         row.published_at = _parse_time(note.get("published"))
         return row
 
@@ -289,6 +321,7 @@ class InboxProcessor:
             await session.exec(delete(Follow).where(Follow.followee_uri == actor))
             await session.exec(delete(RemotePost).where(RemotePost.actor_uri == actor))
             await session.exec(delete(RemoteEvent).where(RemoteEvent.actor_uri == actor))
+            await session.exec(delete(RemoteMember).where(RemoteMember.actor_uri == actor))
             await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
             return "actor deleted"
         result = await session.exec(

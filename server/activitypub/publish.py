@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import Recipient, dedupe_inboxes
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.queue import enqueue
 from server.models_federation import Follow, OutboxActivity, RemoteActor
+
+FOLLOWER_BATCH = 1000
 
 
 async def follower_recipients(session: AsyncSession, followee_uri: str) -> list[RemoteActor]:
@@ -32,10 +34,7 @@ def inboxes_of(actors: Iterable[RemoteActor]) -> list[str]:
     )
 
 
-async def publish(
-    session: AsyncSession, activity: JsonObject, inboxes: Iterable[str]
-) -> OutboxActivity:
-    """Store the activity (its JSON is sent byte for byte) and queue one delivery per inbox."""
+async def _store(session: AsyncSession, activity: JsonObject) -> OutboxActivity:
     row = OutboxActivity(
         activity_uri=activity["id"],
         actor_uri=str(get_id(activity["actor"])),
@@ -46,13 +45,43 @@ async def publish(
     )
     session.add(row)
     await session.flush()
+    return row
+
+
+async def publish(
+    session: AsyncSession, activity: JsonObject, inboxes: Iterable[str]
+) -> OutboxActivity:
+    """Store the activity (its JSON is sent byte for byte) and queue one delivery per inbox."""
+    row = await _store(session, activity)
     await enqueue(session, row, inboxes)
     return row
+
+
+async def follower_inboxes(
+    session: AsyncSession, followee_uri: str, *, batch: int = FOLLOWER_BATCH
+) -> AsyncIterator[list[str]]:
+    """The inboxes of the accepted followers of ``followee_uri``, one per server where it has a
+    shared inbox (deduplicated by the database), streamed in batches: memory stays flat
+    however many followers there are."""
+    inbox = func.coalesce(func.nullif(RemoteActor.shared_inbox, ""), RemoteActor.inbox)
+    query = (
+        select(inbox)
+        .join(Follow, col(Follow.follower_uri) == col(RemoteActor.uri))
+        .where(Follow.followee_uri == followee_uri, Follow.state == "accepted")
+        .distinct()
+    )
+    result = await session.stream(query)
+    async for rows in result.partitions(batch):
+        yield [str(row[0]) for row in rows]
 
 
 async def publish_to_followers(
     session: AsyncSession, activity: JsonObject, followee_uri: str, extra: Iterable[str] = ()
 ) -> OutboxActivity:
     """Publish to every follower of ``followee_uri`` (plus ``extra`` inboxes)."""
-    followers = await follower_recipients(session, followee_uri)
-    return await publish(session, activity, [*inboxes_of(followers), *extra])
+    row = await _store(session, activity)
+    extras = set(extra)
+    await enqueue(session, row, extras)
+    async for inboxes in follower_inboxes(session, followee_uri):
+        await enqueue(session, row, (inbox for inbox in inboxes if inbox not in extras))
+    return row

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,16 +37,42 @@ class ClaimedDelivery:
     attempts: int
 
 
+ENQUEUE_CHUNK = 1000
+
+
 async def enqueue(session: AsyncSession, activity: OutboxActivity, inboxes: Iterable[str]) -> int:
-    """Queue the activity for each distinct inbox; returns how many rows were added."""
+    """Queue the activity for each distinct inbox (in bulk inserts of ``ENQUEUE_CHUNK`` rows,
+    so a fan-out to many inboxes stays fast and small); returns how many rows were added."""
     seen: set[str] = set()
+    chunk: list[dict[str, object]] = []
+    added = 0
+    now = utcnow()
+    connection = await session.connection()
     for inbox in inboxes:
         if inbox in seen:
             continue
         seen.add(inbox)
-        session.add(Delivery(activity_id=activity.id, inbox=inbox, host=host_of(inbox)))
-    await session.flush()
-    return len(seen)
+        chunk.append(_delivery_row(activity.id or 0, inbox, now))
+        if len(chunk) >= ENQUEUE_CHUNK:
+            await connection.execute(insert(Delivery), chunk)
+            added, chunk = added + len(chunk), []
+    if chunk:
+        await connection.execute(insert(Delivery), chunk)
+    return added + len(chunk)
+
+
+def _delivery_row(activity_id: int, inbox: str, now: datetime) -> dict[str, object]:
+    return {
+        "activity_id": activity_id,
+        "inbox": inbox,
+        "host": host_of(inbox),
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 _CLAIM_SQL = """
@@ -62,16 +88,50 @@ RETURNING id, activity_id, inbox, host, attempts
 """
 
 
+_CLAIM_INBOX_SQL = """
+UPDATE inbox_activities SET leased_until = :until
+WHERE id IN (
+    SELECT id FROM inbox_activities
+    WHERE processed_at IS NULL AND attempts < :attempts
+      AND (leased_until IS NULL OR leased_until < :now)
+    ORDER BY id
+    LIMIT :limit {lock}
+)
+RETURNING id
+"""
+
+
+async def _lease(
+    session: AsyncSession, sql: str, now: datetime | None, lease: timedelta, **params: object
+) -> list[tuple[object, ...]]:
+    """Run a claiming ``UPDATE … RETURNING`` (``SKIP LOCKED`` on PostgreSQL)."""
+    now = now or utcnow()
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    lock = "FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+    times = {"until": _param(now + lease, dialect), "now": _param(now, dialect)}
+    statement = text(sql.format(lock=lock)).bindparams(**times, **params)
+    return [tuple(row) for row in (await session.exec(statement)).all()]  # type: ignore[call-overload]
+
+
 async def claim_due(
     session: AsyncSession, *, limit: int, now: datetime | None = None, lease: timedelta = LEASE
 ) -> list[ClaimedDelivery]:
     """Lease up to ``limit`` due deliveries for this worker (commit to make the lease stick)."""
-    now = now or utcnow()
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    lock = "FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
-    params = {"until": _param(now + lease, dialect), "now": _param(now, dialect), "limit": limit}
-    rows = await session.exec(text(_CLAIM_SQL.format(lock=lock)).bindparams(**params))  # type: ignore[call-overload]
-    return [ClaimedDelivery(*row) for row in rows.all()]
+    rows = await _lease(session, _CLAIM_SQL, now, lease, limit=limit)
+    return [ClaimedDelivery(*row) for row in rows]  # type: ignore[arg-type]
+
+
+async def claim_inbox(
+    session: AsyncSession,
+    *,
+    limit: int,
+    max_attempts: int,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+) -> list[int]:
+    """Lease up to ``limit`` stored inbox activities to process, oldest first."""
+    rows = await _lease(session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts)
+    return [int(row[0]) for row in rows]  # type: ignore[call-overload]
 
 
 def _param(moment: datetime, dialect: str) -> datetime:
@@ -112,6 +172,45 @@ async def record_outcome(
         await _host_failed(session, claimed.host, now, outcome)
     session.add(delivery)
     return delivery.state
+
+
+async def record_outcomes(
+    session: AsyncSession,
+    outcomes: list[tuple[ClaimedDelivery, DeliveryOutcome]],
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Record many outcomes at once: the successes (the bulk of a fan-out) in one statement
+    per status code, the failures one by one (:func:`record_outcome`); returns their states."""
+    now = now or utcnow()
+    by_status: dict[int, list[int]] = {}
+    for claimed, outcome in outcomes:
+        if outcome.is_delivered and outcome.status is not None:
+            by_status.setdefault(outcome.status, []).append(claimed.id)
+    for status, ids in by_status.items():
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids))
+            .values(
+                state="delivered",
+                attempts=Delivery.attempts + 1,
+                last_status=status,
+                last_error="",
+                leased_until=None,
+                updated_at=now,
+            )
+        )
+    succeeded = {claimed.host for claimed, outcome in outcomes if outcome.is_delivered}
+    if succeeded:
+        await session.exec(
+            update(DeliveryHost)
+            .where(col(DeliveryHost.host).in_(succeeded))
+            .values(failing_since=None, is_unavailable=False, last_success_at=now, last_error="")
+        )
+    return [
+        "delivered" if outcome.is_delivered else await record_outcome(session, claimed, outcome)
+        for claimed, outcome in outcomes
+    ]
 
 
 async def _host(session: AsyncSession, host: str) -> DeliveryHost:

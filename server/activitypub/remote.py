@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.actors import ActorError, parse_actor
 from federation.actors import RemoteActor as RemoteActorInfo
+from federation.addresses import same_origin
 from federation.fetch import FetchError, fetch_object
 from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 REFRESH_AFTER = timedelta(days=1)
 KEY_REFETCH_INTERVAL = timedelta(minutes=5)
+#: Failed key fetches from one host within ``KEY_REFETCH_INTERVAL`` before we stop trying.
+MAX_KEY_FAILURES_PER_HOST = 3
 
 
 class _Fetch:
@@ -85,6 +88,7 @@ class Remote:
         self.sessions = sessions
         self.uris = LocalUris(settings)
         self._failed_keys: dict[str, datetime] = {}
+        self._host_failures: dict[str, list[datetime]] = {}
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def fetch(self, url: str) -> JsonObject:
@@ -176,6 +180,13 @@ class Remote:
             ).first()
             if row is not None and not refresh:
                 return ActorKey(row.key_id, row.uri, row.public_key_pem)
+            if row is None:
+                # An unknown key id of a known actor (``#key-7``): its document counts, so
+                # made-up key ids cannot buy one refetch each.
+                url = key_id.split("#", 1)[0]
+                row = (
+                    await session.exec(select(RemoteActor).where(RemoteActor.uri == url))
+                ).first()
             if (
                 row is not None
                 and row.key_refreshed_at
@@ -207,19 +218,34 @@ class Remote:
         if failed_at and utcnow() - failed_at < KEY_REFETCH_INTERVAL:
             return None
         url = key_id.split("#", 1)[0]
+        if self._host_is_failing(host_of(url)):
+            return None
         try:
             document = await self.fetch(url)
             owner = get_id(document.get("owner"))
             if document.get("type") in ("Key", "CryptographicKey") and owner:
+                if not same_origin(owner, url):  # a key speaks only for its own server
+                    raise RemoteError(f"the key {key_id} names an owner elsewhere: {owner}")
                 url = owner
                 document = await self.fetch(url)
             row = await self.store_actor(document, url)
+            if row.key_id != key_id:
+                raise RemoteError(f"{row.uri} has no key {key_id}")
         except RemoteError as exc:
             log.info("key %s could not be fetched: %s", key_id, exc)
             self._failed_keys[key_id] = utcnow()
+            self._host_failures.setdefault(host_of(url), []).append(utcnow())
             if len(self._failed_keys) > 10_000:
                 self._failed_keys.clear()
-            return None
-        if row.key_id != key_id:
+                self._host_failures.clear()
             return None
         return ActorKey(row.key_id, row.uri, row.public_key_pem)
+
+    def _host_is_failing(self, host: str) -> bool:
+        """Whether key fetches from ``host`` failed ``MAX_KEY_FAILURES_PER_HOST`` times lately:
+        made-up key ids (``…/bob?k=1``, ``?k=2``…) then stop costing a fetch each, until
+        ``KEY_REFETCH_INTERVAL`` has passed. Keys already known keep working."""
+        now = utcnow()
+        recent = [t for t in self._host_failures.get(host, []) if now - t < KEY_REFETCH_INTERVAL]
+        self._host_failures[host] = recent
+        return len(recent) >= MAX_KEY_FAILURES_PER_HOST

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from federation.jsonld import AS_CONTEXT, JsonObject
 from federation.verify import Rejected, verify_request
 from server.activitypub.documents import group_document, instance_document, user_document
-from server.activitypub.inbox import public_url
+from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.policy import is_domain_allowed
 from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
@@ -52,6 +52,11 @@ async def check_signed_fetch(request: Request) -> Response | None:
     settings = settings_of(request)
     if not settings.federation.authorized_fetch:
         return None
+    if not is_addressed_to_us(request):
+        return JSONResponse(
+            {"error": "a signed request is required: it is addressed to another host"},
+            status_code=401,
+        )
     remote = request.app.state.remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(
@@ -66,6 +71,25 @@ async def check_signed_fetch(request: Request) -> Response | None:
             {"error": "this instance does not federate with your domain"}, status_code=403
         )
     return None
+
+
+async def verified_signer(request: Request) -> str | None:
+    """The actor whose valid signature this GET carries (whatever the authorized-fetch
+    setting), or None: for objects only some remote actors may read."""
+    if not is_addressed_to_us(request) or "signature" not in request.headers:
+        return None
+    settings = settings_of(request)
+    result = await verify_request(
+        "GET",
+        public_url(request),
+        request.headers,
+        b"",
+        request.app.state.remote.resolve_key,
+        window=timedelta(seconds=settings.federation.signature_window_seconds),
+    )
+    if isinstance(result, Rejected) or not is_domain_allowed(settings, host_of(result.owner)):
+        return None
+    return result.owner
 
 
 async def group_actor(request: Request) -> Response:

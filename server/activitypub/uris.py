@@ -12,6 +12,7 @@ class LocalUris:
     """Builds this instance's URIs from its public origin."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.base = settings.base_url
         self.domain = settings.instance.domain
 

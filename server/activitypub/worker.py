@@ -8,29 +8,38 @@ deterministically (``FederationNet.drain()``); ``run_forever()`` loops inside
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import zlib
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome, post_activity
 from server.activitypub.local import LocalActor, local_actor_by_uri
 from server.activitypub.policy import is_domain_allowed
 from server.activitypub.processing import InboxProcessor
+from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
     ClaimedDelivery,
     claim_due,
-    record_outcome,
+    claim_inbox,
+    record_outcomes,
     skip_unavailable,
     unavailable_hosts,
 )
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.models_federation import InboxActivity, OutboxActivity
+from server.models_federation import OutboxActivity
+from server.services import email_queue, reminders
 from server.services.event_publishing import publish_due_occurrences
 from server.services.series import extend_series
+from server.services.tally import close_due_proposals
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +47,53 @@ BATCH = 64
 PER_HOST = 4
 IDLE_SECONDS = 2.0
 MAX_IN_FLIGHT = 128
+REFILL_AT = BATCH
+SLOW_AFTER_SECONDS = 2.0
+MAX_SLOW = 1024
+MAX_INBOX_ATTEMPTS = 5
 ANNOUNCE_EVERY_SECONDS = 60.0
 BLOCKED = "domain blocked by this instance's federation policy"
+
+
+#: A periodic job: called with a session (one transaction) and the worker's ``LocalUris``,
+#: returns how many things it did.
+PeriodicJob = Callable[[AsyncSession, LocalUris], Awaitable[int]]
+
+
+@dataclass
+class Periodic:
+    """A job the worker runs every ``every_seconds`` (and on ``run_periodic(force=True)``)."""
+
+    name: str
+    every_seconds: float
+    job: PeriodicJob
+    last_run: float = field(default=-1e9)
+
+
+def periodic_jobs() -> list[Periodic]:
+    """Every periodic job of the worker, in the order they run."""
+    return [
+        Periodic("announce due meetups", ANNOUNCE_EVERY_SECONDS, _announce_due_meetups),
+        Periodic("close due proposals", 60.0, close_due_proposals),
+        Periodic("proposal counts", 10.0, send_changed_counts),
+        Periodic("meetup reminders", reminders.EVERY_SECONDS, reminders.send_due_reminders),
+        Periodic("queued email", email_queue.EVERY_SECONDS, email_queue.send_queued_email),
+    ]
+
+
+async def _announce_due_meetups(session: AsyncSession, uris: LocalUris) -> int:
+    await extend_series(session)
+    return await publish_due_occurrences(session, uris)
+
+
+async def _job_lock(session: AsyncSession, name: str) -> bool:
+    """Whether this process may run the job now: on PostgreSQL one worker process at a time
+    (a transaction-scoped advisory lock); SQLite serializes writers by itself."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return True
+    key = zlib.crc32(f"hearth periodic {name}".encode()) - 2**31
+    query = text("SELECT pg_try_advisory_xact_lock(:key)").bindparams(key=key)
+    return bool((await session.exec(query)).scalar())  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -58,19 +112,30 @@ class RoundReport:
 class Worker:
     """Processes the inbox and the delivery queue of one app."""
 
-    def __init__(self, app_state: object) -> None:
+    def __init__(self, app_state: object, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self.state = app_state
+        self.set_concurrency(max_in_flight)
+        self.lease = timedelta(seconds=app_state.settings.federation.lease_seconds)  # type: ignore[attr-defined]
         self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.processor = InboxProcessor(app_state)
         self._wake = asyncio.Event()
-        self._last_announce = -ANNOUNCE_EVERY_SECONDS
+        self.periodic = periodic_jobs()
         self._in_flight: set[asyncio.Task[str]] = set()
+        #: Deliveries waiting on a slow or dead host for over ``SLOW_AFTER_SECONDS``: they no
+        #: longer take a slot, so a few dead peers cannot starve the healthy ones.
+        self._slow: set[asyncio.Task[str]] = set()
         self._outcomes: list[tuple[ClaimedDelivery, DeliveryOutcome, asyncio.Future[str]]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
+
+    def set_concurrency(self, max_in_flight: int) -> None:
+        """How many deliveries may be under way at once (``hearth worker --concurrency``)."""
+        self.max_in_flight = max(1, max_in_flight)
+        #: Claim more deliveries once this many slots are free.
+        self.refill_at = min(REFILL_AT, self.max_in_flight)
 
     def wake(self) -> None:
         """Start the next round now (new work arrived)."""
@@ -79,12 +144,12 @@ class Worker:
     async def run_once(self) -> RoundReport:
         """Process pending inbox activities, announce meetups that came due, deliver a batch."""
         processed = await self._process_inbox()
-        await self.announce_due_meetups()
+        await self.run_periodic()
         delivered, failed = await self._deliver_batch()
         return RoundReport(processed, delivered, failed)
 
     async def run_forever(self) -> None:
-        """Loop until cancelled. Deliveries run as background tasks (at most ``MAX_IN_FLIGHT``),
+        """Loop until cancelled. Deliveries run as background tasks (at most ``max_in_flight``),
         so a slow inbox never holds up the others; the loop sleeps when there is nothing to do."""
         try:
             while True:
@@ -98,47 +163,73 @@ class Worker:
                 if not busy:
                     await self._idle()
         finally:
-            for task in self._in_flight:
+            for task in self._in_flight | self._slow:
                 task.cancel()
 
     async def _round_in_background(self) -> bool:
         processed = await self._process_inbox()
-        await self.announce_due_meetups()
-        room = MAX_IN_FLIGHT - len(self._in_flight)
-        started = await self._start_deliveries(limit=min(room, BATCH)) if room > 0 else []
+        await self.run_periodic()
+        room = self.max_in_flight - len(self._in_flight)
+        # Claim in batches: topping up one delivery at a time would cost a claim per send.
+        refill = room >= self.refill_at or not self._in_flight
+        started = await self._start_deliveries(limit=min(room, BATCH)) if refill else []
+        loop = asyncio.get_running_loop()
         for task in started:
             self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            task.add_done_callback(self._delivery_done)
+            loop.call_later(SLOW_AFTER_SECONDS, self._set_aside, task)
         return bool(processed or started)
 
+    def _delivery_done(self, task: asyncio.Task[str]) -> None:
+        self._slow.discard(task)
+        if task in self._in_flight:
+            self._in_flight.discard(task)
+            self._after_slot_freed()
+
+    def _set_aside(self, task: asyncio.Task[str]) -> None:
+        """A delivery still waiting after SLOW_AFTER_SECONDS gives its slot back."""
+        if task in self._in_flight and len(self._slow) < MAX_SLOW:
+            self._in_flight.discard(task)
+            self._slow.add(task)
+            self._after_slot_freed()
+
+    def _after_slot_freed(self) -> None:
+        if self.max_in_flight - len(self._in_flight) == self.refill_at or not self._in_flight:
+            self._wake.set()
+
     async def _idle(self) -> None:
-        """Wait for new work, a delivery to finish, or IDLE_SECONDS."""
+        """Wait for new work, room for another batch of deliveries, or IDLE_SECONDS."""
         self._wake.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()), *self._in_flight]
-        try:
-            await asyncio.wait(waiters, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiters[0].cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+
+    async def run_periodic(self, *, force: bool = False) -> dict[str, int]:
+        """Run the periodic jobs that are due (all of them with ``force``); each in its own
+        transaction, so one failing job neither undoes nor stops the others."""
+        done: dict[str, int] = {}
+        for periodic in self.periodic:
+            now = time.monotonic()
+            if not force and now - periodic.last_run < periodic.every_seconds:
+                continue
+            periodic.last_run = now
+            try:
+                async with transaction(self.sessions) as session:
+                    if await _job_lock(session, periodic.name):
+                        done[periodic.name] = await periodic.job(session, self.uris)
+            except Exception:
+                log.exception("periodic job %r failed", periodic.name)
+        return done
 
     async def announce_due_meetups(self, *, force: bool = False) -> int:
         """Federate series occurrences now within their announcement window (once a minute)."""
-        now = time.monotonic()
-        if not force and now - self._last_announce < ANNOUNCE_EVERY_SECONDS:
-            return 0
-        self._last_announce = now
-        async with transaction(self.sessions) as session:
-            await extend_series(session)
-            return await publish_due_occurrences(session, self.uris)
+        done = await self.run_periodic(force=force)
+        return done.get("announce due meetups", 0)
 
     async def _process_inbox(self) -> int:
         async with transaction(self.sessions) as session:
-            rows = await session.exec(
-                select(InboxActivity.id)
-                .where(col(InboxActivity.processed_at).is_(None), col(InboxActivity.attempts) < 5)
-                .order_by(col(InboxActivity.id))
-                .limit(BATCH)
+            ids = await claim_inbox(
+                session, limit=BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
-            ids = list(rows.all())
         for activity_id in ids:
             await self.processor.process(activity_id)
         return len(ids)
@@ -153,7 +244,7 @@ class Worker:
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
         """Claim due deliveries and start one task each; each task records its own outcome."""
         async with transaction(self.sessions) as session:
-            claimed = await claim_due(session, limit=limit)
+            claimed = await claim_due(session, limit=limit, lease=self.lease)
             skipped = await unavailable_hosts(session) if claimed else set()
             for item in claimed:
                 if not is_domain_allowed(self.state.settings, item.host):  # type: ignore[attr-defined]
@@ -186,15 +277,17 @@ class Worker:
             batch, self._outcomes = self._outcomes, []
             try:
                 async with transaction(self.sessions) as session:
-                    states = [
-                        await record_outcome(session, item, outcome) for item, outcome, _ in batch
-                    ]
+                    states = await record_outcomes(
+                        session, [(item, outcome) for item, outcome, _ in batch]
+                    )
             except Exception as exc:
                 for _, _, done in batch:
-                    done.set_exception(exc)
+                    if not done.done():  # its delivery task may have been cancelled
+                        done.set_exception(exc)
                 continue
             for (_, _, done), state in zip(batch, states, strict=True):
-                done.set_result(state)
+                if not done.done():
+                    done.set_result(state)
 
     async def _load(
         self, todo: list[ClaimedDelivery]

@@ -35,6 +35,9 @@ from server.services.recurrence import Recurrence
 from server.web.common import db, settings_of
 from server.web.templating import event_when
 
+#: Minutes before the start (``server.services.reminders.REMIND_CHOICES``).
+RemindMinutes = Literal[0, 60, 180, 1440, 2880]
+
 
 class RecurrenceIn(BaseModel):
     """A repeat rule: weekly or monthly, e.g. ``{"frequency": "monthly", "by_day": ["2TU"]}``."""
@@ -75,6 +78,9 @@ class EventIn(BaseModel):
     external_url: str = Field(default="", max_length=2048)
     visibility: Literal["public", "unlisted", "members"] = "public"
     comments_enabled: bool = True
+    remind_minutes: RemindMinutes = Field(
+        default=1440, description="Remind attendees this long before the start (0: never)"
+    )
     tags: list[str] = Field(default_factory=list, max_length=10)
     recurrence: RecurrenceIn | None = None
 
@@ -101,6 +107,7 @@ class EventPatch(BaseModel):
     external_url: str | None = Field(default=None, max_length=2048)
     status: Literal["confirmed", "tentative", "cancelled"] | None = None
     visibility: Literal["public", "unlisted", "members"] | None = None
+    remind_minutes: RemindMinutes | None = None
     tags: list[str] | None = Field(default=None, max_length=10)
 
 
@@ -155,6 +162,7 @@ async def event_json(
         "join_mode": event.join_mode,
         "external_url": event.external_url,
         "visibility": event.visibility,
+        "remind_minutes": event.remind_minutes,
         "series_id": event.series_id,
         "sequence": event.sequence,
         "tags": await event_tags(session, event),

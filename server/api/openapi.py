@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from server import __version__
 from server.api.groups import GroupIn, GroupOut, GroupPatch
+from server.api.openapi_decisions import MODELS as DECISION_MODELS
+from server.api.openapi_decisions import PROPOSAL_SCHEMA, decision_paths
 from server.api.openapi_events import EVENT_SCHEMA, event_paths
 from server.api.openapi_events import MODELS as EVENT_MODELS
 from server.web.common import settings_of
@@ -71,7 +73,7 @@ def _paths() -> JsonObject:
                 "summary": "List public groups",
                 "operationId": "listGroups",
                 "parameters": LIST_PARAMS,
-                "responses": {"200": _json(group_list, "Groups")},
+                "responses": {"200": _json(group_list, "Groups"), **_errors(400)},
             },
             "post": {
                 "summary": "Create a group",
@@ -136,7 +138,8 @@ def build_openapi(base_url: str) -> JsonObject:
         }
     }
     schemas["Event"] = EVENT_SCHEMA
-    for model in (GroupIn, GroupPatch, GroupOut, *EVENT_MODELS):
+    schemas["Proposal"] = PROPOSAL_SCHEMA
+    for model in (GroupIn, GroupPatch, GroupOut, *EVENT_MODELS, *DECISION_MODELS):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas["Group" if model is GroupOut else model.__name__] = schema
@@ -144,7 +147,11 @@ def build_openapi(base_url: str) -> JsonObject:
         "openapi": "3.1.0",
         "info": {"title": "Hearth API", "version": __version__},
         "servers": [{"url": base_url}],
-        "paths": {**_paths(), **event_paths(_ref, _json, _errors)},
+        "paths": {
+            **_paths(),
+            **event_paths(_ref, _json, _errors),
+            **decision_paths(_ref, _json, _errors),
+        },
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

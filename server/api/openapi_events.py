@@ -37,6 +37,7 @@ EVENT_SCHEMA: JsonObject = {
         "join_mode": {"type": "string"},
         "external_url": {"type": "string"},
         "visibility": {"type": "string"},
+        "remind_minutes": {"type": "integer", "description": "0: no reminder"},
         "series_id": {"type": ["integer", "null"]},
         "sequence": {"type": "integer"},
         "tags": {"type": "array", "items": {"type": "string"}},
@@ -71,7 +72,7 @@ def event_paths(
     list_op = {
         "summary": "List public upcoming meetups",
         "parameters": LIST_PARAMS,
-        "responses": {"200": json_body(listing, "Meetups")},
+        "responses": {"200": json_body(listing, "Meetups"), **errors(400)},  # 400: a NUL
     }
     body = {"required": True, "content": {"application/json": {"schema": ref("EventIn")}}}
     patch_body = {"required": True, "content": {"application/json": {"schema": ref("EventPatch")}}}

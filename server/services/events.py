@@ -10,7 +10,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import is_http_url
-from server.db import utcnow
+from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import render_markdown
 from server.models import Group, User
@@ -24,6 +24,7 @@ from server.models_events import (
 )
 from server.services.groups import parse_tags
 from server.services.recurrence import Recurrence, occurrences, parse_rrule
+from server.services.reminders import REMIND_CHOICES, rearm_reminders
 from server.services.timezones import local_to_utc, zone
 
 MAX_DURATION = timedelta(days=14)
@@ -53,6 +54,7 @@ class EventFields:
     status: str = "confirmed"
     visibility: str = "public"
     comments_enabled: bool = True
+    remind_minutes: int = 1440
     tags: list[str] = field(default_factory=list)
     recurrence: Recurrence | None = None
 
@@ -90,6 +92,11 @@ def _check_choices(fields: EventFields) -> None:
         raise InvalidInput("Give the link where people register.", field="external_url")
     if len(fields.tags) > 10:
         raise InvalidInput("Use at most 10 tags.", field="tags")
+    if fields.remind_minutes not in REMIND_CHOICES:
+        raise InvalidInput(
+            "Remind attendees 1 or 3 hours, or 1 or 2 days before, or not at all.",
+            field="remind_minutes",
+        )
     for coordinate, bound in (("latitude", 90), ("longitude", 180)):
         value = getattr(fields, coordinate)
         if value is not None and not (math.isfinite(value) and -bound <= value <= bound):
@@ -150,6 +157,7 @@ def _apply(event: Event, fields: EventFields, start: datetime, end: datetime) ->
         "status",
         "visibility",
         "comments_enabled",
+        "remind_minutes",
     ):
         setattr(event, name, getattr(fields, name))
     event.online_url = fields.online_url.strip()
@@ -224,7 +232,10 @@ async def _new_event(
 async def update_event(session: AsyncSession, event: Event, fields: EventFields) -> Event:
     """Change one meetup (detaching it from its series); SEQUENCE goes up for calendars."""
     start, end = check_fields(replace(fields, recurrence=None))
+    moved = start != event.starts_at
     _apply(event, fields, start, end)
+    if moved:
+        await rearm_reminders(session, event)
     event.sequence += 1
     event.is_detached = event.series_id is not None
     session.add(event)
@@ -253,6 +264,8 @@ async def update_series(session: AsyncSession, event: Event, fields: EventFields
             fields, start_local=local_start, end_local=local_start + length, recurrence=None
         )
         start, end = utc_span(local_fields)
+        if start != occurrence.starts_at:
+            await rearm_reminders(session, occurrence)
         _apply(occurrence, local_fields, start, end)
         occurrence.sequence += 1
         session.add(occurrence)
@@ -288,6 +301,7 @@ COPIED_FIELDS = (
     "status",
     "visibility",
     "comments_enabled",
+    "remind_minutes",
 )
 
 
@@ -313,7 +327,7 @@ def fields_of(event: Event, tags: list[str]) -> EventFields:
 
 async def get_event(session: AsyncSession, event_id: int) -> Event:
     """The event with this id, or NotFound."""
-    event = await session.get(Event, event_id)
+    event = await session.get(Event, event_id) if is_row_id(event_id) else None
     if event is None:
         raise NotFound("No such meetup.")
     return event

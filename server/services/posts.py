@@ -11,7 +11,7 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
-from server.db import utcnow
+from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import render_markdown
 from server.models import Group, User
@@ -107,7 +107,7 @@ async def _federate(
 
 async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPost:
     """A post of this group, or NotFound."""
-    post = await session.get(GroupPost, post_id)
+    post = await session.get(GroupPost, post_id) if is_row_id(post_id) else None
     if post is None or post.group_id != group.id:
         raise NotFound("No such post.")
     return post

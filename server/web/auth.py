@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.email import send_password_reset
+from server.email import password_reset_message
 from server.errors import Forbidden, HearthError, NotFound
 from server.services.credentials import (
     check_password_reset,
@@ -15,6 +15,7 @@ from server.services.credentials import (
     use_password_reset,
 )
 from server.services.instance import load_instance_info
+from server.services.notices import queue_email
 from server.services.users import NewUser, authenticate, create_user, find_user_by_login
 from server.web.common import (
     current_user,
@@ -134,7 +135,8 @@ async def reset_request_page(request: Request) -> Response:
 
 
 async def reset_request_submit(request: Request) -> Response:
-    """Email a reset link when SMTP is set up; never reveal whether an account exists."""
+    """Email a reset link when SMTP is set up; never reveal whether an account exists (the
+    email is queued for the worker, so even the response time does not tell)."""
     form = await read_form(request)
     settings = settings_of(request)
     async with db(request) as session:
@@ -142,8 +144,11 @@ async def reset_request_submit(request: Request) -> Response:
         token = (
             await create_password_reset(session, user) if user and user.state == "active" else None
         )
-    if user is not None and token is not None and settings.smtp.host:
-        await send_password_reset(settings, user, f"{settings.base_url}/reset/{token}")
+        if user is not None and token is not None:
+            link = f"{settings.base_url}/reset/{token}"
+            subject, body = password_reset_message(settings, user, link)
+            await queue_email(session, settings, user.email, subject, body)
+    request.app.state.wake_worker()
     if settings.smtp.host:
         flash(request, "If an account matches, we have emailed it a link to choose a new password.")
     else:

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.config import Settings
 from server.db import transaction
-from server.errors import Forbidden
+from server.errors import Forbidden, NotFound
 from server.models import User
 from server.services.instance import InstanceInfo, load_instance_info
 from server.web.middleware import BodyTooLarge
@@ -132,6 +132,14 @@ def form_text(form: FormData, key: str, default: str = "") -> str:
     """A text field of a form ('' for files or missing fields)."""
     value = form.get(key, default)
     return value if isinstance(value, str) else default
+
+
+def path_id(request: Request, name: str, missing: str) -> int:
+    """A numeric id from the URL path; anything else is a 404 saying ``missing``."""
+    raw = str(request.path_params[name])
+    if not raw.isdigit():
+        raise NotFound(missing)
+    return int(raw)
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -92,6 +92,7 @@ def fields_from_form(form: FormData) -> EventFields:
         if end_time or all_day
         else None
     )
+    remind = _number(form, "remind_minutes", int)
     return EventFields(
         title=form_text(form, "title"),
         description=form_text(form, "description"),
@@ -113,6 +114,7 @@ def fields_from_form(form: FormData) -> EventFields:
         status=form_text(form, "status", "confirmed"),
         visibility=form_text(form, "visibility", "public"),
         comments_enabled=form_text(form, "comments_enabled", "on") == "on",
+        remind_minutes=1440 if remind is None else remind,
         tags=parse_tags(form_text(form, "tags")),
         recurrence=recurrence_from_form(form, start_day),
     )

@@ -36,6 +36,7 @@ from server.web.common import (
     db,
     flash,
     form_text,
+    path_id,
     read_form,
     redirect,
     render,
@@ -46,10 +47,7 @@ from server.web.event_forms import fields_from_form, form_values, values_of
 
 
 def _event_id(request: Request) -> int:
-    raw = str(request.path_params["event_id"])
-    if not raw.isdigit():
-        raise NotFound("No such meetup.")
-    return int(raw)
+    return path_id(request, "event_id", "No such meetup.")
 
 
 async def visible_event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
@@ -63,12 +64,19 @@ async def _group_feed_version(session: AsyncSession, group_id: int | None) -> st
     return f"{group_id}-{count}-{latest}-{utcnow().date()}"
 
 
-def _cached(request: Request, key: str, build: Callable[[], bytes]) -> bytes:
+async def _cached(request: Request, key: str, build: Callable[[], bytes]) -> bytes:
+    """The body for ``key`` from the cache, or built once (in a thread, so a big calendar
+    does not stall other requests; concurrent requests for the same key wait for one build)."""
     cache: OrderedDict[str, bytes] = request.app.state.feed_cache
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    body = cache[key] = build()
+    locks: dict[str, asyncio.Lock] = request.app.state.feed_locks
+    if key not in cache:
+        lock = locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in cache:
+                cache[key] = await asyncio.to_thread(build)
+        locks.pop(key, None)
+    cache.move_to_end(key)
+    body = cache[key]
     while len(cache) > FEED_CACHE_SIZE:
         cache.popitem(last=False)
     return body
@@ -109,7 +117,7 @@ async def group_ics(request: Request) -> Response:
             group.name, items, settings.base_url, settings.instance.domain, series
         )
 
-    response = _ics_response(_cached(request, etag, build), f"{group.slug}.ics")
+    response = _ics_response(await _cached(request, etag, build), f"{group.slug}.ics")
     response.headers["ETag"] = etag
     return response
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.activitypub import follows
+from server.activitypub import follows, remote_polls
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
@@ -66,6 +66,28 @@ async def follow_request_submit(request: Request) -> Response:
     return redirect(f"/groups/{group.slug}/follow-requests")
 
 
+async def poll_vote(request: Request) -> Response:
+    """Vote in a poll from the home timeline (sent to the poll's server)."""
+    form = await read_form(request)
+    raw = request.path_params["post_id"]
+    async with db(request) as session:
+        user = await require_user(request, session)
+        try:
+            await remote_polls.vote(
+                session,
+                LocalUris(settings_of(request)),
+                user,
+                int(raw) if raw.isdigit() else 0,
+                form_text(form, "option"),
+            )
+        except InvalidInput as error:
+            flash(request, error.message, "error")
+            return redirect("/home")
+    request.app.state.wake_worker()
+    flash(request, "Your vote is on its way.", "success")
+    return redirect("/home")
+
+
 async def home_page(request: Request) -> Response:
     """The signed-in user's timeline: posts of the fediverse accounts they follow."""
     uris = LocalUris(settings_of(request))
@@ -75,6 +97,7 @@ async def home_page(request: Request) -> Response:
             "timeline": await follows.home_timeline(session, uris, user),
             "following": await follows.followed_by(session, uris, user),
             "handle": request.query_params.get("handle", "")[:300],
+            "poll_options": remote_polls.poll_options,
         }
         return await render(request, session, "home_timeline.html", context, user=user)
 
@@ -115,6 +138,7 @@ async def unfollow_submit(request: Request) -> Response:
 
 routes = [
     Route("/groups/{slug}/follow-requests", follow_requests_page, methods=["GET"]),
+    Route("/home/polls/{post_id}/vote", poll_vote, methods=["POST"]),
     Route("/groups/{slug}/follow-requests/{follow_id}", follow_request_submit, methods=["POST"]),
     Route("/home", home_page, methods=["GET"]),
     Route("/follow", follow_submit, methods=["POST"]),

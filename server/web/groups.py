@@ -17,6 +17,8 @@ from server.errors import HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
 from server.services.calendar import group_calendar
+from server.services.checkin import last_met
+from server.services.follower_members import remote_members_of
 from server.services.groups import (
     GroupFields,
     create_group,
@@ -305,6 +307,9 @@ async def members_page(request: Request) -> Response:
             "pending": await members.list_members(session, group, state="pending"),
             "can_approve": members.may(user, membership, "approve_members"),
             "can_manage_roles": members.may(user, membership, "manage_roles"),
+            "remote_members": await remote_members_of(session, group),
+            # Attendance stays among members: the mark, never the list of meetups.
+            "met": await last_met(session, group.id or 0),
         }
         return await render(request, session, "members.html", context, user=user)
 

@@ -17,6 +17,7 @@ from server.web.common import (
     db,
     flash,
     form_text,
+    path_id,
     read_form,
     redirect,
     render,
@@ -26,10 +27,7 @@ from server.web.common import (
 
 
 def _post_id(request: Request) -> int:
-    raw = request.path_params["post_id"]
-    if not raw.isdigit():
-        raise NotFound("No such post.")
-    return int(raw)
+    return path_id(request, "post_id", "No such post.")
 
 
 async def post_page(request: Request) -> Response:

@@ -62,3 +62,22 @@ async def follow_from_peer(
     )
     assert follow.state == "accepted"
     return activity
+
+
+async def approve_follow_requests(instance: Instance, slug: str) -> int:
+    """The signed-in moderator approves every pending follow request of the group."""
+    approved = 0
+    for _ in range(20):
+        page = await instance.web.get(f"/groups/{slug}/follow-requests")
+        marker = f"/groups/{slug}/follow-requests/"
+        if marker not in page.text:
+            return approved
+        follow_id = page.text.split(marker)[1].split('"')[0]
+        response = await instance.web.post_form(
+            f"{marker}{follow_id}",
+            {"action": "approve"},
+            csrf_from=f"/groups/{slug}/follow-requests",
+        )
+        assert response.status_code == 303
+        approved += 1
+    return approved

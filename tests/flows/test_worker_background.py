@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.activitypub import worker as worker_module
 from server.models_federation import Delivery, Follow, RemoteActor
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
@@ -82,5 +84,53 @@ async def test_a_slow_inbox_does_not_delay_the_others(net: FederationNet, peer: 
 
         await _until(slow_delivered, "the slow inbox's delivery to be recorded")
     finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_dead_inboxes_give_their_slots_back(
+    net: FederationNet, peer: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for two deliveries at a time and two inboxes that never answer, the other
+    followers are still served: a delivery waiting too long stops taking a slot."""
+    monkeypatch.setattr(worker_module, "SLOW_AFTER_SECONDS", 0.05)
+    b = await net.add("b")
+    group = await organize_group(b, "club")
+    dead = [SlowInbox(), SlowInbox()]
+    for number, inbox in enumerate(dead):
+        net.router.add(f"dead{number}.test", inbox)
+
+    async def add_followers(session, hosts: list[str]) -> None:  # type: ignore[no-untyped-def]
+        for host in hosts:
+            uri = f"https://{host}/users/someone"
+            session.add(RemoteActor(uri=uri, domain=host, inbox=f"https://{host}/inbox"))
+            session.add(Follow(follower_uri=uri, followee_uri=group, state="accepted"))
+
+    for number in range(5):
+        net.router.add(f"alive{number}.test", peer.app)
+    await b.run(lambda session: add_followers(session, [f"dead{n}.test" for n in range(2)]))
+    b.app.state.worker.set_concurrency(2)
+    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    try:
+        # First the two dead inboxes take both slots...
+        await post_as_group(b, "club", "Anyone there?")
+        b.app.state.wake_worker()
+        for inbox in dead:
+            await asyncio.wait_for(inbox.arrived.wait(), WAIT_SECONDS)
+        # ...then five live followers join and the next post must still reach them.
+        await b.run(lambda session: add_followers(session, [f"alive{n}.test" for n in range(5)]))
+        await post_as_group(b, "club", "Anyone alive?")
+        b.app.state.wake_worker()
+
+        async def alive_delivered() -> bool:
+            states = await _states(b)
+            return all(states.get(f"alive{n}.test") == "delivered" for n in range(5))
+
+        await _until(alive_delivered, "the live followers' deliveries")
+        pending = [d for d in await rows(b, Delivery) if d.host.startswith("dead")]
+        assert {d.state for d in pending} == {"pending"}
+    finally:
+        for inbox in dead:
+            inbox.gate.set()
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)

@@ -3,7 +3,7 @@ changed nothing) and one-off transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Set
 from typing import TypeVar
 
 from sqlalchemy import inspect, select
@@ -21,21 +21,25 @@ T = TypeVar("T")
 Snapshot = dict[str, list[tuple[object, ...]]]
 
 
-def _rows(connection: Connection) -> Snapshot:
+def _rows(connection: Connection, skip: Mapping[str, Set[str]]) -> Snapshot:
     tables: Snapshot = {}
     existing = set(inspect(connection).get_table_names())
     for table in SQLModel.metadata.sorted_tables:
         if table.name not in existing:
             continue
-        rows = connection.execute(select(table)).all()
+        skipped = skip.get(table.name, set())
+        columns = [column for column in table.columns if column.name not in skipped]
+        rows = connection.execute(select(*columns)).all()
         tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return tables
 
 
-async def take_snapshot(engine: AsyncEngine) -> Snapshot:
-    """The content of the whole database, table by table."""
+async def take_snapshot(
+    engine: AsyncEngine, skip: Mapping[str, Set[str]] | None = None
+) -> Snapshot:
+    """The content of the whole database, table by table (less the ``skip`` columns by table)."""
     async with engine.connect() as connection:
-        return await connection.run_sync(_rows)
+        return await connection.run_sync(_rows, skip or {})
 
 
 async def run_in(engine: AsyncEngine, func: Callable[[AsyncSession], Awaitable[T]]) -> T:

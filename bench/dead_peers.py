@@ -1,0 +1,188 @@
+"""Dead and slow peers must not hold up the healthy ones.
+
+    python bench/dead_peers.py [--peers 1000] [--hung 50] [--failing 50]
+
+A child process listens on ``--peers`` ports of 127.0.0.1 (each a separate host to the queue):
+``--hung`` of them accept the connection, read the request and never answer; ``--failing``
+answer 500; the rest answer 202. The worker (``run_forever``, as ``hearth worker`` runs it)
+first fans a post out to the healthy peers alone, then a second post to all of them; the
+table shows how long the healthy peers took in each case (target: within ±20 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from sqlmodel import col, func, select
+
+from server.activitypub.uris import LocalUris
+from server.app import create_app, default_http_client
+from server.db import create_engine, transaction
+from server.models_federation import Delivery, Follow, RemoteActor
+from server.services.posts import create_post
+
+sys.path.insert(0, str(Path(__file__).parent))
+from delivery import bench_settings, database, make_groups
+
+TARGET = 0.20
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, role: str) -> None:
+    """A minimal HTTP/1.1 server: read one request at a time; answer per the port's role."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            if role == "hung":
+                await asyncio.sleep(3600)
+            status = b"500 Internal Server Error" if role == "failing" else b"202 Accepted"
+            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 0\r\n\r\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve_peers(roles: list[str], lifetime: float) -> None:
+    """The child process: one listening socket per role; prints the ports."""
+    servers = []
+    for role in roles:
+        sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
+
+        async def handler(r: Any, w: Any, role: str = role) -> None:
+            await _answer(r, w, role)
+
+        servers.append(await asyncio.start_server(handler, sock=sock))
+    print(json.dumps([s.sockets[0].getsockname()[1] for s in servers]), flush=True)
+    await asyncio.sleep(lifetime)
+
+
+@contextlib.asynccontextmanager
+async def peers_process(roles: list[str], lifetime: float) -> Any:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve-roles",
+        ",".join(roles),
+        "--time-limit",
+        str(lifetime),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        yield json.loads(await asyncio.wait_for(proc.stdout.readline(), timeout=30))
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def follow_from(sessions: Any, followee: str, ports: list[int], tag: str) -> None:
+    async with transaction(sessions) as session:
+        for port in ports:
+            uri = f"http://127.0.0.1:{port}/users/{tag}"
+            session.add(RemoteActor(uri=uri, domain=f"127.0.0.1:{port}", inbox=f"{uri}/inbox"))
+            session.add(Follow(follower_uri=uri, followee_uri=followee, state="accepted"))
+
+
+async def healthy_delivered(app: Any, hosts: set[str]) -> int:
+    async with transaction(app.state.sessions) as session:
+        query = select(func.count()).where(
+            col(Delivery.state) == "delivered", col(Delivery.host).in_(hosts)
+        )
+        return int((await session.exec(query)).one())
+
+
+async def time_fan_out(app: Any, group: Any, owner: Any, healthy: set[str], limit: float) -> float:
+    """Publish a post and run the worker until every healthy peer has it; seconds taken."""
+    uris = LocalUris(app.state.settings)
+    before = await healthy_delivered(app, healthy)
+    async with default_http_client(app.state.settings) as app.state.http:
+        started = time.perf_counter()
+        async with transaction(app.state.sessions) as session:
+            await create_post(session, uris, group, owner, "Are you there?", "public")
+        task = asyncio.create_task(app.state.worker.run_forever())
+        try:
+            async with asyncio.timeout(limit):
+                while await healthy_delivered(app, healthy) - before < len(healthy):  # noqa: ASYNC110 (polls the database)
+                    await asyncio.sleep(0.01)
+            return time.perf_counter() - started
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def run(args: argparse.Namespace) -> tuple[float, float]:
+    roles = ["hung"] * args.hung + ["failing"] * args.failing
+    roles += ["healthy"] * (args.peers - len(roles))
+    with tempfile.TemporaryDirectory(prefix="hearth-dead-") as tmp:
+        workdir = Path(tmp)
+        async with (
+            database("", False, workdir) as (url, schema),
+            peers_process(roles, args.time_limit + 30) as ports,
+        ):
+            settings = bench_settings(workdir, url, schema)
+            engine = create_engine(settings.database_url)
+            app = create_app(settings, engine=engine, run_worker=False)
+            try:
+                owner, (alone, mixed) = await make_groups(app.state.sessions, ["alone", "mixed"])
+                uris = LocalUris(settings)
+                healthy_ports = [p for p, r in zip(ports, roles, strict=True) if r == "healthy"]
+                healthy = {f"127.0.0.1:{port}" for port in healthy_ports}
+                await follow_from(app.state.sessions, uris.group("alone"), healthy_ports, "a")
+                await follow_from(app.state.sessions, uris.group("mixed"), ports, "m")
+                limit = args.time_limit / 2
+                by_themselves = await time_fan_out(app, alone, owner, healthy, limit)
+                with_bad = await time_fan_out(app, mixed, owner, healthy, limit)
+            finally:
+                await app.state.http.aclose()
+                await engine.dispose()
+    return by_themselves, with_bad
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--peers", type=int, default=1000)
+    parser.add_argument("--hung", type=int, default=50)
+    parser.add_argument("--failing", type=int, default=50)
+    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--serve-roles", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        if args.serve_roles:
+            runner.run(serve_peers(args.serve_roles.split(","), args.time_limit))
+            return 0
+        alone, mixed = runner.run(run(args))
+    healthy = args.peers - args.hung - args.failing
+    change = mixed / alone - 1
+    verdict = "PASS" if abs(change) <= TARGET else "MISS"
+    print(f"Dead and slow peers (load average {os.getloadavg()[0]:.2f})")
+    others = f"{args.hung} hung + {args.failing} failing"
+    print(f"  {healthy} healthy peers alone:               {alone:6.2f} s")
+    print(f"  the same with {others} peers among them: {mixed:6.2f} s")
+    print(f"  change: {change:+.0%} (target within ±{TARGET:.0%}): {verdict}")
+    if args.json:
+        figures = {"alone_s": alone, "mixed_s": mixed, "healthy": healthy}
+        figures |= {"hung": args.hung, "failing": args.failing}
+        Path(args.json).write_text(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Every benchmark of the performance issue, one table with each figure and its target.
+
+    python bench/run_all.py            # the full run (about 10 minutes on 2 cores)
+    python bench/run_all.py --quick    # a smoke run with small sizes (about a minute)
+    python bench/run_all.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+Runs bench/delivery.py (fan-out to 1,000 simulated instances at 1k, 10k and 100k followers),
+bench/http_bench.py inbox and reads (a real uvicorn in a child process, 50 concurrent
+clients), and bench/dead_peers.py, each as a child process with a time limit, then prints
+the table. A MISS is reported, not an error: the script fails only if a benchmark breaks.
+All traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure, its target and whether it was met (None: no target)."""
+
+    figure: str
+    value: str
+    target: str
+    met: bool | None
+
+
+def run(script: str, args: list[str], json_path: Path, limit: float) -> dict[str, Any]:
+    """Run a benchmark script (its own output goes to ours) and read its JSON figures."""
+    command = [sys.executable, str(HERE / script), *args, "--json", str(json_path)]
+    print(f"$ {' '.join(command[1:])}", flush=True)
+    subprocess.run(command, check=True, timeout=limit)
+    return dict(json.loads(json_path.read_text()))
+
+
+def fan_out_rows(data: dict[str, Any]) -> list[Row]:
+    rows = []
+    for result in data["results"]:
+        rate, ratio = result["rate"], result["rate"] / result["bare_rate"]
+        rows.append(
+            Row(
+                f"fan-out, {result['followers']:,} followers → {result['inboxes']:,} inboxes",
+                f"{rate:,.0f} deliv/s, {ratio:.2f}× bare loop "
+                f"(publish {result['publish_s']:.2f} s, drain {result['drain_s']:.1f} s)",
+                "≥ 1,000/s and ≥ 0.7×",
+                rate >= 1000 and ratio >= 0.7,
+            )
+        )
+    publish = [r["publish_s"] for r in data["results"]]
+    rows.append(
+        Row(
+            "fan-out: publishing cost as followers grow",
+            " / ".join(f"{p * 1000:.0f} ms" for p in publish),
+            "flat-ish (streamed)",
+            None,
+        )
+    )
+    rows.append(
+        Row(
+            "peak RSS during fan-out",
+            f"{data['peak_rss_mib']:.0f} MiB",
+            "< 200 MB",
+            data["peak_rss_mib"] < 200,
+        )
+    )
+    return rows
+
+
+def http_rows(kind: str, data: dict[str, Any]) -> list[Row]:
+    figures = {f["name"]: f for f in data["figures"]}
+    rows = []
+    if kind == "inbox":
+        bare, hearth = figures["bare Starlette 202"], figures["Hearth inbox"]
+        ratio = hearth["rate"] / bare["rate"] if bare["rate"] else 0.0
+        rows.append(
+            Row(
+                "inbox, signed POSTs at 50 concurrent",
+                f"{hearth['rate']:,.0f}/s (p50 {hearth['p50_ms']:.0f} ms, "
+                f"p99 {hearth['p99_ms']:.0f} ms) vs bare {bare['rate']:,.0f}/s: {ratio:.2f}×",
+                "≥ 0.6× bare",
+                ratio >= 0.6 and hearth["errors"] == 0,
+            )
+        )
+    else:
+        for name, figure in figures.items():
+            rows.append(
+                Row(
+                    f"read: {name}",
+                    f"{figure['rate']:,.0f} req/s, p99 {figure['p99_ms']:.0f} ms"
+                    + (f", {figure['errors']} errors" if figure["errors"] else ""),
+                    "p99 < 50 ms",
+                    figure["p99_ms"] < 50 and figure["errors"] == 0,
+                )
+            )
+    rows.append(
+        Row(
+            f"server peak RSS ({kind})",
+            f"{data['rss_mib']:.0f} MiB",
+            "< 200 MB",
+            data["rss_mib"] < 200,
+        )
+    )
+    return rows
+
+
+def dead_peer_rows(data: dict[str, Any]) -> list[Row]:
+    change = data["mixed_s"] / data["alone_s"] - 1
+    return [
+        Row(
+            f"{data['healthy']} healthy peers with {data['hung']} hung + {data['failing']} failing",
+            f"{data['alone_s']:.2f} s alone, {data['mixed_s']:.2f} s among them ({change:+.0%})",
+            "within ±20 %",
+            abs(change) <= 0.20,
+        )
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(r.figure) for r in rows)
+    value_width = max(len(r.value) for r in rows)
+    print()
+    print(f"Hearth benchmarks — load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
+    for row in rows:
+        verdict = "" if row.met is None else "PASS" if row.met else "MISS"
+        print(f"  {row.figure:<{width}}  {row.value:<{value_width}}  {row.target:<22} {verdict}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
+    parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite)")
+    args = parser.parse_args()
+    db = ["--database-url", args.database_url] if args.database_url else []
+    if args.quick:
+        delivery = ["--followers", "200,1000", "--sinks", "50", "--unshared", "0"]
+        inbox = ["inbox", "--requests", "300"]
+        reads = ["reads", "--events", "1000", "--followers", "2000", "--requests", "100"]
+        dead = ["--peers", "100", "--hung", "5", "--failing", "5"]
+    else:
+        delivery = ["--followers", "1000,10000,100000", "--sinks", "1000", "--unshared", "0"]
+        inbox = ["inbox", "--requests", "3000"]
+        reads = ["reads", "--requests", "1000"]
+        dead = []
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="hearth-run-all-") as tmp:
+        out = Path(tmp)
+        schema = ["--schema"] if args.database_url else []
+        fan_out = run(
+            "delivery.py", [*delivery, *db, *schema, "--time-limit", "400"], out / "d.json", 500
+        )
+        rows += fan_out_rows(fan_out)
+        rows += http_rows("inbox", run("http_bench.py", [*inbox, *db], out / "i.json", 300))
+        rows += http_rows("reads", run("http_bench.py", [*reads, *db], out / "r.json", 600))
+        rows += dead_peer_rows(run("dead_peers.py", dead, out / "p.json", 300))
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

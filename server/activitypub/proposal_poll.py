@@ -1,0 +1,218 @@
+"""Proposals as polls across the fediverse: each proposal goes to the group's members as a
+``Question`` (so Mastodon members vote with one click), each vote arrives as
+``Create{Note{name, inReplyTo: <proposal>}}``, counts are refreshed with ``Update{Question}``
+(at most every few seconds, however many votes arrive), and the closed poll — with the final
+count — goes out when the worker tallies the proposal.
+
+A members-only proposal is addressed to the remote members by name (never public, never to
+followers) and its JSON is served only to a signed fetch by a member.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from federation.jsonld import AS_PUBLIC, JsonObject, get_id
+from server.activitypub.publish import publish, publish_to_followers
+from server.activitypub.uris import LocalUris
+from server.db import utcnow
+from server.errors import HearthError
+from server.markup import sanitize_html
+from server.models import Group
+from server.models_decisions import Proposal
+from server.models_federation import RemoteActor
+from server.models_membership import RemoteMember
+from server.services import proposals as service
+from server.services.notices import direct_message
+from server.services.rsvp import Attendee
+from server.services.tally import CLOSED_HOOKS
+
+#: Counts go out at most this often per proposal (a burst of votes → one Update).
+COUNTS_EVERY = timedelta(seconds=10)
+
+
+def proposal_uri(uris: LocalUris, group: Group, proposal: Proposal) -> str:
+    return f"{uris.group(group.slug)}/proposals/{proposal.id}"
+
+
+async def _member_actors(session: AsyncSession, group: Group) -> list[RemoteActor]:
+    query = (
+        select(RemoteActor)
+        .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
+        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+        .order_by(col(RemoteActor.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _audience(
+    session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
+) -> tuple[list[str], list[str], list[str]]:
+    """(to, cc, member inboxes): the members by name; a public proposal also goes to the
+    public and the followers (whose inboxes :func:`_send` streams)."""
+    members = await _member_actors(session, group)
+    to = [actor.uri for actor in members]
+    cc: list[str] = []
+    if proposal.visibility == "public":
+        to, cc = [AS_PUBLIC], [f"{uris.group(group.slug)}/followers", *to]
+    return to, cc, sorted({actor.delivery_inbox for actor in members})
+
+
+async def question_document(
+    session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
+) -> JsonObject:
+    """The proposal as a ``Question`` with the current counts (``closed`` once tallied)."""
+    to, cc, _ = await _audience(session, uris, group, proposal)
+    counts = await service.vote_counts(session, proposal)
+    link = f"{uris.base}/groups/{group.slug}/proposals/{proposal.id}"
+    content = sanitize_html(
+        f"<p><strong>{html.escape(proposal.title)}</strong></p>{proposal.body_html}"
+        f'<p>Vote here or on <a href="{link}">{html.escape(group.name)}</a> '
+        "until the poll closes.</p>"
+    )
+    question: JsonObject = {
+        "@context": vocab.ld_context(),
+        "id": proposal_uri(uris, group, proposal),
+        "type": "Question",
+        "attributedTo": uris.group(group.slug),
+        "name": proposal.title,
+        "content": content,
+        "url": link,
+        "published": vocab.format_datetime(proposal.created_at),
+        "endTime": vocab.format_datetime(proposal.closes_at),
+        "oneOf": [
+            {"type": "Note", "name": option, "replies": {"type": "Collection", "totalItems": n}}
+            for option, n in counts.items()
+        ],
+        "votersCount": sum(counts.values()),
+        "to": to,
+        "cc": cc,
+    }
+    if proposal.tallied_at is not None:
+        question["closed"] = vocab.format_datetime(proposal.tallied_at)
+    return question
+
+
+async def _send(
+    session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal, kind: str
+) -> None:
+    question = await question_document(session, uris, group, proposal)
+    _, _, inboxes = await _audience(session, uris, group, proposal)
+    build = vocab.build_create if kind == "Create" else vocab.build_update
+    activity = build(
+        uris.new_activity(), uris.group(group.slug), question, to=question["to"], cc=question["cc"]
+    )
+    activity["@context"] = question.pop("@context")
+    if proposal.visibility == "public":
+        await publish_to_followers(session, activity, uris.group(group.slug), extra=inboxes)
+    elif inboxes:
+        await publish(session, activity, inboxes)
+
+
+async def publish_proposal(
+    session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
+) -> None:
+    """Send a new proposal to the members (and, if public, the followers) as a poll."""
+    await _send(session, uris, group, proposal, "Create")
+    proposal.federated_at = utcnow()
+    session.add(proposal)
+
+
+async def send_changed_counts(session: AsyncSession, uris: LocalUris) -> int:
+    """``Update{Question}`` for open proposals whose counts changed (a periodic job)."""
+    due = (
+        await session.exec(
+            select(Proposal, Group)
+            .join(Group, col(Group.id) == col(Proposal.group_id))
+            .where(
+                col(Proposal.counts_changed_at).is_not(None),
+                col(Proposal.counts_changed_at) <= utcnow() - COUNTS_EVERY,
+                col(Proposal.federated_at).is_not(None),
+                col(Proposal.tallied_at).is_(None),
+            )
+            .limit(50)
+        )
+    ).all()
+    for proposal, group in due:
+        await _send(session, uris, group, proposal, "Update")
+        proposal.counts_changed_at = None
+        session.add(proposal)
+    return len(due)
+
+
+async def send_closed(
+    session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
+) -> None:
+    """The closed poll with its final count (called when the proposal is tallied)."""
+    if proposal.federated_at is not None:
+        await _send(session, uris, group, proposal, "Update")
+        proposal.counts_changed_at = None
+        session.add(proposal)
+
+
+# ---------------------------------------------------------------- incoming votes
+
+
+def _vote_target(uris: LocalUris, activity: JsonObject, actor: str) -> tuple[str, int, str] | None:
+    """(group slug, proposal id, option) when the activity is a poll vote for a proposal."""
+    note = activity.get("object")
+    if not isinstance(note, dict) or note.get("type") != "Note" or not note.get("name"):
+        return None
+    if get_id(note.get("attributedTo")) not in (None, actor):
+        return None
+    target = get_id(note.get("inReplyTo")) or ""
+    if not uris.is_local(target):
+        return None
+    pieces = target.removeprefix(uris.base).strip("/").split("/")
+    if len(pieces) != 4 or pieces[0] != "groups" or pieces[2] != "proposals":
+        return None
+    if not pieces[3].isdigit():
+        return None
+    return pieces[1], int(pieces[3]), str(note["name"])[:200]
+
+
+class VoteHandler:
+    """Counts poll votes on proposals; tells people whose vote cannot count why."""
+
+    def __init__(self, processor: object) -> None:
+        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+
+    async def on_create(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> str | None:
+        target = _vote_target(self.uris, activity, actor)
+        if target is None:
+            return None
+        slug, proposal_id, option = target
+        group = (await session.exec(select(Group).where(Group.slug == slug))).first()
+        proposal = await session.get(Proposal, proposal_id)
+        if group is None or proposal is None or proposal.group_id != group.id:
+            return "ignored: a vote for an unknown proposal"
+        note_id = str(get_id(activity.get("object")) or "")
+        try:
+            _, changed = await service.cast_vote(
+                session, proposal, Attendee.remote(actor), option, activity_uri=note_id
+            )
+        except HearthError as refusal:
+            remote = (
+                await session.exec(select(RemoteActor).where(RemoteActor.uri == actor))
+            ).first()
+            if remote is not None:
+                text = f"Your vote on “{proposal.title}” was not counted: {refusal.message}"
+                await direct_message(session, self.uris, group, remote, text)
+            return f"vote refused: {refusal.message}"[:200]
+        return "vote counted" if changed else "vote unchanged"
+
+
+# The closed poll goes out in the same transaction as the tally.
+CLOSED_HOOKS.append(send_closed)
+
+
+def register(processor: object) -> None:
+    """Add the vote handler to the inbox processor (before the generic Create handler)."""
+    processor.register("Create", VoteHandler(processor).on_create)  # type: ignore[attr-defined]

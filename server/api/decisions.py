@@ -1,0 +1,208 @@
+"""``/api/v1`` decisions and check-ins: list and open proposals, read one with its count or
+outcome, vote; check in at a meetup with the code shown there; attendance for organizers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.activitypub.proposal_poll import publish_proposal
+from server.activitypub.uris import LocalUris
+from server.api.common import ApiError, api_user, read_json
+from server.db import is_row_id
+from server.errors import Forbidden, NotFound
+from server.models import Group, User
+from server.models_decisions import Proposal
+from server.services import checkin
+from server.services import membership as members
+from server.services import proposals as service
+from server.services.events import get_event
+from server.services.groups import get_group
+from server.services.rsvp import Attendee
+from server.services.tally import count
+from server.web.common import db, settings_of
+
+
+class ProposalIn(BaseModel):
+    """A new proposal; ``closes_at`` is an ISO 8601 time with its offset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=20_000, description="Markdown")
+    options: list[str] = Field(
+        default_factory=lambda: list(service.DEFAULT_OPTIONS), min_length=2, max_length=10
+    )
+    method: Literal["majority", "consent", "poll"] = "majority"
+    eligibility: Literal["members", "checked_in"] = "members"
+    visibility: Literal["members", "public"] = "members"
+    secret: bool = False
+    quorum_count: int | None = Field(default=None, ge=1, le=100_000)
+    quorum_percent: int | None = Field(default=None, ge=1, le=100)
+    closes_at: datetime
+
+
+class VoteIn(BaseModel):
+    """A vote: one of the proposal's options (case does not matter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    option: str = Field(min_length=1, max_length=200)
+
+
+class CheckInIn(BaseModel):
+    """The code the meetup's QR shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+
+
+def _number(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    if not raw.isdigit() or not is_row_id(int(raw)):
+        raise NotFound("Not found.")
+    return int(raw)
+
+
+async def proposal_json(session: AsyncSession, group: Group, proposal: Proposal) -> dict[str, Any]:
+    """A proposal as the API shows it (with the current count, or the outcome once closed)."""
+    tally = await count(session, proposal)
+    return {
+        "id": proposal.id,
+        "group": group.slug,
+        "title": proposal.title,
+        "body": proposal.body_md,
+        "body_html": proposal.body_html,
+        "options": service.options_of(proposal),
+        "method": proposal.method,
+        "eligibility": proposal.eligibility,
+        "visibility": proposal.visibility,
+        "secret": proposal.secret,
+        "quorum": tally.quorum,
+        "opens_at": proposal.opens_at.isoformat(),
+        "closes_at": proposal.closes_at.isoformat(),
+        "open": service.is_open(proposal),
+        "counts": tally.options,
+        "eligible": tally.eligible,
+        "outcome": proposal.outcome or None,
+        "result": json.loads(proposal.result_json) if proposal.result_json else None,
+    }
+
+
+async def _visible_proposal(
+    session: AsyncSession, user: User, group: Group, proposal_id: int
+) -> Proposal:
+    proposal = await service.get_proposal(session, group, proposal_id)
+    membership = await members.get_membership(session, group, user)
+    if proposal.visibility != "public" and not members.may(user, membership, "see_members"):
+        raise NotFound("No such proposal.")
+    return proposal
+
+
+async def list_proposals(request: Request) -> Response:
+    """Open and closed proposals of a group that the caller may see."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        membership = await members.get_membership(session, group, user)
+        is_member = members.may(user, membership, "see_members")
+        found = [
+            *await service.group_proposals(session, group, closed=False),
+            *await service.group_proposals(session, group, closed=True),
+        ]
+        items = [
+            await proposal_json(session, group, p)
+            for p in found
+            if p.visibility == "public" or is_member
+        ]
+    return JSONResponse({"items": items})
+
+
+async def create_proposal(request: Request) -> Response:
+    """Open a proposal (members or moderators, per the group's setting)."""
+    data = await read_json(request, ProposalIn)
+    if data.closes_at.tzinfo is None:
+        raise ApiError(400, "invalid_input", [{"field": "closes_at", "message": "add an offset"}])
+    fields = service.ProposalFields(
+        **data.model_dump(exclude={"closes_at"}), closes_at=data.closes_at.astimezone(UTC)
+    )
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        proposal = await service.create_proposal(session, group, user, fields)
+        await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
+        body = await proposal_json(session, group, proposal)
+    request.app.state.wake_worker()
+    return JSONResponse(body, status_code=201)
+
+
+async def read_proposal(request: Request) -> Response:
+    """One proposal with its count or outcome."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        proposal = await _visible_proposal(session, user, group, _number(request, "proposal_id"))
+        return JSONResponse(await proposal_json(session, group, proposal))
+
+
+async def vote(request: Request) -> Response:
+    """Vote, or change one's vote, while the proposal is open."""
+    data = await read_json(request, VoteIn)
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        proposal = await _visible_proposal(session, user, group, _number(request, "proposal_id"))
+        ballot, changed = await service.cast_vote(
+            session, proposal, Attendee.local(user), data.option
+        )
+        return JSONResponse({"option": ballot.option, "changed": changed})
+
+
+async def check_in(request: Request) -> Response:
+    """Check in at a meetup with the code its QR shows (only while it is on)."""
+    data = await read_json(request, CheckInIn)
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event = await get_event(session, _number(request, "event_id"))
+        checkin.check_code(str(request.app.state.secret_key), event, data.code)
+        row, new = await checkin.check_in(session, event, Attendee.local(user))
+        body = {"event": event.id, "checked_in_at": row.checked_in_at.isoformat()}
+    return JSONResponse(body, status_code=201 if new else 200)
+
+
+async def attendance(request: Request) -> Response:
+    """Who checked in at a meetup: the group's organizers only."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event = await get_event(session, _number(request, "event_id"))
+        group = await session.get(Group, event.group_id)
+        membership = await members.get_membership(session, group, user) if group else None
+        if group is None or not members.may(user, membership, "moderate"):
+            raise Forbidden("Only the group's organizers see attendance.")
+        rows = await checkin.attendance(session, event)
+        items = [
+            {
+                "person": f"@{row.user.username}" if row.user else row.actor_uri,
+                "checked_in_at": row.checked_in_at.isoformat(),
+            }
+            for row in rows
+        ]
+    return JSONResponse({"items": items})
+
+
+routes = [
+    Route("/api/v1/groups/{slug}/proposals", list_proposals, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/proposals", create_proposal, methods=["POST"]),
+    Route("/api/v1/groups/{slug}/proposals/{proposal_id}", read_proposal, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/proposals/{proposal_id}/vote", vote, methods=["PUT"]),
+    Route("/api/v1/events/{event_id}/check-in", check_in, methods=["POST"]),
+    Route("/api/v1/events/{event_id}/check-ins", attendance, methods=["GET"]),
+]

@@ -1,0 +1,123 @@
+"""Telling people what happened: a notification (and an email when SMTP is configured) for
+local users, a direct message from the group for people on other servers.
+
+Everything is written in the caller's transaction — the notification row, the queued email,
+the queued delivery — so a message is sent exactly when what it tells about is committed.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from server.activitypub.publish import publish
+from server.activitypub.uris import LocalUris
+from server.config import Settings
+from server.db import utcnow
+from server.models import Group, User
+from server.models_federation import RemoteActor
+from server.models_membership import Notification, OutgoingEmail, Participation
+
+
+async def queue_email(
+    session: AsyncSession, settings: Settings, to: str, subject: str, body: str
+) -> OutgoingEmail | None:
+    """Queue an email for the worker to send; None (nothing queued) without SMTP."""
+    if not settings.smtp.host or not to:
+        return None
+    email = OutgoingEmail(to_address=to, subject=subject[:300], body=body)
+    session.add(email)
+    return email
+
+
+async def notify_user(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    kind: str,
+    text: str,
+    link: str = "",
+    email_subject: str = "",
+) -> Notification:
+    """A notification for a local user, plus an email when ``email_subject`` is given."""
+    notification = Notification(user_id=user.id or 0, kind=kind[:32], text=text, link=link)
+    session.add(notification)
+    if email_subject and user.state == "active":
+        url = f"{settings.base_url}{link}" if link.startswith("/") else link
+        body = f"Hello {user.name},\n\n{text}\n\n{url}\n".rstrip() + "\n"
+        await queue_email(session, settings, user.email, email_subject, body)
+    return notification
+
+
+async def direct_message(
+    session: AsyncSession, uris: LocalUris, group: Group, actor: RemoteActor, text: str
+) -> str:
+    """Send ``text`` (plain) from the group to one remote person, as Mastodon shows a
+    direct message: addressed only to them, with a mention. Returns the Note's id."""
+    return await message_people(session, uris, group, [actor], text)
+
+
+async def message_people(
+    session: AsyncSession, uris: LocalUris, group: Group, actors: list[RemoteActor], text: str
+) -> str:
+    """One private message from the group to several remote people (each mentioned, so
+    Mastodon shows it as a direct message), delivered once per inbox. Returns the Note's id."""
+    group_uri = uris.group(group.slug)
+    handles = [(actor, actor.handle if actor.username else actor.uri) for actor in actors]
+    mentions = " ".join(
+        f'<span class="h-card"><a href="{html.escape(actor.url or actor.uri)}" '
+        f'class="u-url mention">{html.escape(handle)}</a></span>'
+        for actor, handle in handles
+    )
+    recipients = [actor.uri for actor in actors]
+    note = vocab.build_note(
+        id=f"{group_uri}/messages/{uuid.uuid4()}",
+        attributed_to=group_uri,
+        content=f"<p>{mentions} {html.escape(text)}</p>",
+        to=recipients,
+        cc=[],
+        published=utcnow(),
+    )
+    note["tag"] = [{"type": "Mention", "href": actor.uri, "name": h} for actor, h in handles]
+    activity = vocab.build_create(uris.new_activity(), group_uri, note, to=recipients, cc=[])
+    await publish(session, activity, sorted({actor.inbox for actor in actors}))
+    return str(note["id"])
+
+
+async def tell_participant(
+    session: AsyncSession,
+    settings: Settings,
+    group: Group,
+    participation: Participation,
+    *,
+    kind: str,
+    text: str,
+    email_subject: str = "",
+) -> None:
+    """Tell the person behind an RSVP: a local notification (and email), or a direct message."""
+    link = f"/events/{participation.event_id}"
+    if participation.user_id is not None:
+        user = await session.get(User, participation.user_id)
+        if user is not None:
+            await notify_user(
+                session,
+                settings,
+                user,
+                kind=kind,
+                text=text,
+                link=link,
+                email_subject=email_subject,
+            )
+        return
+    query = select(RemoteActor).where(RemoteActor.uri == (participation.actor_uri or ""))
+    actor = (await session.exec(query)).first()
+    if actor is not None:
+        uris = LocalUris(settings)
+        await direct_message(
+            session, uris, group, actor, f"{text} {uris.event(participation.event_id)}"
+        )

@@ -1,0 +1,48 @@
+"""The deployment examples use commands and options the CLI really has."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from server.cli import build_parser
+from server.config import section_fields
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices)
+
+
+def test_compose_runs_web_worker_postgres_and_caddy_with_real_options() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "postgres", "caddy", "migrate"} <= set(services)
+    commands = _subcommands(build_parser())
+    for name in ("web", "worker", "migrate"):
+        command = services[name]["command"]
+        assert command[0] == "hearth"
+        parsed = commands[command[1]].parse_args(command[2:])  # exits on an unknown option
+        assert parsed is not None
+        environment = services[name]["environment"]
+        assert environment["HEARTH_SERVER_RUN_WORKER"] == "false"
+        assert environment["HEARTH_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert services["web"]["command"][2:] == ["--workers", "2"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["caddy"]["volumes"]
+
+
+def test_the_deployment_guide_is_linked_and_names_real_settings() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/deploying.md" in readme
+    guide = (ROOT / "docs" / "deploying.md").read_text()
+    for variable in ("HEARTH_SERVER_RUN_WORKER", "HEARTH_FEDERATION_LEASE_SECONDS"):
+        assert variable in guide
+        section, key = variable.removeprefix("HEARTH_").lower().split("_", 1)
+        assert key in {field.name for field in dataclasses.fields(section_fields()[section])}
