@@ -12,6 +12,7 @@ from federation.jsonld import JsonObject
 from server.activitypub.uris import LocalUris
 from server.models import Group
 from server.models_events import Event
+from server.services import rsvp
 from server.services.events import event_tags
 from server.uploads import MEDIA_TYPES
 
@@ -40,6 +41,7 @@ async def event_document(
     group_uri = uris.group(group.slug)
     visibility = "public" if event.visibility == "public" else "unlisted"
     to, cc = vocab.addressing(visibility, f"{group_uri}/followers")
+    counts = await rsvp.counts(session, event)
     fields = ap_events.EventFields(
         id=uris.event(event.id or 0),
         url=uris.event(event.id or 0),
@@ -54,7 +56,7 @@ async def event_document(
         online_url=event.online_url or None,
         join_mode=event.join_mode,
         capacity=event.capacity,
-        participant_count=0,
+        participant_count=counts.going,
         status=STATUSES.get(event.status, "CONFIRMED"),
         comments_enabled=event.comments_enabled,
         tags=await event_tags(session, event),

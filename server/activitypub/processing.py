@@ -58,9 +58,9 @@ def _parse_time(value: object) -> datetime:
 
 def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
     """The ``register`` functions of the feature modules that handle inbox activities."""
-    from server.activitypub import proposal_poll
+    from server.activitypub import event_rsvp, proposal_poll
 
-    return [proposal_poll.register]
+    return [proposal_poll.register, event_rsvp.register]
 
 
 class InboxProcessor:

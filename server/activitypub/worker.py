@@ -38,6 +38,7 @@ from server.db import transaction
 from server.models_federation import OutboxActivity
 from server.services import email_queue, reminders
 from server.services.event_publishing import publish_due_occurrences
+from server.services.event_publishing import send_changed_counts as send_event_counts
 from server.services.series import extend_series
 from server.services.tally import close_due_proposals
 
@@ -76,6 +77,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic("announce due meetups", ANNOUNCE_EVERY_SECONDS, _announce_due_meetups),
         Periodic("close due proposals", 60.0, close_due_proposals),
         Periodic("proposal counts", 10.0, send_changed_counts),
+        Periodic("meetup counts", 10.0, send_event_counts),
         Periodic("meetup reminders", reminders.EVERY_SECONDS, reminders.send_due_reminders),
         Periodic("queued email", email_queue.EVERY_SECONDS, email_queue.send_queued_email),
     ]

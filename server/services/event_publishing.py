@@ -14,7 +14,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
+from federation.jsonld import JsonObject
 from server.activitypub.event_documents import event_document
+from server.activitypub.event_poll import (
+    due_count_updates,
+    poll_document,
+    poll_uri,
+    takes_poll_answers,
+)
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -39,6 +46,27 @@ async def _send(
     # The embedded Event loses its own @context: the activity's must define its terms
     # (timezone, joinMode, address…) or JSON-LD readers such as Friendica drop them.
     activity["@context"] = document["@context"]
+    await publish_to_followers(session, activity, uris.group(group.slug))
+    if takes_poll_answers(event) or kind == "Update":
+        await _send_poll(session, uris, group, event, document, kind)
+
+
+async def _send_poll(
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    event: Event,
+    document: JsonObject,
+    kind: str,
+) -> None:
+    """The RSVP poll that goes with the Event (see :mod:`server.activitypub.event_poll`)."""
+    poll = await poll_document(session, uris, group, event, document["to"], document["cc"])
+    if not takes_poll_answers(event):
+        poll["closed"] = vocab.format_datetime(utcnow())
+    build = vocab.build_create if kind == "Create" else vocab.build_update
+    activity = build(
+        uris.new_activity(), uris.group(group.slug), poll, to=poll["to"], cc=poll["cc"]
+    )
     await publish_to_followers(session, activity, uris.group(group.slug))
 
 
@@ -93,10 +121,26 @@ async def _send_delete(session: AsyncSession, uris: LocalUris, group: Group, eve
     to, cc = vocab.addressing(
         "unlisted" if event.visibility == "unlisted" else "public", f"{group_uri}/followers"
     )
-    activity = vocab.build_delete(
-        uris.new_activity(), group_uri, uris.event(event.id or 0), to=to, cc=cc, former_type="Event"
-    )
-    await publish_to_followers(session, activity, group_uri)
+    for object_uri, former_type in (
+        (poll_uri(uris, event.id or 0), "Question"),
+        (uris.event(event.id or 0), "Event"),
+    ):
+        activity = vocab.build_delete(
+            uris.new_activity(), group_uri, object_uri, to=to, cc=cc, former_type=former_type
+        )
+        await publish_to_followers(session, activity, group_uri)
+
+
+async def send_changed_counts(session: AsyncSession, uris: LocalUris) -> int:
+    """``Update`` the Event (``participantCount``, seats left) and its poll for federated
+    meetups whose RSVP counts changed (a periodic job, at most every ``COUNTS_EVERY``)."""
+    due = await due_count_updates(session)
+    for event, group in due:
+        event.counts_changed_at = None
+        session.add(event)
+        if event.visibility != "members":
+            await _send(session, uris, group, event, "Update")
+    return len(due)
 
 
 async def publish_due_occurrences(session: AsyncSession, uris: LocalUris) -> int:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.activitypub.event_routes import event_object
+from server.activitypub.event_routes import event_object, event_poll_object
 from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
@@ -319,6 +319,7 @@ routes = [
     Route("/groups/{slug}/events/new", new_event_page, methods=["GET"]),
     Route("/groups/{slug}/events/new", new_event_submit, methods=["POST"]),
     Route("/events/{event_id}", event_page, methods=["GET"]),
+    Route("/events/{event_id}/poll", event_poll_object, methods=["GET"]),
     Route("/events/{event_id}/edit", edit_event_page, methods=["GET"]),
     Route("/events/{event_id}/edit", edit_event_submit, methods=["POST"]),
     Route("/events/{event_id}/cancel", cancel_submit, methods=["POST"]),

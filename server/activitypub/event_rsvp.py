@@ -1,0 +1,254 @@
+"""RSVPs from other servers, in each dialect, all through :func:`server.services.rsvp.respond`:
+
+- Mobilizon: ``Join{object: event}`` → ``Accept{Join}`` once the person has a seat (at once,
+  or when an organizer approves / the waitlist promotes them); ``Reject{Join}`` with the
+  reason when turned down or waitlisted (Mobilizon would drop the Join silently);
+  ``Leave{object: event}`` (or ``Undo{Join}``) gives the seat back.
+- Friendica: ``Accept`` / ``TentativeAccept`` / ``Reject`` whose object is the Event
+  (going / maybe / not going); ``Undo`` of one withdraws it.
+- Mastodon: a vote in the meetup's poll (:mod:`server.activitypub.event_poll`),
+  ``Create{Note{name, inReplyTo: <poll>}}``; a later vote replaces the answer.
+
+Remote people are told where they stand by a direct message from the group (poll and
+Friendica answers, and whenever someone is waitlisted or promoted).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from federation.jsonld import JsonObject, get_id
+from server.activitypub.event_poll import answer_for
+from server.activitypub.publish import publish
+from server.activitypub.uris import LocalUris
+from server.config import Settings
+from server.errors import HearthError
+from server.models import Group
+from server.models_events import Event
+from server.models_federation import RemoteActor
+from server.models_membership import Participation
+from server.services import rsvp
+from server.services.notices import direct_message
+from server.services.rsvp_notify import REMOTE_ANSWERERS, announce, status_text
+
+#: Friendica's answers to an Event and what they mean here.
+FRIENDICA_ANSWERS: dict[str, rsvp.Answer] = {
+    "Accept": "going",
+    "TentativeAccept": "maybe",
+    "Reject": "not_going",
+}
+
+
+def local_event_id(uris: LocalUris, uri: str | None, suffix: str = "") -> int | None:
+    """The id of the local meetup ``uri`` names (``…/events/<id><suffix>``), else None."""
+    if not uri or not uris.is_local(uri):
+        return None
+    path = urlsplit(uri).path.rstrip("/")
+    pieces = path.removesuffix(suffix).strip("/").split("/") if path.endswith(suffix) else []
+    if len(pieces) != 2 or pieces[0] != "events" or not pieces[1].isdigit():
+        return None
+    return int(pieces[1])
+
+
+class EventRsvpHandler:
+    """Turns the RSVP dialects into answers (see the module docstring)."""
+
+    def __init__(self, processor: object) -> None:
+        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+        self.settings: Settings = processor.settings  # type: ignore[attr-defined]
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        event_id: int,
+        actor: str,
+        answer: rsvp.Answer,
+        *,
+        via: str,
+        activity_uri: str,
+    ) -> str:
+        try:
+            event = await rsvp.lock_event(session, event_id)
+        except HearthError:
+            return "ignored: an answer to an unknown meetup"
+        group = await session.get(Group, event.group_id)
+        if group is None:
+            return "ignored: an answer to an unknown meetup"
+        person = rsvp.Attendee.remote(actor)
+        try:
+            result = await rsvp.respond(
+                session, event, person, answer, via=via, activity_uri=activity_uri
+            )
+        except HearthError as refusal:
+            await self._refuse(session, group, event, actor, activity_uri, via, refusal.message)
+            return f"answer refused: {refusal.message}"[:200]
+        status = result.participation.status if result.participation else ""
+        tell_self = via != "join" or status in ("waitlisted", "pending")
+        await announce(session, self.settings, group, event, result, tell_self=tell_self)
+        return f"answered {status}" if result.changed else "answer unchanged"
+
+    async def _refuse(
+        self,
+        session: AsyncSession,
+        group: Group,
+        event: Event,
+        actor: str,
+        activity_uri: str,
+        via: str,
+        reason: str,
+    ) -> None:
+        """Tell the person why their answer does not count (a Reject for a Join)."""
+        remote = (await session.exec(select(RemoteActor).where(RemoteActor.uri == actor))).first()
+        if remote is None:
+            return
+        if via == "join":
+            join = _join_of(activity_uri, actor, self.uris.event(event.id or 0))
+            await send_join_answer(
+                session, self.uris, group, remote, join, accept=False, why=reason
+            )
+        link = self.uris.event(event.id or 0)
+        text = f"Your answer to “{event.title}” was not recorded: {reason} {link}"
+        await direct_message(session, self.uris, group, remote, text)
+
+    async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> str:
+        try:
+            event = await rsvp.lock_event(session, event_id)
+        except HearthError:
+            return "ignored: leaving an unknown meetup"
+        group = await session.get(Group, event.group_id)
+        result = await rsvp.withdraw(session, event, rsvp.Attendee.remote(actor))
+        if group is not None:
+            await announce(session, self.settings, group, event, result, tell_self=False)
+        return "left the meetup" if result.previous else "ignored: had not answered"
+
+    # ---------------------------------------------------------------- per activity type
+
+    async def on_vote(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """A Mastodon poll vote on a meetup's RSVP poll."""
+        note = activity.get("object")
+        if not isinstance(note, dict) or note.get("type") != "Note" or not note.get("name"):
+            return None
+        event_id = local_event_id(self.uris, get_id(note.get("inReplyTo")), "/poll")
+        if event_id is None:
+            return None
+        if get_id(note.get("attributedTo")) not in (None, actor):
+            return "ignored: a vote on someone else's behalf"
+        answer = answer_for(str(note["name"]))
+        if answer is None:
+            return "ignored: not one of the poll's options"
+        vote_id = str(get_id(note) or activity.get("id") or "")
+        return await self._answer(
+            session, event_id, actor, answer, via="poll", activity_uri=vote_id
+        )
+
+    async def on_join(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """Mobilizon's Join of a meetup."""
+        event_id = local_event_id(self.uris, get_id(activity.get("object")))
+        if event_id is None:
+            return None
+        join_id = str(activity.get("id") or "")
+        return await self._answer(
+            session, event_id, actor, "going", via="join", activity_uri=join_id
+        )
+
+    async def on_leave(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """Mobilizon's Leave of a meetup."""
+        event_id = local_event_id(self.uris, get_id(activity.get("object")))
+        if event_id is None:
+            return None
+        return await self._withdraw(session, event_id, actor)
+
+    async def on_friendica(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> str | None:
+        """Friendica's Accept / TentativeAccept / Reject of a meetup."""
+        event_id = local_event_id(self.uris, get_id(activity.get("object")))
+        answer = FRIENDICA_ANSWERS.get(str(activity.get("type")))
+        if event_id is None or answer is None:
+            return None
+        return await self._answer(
+            session,
+            event_id,
+            actor,
+            answer,
+            via="friendica",
+            activity_uri=str(activity.get("id") or ""),
+        )
+
+    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """``Undo`` of a Join or of a Friendica answer: the answer is withdrawn."""
+        inner = activity.get("object")
+        if not isinstance(inner, dict) or inner.get("type") not in ("Join", *FRIENDICA_ANSWERS):
+            return None
+        event_id = local_event_id(self.uris, get_id(inner.get("object")))
+        if event_id is None:
+            return None
+        if get_id(inner.get("actor")) not in (None, actor):
+            return "ignored: undo of someone else's answer"
+        return await self._withdraw(session, event_id, actor)
+
+
+def _join_of(join_id: str, actor: str, event_uri: str) -> JsonObject:
+    return {"id": join_id, "type": "Join", "actor": actor, "object": event_uri}
+
+
+async def send_join_answer(
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    person: RemoteActor,
+    join: JsonObject,
+    *,
+    accept: bool,
+    why: str = "",
+) -> None:
+    """``Accept`` or ``Reject`` (with the reason as its content) of a Join, from the group."""
+    build = vocab.build_accept if accept else vocab.build_reject
+    activity = build(uris.new_activity(), uris.group(group.slug), join, to=[person.uri])
+    if why:
+        activity["content"] = why
+    await publish(session, activity, [person.inbox])
+
+
+async def answer_joins(
+    session: AsyncSession,
+    settings: Settings,
+    group: Group,
+    event: Event,
+    participation: Participation,
+    previous: str | None,
+) -> None:
+    """Answer a Mobilizon Join in its own vocabulary whenever its status changes."""
+    if participation.via != "join" or not participation.activity_uri:
+        return
+    status = participation.status
+    if status not in ("going", "waitlisted", "rejected") or status == previous:
+        return
+    uri = participation.actor_uri or ""
+    person = (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
+    if person is None:
+        return
+    uris = LocalUris(settings)
+    join = _join_of(participation.activity_uri, uri, uris.event(event.id or 0))
+    position = await rsvp.waitlist_position(session, participation)
+    why = "" if status == "going" else status_text(event, participation, position)
+    await send_join_answer(session, uris, group, person, join, accept=status == "going", why=why)
+
+
+REMOTE_ANSWERERS.append(answer_joins)
+
+
+def register(processor: object) -> None:
+    """Add the RSVP handlers to the inbox processor (before the follow and post handlers)."""
+    handler = EventRsvpHandler(processor)
+    add = processor.register  # type: ignore[attr-defined]
+    add("Create", handler.on_vote)
+    add("Join", handler.on_join)
+    add("Leave", handler.on_leave)
+    for kind in FRIENDICA_ANSWERS:
+        add(kind, handler.on_friendica)
+    add("Undo", handler.on_undo)
