@@ -53,6 +53,7 @@ from server.web import (
     pages,
     posts,
     proposals,
+    rsvp,
 )
 from server.web.common import csrf_token, current_user
 from server.web.middleware import (
@@ -83,6 +84,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *checkin.routes,
         *feeds.routes,
         *events.routes,
+        *rsvp.routes,
         *follows.routes,
         *admin.routes,
         *admin_federation.routes,

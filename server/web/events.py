@@ -16,8 +16,10 @@ from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Group, User
 from server.models_events import Event
+from server.services import attendees
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
+from server.services.calendar_feed import feed_path
 from server.services.event_publishing import publish_changes, publish_new, publish_removal
 from server.services.events import (
     cancel_event,
@@ -173,6 +175,7 @@ async def event_page(request: Request) -> Response:
             "tags": await event_tags(session, event),
             "rule": await series_rule(session, event.series_id),
             "can_edit": members.may(user, membership, "post_as_group"),
+            **await attendees.page_context(session, event, user, membership),
         }
         return await render(request, session, "event.html", context, user=user)
 
@@ -307,9 +310,13 @@ async def my_calendar(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         local, remote = await following_calendar(session, user, uris.user(user.username))
-        return await render(
-            request, session, "my_calendar.html", {"local": local, "remote": remote}, user=user
-        )
+        context = {
+            "local": local,
+            "remote": remote,
+            "feed_url": settings_of(request).base_url
+            + feed_path(str(request.app.state.secret_key), user),
+        }
+        return await render(request, session, "my_calendar.html", context, user=user)
 
 
 routes = [

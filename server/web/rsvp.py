@@ -1,0 +1,142 @@
+"""RSVP on the meetup page: Going / Maybe / Not going in one click (changeable), organizers
+approving requests of restricted meetups, the attendee list as CSV, and each person's
+private "my meetups" calendar feed (a secret link that can be reset)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.errors import Forbidden, NotFound
+from server.ics import build_calendar
+from server.models import Group
+from server.models_events import Event
+from server.models_membership import Participation
+from server.services import attendees, rsvp
+from server.services import membership as members
+from server.services.calendar_feed import feed_owner
+from server.services.rsvp_notify import announce, announce_decision, status_text
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    path_id,
+    read_form,
+    redirect,
+    require_user,
+    settings_of,
+)
+from server.web.events import visible_event
+
+#: Answers people may still be coming with: they go into the private calendar feed.
+IN_MY_CALENDAR = ("going", "maybe", "waitlisted", "pending")
+
+
+async def rsvp_submit(request: Request) -> Response:
+    """Record the signed-in person's answer and say where they stand."""
+    form = await read_form(request)
+    settings = settings_of(request)
+    async with db(request) as session:
+        user = await require_user(request, session)
+        event, group, _, _ = await visible_event(request, session)
+        event = await rsvp.lock_event(session, event.id or 0)
+        result = await rsvp.respond(
+            session, event, rsvp.Attendee.local(user), form_text(form, "answer"), via="web"
+        )
+        await announce(session, settings, group, event, result, tell_self=False)
+        participation = result.participation
+        assert participation is not None
+        message = status_text(event, participation, result.waitlist_position)
+    request.app.state.wake_worker()
+    flash(request, message, "success")
+    return redirect(f"/events/{event.id}#rsvp")
+
+
+async def _organized_event(request: Request, session: AsyncSession) -> tuple[Event, Group]:
+    user = await require_user(request, session)
+    event, group, _, membership = await visible_event(request, session)
+    if not members.may(user, membership, "moderate"):
+        raise Forbidden("Only the group's organizers can do that.")
+    return event, group
+
+
+async def decide_submit(request: Request) -> Response:
+    """An organizer approves or turns down a request to attend a restricted meetup."""
+    form = await read_form(request)
+    participation_id = path_id(request, "participation_id", "No such request to attend.")
+    async with db(request) as session:
+        event, group = await _organized_event(request, session)
+        event = await rsvp.lock_event(session, event.id or 0)
+        participation = await session.get(Participation, participation_id)
+        if participation is None:
+            raise NotFound("No such request to attend.")
+        approve = form_text(form, "action") == "approve"
+        result = await rsvp.decide(
+            session, event, participation, approve=approve, note=form_text(form, "note")
+        )
+        await announce_decision(session, settings_of(request), group, event, result)
+    request.app.state.wake_worker()
+    flash(request, "Approved." if approve else "Turned down.", "success")
+    return redirect(f"/events/{event.id}#attendees")
+
+
+async def attendees_csv(request: Request) -> Response:
+    """The attendee list as a CSV file, for the group's organizers."""
+    async with db(request) as session:
+        event, _ = await _organized_event(request, session)
+        body = attendees.attendees_csv(await attendees.attendee_rows(session, event))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="meetup-{event.id}-attendees.csv"'},
+    )
+
+
+# ------------------------------------------------------------- private calendar feed
+
+
+async def my_meetups_ics(request: Request) -> Response:
+    """The meetups a person answered (going, maybe, waiting), for their calendar app."""
+    settings = settings_of(request)
+    token = str(request.path_params["token"])
+    async with db(request) as session:
+        user = await feed_owner(session, str(request.app.state.secret_key), token)
+        query = (
+            select(Event, Group)
+            .join(Participation, col(Participation.event_id) == col(Event.id))
+            .join(Group, col(Group.id) == col(Event.group_id))
+            .where(
+                Participation.user_id == user.id,
+                col(Participation.status).in_(IN_MY_CALENDAR),
+            )
+            .order_by(col(Event.starts_at))
+            .limit(2000)
+        )
+        rows = [(event, group) for event, group in (await session.exec(query)).all()]
+    body = build_calendar(
+        f"My meetups · {settings.instance.name}", rows, settings.base_url, settings.instance.domain
+    )
+    return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+async def reset_feed_submit(request: Request) -> Response:
+    """A new secret link for the calendar feed; the old one stops working."""
+    await read_form(request)
+    async with db(request) as session:
+        user = await require_user(request, session)
+        user.calendar_key_version += 1
+        session.add(user)
+    flash(request, "Your calendar link was reset: the old link no longer works.", "success")
+    return redirect("/me/calendar#feed")
+
+
+routes = [
+    Route("/events/{event_id}/rsvp", rsvp_submit, methods=["POST"]),
+    Route("/events/{event_id}/participants/{participation_id}", decide_submit, methods=["POST"]),
+    Route("/events/{event_id}/attendees.csv", attendees_csv, methods=["GET"]),
+    Route("/calendar/{token}.ics", my_meetups_ics, methods=["GET"]),
+    Route("/me/calendar/reset", reset_feed_submit, methods=["POST"]),
+]
