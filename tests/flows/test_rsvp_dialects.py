@@ -158,7 +158,11 @@ async def test_friendica_answers_are_going_maybe_and_not_going_and_undo_withdraw
     b, [fred] = await _club(net, peer, "fred")
     event = await _meetup(b)
     await net.drain()
-    for kind, status in (("TentativeAccept", "maybe"), ("Accept", "going"), ("Reject", "not_going")):
+    for kind, status in (
+        ("TentativeAccept", "maybe"),
+        ("Accept", "going"),
+        ("Reject", "not_going"),
+    ):
         await _deliver(net, peer, fred.activity(kind, {"id": event, "type": "Event"}))
         assert await _statuses(b) == {fred.uri: status}
     answer = fred.activity("Accept", event)
