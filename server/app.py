@@ -29,6 +29,7 @@ from server.activitypub import discovery, inbox
 from server.activitypub import routes as activitypub_routes
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
+from server.api import attendance as api_attendance
 from server.api import decisions as api_decisions
 from server.api import events as api_events
 from server.api import groups as api_groups
@@ -91,6 +92,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_groups.routes,
         *api_events.routes,
         *api_decisions.routes,
+        *api_attendance.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),

@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from server import __version__
 from server.api.groups import GroupIn, GroupOut, GroupPatch
+from server.api.openapi_attendance import MODELS as ATTENDANCE_MODELS
+from server.api.openapi_attendance import attendance_paths
 from server.api.openapi_decisions import MODELS as DECISION_MODELS
 from server.api.openapi_decisions import PROPOSAL_SCHEMA, decision_paths
 from server.api.openapi_events import EVENT_SCHEMA, event_paths
@@ -139,7 +141,14 @@ def build_openapi(base_url: str) -> JsonObject:
     }
     schemas["Event"] = EVENT_SCHEMA
     schemas["Proposal"] = PROPOSAL_SCHEMA
-    for model in (GroupIn, GroupPatch, GroupOut, *EVENT_MODELS, *DECISION_MODELS):
+    for model in (
+        GroupIn,
+        GroupPatch,
+        GroupOut,
+        *EVENT_MODELS,
+        *DECISION_MODELS,
+        *ATTENDANCE_MODELS,
+    ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas["Group" if model is GroupOut else model.__name__] = schema
@@ -151,6 +160,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **_paths(),
             **event_paths(_ref, _json, _errors),
             **decision_paths(_ref, _json, _errors),
+            **attendance_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

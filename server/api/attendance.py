@@ -1,0 +1,194 @@
+"""``/api/v1`` RSVPs and members: answer a meetup (and change or withdraw the answer), list
+the answers as the viewer may see them (:mod:`server.services.attendees`), organizers decide
+on requests to attend; list a group's members (members only, local and remote), join, leave."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.api.common import api_user, read_json
+from server.errors import Forbidden, NotFound
+from server.models import Group, User
+from server.models_events import Event
+from server.models_federation import RemoteActor
+from server.models_membership import Participation, RemoteMember
+from server.services import attendees, rsvp
+from server.services import membership as members
+from server.services.groups import get_group
+from server.services.rsvp_notify import announce, announce_decision, status_text
+from server.web.common import db, path_id, settings_of
+
+
+class RsvpIn(BaseModel):
+    """An answer to a meetup."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["going", "maybe", "not_going"]
+
+
+class DecisionIn(BaseModel):
+    """An organizer's decision on a request to attend; ``note`` is told to the person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    note: str = Field(default="", max_length=500)
+
+
+async def _event(request: Request, session: AsyncSession, user: User) -> tuple[Event, Group, Any]:
+    """The meetup (locked for changes), its group and the user's membership; members-only
+    meetups are a 404 for others."""
+    event = await rsvp.lock_event(session, path_id(request, "event_id", "No such meetup."))
+    group = await session.get(Group, event.group_id)
+    if group is None:
+        raise NotFound("No such meetup.")
+    membership = await members.get_membership(session, group, user)
+    if event.visibility == "members" and not members.may(user, membership, "see_members"):
+        raise NotFound("No such meetup.")
+    return event, group, membership
+
+
+def _row_json(row: attendees.AttendeeRow, audience: str) -> dict[str, Any]:
+    if audience != "organizers":
+        return {"name": row.name, "status": row.status}
+    return {
+        "id": row.participation_id,
+        "name": row.name,
+        "handle": row.handle,
+        "status": row.status,
+        "via": row.via,
+        "answered_at": row.answered_at.isoformat(),
+    }
+
+
+async def list_rsvps(request: Request) -> Response:
+    """The counts, the caller's own answer, and the answers the caller may see."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event, _, membership = await _event(request, session, user)
+        context = await attendees.page_context(session, event, user, membership)
+        counts = context["counts"]
+        body = {
+            "counts": {k: getattr(counts, k) for k in counts.__dataclass_fields__},
+            "seats_left": context["seats_left"],
+            "mine": context["my_answer"] or None,
+            "items": [_row_json(row, context["audience"]) for row in context["attendees"]],
+        }
+    return JSONResponse(body)
+
+
+async def put_rsvp(request: Request) -> Response:
+    """Answer (or change the answer); says where the caller stands (waitlist position…)."""
+    data = await read_json(request, RsvpIn)
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event, group, _ = await _event(request, session, user)
+        person = rsvp.Attendee.local(user)
+        result = await rsvp.respond(session, event, person, data.answer, via="api")
+        await announce(session, settings_of(request), group, event, result, tell_self=False)
+        participation = result.participation
+        assert participation is not None
+        body = {
+            "status": participation.status,
+            "waitlist_position": result.waitlist_position,
+            "message": status_text(event, participation, result.waitlist_position),
+        }
+    request.app.state.wake_worker()
+    return JSONResponse(body)
+
+
+async def delete_rsvp(request: Request) -> Response:
+    """Withdraw the caller's answer (a seat taken goes to the waitlist)."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event, group, _ = await _event(request, session, user)
+        result = await rsvp.withdraw(session, event, rsvp.Attendee.local(user))
+        if result.previous is None:
+            raise NotFound("You had not answered this meetup.")
+        await announce(session, settings_of(request), group, event, result, tell_self=False)
+    request.app.state.wake_worker()
+    return Response(status_code=204)
+
+
+async def decide(request: Request) -> Response:
+    """An organizer approves or turns down a request to attend a restricted meetup."""
+    data = await read_json(request, DecisionIn)
+    participation_id = path_id(request, "participation_id", "No such request to attend.")
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event, group, membership = await _event(request, session, user)
+        if not members.may(user, membership, "moderate"):
+            raise Forbidden("Only the group's organizers decide on requests to attend.")
+        participation = await session.get(Participation, participation_id)
+        if participation is None:
+            raise NotFound("No such request to attend.")
+        result = await rsvp.decide(
+            session, event, participation, approve=data.approve, note=data.note
+        )
+        await announce_decision(session, settings_of(request), group, event, result)
+        body = {"id": participation_id, "status": participation.status}
+    request.app.state.wake_worker()
+    return JSONResponse(body)
+
+
+async def list_members(request: Request) -> Response:
+    """A group's active members, local and remote: visible to its members only."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "see_members")
+        local = await members.list_members(session, group)
+        items = [
+            {"handle": f"@{person.username}", "name": person.display_name or person.username}
+            | {"role": membership.role, "remote": False}
+            for person, membership in local
+        ]
+        query = (
+            select(RemoteMember, RemoteActor)
+            .outerjoin(RemoteActor, col(RemoteActor.uri) == col(RemoteMember.actor_uri))
+            .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+            .order_by(col(RemoteMember.created_at))
+        )
+        for member, actor in (await session.exec(query)).all():
+            handle = actor.handle if actor else member.actor_uri
+            name = (actor.name or actor.username) if actor else member.actor_uri
+            items.append({"handle": handle, "name": name, "role": member.role, "remote": True})
+    return JSONResponse({"items": items})
+
+
+async def join(request: Request) -> Response:
+    """Join an open group, or ask to join an approval group."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        membership = await members.join_group(session, group, user)
+        body = {"state": membership.state, "role": membership.role}
+    return JSONResponse(body, status_code=201)
+
+
+async def leave(request: Request) -> Response:
+    """Leave a group (its last admin must hand over first)."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.leave_group(session, group, user)
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/api/v1/events/{event_id}/rsvps", list_rsvps, methods=["GET"]),
+    Route("/api/v1/events/{event_id}/rsvp", put_rsvp, methods=["PUT"]),
+    Route("/api/v1/events/{event_id}/rsvp", delete_rsvp, methods=["DELETE"]),
+    Route("/api/v1/events/{event_id}/rsvps/{participation_id}/decision", decide, methods=["POST"]),
+    Route("/api/v1/groups/{slug}/members", list_members, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/membership", join, methods=["PUT"]),
+    Route("/api/v1/groups/{slug}/membership", leave, methods=["DELETE"]),
+]
