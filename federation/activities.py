@@ -137,6 +137,23 @@ def build_undo(
     return _activity("Undo", id, actor, object, to=to, cc=cc)
 
 
+def build_member(id: str, person: str, group: str, role: str) -> JsonObject:
+    """Mobilizon's ``Member``: ``person``'s membership of ``group`` with its role."""
+    return {"id": id, "type": "Member", "actor": person, "object": group, "role": role}
+
+
+def build_remove(
+    id: str, actor: str, object: Reference, *, origin: str, to: Sequence[str]
+) -> JsonObject:
+    """``Remove`` of ``object`` (a Member) from ``origin`` (the group), as Mobilizon sends."""
+    return _activity("Remove", id, actor, object, to=to, origin=origin)
+
+
+def build_invite(id: str, actor: str, object: str, *, target: str) -> JsonObject:
+    """``Invite`` of ``target`` to join ``object`` (a group), addressed to them."""
+    return _activity("Invite", id, actor, object, to=[target], target=target)
+
+
 def _wrap(
     kind: str,
     id: str,

@@ -54,6 +54,7 @@ from server.web import (
     pages,
     posts,
     proposals,
+    remote_members,
     rsvp,
 )
 from server.web.common import csrf_token, current_user
@@ -86,6 +87,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *feeds.routes,
         *events.routes,
         *rsvp.routes,
+        *remote_members.routes,
         *follows.routes,
         *admin.routes,
         *admin_federation.routes,

@@ -29,6 +29,7 @@ from server.models import Group
 from server.models_events import RemoteEvent
 from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
 from server.models_membership import RemoteMember
+from server.services import remote_membership
 from server.services.follower_members import drop_follower
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ def _parse_time(value: object) -> datetime:
 
 def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
     """The ``register`` functions of the feature modules that handle inbox activities."""
-    from server.activitypub import event_rsvp, proposal_poll
+    from server.activitypub import event_rsvp, group_join, proposal_poll
 
-    return [proposal_poll.register, event_rsvp.register]
+    return [proposal_poll.register, event_rsvp.register, group_join.register]
 
 
 class InboxProcessor:
@@ -144,7 +145,7 @@ class InboxProcessor:
         local = await local_actor_by_uri(session, self.uris, target)
         if local is None or target == self.uris.instance_actor:
             return "ignored: not a local group or user"
-        manual = await self._approves_manually(session, target)
+        manual = await self._approves_manually(session, target, actor)
         follow = (
             await session.exec(
                 select(Follow).where(Follow.follower_uri == actor, Follow.followee_uri == target)
@@ -163,11 +164,16 @@ class InboxProcessor:
             return "accepted"
         return "pending approval"
 
-    async def _approves_manually(self, session: AsyncSession, target: str) -> bool:
+    async def _approves_manually(self, session: AsyncSession, target: str, actor: str) -> bool:
+        """Whether a moderator must approve: approval and invite groups, except for people
+        a moderator invited (or already a member)."""
         found = self.uris.local_actor_path(target)
         if found and found[0] == "groups":
             group = (await session.exec(select(Group).where(Group.slug == found[1]))).first()
-            return group is not None and group.membership_mode != "open"
+            if group is None or group.membership_mode == "open":
+                return False
+            member = await remote_membership.find(session, group, actor)
+            return member is None or member.state not in ("invited", "active")
         return False
 
     async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:

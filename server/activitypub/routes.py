@@ -118,7 +118,7 @@ async def instance_actor_document(request: Request) -> Response:
         return activity_response(await instance_document(session, settings_of(request)))
 
 
-def _page_number(request: Request) -> int | None:
+def page_number(request: Request) -> int | None:
     raw = request.query_params.get("page")
     if raw is None:
         return None
@@ -161,7 +161,7 @@ async def follow_collection(request: Request) -> Response:
     """``followers`` or ``following`` of a local actor, paged, with totalItems."""
     if refused := await check_signed_fetch(request):
         return refused
-    page = _page_number(request)
+    page = page_number(request)
     followers = request.url.path.endswith("/followers")
     async with transaction(request.app.state.sessions) as session:
         actor = await _actor_uri(request, session)
@@ -189,7 +189,7 @@ async def outbox(request: Request) -> Response:
     """Public activities of a local actor, newest first."""
     if refused := await check_signed_fetch(request):
         return refused
-    page = _page_number(request)
+    page = page_number(request)
     async with transaction(request.app.state.sessions) as session:
         actor = await _actor_uri(request, session)
         condition = (

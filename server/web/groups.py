@@ -11,11 +11,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.follows import pending_requests
+from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
+from server.services import remote_membership
 from server.services.calendar import group_calendar
 from server.services.checkin import last_met
 from server.services.follower_members import remote_members_of
@@ -43,6 +45,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.remote_members import invite_link
 
 FIELD_NAMES = (
     "slug",
@@ -295,7 +298,9 @@ async def leave_submit(request: Request) -> Response:
 
 
 async def members_page(request: Request) -> Response:
-    """Members and pending requests: visible to members only."""
+    """Members and pending requests: visible to members only (servers: the collection)."""
+    if wants_activity_json(request):
+        return await members_collection(request)
     async with db(request) as session:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
@@ -308,6 +313,11 @@ async def members_page(request: Request) -> Response:
             "can_approve": members.may(user, membership, "approve_members"),
             "can_manage_roles": members.may(user, membership, "manage_roles"),
             "remote_members": await remote_members_of(session, group),
+            "remote_pending": await remote_membership.with_actors(session, group, "pending"),
+            "remote_invited": await remote_membership.with_actors(session, group, "invited"),
+            "invite_link": invite_link(request, group)
+            if members.may(user, membership, "approve_members")
+            else "",
             # Attendance stays among members: the mark, never the list of meetups.
             "met": await last_met(session, group.id or 0),
         }

@@ -1,0 +1,48 @@
+"""The group's ``members`` collection (Mobilizon ``Member`` items, local and remote), shown
+only to a signed fetch by a current member: anyone else gets 404, as the members page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from federation import activities as vocab
+from server.activitypub.routes import (
+    PAGE_SIZE,
+    activity_response,
+    collection,
+    page_number,
+    verified_signer,
+)
+from server.activitypub.uris import LocalUris
+from server.db import transaction
+from server.errors import NotFound
+from server.services import membership as members
+from server.services import remote_membership
+from server.services.groups import get_group
+from server.web.common import settings_of
+
+
+async def members_collection(request: Request) -> Response:
+    """``GET /groups/{slug}/members`` as ActivityStreams, for members' servers only."""
+    uris = LocalUris(settings_of(request))
+    signer = await verified_signer(request)
+    page = page_number(request)
+    async with transaction(request.app.state.sessions) as session:
+        group = await get_group(session, request.path_params["slug"])
+        if signer is None or not await remote_membership.is_active_member(session, group, signer):
+            raise NotFound("No such collection.")
+        group_uri = uris.group(group.slug)
+        items = [
+            vocab.build_member(
+                f"{group_uri}/members/local-{m.id}", uris.user(u.username), group_uri, m.role
+            )
+            for u, m in await members.list_members(session, group)
+        ]
+        items += [
+            vocab.build_member(f"{group_uri}/members/{m.id}", a.uri, group_uri, m.role)
+            for a, m in await remote_membership.with_actors(session, group, "active")
+        ]
+    start = ((page or 1) - 1) * PAGE_SIZE
+    shown = items[start : start + PAGE_SIZE] if page is not None else []
+    return activity_response(collection(f"{group_uri}/members", len(items), page, shown))

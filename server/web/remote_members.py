@@ -1,0 +1,147 @@
+"""Moderators managing members on other servers (approve, decline, remove, change role) and
+inviting people: a fediverse handle gets an ``Invite``; local people get an invite link
+(valid :data:`INVITE_DAYS` days) that lets them into an invite-only group."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub import group_join
+from server.activitypub.remote import RemoteError
+from server.activitypub.uris import LocalUris
+from server.errors import Conflict, InvalidInput, NotFound
+from server.models import Group, Membership
+from server.services import membership as members
+from server.services import remote_membership as service
+from server.services.groups import get_group
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    path_id,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    settings_of,
+)
+
+INVITE_DAYS = 14
+
+
+async def remote_member_action(request: Request) -> Response:
+    """Approve or decline a request to join, remove a member, or change their role."""
+    form = await read_form(request)
+    action = form_text(form, "action")
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        member = await service.get(session, group, path_id(request, "member_id", "No such member."))
+        if action in ("approve", "decline"):
+            await members.require(session, group, user, "approve_members")
+            kept = await service.decide(session, group, member, approve=action == "approve")
+            if member.via == "join":
+                await group_join.answer_join(
+                    session,
+                    uris,
+                    group,
+                    member,
+                    accept=kept is not None,
+                    why="" if kept else "The moderators declined your request to join.",
+                )
+        elif action == "remove":
+            await members.require(session, group, user, "moderate")
+            await group_join.send_removal(session, uris, group, member)
+            await service.remove(session, member)
+        elif action == "role":
+            await members.require(session, group, user, "manage_roles")
+            await service.set_role(session, group, member, form_text(form, "role"))
+            await group_join.send_role_update(session, uris, group, member)
+        else:
+            raise InvalidInput("Unknown action.")
+    request.app.state.wake_worker()
+    flash(request, "Done.", "success")
+    return redirect(f"/groups/{group.slug}/members")
+
+
+async def invite_submit(request: Request) -> Response:
+    """Invite someone on another server by handle."""
+    form = await read_form(request)
+    handle = form_text(form, "handle").strip()
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "approve_members")
+    if handle.count("@") < 1 or len(handle) > 300:
+        raise InvalidInput("Enter a handle like @alex@town.example.", field="handle")
+    try:
+        person = await request.app.state.remote.actor_by_handle(handle)
+    except RemoteError as exc:
+        raise InvalidInput(f"We couldn't find {handle}: {exc}", field="handle") from exc
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        member = await service.invite(session, group, person.uri)
+        await group_join.send_invitation(session, uris, group, person)
+        if member.state == "active" and member.via == "join":
+            await session.flush()
+            await group_join.answer_join(session, uris, group, member, accept=True)
+    request.app.state.wake_worker()
+    flash(request, f"Invitation sent to {person.handle}.", "success")
+    return redirect(f"/groups/{group.slug}/members")
+
+
+def _invite_signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(request.app.state.secret_key), salt="hearth group invite")
+
+
+def invite_link(request: Request, group: Group) -> str:
+    """A link that lets local people join this group, even if it is invite-only."""
+    token = _invite_signer(request).dumps(group.id)
+    return f"{settings_of(request).base_url}/groups/{group.slug}/invitation/{token}"
+
+
+async def _invited_group(request: Request, session: AsyncSession) -> Group:
+    group = await get_group(session, request.path_params["slug"])
+    try:
+        group_id = _invite_signer(request).loads(
+            str(request.path_params["token"]), max_age=INVITE_DAYS * 86400
+        )
+    except BadSignature as bad:
+        raise NotFound("This invitation link is not valid (or is too old).") from bad
+    if group_id != group.id:
+        raise NotFound("This invitation link is not valid (or is too old).")
+    return group
+
+
+async def invitation_page(request: Request) -> Response:
+    """What the invitation is for, with a Join button."""
+    async with db(request) as session:
+        group = await _invited_group(request, session)
+        return await render(request, session, "invitation.html", {"group": group})
+
+
+async def invitation_submit(request: Request) -> Response:
+    """Join through the invitation (signed-in people only)."""
+    await read_form(request)
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await _invited_group(request, session)
+        if await members.get_membership(session, group, user) is not None:
+            raise Conflict("You are already a member of this group or waiting for approval.")
+        session.add(Membership(group_id=group.id, user_id=user.id, role="member", state="active"))
+    flash(request, f"You are now a member of {group.name}.", "success")
+    return redirect(f"/groups/{group.slug}")
+
+
+routes = [
+    Route("/groups/{slug}/remote-members/{member_id}", remote_member_action, methods=["POST"]),
+    Route("/groups/{slug}/invite", invite_submit, methods=["POST"]),
+    Route("/groups/{slug}/invitation/{token}", invitation_page, methods=["GET"]),
+    Route("/groups/{slug}/invitation/{token}", invitation_submit, methods=["POST"]),
+]
