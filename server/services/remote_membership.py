@@ -62,10 +62,10 @@ async def invite(session: AsyncSession, group: Group, actor_uri: str) -> RemoteM
     member = await find(session, group, actor_uri)
     if member is not None and member.state == "active":
         raise Conflict("They are already a member of this group.")
-    member = member or RemoteMember(group_id=group.id or 0, actor_uri=actor_uri, via="invite")
-    if member.state == "pending":  # they asked already: the invitation is the approval
-        member.state = "active"
+    if member is not None and member.state == "pending":
+        member.state = "active"  # they asked already: the invitation is the approval
     else:
+        member = member or RemoteMember(group_id=group.id or 0, actor_uri=actor_uri, via="invite")
         member.state = "invited"
     return _touch(session, member)
 

@@ -218,6 +218,7 @@ class Peer:
                 Route("/users/{name}", self._actor, methods=["GET"]),
                 Route("/users/{name}/inbox", self._inbox, methods=["POST"]),
                 Route("/inbox", self._inbox, methods=["POST"]),
+                Route("/.well-known/webfinger", self._webfinger, methods=["GET"]),
             ]
         )
 
@@ -245,6 +246,15 @@ class Peer:
         if name in self.gone or name not in self.actors:
             return JSONResponse({"error": "gone"}, status_code=410)
         return JSONResponse(self.actors[name].document(), media_type=AS_TYPE)
+
+    async def _webfinger(self, request: Request) -> Response:
+        resource = request.query_params.get("resource", "")
+        name = resource.removeprefix("acct:").split("@")[0]
+        if resource != f"acct:{name}@{self.host}" or name not in self.actors:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        link = {"rel": "self", "type": AS_TYPE, "href": self.actors[name].uri}
+        jrd = {"subject": resource, "links": [link]}
+        return JSONResponse(jrd, media_type="application/jrd+json")
 
     async def _inbox(self, request: Request) -> Response:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
