@@ -12,7 +12,7 @@ from server.db import UTCDateTime, utcnow
 
 FOLLOW_STATES = ("pending", "accepted", "rejected")
 DELIVERY_STATES = ("pending", "delivered", "given_up")
-POST_VISIBILITIES = ("public", "unlisted", "followers")
+POST_VISIBILITIES = ("public", "unlisted", "followers", "members")
 
 
 def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:

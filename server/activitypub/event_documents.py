@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation import events as ap_events
 from federation.jsonld import JsonObject
+from server.activitypub.member_audience import member_uris
 from server.activitypub.uris import LocalUris
 from server.models import Group
 from server.models_events import Event
@@ -39,8 +40,11 @@ async def event_document(
 ) -> JsonObject:
     """The Event as followers receive it; its summary carries when and where for Mastodon."""
     group_uri = uris.group(group.slug)
-    visibility = "public" if event.visibility == "public" else "unlisted"
-    to, cc = vocab.addressing(visibility, f"{group_uri}/followers")
+    if event.visibility == "members":
+        to, cc = await member_uris(session, group), []
+    else:
+        visibility = "public" if event.visibility == "public" else "unlisted"
+        to, cc = vocab.addressing(visibility, f"{group_uri}/followers")
     counts = await rsvp.counts(session, event)
     fields = ap_events.EventFields(
         id=uris.event(event.id or 0),

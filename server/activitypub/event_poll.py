@@ -40,8 +40,8 @@ def poll_uri(uris: LocalUris, event_id: int) -> str:
 
 
 def takes_poll_answers(event: Event) -> bool:
-    """Whether the meetup gets a poll: it federates and people answer it here."""
-    return event.visibility != "members" and event.join_mode != "external"
+    """Whether the meetup gets a poll: people answer it here (not on another site)."""
+    return event.join_mode != "external"
 
 
 def answer_for(option: str) -> rsvp.Answer | None:

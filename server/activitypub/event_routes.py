@@ -9,30 +9,42 @@ from starlette.responses import RedirectResponse, Response
 from federation import activities as vocab
 from server.activitypub.event_documents import event_document
 from server.activitypub.event_poll import poll_document, takes_poll_answers
-from server.activitypub.routes import activity_response, check_signed_fetch, wants_activity_json
+from server.activitypub.routes import (
+    activity_response,
+    check_signed_fetch,
+    verified_signer,
+    wants_activity_json,
+)
 from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.errors import NotFound
 from server.models import Group
 from server.models_events import Event
+from server.services import remote_membership
 from server.services.events import get_event
 from server.web.common import path_id, settings_of
 
 
 async def _federated_event(request: Request, session: AsyncSession) -> tuple[Event, Group]:
+    """The meetup, if the requesting server may read it: members-only ones need a signed
+    fetch by a member of the group."""
     event = await get_event(session, path_id(request, "event_id", "No such meetup."))
     group = await session.get(Group, event.group_id)
-    if group is None or event.visibility == "members":
+    if group is None:
         raise NotFound("No such meetup.")
+    if event.visibility == "members":
+        signer = await verified_signer(request)
+        if signer is None or not await remote_membership.is_active_member(session, group, signer):
+            raise NotFound("No such meetup.")
     return event, group
 
 
 async def event_object(request: Request) -> Response:
-    """A public or unlisted meetup as an ActivityStreams Event."""
-    if refused := await check_signed_fetch(request):
-        return refused
+    """A meetup as an ActivityStreams Event (members-only: to members' servers only)."""
     async with transaction(request.app.state.sessions) as session:
         event, group = await _federated_event(request, session)
+        if event.visibility != "members" and (refused := await check_signed_fetch(request)):
+            return refused
         document = await event_document(session, LocalUris(settings_of(request)), group, event)
     return activity_response(document)
 
@@ -41,11 +53,11 @@ async def event_poll_object(request: Request) -> Response:
     """The meetup's RSVP poll as a ``Question``; people are sent to the meetup's page."""
     if not wants_activity_json(request):
         return RedirectResponse(f"/events/{request.path_params['event_id']}", status_code=303)
-    if refused := await check_signed_fetch(request):
-        return refused
     uris = LocalUris(settings_of(request))
     async with transaction(request.app.state.sessions) as session:
         event, group = await _federated_event(request, session)
+        if event.visibility != "members" and (refused := await check_signed_fetch(request)):
+            return refused
         if not takes_poll_answers(event):
             raise NotFound("This meetup has no RSVP poll.")
         document = await event_document(session, uris, group, event)

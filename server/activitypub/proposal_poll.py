@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject, get_id
+from server.activitypub.member_audience import member_actors
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -26,7 +27,6 @@ from server.markup import sanitize_html
 from server.models import Group
 from server.models_decisions import Proposal
 from server.models_federation import RemoteActor
-from server.models_membership import RemoteMember
 from server.services import proposals as service
 from server.services.notices import direct_message
 from server.services.rsvp import Attendee
@@ -40,22 +40,12 @@ def proposal_uri(uris: LocalUris, group: Group, proposal: Proposal) -> str:
     return f"{uris.group(group.slug)}/proposals/{proposal.id}"
 
 
-async def _member_actors(session: AsyncSession, group: Group) -> list[RemoteActor]:
-    query = (
-        select(RemoteActor)
-        .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
-        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
-        .order_by(col(RemoteActor.id))
-    )
-    return list((await session.exec(query)).all())
-
-
 async def _audience(
     session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
 ) -> tuple[list[str], list[str], list[str]]:
     """(to, cc, member inboxes): the members by name; a public proposal also goes to the
     public and the followers (whose inboxes :func:`_send` streams)."""
-    members = await _member_actors(session, group)
+    members = await member_actors(session, group)
     to = [actor.uri for actor in members]
     cc: list[str] = []
     if proposal.visibility == "public":

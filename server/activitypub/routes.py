@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from server.db import transaction
 from server.errors import NotFound
 from server.models import Group
 from server.models_federation import Follow, GroupPost, OutboxActivity
+from server.services import remote_membership
 from server.services.groups import get_group
 from server.services.posts import note_for
 from server.services.users import get_user
@@ -214,13 +216,20 @@ def _without_context(document: JsonObject) -> JsonObject:
     return {key: value for key, value in document.items() if key != "@context"}
 
 
-async def post_object(request: Request, group: Group, post: GroupPost) -> Response:
-    """A group post as a Note (followers-only posts only to signed fetches by followers)."""
-    if refused := await check_signed_fetch(request):
+async def post_object(
+    request: Request, session: AsyncSession, group: Group, post: GroupPost
+) -> Response:
+    """A group post as a Note; members-only posts only to a signed fetch by a member,
+    followers-only ones to nobody (they travel with their delivery)."""
+    if post.visibility == "members":
+        signer = await verified_signer(request)
+        if signer is None or not await remote_membership.is_active_member(session, group, signer):
+            raise NotFound("No such post.")
+    elif refused := await check_signed_fetch(request):
         return refused
     if post.visibility == "followers":
         raise NotFound("No such post.")
-    note = note_for(LocalUris(settings_of(request)), group, post)
+    note = await note_for(session, LocalUris(settings_of(request)), group, post)
     return activity_response({"@context": AS_CONTEXT, **note})
 
 

@@ -165,8 +165,17 @@ class Worker:
                 if not busy:
                     await self._idle()
         finally:
-            for task in self._in_flight | self._slow:
-                task.cancel()
+            await self._stop_background_tasks()
+
+    async def _stop_background_tasks(self) -> None:
+        """Cancel deliveries under way and wait for them, so none still holds a database
+        connection when the engine is disposed (their leases make them due again)."""
+        tasks = [*self._in_flight, *self._slow]
+        if self._recorder is not None:
+            tasks.append(self._recorder)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _round_in_background(self) -> bool:
         processed = await self._process_inbox()

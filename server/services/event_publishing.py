@@ -3,7 +3,8 @@
 
 A series is not announced all at once: each occurrence goes out when it comes within
 ``ANNOUNCE_AHEAD`` (the worker calls :func:`publish_due_occurrences`), so followers'
-timelines get one post per meetup, in time. Members-only meetups are not federated here.
+timelines get one post per meetup, in time. Members-only meetups go to the group's members
+on other servers only, addressed to them by name (never public, never to followers).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from server.activitypub.event_poll import (
     poll_uri,
     takes_poll_answers,
 )
+from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -46,7 +48,7 @@ async def _send(
     # The embedded Event loses its own @context: the activity's must define its terms
     # (timezone, joinMode, address…) or JSON-LD readers such as Friendica drop them.
     activity["@context"] = document["@context"]
-    await publish_to_followers(session, activity, uris.group(group.slug))
+    await _deliver(session, uris, group, event, activity)
     if takes_poll_answers(event) or kind == "Update":
         await _send_poll(session, uris, group, event, document, kind)
 
@@ -67,7 +69,17 @@ async def _send_poll(
     activity = build(
         uris.new_activity(), uris.group(group.slug), poll, to=poll["to"], cc=poll["cc"]
     )
-    await publish_to_followers(session, activity, uris.group(group.slug))
+    await _deliver(session, uris, group, event, activity)
+
+
+async def _deliver(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event, activity: JsonObject
+) -> None:
+    """Members-only meetups go to the members only; the others to the followers."""
+    if event.visibility == "members":
+        await publish_to_members(session, activity, group)
+    else:
+        await publish_to_followers(session, activity, uris.group(group.slug))
 
 
 async def publish_new(
@@ -77,10 +89,11 @@ async def publish_new(
     horizon = utcnow() + ANNOUNCE_AHEAD
     for index, event in enumerate(events):
         due = index == 0 or event.starts_at <= horizon
-        if _federates(event) and due and event.status != "cancelled":
+        if due and event.status != "cancelled":
             await _send(session, uris, group, event, "Create")
-            event.federated_at = utcnow()
-            session.add(event)
+            if _federates(event):
+                event.federated_at = utcnow()
+                session.add(event)
 
 
 async def publish_changes(
@@ -90,10 +103,8 @@ async def publish_changes(
     ``Delete`` for one made members-only since, ``Create`` for one they may now see."""
     horizon = utcnow() + ANNOUNCE_AHEAD
     for event in events:
-        if event.federated_at is not None and not _federates(event):
-            await _send_delete(session, uris, group, event)
-            event.federated_at = None
-            session.add(event)
+        if not _federates(event):
+            await _publish_members_change(session, uris, group, event)
         elif _federates(event) and event.federated_at is not None:
             await _send(session, uris, group, event, "Update")
         elif (
@@ -107,20 +118,38 @@ async def publish_changes(
             session.add(event)
 
 
+async def _publish_members_change(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event
+) -> None:
+    """A members-only meetup changed: members get an Update; if followers had it (it was
+    public until now), they get a Delete and members a Create."""
+    kind = "Update"
+    if event.federated_at is not None:
+        await _send_delete(session, uris, group, event, to_followers=True)
+        event.federated_at = None
+        session.add(event)
+        kind = "Create"
+    await _send(session, uris, group, event, kind)
+
+
 async def publish_removal(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event
 ) -> None:
-    """Send ``Delete`` (a Tombstone) for a meetup followers have."""
-    if event.federated_at is None or not _federates(event):
-        return
-    await _send_delete(session, uris, group, event)
+    """Send ``Delete`` (a Tombstone) for a meetup followers (or members) have."""
+    if event.federated_at is not None or not _federates(event):
+        await _send_delete(session, uris, group, event, to_followers=_federates(event))
 
 
-async def _send_delete(session: AsyncSession, uris: LocalUris, group: Group, event: Event) -> None:
+async def _send_delete(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event, *, to_followers: bool
+) -> None:
     group_uri = uris.group(group.slug)
-    to, cc = vocab.addressing(
-        "unlisted" if event.visibility == "unlisted" else "public", f"{group_uri}/followers"
-    )
+    if to_followers:
+        to, cc = vocab.addressing(
+            "unlisted" if event.visibility == "unlisted" else "public", f"{group_uri}/followers"
+        )
+    else:
+        to, cc = await member_uris(session, group), []
     for object_uri, former_type in (
         (poll_uri(uris, event.id or 0), "Question"),
         (uris.event(event.id or 0), "Event"),
@@ -128,7 +157,10 @@ async def _send_delete(session: AsyncSession, uris: LocalUris, group: Group, eve
         activity = vocab.build_delete(
             uris.new_activity(), group_uri, object_uri, to=to, cc=cc, former_type=former_type
         )
-        await publish_to_followers(session, activity, group_uri)
+        if to_followers:
+            await publish_to_followers(session, activity, group_uri)
+        else:
+            await publish_to_members(session, activity, group)
 
 
 async def send_changed_counts(session: AsyncSession, uris: LocalUris) -> int:

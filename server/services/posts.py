@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
+from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
@@ -26,13 +27,25 @@ def _check(content: str, visibility: str) -> None:
     if len(content) > MAX_POST:
         raise InvalidInput(f"Keep posts under {MAX_POST} characters.", field="content")
     if visibility not in POST_VISIBILITIES:
-        raise InvalidInput("Visibility is public, unlisted or followers.", field="visibility")
+        raise InvalidInput(
+            "Visibility is public, unlisted, followers or members.", field="visibility"
+        )
 
 
-def note_for(uris: LocalUris, group: Group, post: GroupPost) -> JsonObject:
-    """The Note a group post federates as."""
+async def _addressing(
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
+) -> tuple[list[str], list[str]]:
+    if post.visibility == "members":
+        return await member_uris(session, group), []
+    return vocab.addressing(post.visibility, f"{uris.group(group.slug)}/followers")
+
+
+async def note_for(
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
+) -> JsonObject:
+    """The Note a group post federates as (members-only: addressed to the members)."""
+    to, cc = await _addressing(session, uris, group, post)
     group_uri = uris.group(group.slug)
-    to, cc = vocab.addressing(post.visibility, f"{group_uri}/followers")
     return vocab.build_note(
         id=uris.post(group.slug, post.id or 0),
         attributed_to=group_uri,
@@ -88,21 +101,30 @@ async def delete_post(
 ) -> None:
     """Remove a post and send ``Delete`` (with a Tombstone) to followers."""
     group_uri = uris.group(group.slug)
-    to, cc = vocab.addressing(post.visibility, f"{group_uri}/followers")
+    to, cc = await _addressing(session, uris, group, post)
     activity = vocab.build_delete(
         uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc
     )
     await session.delete(post)
-    await publish_to_followers(session, activity, group_uri)
+    await _send(session, group, post, activity, group_uri)
 
 
 async def _federate(
     session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, kind: str
 ) -> None:
-    note = note_for(uris, group, post)
+    note = await note_for(session, uris, group, post)
     build = vocab.build_create if kind == "Create" else vocab.build_update
     activity = build(uris.new_activity(), note["attributedTo"], note, to=note["to"], cc=note["cc"])
-    await publish_to_followers(session, activity, uris.group(group.slug))
+    await _send(session, group, post, activity, uris.group(group.slug))
+
+
+async def _send(
+    session: AsyncSession, group: Group, post: GroupPost, activity: JsonObject, group_uri: str
+) -> None:
+    if post.visibility == "members":
+        await publish_to_members(session, activity, group)
+    else:
+        await publish_to_followers(session, activity, group_uri)
 
 
 async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPost:

@@ -36,12 +36,13 @@ async def post_page(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         post = await get_post(session, group, _post_id(request))
         if wants_activity_json(request):
-            return await post_object(request, group, post)
+            return await post_object(request, session, group, post)
         user = await current_user(request, session)
-        can_post = members.may(
-            user, await members.get_membership(session, group, user), "post_as_group"
-        )
+        membership = await members.get_membership(session, group, user)
+        can_post = members.may(user, membership, "post_as_group")
         if post.visibility == "followers" and not can_post:
+            raise NotFound("No such post.")
+        if post.visibility == "members" and not members.may(user, membership, "see_members"):
             raise NotFound("No such post.")
         return await render(
             request,

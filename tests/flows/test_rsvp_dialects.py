@@ -7,6 +7,7 @@ Accept) when someone leaves."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -103,6 +104,8 @@ async def test_a_mastodon_account_rsvps_by_voting_and_can_change_its_vote(
     assert await _statuses(b) == {mo.uri: "going"}
     [confirmation] = _direct_messages(peer, mo)
     assert "You're going to “Repair café”" in confirmation
+    attendees = (await b.web.get(event.removeprefix("https://b.test"))).text
+    assert "@mo@peer.test" in attendees and "<strong>1</strong> going" in attendees
 
     await _deliver(net, peer, _vote(mo, poll["id"], "Maybe", number=2))
     await _deliver(net, peer, _vote(mo, poll["id"], "Maybe", number=2))  # delivered twice
@@ -223,3 +226,25 @@ async def test_a_join_to_a_members_only_meetup_from_a_stranger_is_rejected_with_
     [reject] = _sent(peer, "Reject", stranger)
     assert reject["object"]["id"] == join["id"]
     assert "Only members of the group" in reject["content"]
+
+
+async def test_a_join_to_a_restricted_meetup_waits_for_the_organizer(
+    net: FederationNet, peer: Peer
+) -> None:
+    b, [mia] = await _club(net, peer, "mia")
+    event = await _meetup(b, join_mode="restricted")
+    await net.drain()
+    peer.received.clear()
+    join = mia.activity("Join", event, to=[CLUB])
+    await _deliver(net, peer, join)
+    assert await _statuses(b) == {mia.uri: "pending"}
+    assert not _sent(peer, "Accept", mia)
+    path = event.removeprefix("https://b.test")
+    page = (await b.web.get(path)).text
+    [action] = re.findall(rf'action="({path}/participants/\d+)"', page)
+    response = await b.web.post_form(action, {"action": "approve"}, csrf_from=path)
+    assert response.status_code == 303
+    await net.drain()
+    assert await _statuses(b) == {mia.uri: "going"}
+    [accept] = _sent(peer, "Accept", mia)
+    assert accept["object"]["id"] == join["id"]
