@@ -14,6 +14,7 @@ GROUP_VISIBILITIES = ("public", "unlisted")
 MEMBERSHIP_MODES = ("open", "approval", "invite")
 ROLES = ("admin", "moderator", "member")
 MEMBERSHIP_STATES = ("active", "pending", "invited")
+POSTING_POLICIES = ("members", "followers", "moderated")
 
 
 def _when(nullable: bool = False) -> Column[datetime]:
@@ -67,6 +68,11 @@ class Group(SQLModel, table=True):
     membership_mode: str = Field(default="open", max_length=16)
     #: Who may open proposals: "members" or "moderators" (server.models_decisions.PROPOSERS).
     proposals_by: str = Field(default="members", max_length=16)
+    #: Whose public posts that mention or address the group it relays to its followers:
+    #: ``members`` (default), ``followers`` (anyone following), ``moderated`` (held for review).
+    posting_policy: str = Field(default="members", max_length=16)
+    #: Set when an instance admin suspended the group: hidden, and nothing federates.
+    suspended_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     private_key_pem: str = Field(
         default="", sa_column=Column(Text, nullable=False, default=""), repr=False
     )

@@ -17,7 +17,8 @@ from sqlmodel import SQLModel
 import server.models_decisions
 import server.models_events
 import server.models_federation
-import server.models_membership  # noqa: F401
+import server.models_membership
+import server.models_moderation  # noqa: F401
 from server.db import create_engine
 from server.migrate import alembic_config, migrate
 

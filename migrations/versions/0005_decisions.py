@@ -1,7 +1,7 @@
 """decisions: proposals and votes, meetup check-ins and one-time check-in codes
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-24 00:37:35.842539
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import server.db
 
-revision = "0007"
-down_revision = "0006"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
