@@ -40,6 +40,7 @@ from server.db import engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
+from server.services.federation_policy import DomainPolicy
 from server.services.instance import InstanceInfo, load_instance_info
 from server.uploads import MediaFiles, upload_body_limit
 from server.web import (
@@ -47,6 +48,7 @@ from server.web import (
     admin_federation,
     auth,
     checkin,
+    conversations,
     events,
     feeds,
     follows,
@@ -87,6 +89,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *feeds.routes,
         *events.routes,
         *rsvp.routes,
+        *conversations.routes,
         *remote_members.routes,
         *follows.routes,
         *admin.routes,
@@ -282,7 +285,8 @@ def create_app(
     app.state.templates = make_templates()
     app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)
     app.state.feed_locks = {}  # one build at a time per feed version
-    app.state.remote = Remote(settings, http, app.state.sessions)
+    app.state.policy = DomainPolicy(settings, app.state.sessions)
+    app.state.remote = Remote(settings, http, app.state.sessions, app.state.policy)
     app.state.worker = Worker(app.state)
     app.state.wake_worker = app.state.worker.wake
     return app

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
-from server.activitypub.policy import is_domain_allowed
 from server.activitypub.queue import mark_host_available
 from server.activitypub.uris import host_of
 from server.db import transaction
@@ -118,8 +117,12 @@ async def receive(request: Request) -> Response:
         return parsed
     activity = parsed
     actor = str(get_id(activity["actor"]))
-    if not is_domain_allowed(settings, host_of(actor)):
+    policy = request.app.state.policy
+    await policy.refresh()
+    if not policy.allows(host_of(actor)):
         return _problem(403, "this instance does not federate with your domain")
+    if policy.actor_blocked(actor):
+        return _problem(403, "this account is blocked here")
     if not same_origin(activity["id"], actor):
         # Activities are deduplicated by id: an id must not be claimable from elsewhere.
         return _problem(400, "the activity's id must be on its actor's server")

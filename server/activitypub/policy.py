@@ -5,7 +5,8 @@ from __future__ import annotations
 from server.config import Settings
 
 
-def _matches(host: str, domains: list[str]) -> bool:
+def domain_matches(host: str, domains: list[str]) -> bool:
+    """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().split(":")[0] if not host.startswith("[") else host.lower()
     return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
 
@@ -13,8 +14,8 @@ def _matches(host: str, domains: list[str]) -> bool:
 def is_domain_allowed(settings: Settings, host: str) -> bool:
     """Whether we exchange activities with ``host`` (subdomains follow their parent)."""
     federation = settings.federation
-    if _matches(host, federation.blocked_domains):
+    if domain_matches(host, federation.blocked_domains):
         return False
     if federation.mode == "allowlist":
-        return _matches(host, federation.allowed_domains)
+        return domain_matches(host, federation.allowed_domains)
     return True

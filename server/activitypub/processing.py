@@ -59,9 +59,9 @@ def _parse_time(value: object) -> datetime:
 
 def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
     """The ``register`` functions of the feature modules that handle inbox activities."""
-    from server.activitypub import event_rsvp, group_join, proposal_poll
+    from server.activitypub import event_rsvp, group_join, proposal_poll, relay
 
-    return [proposal_poll.register, event_rsvp.register, group_join.register]
+    return [proposal_poll.register, event_rsvp.register, group_join.register, relay.register]
 
 
 class InboxProcessor:
@@ -71,6 +71,7 @@ class InboxProcessor:
         self.settings = app_state.settings  # type: ignore[attr-defined]
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.remote = app_state.remote  # type: ignore[attr-defined]
+        self.policy = app_state.policy  # type: ignore[attr-defined]
         self.uris = LocalUris(self.settings)
         self.handlers: dict[str, list[Handler]] = {}
         # Feature modules register first, so they see e.g. an RSVP ``Accept`` before the

@@ -23,12 +23,12 @@ from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey
 from federation.webfinger import WebFingerError, lookup
 from server.activitypub.local import instance_actor, local_actor_by_uri
-from server.activitypub.policy import is_domain_allowed
 from server.activitypub.uris import LocalUris, host_of
 from server.config import Settings
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models_federation import RemoteActor
+from server.services.federation_policy import DomainPolicy
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,12 @@ class Remote:
         settings: Settings,
         http: httpx.AsyncClient,
         sessions: async_sessionmaker[AsyncSession],
+        policy: DomainPolicy,
     ) -> None:
         self.settings = settings
         self.http = http
         self.sessions = sessions
+        self.policy = policy
         self.uris = LocalUris(settings)
         self._failed_keys: dict[str, datetime] = {}
         self._host_failures: dict[str, list[datetime]] = {}
@@ -103,7 +105,7 @@ class Remote:
 
     def _check_host(self, host: str) -> None:
         """Blocked domains (or, in allowlist mode, unlisted ones) are never contacted."""
-        if not is_domain_allowed(self.settings, host):
+        if not self.policy.allows(host):
             raise RemoteError(f"this instance does not federate with {host}")
 
     async def cached_actor(self, uri: str) -> RemoteActor | None:

@@ -17,7 +17,6 @@ from federation.jsonld import AS_CONTEXT, JsonObject
 from federation.verify import Rejected, verify_request
 from server.activitypub.documents import group_document, instance_document, user_document
 from server.activitypub.inbox import is_addressed_to_us, public_url
-from server.activitypub.policy import is_domain_allowed
 from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
 from server.errors import NotFound
@@ -68,7 +67,7 @@ async def check_signed_fetch(request: Request) -> Response | None:
         return JSONResponse(
             {"error": f"a signed request is required: {result.reason}"}, status_code=401
         )
-    if not is_domain_allowed(settings, host_of(result.owner)):
+    if not request.app.state.policy.allows(host_of(result.owner)):
         return JSONResponse(
             {"error": "this instance does not federate with your domain"}, status_code=403
         )
@@ -89,7 +88,7 @@ async def verified_signer(request: Request) -> str | None:
         request.app.state.remote.resolve_key,
         window=timedelta(seconds=settings.federation.signature_window_seconds),
     )
-    if isinstance(result, Rejected) or not is_domain_allowed(settings, host_of(result.owner)):
+    if isinstance(result, Rejected) or not request.app.state.policy.allows(host_of(result.owner)):
         return None
     return result.owner
 

@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome, post_activity
 from server.activitypub.local import LocalActor, local_actor_by_uri
-from server.activitypub.policy import is_domain_allowed
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
@@ -145,6 +144,7 @@ class Worker:
 
     async def run_once(self) -> RoundReport:
         """Process pending inbox activities, announce meetups that came due, deliver a batch."""
+        await self.state.policy.refresh()  # type: ignore[attr-defined]
         processed = await self._process_inbox()
         await self.run_periodic()
         delivered, failed = await self._deliver_batch()
@@ -178,6 +178,7 @@ class Worker:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _round_in_background(self) -> bool:
+        await self.state.policy.refresh()  # type: ignore[attr-defined]
         processed = await self._process_inbox()
         await self.run_periodic()
         room = self.max_in_flight - len(self._in_flight)
@@ -258,7 +259,7 @@ class Worker:
             claimed = await claim_due(session, limit=limit, lease=self.lease)
             skipped = await unavailable_hosts(session) if claimed else set()
             for item in claimed:
-                if not is_domain_allowed(self.state.settings, item.host):  # type: ignore[attr-defined]
+                if not self.state.policy.allows(item.host):  # type: ignore[attr-defined]
                     skipped.add(item.host)
                     await skip_unavailable(session, item, reason=BLOCKED)
                 elif item.host in skipped:

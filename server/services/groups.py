@@ -15,7 +15,15 @@ from federation.keys import generate_rsa_keypair
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.markup import render_markdown
-from server.models import GROUP_VISIBILITIES, MEMBERSHIP_MODES, Group, GroupTag, Membership, User
+from server.models import (
+    GROUP_VISIBILITIES,
+    MEMBERSHIP_MODES,
+    POSTING_POLICIES,
+    Group,
+    GroupTag,
+    Membership,
+    User,
+)
 from server.services.names import validate_new_name
 
 TAG_RE = re.compile(r"^[\w-]{1,64}$")
@@ -35,6 +43,7 @@ class GroupFields:
     tags: list[str] = field(default_factory=list)
     visibility: str = "public"
     membership_mode: str = "open"
+    posting_policy: str = "members"
 
 
 def parse_tags(raw: str | list[str]) -> list[str]:
@@ -60,6 +69,10 @@ def _check_fields(fields: GroupFields) -> None:
         raise InvalidInput("Visibility is public or unlisted.", field="visibility")
     if fields.membership_mode not in MEMBERSHIP_MODES:
         raise InvalidInput("Membership is open, approval or invite.", field="membership_mode")
+    if fields.posting_policy not in POSTING_POLICIES:
+        raise InvalidInput(
+            "Who may post is members, followers or moderated.", field="posting_policy"
+        )
     _check_coordinates(fields.latitude, fields.longitude)
     if len(fields.tags) > MAX_TAGS:
         raise InvalidInput(f"Use at most {MAX_TAGS} tags.", field="tags")
@@ -90,6 +103,7 @@ def _apply(group: Group, fields: GroupFields) -> None:
     group.longitude = fields.longitude
     group.visibility = fields.visibility
     group.membership_mode = fields.membership_mode
+    group.posting_policy = fields.posting_policy
     group.updated_at = utcnow()
 
 

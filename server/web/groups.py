@@ -16,8 +16,8 @@ from server.activitypub.routes import group_actor, wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, InvalidInput
 from server.models import Group, User
+from server.services import conversations, remote_membership
 from server.services import membership as members
-from server.services import remote_membership
 from server.services.calendar import group_calendar
 from server.services.checkin import last_met
 from server.services.follower_members import remote_members_of
@@ -57,6 +57,7 @@ FIELD_NAMES = (
     "tags",
     "visibility",
     "membership_mode",
+    "posting_policy",
 )
 
 
@@ -81,6 +82,7 @@ def fields_from_form(form: FormData) -> GroupFields:
         tags=parse_tags(form_text(form, "tags")),
         visibility=form_text(form, "visibility", "public"),
         membership_mode=form_text(form, "membership_mode", "open"),
+        posting_policy=form_text(form, "posting_policy", "members"),
     )
 
 
@@ -205,6 +207,9 @@ async def group_page(request: Request) -> Response:
             if can_approve
             else 0,
             "handle": f"@{group.slug}@{settings_of(request).instance.domain}",
+            "threads": await conversations.threads(session, group),
+            "can_moderate": members.may(user, membership, "moderate"),
+            "held_count": len(await conversations.held(session, group)),
         }
         return await render(request, session, "group.html", context, user=user)
 

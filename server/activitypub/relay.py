@@ -1,0 +1,210 @@
+"""Groups relay their conversations (FEP-1b12, PROTOCOL.md "Relaying members' posts").
+
+A public post that addresses or mentions a local group — or replies to something the group
+relayed or posted — is announced to the group's followers in two forms: ``Announce`` of the
+activity as received (with ``audience``: the group), which FEP-1b12 readers (Lemmy, other
+Hearths) thread, and ``Announce`` of the object's id, which Mastodon shows as a boost.
+
+Who gets relayed follows the group's posting policy: ``members`` (default), ``followers``
+(anyone following it) or ``moderated`` (held for a moderator). Never relayed: non-public
+posts (a direct message that mentions the group stays private), posts mentioning more than
+:data:`MAX_GROUPS` groups (spam), people the group blocked, silenced or suspended domains.
+Updates and deletes of relayed posts are relayed too.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.jsonld import JsonObject, as_list, get_id, is_public
+from server.activitypub.uris import LocalUris, host_of
+from server.db import utcnow
+from server.markup import sanitize_html
+from server.models import Group
+from server.models_federation import Follow, GroupPost
+from server.models_moderation import GroupBlock, RelayedPost
+from server.services import remote_membership
+from server.services.federation_policy import DomainPolicy
+from server.services.relay_send import send_relay, send_unrelay
+
+#: More groups than this mentioned in one post: spam, relayed by none of them.
+MAX_GROUPS = 3
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
+
+
+def _addressed(note: JsonObject) -> list[str]:
+    """Every actor the note is addressed to or mentions."""
+    mentions = [
+        get_id(tag.get("href")) for tag in as_list(note.get("tag")) if isinstance(tag, dict)
+    ]
+    found = [*as_list(note.get("to")), *as_list(note.get("cc")), *as_list(note.get("audience"))]
+    return [uri for uri in (get_id(x) for x in [*found, *mentions]) if uri]
+
+
+class RelayHandler:
+    """Relays posts to the groups they address (see the module docstring)."""
+
+    def __init__(self, processor: object) -> None:
+        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+        self.policy: DomainPolicy = processor.policy  # type: ignore[attr-defined]
+
+    async def _groups(self, session: AsyncSession, note: JsonObject) -> list[Group]:
+        slugs = []
+        for uri in _addressed(note):
+            found = self.uris.local_actor_path(uri)
+            if found and found[0] == "groups" and found[1] not in slugs:
+                slugs.append(found[1])
+        groups = list((await session.exec(select(Group).where(col(Group.slug).in_(slugs)))).all())
+        reply_to = get_id(note.get("inReplyTo"))
+        if reply_to:
+            groups += [g for g in await self._thread_groups(session, reply_to) if g not in groups]
+        return groups
+
+    async def _thread_groups(self, session: AsyncSession, reply_to: str) -> list[Group]:
+        """Groups whose conversation ``reply_to`` belongs to (a relayed post or their own)."""
+        query = select(Group).join(RelayedPost, col(RelayedPost.group_id) == col(Group.id))
+        found = list((await session.exec(query.where(RelayedPost.object_uri == reply_to))).all())
+        pieces = urlsplit(reply_to).path.strip("/").split("/")
+        if self.uris.is_local(reply_to) and len(pieces) == 4 and pieces[2] == "posts":
+            own = (await session.exec(select(Group).where(Group.slug == pieces[1]))).first()
+            if own is not None and own not in found and pieces[3].isdigit():
+                post = await session.get(GroupPost, int(pieces[3]))
+                found += [own] if post is not None and post.group_id == own.id else []
+        return found
+
+    async def _may_post(self, session: AsyncSession, group: Group, actor: str) -> str | None:
+        """``relayed`` or ``held`` for this author in this group, or None (not relayed)."""
+        blocked = select(GroupBlock.id).where(
+            GroupBlock.group_id == group.id, GroupBlock.actor_uri == actor
+        )
+        if group.suspended_at is not None or (await session.exec(blocked)).first():
+            return None
+        if await remote_membership.is_active_member(session, group, actor):
+            return "held" if group.posting_policy == "moderated" else "relayed"
+        if group.posting_policy == "members":
+            return None
+        follows = select(Follow.id).where(
+            Follow.follower_uri == actor,
+            Follow.followee_uri == self.uris.group(group.slug),
+            Follow.state == "accepted",
+        )
+        if (await session.exec(follows)).first() is None:
+            return None
+        return "held" if group.posting_policy == "moderated" else "relayed"
+
+    def _note(self, activity: JsonObject, actor: str) -> JsonObject | None:
+        note = activity.get("object")
+        if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Page"):
+            return None
+        note_id = get_id(note)
+        if not note_id or not _same_origin(note_id, actor) or note.get("name"):
+            return None  # a poll vote (a Note with a name) is never a conversation
+        if get_id(note.get("attributedTo")) not in (None, actor):
+            return None
+        return note
+
+    async def on_create(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> str | None:
+        note = self._note(activity, actor)
+        if note is None:
+            return None
+        groups = await self._groups(session, note)
+        public = is_public(note.get("to")) or is_public(note.get("cc"))
+        if not groups or not public or len(groups) > MAX_GROUPS:
+            return None  # not a conversation of ours (or a private message, or spam)
+        if self.policy.silenced(host_of(actor)):
+            return None
+        outcome = []
+        for group in groups:
+            state = await self._may_post(session, group, actor)
+            if state is not None:
+                await self._store(session, group, activity, note, actor, state)
+                outcome.append(f"{state} by {group.slug}")
+        # Not relayed: the post may still belong in a local follower's home timeline.
+        return ", ".join(outcome) if outcome else None
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        group: Group,
+        activity: JsonObject,
+        note: JsonObject,
+        actor: str,
+        state: str,
+    ) -> None:
+        uri = str(get_id(note))
+        query = select(RelayedPost).where(
+            RelayedPost.group_id == group.id, RelayedPost.object_uri == uri
+        )
+        if (await session.exec(query)).first() is not None:
+            return
+        post = RelayedPost(
+            group_id=group.id or 0,
+            object_uri=uri,
+            actor_uri=actor,
+            in_reply_to=(get_id(note.get("inReplyTo")) or "")[:2048],
+            url=next((u for u in map(get_id, as_list(note.get("url"))) if u), uri)[:2048],
+            content_html=sanitize_html(str(note.get("content") or "")),
+            activity_json=json.dumps(activity, ensure_ascii=False),
+            state=state,
+        )
+        session.add(post)
+        await session.flush()
+        if state == "relayed":
+            await send_relay(session, self.uris, group, post)
+
+    async def _relayed(self, session: AsyncSession, uri: str, actor: str) -> list[RelayedPost]:
+        query = select(RelayedPost).where(
+            RelayedPost.object_uri == uri, RelayedPost.actor_uri == actor
+        )
+        return list((await session.exec(query)).all())
+
+    async def on_update(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> str | None:
+        note = self._note(activity, actor)
+        posts = await self._relayed(session, str(get_id(note) or ""), actor) if note else []
+        if not posts or note is None:
+            return None
+        for post in posts:
+            post.content_html = sanitize_html(str(note.get("content") or ""))
+            post.updated_at = utcnow()
+            session.add(post)
+            if post.state == "relayed":
+                group = await session.get(Group, post.group_id)
+                if group is not None:
+                    await send_relay(session, self.uris, group, post, activity=activity)
+        return f"relayed update ({len(posts)})"
+
+    async def on_delete(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> str | None:
+        target = get_id(activity.get("object")) or ""
+        posts = await self._relayed(session, target, actor)
+        if not posts:
+            return None
+        for post in posts:
+            group = await session.get(Group, post.group_id)
+            if group is not None and post.state == "relayed":
+                await send_relay(session, self.uris, group, post, activity=activity)
+                await send_unrelay(session, self.uris, group, post)
+            await session.delete(post)
+        return f"relayed delete ({len(posts)})"
+
+
+def register(processor: object) -> None:
+    """Add the relay handlers (before the home-timeline ones)."""
+    handler = RelayHandler(processor)
+    add = processor.register  # type: ignore[attr-defined]
+    add("Create", handler.on_create)
+    add("Update", handler.on_update)
+    add("Delete", handler.on_delete)

@@ -1,0 +1,157 @@
+"""A group's conversations: the posts it relays, threaded, and what moderators do with them
+(approve a held post, hide one, delete one, block its author). Each action is written to
+the audit log, and federates (see :mod:`server.services.relay_send`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.activitypub.uris import LocalUris
+from server.db import is_row_id, utcnow
+from server.errors import InvalidInput, NotFound
+from server.models import Group, User
+from server.models_federation import RemoteActor
+from server.models_moderation import AuditEntry, GroupBlock, RelayedPost
+from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay
+
+MODERATOR_ACTIONS = ("approve", "hide", "delete", "block")
+
+
+@dataclass
+class Shown:
+    """A relayed post as the group page shows it, with its author and its replies."""
+
+    post: RelayedPost
+    author: RemoteActor | None
+    replies: list[Shown] = field(default_factory=list)
+
+    @property
+    def author_name(self) -> str:
+        if self.author is None:
+            return self.post.actor_uri
+        return self.author.name or self.author.username or self.author.uri
+
+    @property
+    def author_handle(self) -> str:
+        return self.author.handle if self.author else self.post.actor_uri
+
+
+async def _shown(session: AsyncSession, group: Group, state: str) -> list[Shown]:
+    query = (
+        select(RelayedPost, RemoteActor)
+        .outerjoin(RemoteActor, col(RemoteActor.uri) == col(RelayedPost.actor_uri))
+        .where(RelayedPost.group_id == group.id, RelayedPost.state == state)
+        .order_by(col(RelayedPost.published_at), col(RelayedPost.id))
+        .limit(500)
+    )
+    return [Shown(post, actor) for post, actor in (await session.exec(query)).all()]
+
+
+async def threads(session: AsyncSession, group: Group, *, limit: int = 20) -> list[Shown]:
+    """The relayed conversations, newest first, each with its replies (oldest first)."""
+    shown = await _shown(session, group, "relayed")
+    by_uri = {item.post.object_uri: item for item in shown}
+    roots: list[Shown] = []
+    for item in shown:
+        parent = by_uri.get(item.post.in_reply_to)
+        (parent.replies if parent is not None else roots).append(item)
+    return list(reversed(roots))[:limit]
+
+
+async def held(session: AsyncSession, group: Group) -> list[Shown]:
+    """Posts waiting for a moderator (moderated groups), oldest first."""
+    return await _shown(session, group, "held")
+
+
+async def blocked(session: AsyncSession, group: Group) -> list[GroupBlock]:
+    """Accounts the group blocked."""
+    query = select(GroupBlock).where(GroupBlock.group_id == group.id)
+    return list((await session.exec(query.order_by(col(GroupBlock.id)))).all())
+
+
+async def get_relayed(session: AsyncSession, group: Group, post_id: int) -> RelayedPost:
+    """A relayed (or held, or hidden) post of the group, or NotFound."""
+    post = await session.get(RelayedPost, post_id) if is_row_id(post_id) else None
+    if post is None or post.group_id != group.id:
+        raise NotFound("No such post.")
+    return post
+
+
+def audit(
+    session: AsyncSession, user: User | None, action: str, target: str, detail: str = ""
+) -> None:
+    """Write one line to the audit log."""
+    session.add(
+        AuditEntry(
+            user_id=user.id if user else None,
+            action=action,
+            target=target[:2048],
+            detail=detail[:1000],
+        )
+    )
+
+
+async def moderate(
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    post: RelayedPost,
+    action: str,
+    moderator: User,
+) -> str:
+    """Apply a moderator's action to a relayed post; returns what people are told."""
+    if action not in MODERATOR_ACTIONS:
+        raise InvalidInput("Unknown action.", field="action")
+    audit(session, moderator, f"group.{action}", post.object_uri, f"group {group.slug}")
+    if action == "approve":
+        if post.state != "held":
+            raise InvalidInput("This post is not waiting for review.")
+        post.state = "relayed"
+        await send_relay(session, uris, group, post)
+        message = "Approved: the post was shared with the group's followers."
+    elif action == "hide":
+        if post.state == "relayed":
+            await send_unrelay(session, uris, group, post)
+        post.state = "hidden"
+        message = "Hidden from the group."
+    elif action == "delete":
+        if post.state == "relayed":
+            await send_removal_by_moderator(session, uris, group, post)
+        await session.delete(post)
+        return "Deleted from the group."
+    else:
+        message = await block_author(session, uris, group, post.actor_uri)
+    post.updated_at = utcnow()
+    session.add(post)
+    return message
+
+
+async def block_author(session: AsyncSession, uris: LocalUris, group: Group, actor_uri: str) -> str:
+    """Block an account from the group: its relayed posts are taken back, nothing new of
+    theirs is relayed."""
+    exists = select(GroupBlock.id).where(
+        GroupBlock.group_id == group.id, GroupBlock.actor_uri == actor_uri
+    )
+    if (await session.exec(exists)).first() is None:
+        session.add(GroupBlock(group_id=group.id or 0, actor_uri=actor_uri))
+    query = select(RelayedPost).where(
+        RelayedPost.group_id == group.id, RelayedPost.actor_uri == actor_uri
+    )
+    for post in (await session.exec(query)).all():
+        if post.state == "relayed":
+            await send_unrelay(session, uris, group, post)
+        post.state = "hidden"
+        session.add(post)
+    return "Blocked: nothing of theirs will be shared by the group."
+
+
+async def unblock(session: AsyncSession, group: Group, block_id: int, moderator: User) -> None:
+    """Lift a block."""
+    block = await session.get(GroupBlock, block_id) if is_row_id(block_id) else None
+    if block is None or block.group_id != group.id:
+        raise NotFound("No such block.")
+    audit(session, moderator, "group.unblock", block.actor_uri, f"group {group.slug}")
+    await session.delete(block)

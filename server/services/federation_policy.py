@@ -1,0 +1,63 @@
+"""What this instance decided about other servers: the config's mode and lists
+(:func:`server.activitypub.policy.is_domain_allowed`) plus the admins' decisions kept in
+the database — suspended and silenced domains, blocked accounts.
+
+The decisions are held in memory and reloaded at most every :data:`RELOAD_SECONDS`, so a
+change an admin makes in one process applies in every process without a restart (at once
+in the process that made it).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.activitypub.policy import domain_matches, is_domain_allowed
+from server.config import Settings
+from server.db import transaction
+from server.models_moderation import ActorBlock
+from server.models_moderation import DomainPolicy as DomainPolicyRow
+
+RELOAD_SECONDS = 5.0
+
+
+class DomainPolicy:
+    """The live federation policy of one instance."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.suspended: list[str] = []
+        self.silenced_domains: list[str] = []
+        self.blocked_actors: set[str] = set()
+        self._loaded_at = float("-inf")
+
+    def allows(self, host: str) -> bool:
+        """Whether we exchange anything with ``host`` (config lists, then suspensions)."""
+        return is_domain_allowed(self.settings, host) and not domain_matches(host, self.suspended)
+
+    def silenced(self, host: str) -> bool:
+        """Whether posts from ``host`` stay unrelayed by groups."""
+        return domain_matches(host, self.silenced_domains)
+
+    def actor_blocked(self, uri: str) -> bool:
+        """Whether the admins blocked this remote account."""
+        return uri in self.blocked_actors
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Reload the admins' decisions if they are older than :data:`RELOAD_SECONDS`."""
+        if not force and time.monotonic() - self._loaded_at < RELOAD_SECONDS:
+            return
+        async with transaction(self.sessions) as session:
+            await self.load(session)
+
+    async def load(self, session: AsyncSession) -> None:
+        """Read the decisions in ``session`` (also used right after an admin changes one)."""
+        rows = (await session.exec(select(DomainPolicyRow))).all()
+        self.suspended = [row.domain for row in rows if row.action == "suspend"]
+        self.silenced_domains = [row.domain for row in rows if row.action == "silence"]
+        self.blocked_actors = set((await session.exec(select(ActorBlock.actor_uri))).all())
+        self._loaded_at = time.monotonic()

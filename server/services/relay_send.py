@@ -1,0 +1,78 @@
+"""What a group sends when it relays a post, and when it takes one back (see
+:mod:`server.activitypub.relay`)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation import activities as vocab
+from federation.jsonld import AS_PUBLIC, JsonObject
+from server.activitypub.publish import publish_to_followers
+from server.activitypub.uris import LocalUris
+from server.db import utcnow
+from server.models import Group
+from server.models_moderation import RelayedPost
+
+
+def _audience(uris: LocalUris, group: Group) -> tuple[str, list[str], list[str]]:
+    group_uri = uris.group(group.slug)
+    return group_uri, [AS_PUBLIC], [f"{group_uri}/followers"]
+
+
+async def send_relay(
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    post: RelayedPost,
+    *,
+    activity: JsonObject | None = None,
+) -> None:
+    """``Announce`` of the activity as received (the post's Create, or ``activity``: an
+    Update or Delete of it) with ``audience``; for the Create also ``Announce`` of the
+    object's id, which Mastodon shows as the group's boost."""
+    group_uri, to, cc = _audience(uris, group)
+    received = activity if activity is not None else json.loads(post.activity_json)
+    relay = vocab.build_announce(
+        uris.new_activity(), group_uri, received, to=to, cc=cc, audience=group_uri
+    )
+    await publish_to_followers(session, relay, group_uri)
+    if activity is not None:
+        return
+    boost = vocab.build_announce(
+        uris.new_activity(), group_uri, post.object_uri, to=to, cc=cc, published=utcnow()
+    )
+    await publish_to_followers(session, boost, group_uri)
+    post.announce_uri, post.boost_uri = relay["id"], boost["id"]
+    session.add(post)
+
+
+async def send_unrelay(
+    session: AsyncSession, uris: LocalUris, group: Group, post: RelayedPost
+) -> None:
+    """``Undo`` both Announces, so followers' timelines drop the group's boost."""
+    group_uri, to, cc = _audience(uris, group)
+    for announce_uri, announced in (
+        (post.boost_uri, post.object_uri),
+        (post.announce_uri, json.loads(post.activity_json).get("id")),
+    ):
+        if not announce_uri:
+            continue
+        announce = vocab.build_announce(announce_uri, group_uri, announced, to=to, cc=cc)
+        undo = vocab.build_undo(uris.new_activity(), group_uri, announce, to=to, cc=cc)
+        await publish_to_followers(session, undo, group_uri)
+
+
+async def send_removal_by_moderator(
+    session: AsyncSession, uris: LocalUris, group: Group, post: RelayedPost
+) -> None:
+    """A moderator deletes a relayed post from the group: the boost is undone and the group
+    announces a ``Delete`` of it (FEP-1b12), so every follower's copy goes."""
+    group_uri, to, cc = _audience(uris, group)
+    delete = vocab.build_delete(uris.new_activity(), group_uri, post.object_uri, to=to, cc=cc)
+    relay = vocab.build_announce(
+        uris.new_activity(), group_uri, delete, to=to, cc=cc, audience=group_uri
+    )
+    await publish_to_followers(session, relay, group_uri)
+    await send_unrelay(session, uris, group, post)
