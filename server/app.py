@@ -57,6 +57,7 @@ from server.web import (
     posts,
     proposals,
     remote_members,
+    reports,
     rsvp,
 )
 from server.web.common import csrf_token, current_user
@@ -66,6 +67,7 @@ from server.web.middleware import (
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
+from server.web.rate_limit import RateLimitMiddleware
 from server.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *events.routes,
         *rsvp.routes,
         *conversations.routes,
+        *reports.routes,
         *remote_members.routes,
         *follows.routes,
         *admin.routes,
@@ -254,6 +257,7 @@ def create_app(
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
+        Middleware(RateLimitMiddleware, limits=settings.rate_limits),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
         Middleware(
             SessionMiddleware,

@@ -79,6 +79,16 @@ class FederationConfig:
 
 
 @dataclass(frozen=True)
+class RateLimitConfig:
+    """Requests a minute (bursts up to the same number); 0 turns a limit off."""
+
+    inbox_per_domain: int = 3000
+    inbox_per_ip: int = 6000
+    login_per_ip: int = 30
+    api_per_client: int = 600
+
+
+@dataclass(frozen=True)
 class UploadsConfig:
     dir: str = ""
     max_bytes: int = 5_000_000
@@ -102,6 +112,7 @@ class Settings:
     federation: FederationConfig = field(default_factory=FederationConfig)
     uploads: UploadsConfig = field(default_factory=UploadsConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
 
     @property
     def base_url(self) -> str:

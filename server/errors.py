@@ -36,3 +36,9 @@ class Conflict(HearthError):
 
 class PayloadTooLarge(HearthError):
     status = 413
+
+
+class Gone(HearthError):
+    """Something that existed and was taken down (a suspended group)."""
+
+    status = 410

@@ -23,6 +23,7 @@ from federation.verify import Rejected, verify_request
 from server.activitypub.queue import mark_host_available
 from server.activitypub.uris import host_of
 from server.db import transaction
+from server.errors import Gone
 from server.models_federation import InboxActivity, RemoteActor
 from server.services.groups import get_group
 from server.services.users import get_user
@@ -93,13 +94,15 @@ async def _is_unknown_actor_deleting_itself(request: Request, activity: JsonObje
 
 
 async def _check_recipient(request: Request) -> None:
-    """A personal inbox must belong to an existing group or user (NotFound → 404)."""
+    """A personal inbox must belong to an existing group or user (NotFound → 404), and not
+    to a suspended group (410)."""
     name = request.path_params.get("name")
     if name is None:
         return
     async with transaction(request.app.state.sessions) as session:
         if request.url.path.startswith("/groups/"):
-            await get_group(session, name)
+            if (await get_group(session, name)).suspended_at is not None:
+                raise Gone("This group was suspended by the instance's admins.")
         else:
             await get_user(session, name)
 

@@ -19,7 +19,7 @@ from server.activitypub.documents import group_document, instance_document, user
 from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
-from server.errors import NotFound
+from server.errors import Gone, NotFound
 from server.models import Group
 from server.models_federation import Follow, GroupPost, OutboxActivity
 from server.services import remote_membership
@@ -99,6 +99,8 @@ async def group_actor(request: Request) -> Response:
         return refused
     async with transaction(request.app.state.sessions) as session:
         group = await get_group(session, request.path_params["slug"])
+        if group.suspended_at is not None:
+            raise Gone("This group was suspended by the instance's admins.")
         return activity_response(await group_document(session, settings_of(request), group))
 
 

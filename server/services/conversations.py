@@ -14,7 +14,8 @@ from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import Group, User
 from server.models_federation import RemoteActor
-from server.models_moderation import AuditEntry, GroupBlock, RelayedPost
+from server.models_moderation import GroupBlock, RelayedPost
+from server.services.audit import audit
 from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay
 
 MODERATOR_ACTIONS = ("approve", "hide", "delete", "block")
@@ -78,20 +79,6 @@ async def get_relayed(session: AsyncSession, group: Group, post_id: int) -> Rela
     if post is None or post.group_id != group.id:
         raise NotFound("No such post.")
     return post
-
-
-def audit(
-    session: AsyncSession, user: User | None, action: str, target: str, detail: str = ""
-) -> None:
-    """Write one line to the audit log."""
-    session.add(
-        AuditEntry(
-            user_id=user.id if user else None,
-            action=action,
-            target=target[:2048],
-            detail=detail[:1000],
-        )
-    )
 
 
 async def moderate(

@@ -198,7 +198,7 @@ def _like(value: str) -> str:
 
 async def search_directory(session: AsyncSession, query: DirectoryQuery) -> tuple[list[Group], int]:
     """Public groups matching the filters, newest first, with the total count."""
-    stmt = select(Group).where(Group.visibility == "public")
+    stmt = select(Group).where(Group.visibility == "public", col(Group.suspended_at).is_(None))
     if query.text.strip():
         pattern = _like(query.text.strip())
         stmt = stmt.where(

@@ -1,4 +1,6 @@
-"""Admin page for federation: delivery queue depth and hosts that are failing."""
+"""Admin pages for federation: the delivery queue, failing servers, the servers we know, and
+the admins' decisions — suspended and silenced domains, blocked accounts — plus the audit
+log of every admin and moderator action."""
 
 from __future__ import annotations
 
@@ -7,15 +9,123 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.queue import queue_stats
-from server.web.common import db, render, require_admin
+from server.activitypub.remote import RemoteError
+from server.errors import InvalidInput
+from server.services import federation_admin as decisions
+from server.services.audit import recent
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    path_id,
+    read_form,
+    redirect,
+    render,
+    require_admin,
+    settings_of,
+)
+
+BACK = "/admin/federation"
 
 
 async def federation_page(request: Request) -> Response:
-    """How deliveries are going."""
+    """How deliveries are going, and what the admins decided about other servers."""
+    live = request.app.state.policy
     async with db(request) as session:
         user = await require_admin(request, session)
-        stats = await queue_stats(session)
-        return await render(request, session, "admin/federation.html", {"stats": stats}, user=user)
+        domains, blocks = await decisions.decisions_list(session)
+        context = {
+            "stats": await queue_stats(session),
+            "mode": settings_of(request).federation.mode,
+            "domains": domains,
+            "blocks": blocks,
+            "instances": await decisions.known_instances(session, live),
+        }
+        return await render(request, session, "admin/federation.html", context, user=user)
 
 
-routes = [Route("/admin/federation", federation_page, methods=["GET"])]
+async def domain_submit(request: Request) -> Response:
+    """Suspend or silence a domain."""
+    form = await read_form(request)
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        message = await decisions.set_domain_policy(
+            session,
+            request.app.state.policy,
+            admin,
+            form_text(form, "domain"),
+            form_text(form, "action"),
+            form_text(form, "note"),
+        )
+    flash(request, message, "success")
+    return redirect(BACK)
+
+
+async def domain_remove(request: Request) -> Response:
+    """Lift a suspension or silence."""
+    await read_form(request)
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        policy_id = path_id(request, "policy_id", "No such decision.")
+        message = await decisions.lift_domain_policy(
+            session, request.app.state.policy, admin, policy_id
+        )
+    flash(request, message, "success")
+    return redirect(BACK)
+
+
+async def _actor_uri(request: Request, raw: str) -> str:
+    """An account's URI from its URL or its handle (looked up by WebFinger)."""
+    raw = raw.strip()
+    if raw.startswith(("https://", "http://")):
+        return raw
+    if raw.count("@") < 1 or len(raw) > 300:
+        raise InvalidInput("Enter the account's handle (@name@server) or URL.", field="actor")
+    try:
+        return (await request.app.state.remote.actor_by_handle(raw)).uri
+    except RemoteError as exc:
+        raise InvalidInput(f"We couldn't find {raw}: {exc}", field="actor") from exc
+
+
+async def actor_submit(request: Request) -> Response:
+    """Block a remote account."""
+    form = await read_form(request)
+    async with db(request) as session:
+        await require_admin(request, session)
+    uri = await _actor_uri(request, form_text(form, "actor"))
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        message = await decisions.block_actor(
+            session, request.app.state.policy, admin, uri, form_text(form, "note")
+        )
+    flash(request, message, "success")
+    return redirect(BACK)
+
+
+async def actor_remove(request: Request) -> Response:
+    """Lift an account block."""
+    await read_form(request)
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        block_id = path_id(request, "block_id", "No such block.")
+        message = await decisions.unblock_actor(session, request.app.state.policy, admin, block_id)
+    flash(request, message, "success")
+    return redirect(BACK)
+
+
+async def audit_page(request: Request) -> Response:
+    """Every admin and moderator action, newest first."""
+    async with db(request) as session:
+        user = await require_admin(request, session)
+        entries = await recent(session)
+        return await render(request, session, "admin/audit.html", {"entries": entries}, user=user)
+
+
+routes = [
+    Route("/admin/federation", federation_page, methods=["GET"]),
+    Route("/admin/federation/domains", domain_submit, methods=["POST"]),
+    Route("/admin/federation/domains/{policy_id}/remove", domain_remove, methods=["POST"]),
+    Route("/admin/federation/actors", actor_submit, methods=["POST"]),
+    Route("/admin/federation/actors/{block_id}/remove", actor_remove, methods=["POST"]),
+    Route("/admin/audit", audit_page, methods=["GET"]),
+]

@@ -14,7 +14,7 @@ from server.activitypub.follows import pending_requests
 from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.activitypub.uris import LocalUris
-from server.errors import HearthError, InvalidInput
+from server.errors import Gone, HearthError, InvalidInput
 from server.models import Group, User
 from server.services import conversations, remote_membership
 from server.services import membership as members
@@ -181,6 +181,8 @@ async def group_page(request: Request) -> Response:
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         user = await current_user(request, session)
+        if group.suspended_at is not None and not (user and user.is_admin):
+            raise Gone("This group was suspended by the instance's admins.")
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
         is_member = membership is not None and membership.state == "active"

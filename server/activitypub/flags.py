@@ -1,0 +1,30 @@
+"""Incoming ``Flag``: another server reports one of our accounts or posts; the report goes
+to the admins' queue (objects that are not ours are ignored)."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.jsonld import JsonObject, as_list, get_id
+from server.activitypub.uris import LocalUris
+from server.services.reports import report_from_flag
+
+
+class FlagHandler:
+    """Stores reports from other servers."""
+
+    def __init__(self, processor: object) -> None:
+        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+
+    async def on_flag(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+        objects = [uri for uri in (get_id(item) for item in as_list(activity.get("object"))) if uri]
+        report = report_from_flag(self.uris, activity, actor, objects[:20])
+        if report is None:
+            return "ignored: the report names nothing of ours"
+        session.add(report)
+        return "report stored"
+
+
+def register(processor: object) -> None:
+    """Add the Flag handler to the inbox processor."""
+    processor.register("Flag", FlagHandler(processor).on_flag)  # type: ignore[attr-defined]

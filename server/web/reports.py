@@ -1,0 +1,127 @@
+"""Reporting (the *Report* link on posts of other servers), the admins' report queue, and
+admins suspending groups."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub.local import instance_actor
+from server.activitypub.uris import LocalUris
+from server.db import utcnow
+from server.errors import InvalidInput
+from server.models import Group
+from server.services import federation_admin, reports
+from server.services.audit import audit
+from server.services.groups import get_group
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    path_id,
+    read_form,
+    redirect,
+    render,
+    require_admin,
+    require_user,
+    settings_of,
+)
+
+
+async def report_page(request: Request) -> Response:
+    """The report form for an account (and one of its posts)."""
+    params = request.query_params
+    async with db(request) as session:
+        user = await require_user(request, session)
+        context = {
+            "actor": params.get("actor", "")[:2048],
+            "object": params.get("object", "")[:2048],
+        }
+        return await render(request, session, "report.html", context, user=user)
+
+
+async def report_submit(request: Request) -> Response:
+    """File a report for the admins."""
+    form = await read_form(request)
+    async with db(request) as session:
+        user = await require_user(request, session)
+        await reports.report_by_user(
+            session,
+            user,
+            form_text(form, "actor"),
+            form_text(form, "object"),
+            form_text(form, "reason"),
+        )
+    flash(request, "Thank you: the admins will look at your report.", "success")
+    return redirect("/")
+
+
+async def reports_page(request: Request) -> Response:
+    """Open reports."""
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        user = await require_admin(request, session)
+        context = {"reports": await reports.open_reports(session, uris)}
+        return await render(request, session, "admin/reports.html", context, user=user)
+
+
+async def report_action(request: Request) -> Response:
+    """Resolve a report, forward it to the account's server, or block the account."""
+    form = await read_form(request)
+    uris = LocalUris(settings_of(request))
+    action = form_text(form, "action")
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        report = await reports.get_report(session, path_id(request, "report_id", "No such report."))
+        if action == "resolve":
+            reports.resolve(session, admin, report)
+            message = "Report closed."
+        elif action == "forward":
+            flag_actor = (await instance_actor(session, uris)).uri
+            message = await reports.forward(session, uris, admin, report, flag_actor)
+        elif action == "block":
+            message = await federation_admin.block_actor(
+                session, request.app.state.policy, admin, report.target_actor_uri, report.reason
+            )
+            reports.resolve(session, admin, report)
+        else:
+            raise InvalidInput("Unknown action.")
+    request.app.state.wake_worker()
+    flash(request, message, "success")
+    return redirect("/admin/reports")
+
+
+async def groups_page(request: Request) -> Response:
+    """Every group, to suspend or reactivate."""
+    async with db(request) as session:
+        user = await require_admin(request, session)
+        groups = (await session.exec(select(Group).order_by(col(Group.slug)))).all()
+        return await render(request, session, "admin/groups.html", {"groups": groups}, user=user)
+
+
+async def group_action(request: Request) -> Response:
+    """Suspend a group (hidden, nothing federates) or reactivate it."""
+    form = await read_form(request)
+    action = form_text(form, "action")
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        if action not in ("suspend", "reactivate"):
+            raise InvalidInput("Unknown action.")
+        group.suspended_at = utcnow() if action == "suspend" else None
+        session.add(group)
+        audit(session, admin, f"group.{action}", group.slug, form_text(form, "note"))
+    flash(request, f"{group.name}: {action} done.", "success")
+    return redirect("/admin/groups")
+
+
+routes = [
+    Route("/report", report_page, methods=["GET"]),
+    Route("/report", report_submit, methods=["POST"]),
+    Route("/admin/reports", reports_page, methods=["GET"]),
+    Route("/admin/reports/{report_id}", report_action, methods=["POST"]),
+    Route("/admin/groups", groups_page, methods=["GET"]),
+    Route("/admin/groups/{slug}", group_action, methods=["POST"]),
+]
