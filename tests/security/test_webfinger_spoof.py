@@ -53,7 +53,7 @@ async def test_a_self_link_to_another_server_does_not_lend_it_the_handle(
 @pytest.mark.parametrize(
     "subject",
     [
-        "acct:bob@peer.test",
+        "acct:carol@peer.test",  # peer.test answers WebFinger, but has no carol
         "acct:eve@b.test",
         "https://peer.test/users/bob",
         "acct:eve@evil.test@peer.test",
@@ -70,6 +70,23 @@ async def test_a_subject_naming_another_account_must_be_confirmed_there(
     assert "couldn" in page
     await watch.assert_untouched(fetches=3)
     assert all("/users/eve" not in url for url in watch.fetched())
+
+
+async def test_a_subject_confirmed_by_its_own_server_is_that_account_never_the_claimant(
+    net: FederationNet, target: Target, evil: Hostile
+) -> None:
+    """evil.test says eve@evil.test is bob@peer.test, and peer.test confirms bob: as in
+    Mastodon, the account found is bob (peer.test's own link), never evil's /users/eve."""
+    evil.serve(
+        "/.well-known/webfinger",
+        _jrd("acct:bob@peer.test", evil.url("/users/eve")),
+        content_type=JRD,
+    )
+    evil.actor("eve")
+    await target.b.web.login_as_new("lucy")
+    await _follow(target, "eve@evil.test")
+    assert [f.followee_uri for f in await rows(target.b, Follow)] == [target.bob.uri]
+    assert all(actor.domain != "evil.test" for actor in await rows(target.b, RemoteActor))
 
 
 ODD_HANDLES = [
