@@ -12,7 +12,7 @@ from server.db import utcnow
 from server.errors import InvalidInput
 from server.models import InstanceSetting
 
-EDITABLE = ("name", "description", "contact_email", "registration", "rules")
+EDITABLE = ("name", "description", "contact_email", "registration", "rules", "privacy")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class InstanceInfo:
     contact_email: str
     registration: str
     rules: str = ""
+    privacy: str = ""
 
 
 def _defaults(settings: Settings) -> InstanceInfo:
@@ -46,7 +47,7 @@ def _check(key: str, value: str) -> str:
         raise InvalidInput(f"Registration is one of {', '.join(REGISTRATION_MODES)}.", field=key)
     if key == "contact_email" and value and "@" not in value:
         raise InvalidInput("Enter an email address.", field=key)
-    if key in ("description", "rules") and len(value) > 5000:
+    if key in ("description", "rules", "privacy") and len(value) > 5000:
         raise InvalidInput("Keep it under 5000 characters.", field=key)
     return value
 

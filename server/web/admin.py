@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import HearthError, InvalidInput
+from server.services.audit import audit
 from server.services.credentials import create_invite, list_invites
 from server.services.instance import EDITABLE, save_instance_info
 from server.services.users import get_user, list_users, set_state
@@ -42,8 +43,9 @@ async def settings_submit(request: Request) -> Response:
     changes = {key: form_text(form, key) for key in EDITABLE if key in form}
     try:
         async with db(request) as session:
-            await require_admin(request, session)
+            admin = await require_admin(request, session)
             await save_instance_info(session, changes)
+            audit(session, admin, "instance.settings", ", ".join(sorted(changes)))
     except HearthError as error:
         async with db(request) as session:
             return await render(
@@ -82,6 +84,7 @@ async def user_action(request: Request) -> Response:
         if target.id == admin.id:
             raise InvalidInput("You cannot change your own account's state here.")
         await set_state(session, target, USER_ACTIONS[action])
+        audit(session, admin, f"user.{action}", f"@{target.username}")
     flash(request, f"@{target.username}: {action} done.", "success")
     return redirect(
         form_text(form, "back") if form_text(form, "back").startswith("/admin") else "/admin/users"

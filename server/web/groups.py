@@ -18,6 +18,7 @@ from server.errors import Gone, HearthError, InvalidInput
 from server.models import Group, User
 from server.services import conversations, remote_membership
 from server.services import membership as members
+from server.services.audit import audit
 from server.services.calendar import group_calendar
 from server.services.checkin import last_met
 from server.services.follower_members import remote_members_of
@@ -347,6 +348,7 @@ async def member_action(request: Request) -> Response:
             await members.set_role(session, group, member, form_text(form, "role"))
         else:
             raise InvalidInput("Unknown action.")
+        audit(session, user, f"member.{action}", f"@{member.username}", f"group {group.slug}")
     flash(request, "Done.", "success")
     return redirect(f"/groups/{group.slug}/members")
 

@@ -8,9 +8,10 @@ from starlette.routing import Route
 
 from server.activitypub.routes import user_actor, wants_activity_json
 from server.markup import render_markdown
+from server.services.federation_admin import known_instances
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
 from server.services.users import count_active_users, get_user
-from server.web.common import db, render
+from server.web.common import db, render, settings_of
 
 
 async def home(request: Request) -> Response:
@@ -66,8 +67,17 @@ async def user_page(request: Request) -> Response:
         )
 
 
+async def instances_page(request: Request) -> Response:
+    """The servers this instance knows, and how federation with each is going."""
+    async with db(request) as session:
+        known = await known_instances(session, request.app.state.policy)
+        context = {"instances": known, "mode": settings_of(request).federation.mode}
+        return await render(request, session, "instances.html", context)
+
+
 routes = [
     Route("/", home, methods=["GET"]),
+    Route("/about/instances", instances_page, methods=["GET"]),
     Route("/about", about, methods=["GET"]),
     Route("/users/{username}", user_page, methods=["GET"]),
 ]

@@ -17,6 +17,7 @@ from server.errors import Conflict, InvalidInput, NotFound
 from server.models import Group, Membership
 from server.services import membership as members
 from server.services import remote_membership as service
+from server.services.audit import audit
 from server.services.groups import get_group
 from server.web.common import (
     db,
@@ -64,6 +65,7 @@ async def remote_member_action(request: Request) -> Response:
             await group_join.send_role_update(session, uris, group, member)
         else:
             raise InvalidInput("Unknown action.")
+        audit(session, user, f"member.{action}", member.actor_uri, f"group {group.slug}")
     request.app.state.wake_worker()
     flash(request, "Done.", "success")
     return redirect(f"/groups/{group.slug}/members")

@@ -197,3 +197,29 @@ async def test_logging_in_is_rate_limited(net: FederationNet) -> None:
         response = await b.web.client.post("/login", data={"login": "alice", "password": "x"})
         codes.append(response.status_code)
     assert codes[-1] == 429 and "retry-after" in response.headers
+
+
+async def test_the_instance_pages_tell_rules_privacy_contact_and_known_servers(
+    net: FederationNet, peer: Peer
+) -> None:
+    b, _ = await _club(net, peer)
+    settings = {
+        "name": "B Town",
+        "description": "Our town",
+        "contact_email": "admins@b.test",
+        "registration": "open",
+        "rules": "No ads.",
+        "privacy": "We keep **little**.",
+    }
+    assert (await b.web.post_form("/admin", settings, csrf_from="/admin")).status_code == 303
+    await _admin(
+        b,
+        "/admin/federation/domains",
+        {"domain": "peer.test", "action": "silence"},
+        "/admin/federation",
+    )
+    await b.web.logout()
+    about = html.unescape((await b.web.get("/about")).text)
+    assert "No ads." in about and "<strong>little</strong>" in about and "admins@b.test" in about
+    servers = (await b.web.get("/about/instances")).text
+    assert "peer.test" in servers and "Limited (posts not relayed by groups)" in servers
