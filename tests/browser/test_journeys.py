@@ -137,6 +137,7 @@ def test_every_page_labels_its_fields_and_fits(
         ("/reset", "reset-request"),
         ("/reset/not-a-token", "reset-bad-link"),
         ("/about", "about"),
+        ("/about/instances", "instances"),
     ]:
         tab.goto(path)
         steps.check(name)
@@ -164,6 +165,13 @@ def test_every_page_labels_its_fields_and_fits(
         ("/admin/users", "admin-users"),
         ("/admin/signups", "admin-signups"),
         ("/admin/invites", "admin-invites"),
+        ("/admin/federation", "admin-federation"),
+        ("/admin/reports", "admin-reports"),
+        ("/admin/groups", "admin-groups"),
+        ("/admin/audit", "admin-audit"),
+        (f"/groups/{slug}/review", "group-review"),
+        ("/report?actor=https://peer.example/users/x", "report"),
+        ("/me/calendar", "my-calendar"),
     ]:
         tab.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
