@@ -46,6 +46,9 @@ class RelayedPost(SQLModel, table=True):
     #: The Create as received (embedded as is in the group's Announce).
     activity_json: str = Field(sa_column=_text())
     state: str = Field(default="relayed", max_length=16)
+    #: Part of a members-only conversation (a members-only proposal's discussion): shared
+    #: with the members only, never with followers.
+    members_only: bool = Field(default=False)
     #: Our two Announces (of the activity, and of the object id), for Undo.
     announce_uri: str = Field(default="", max_length=2048)
     boost_uri: str = Field(default="", max_length=2048)

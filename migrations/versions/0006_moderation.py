@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("content_html", sa.Text(), nullable=False),
         sa.Column("activity_json", sa.Text(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("members_only", sa.Boolean(), nullable=False),
         sa.Column("announce_uri", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
         sa.Column("boost_uri", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
         sa.Column("published_at", server.db.UTCDateTime(timezone=True), nullable=False),

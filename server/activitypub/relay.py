@@ -25,6 +25,7 @@ from server.activitypub.uris import LocalUris, host_of
 from server.db import utcnow
 from server.markup import sanitize_html
 from server.models import Group
+from server.models_decisions import Proposal
 from server.models_federation import Follow, GroupPost
 from server.models_moderation import GroupBlock, RelayedPost
 from server.services import remote_membership
@@ -56,40 +57,46 @@ class RelayHandler:
         self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
         self.policy: DomainPolicy = processor.policy  # type: ignore[attr-defined]
 
-    async def _groups(self, session: AsyncSession, note: JsonObject) -> list[Group]:
+    async def _mentioned_groups(self, session: AsyncSession, note: JsonObject) -> list[Group]:
         slugs = []
         for uri in _addressed(note):
             found = self.uris.local_actor_path(uri)
             if found and found[0] == "groups" and found[1] not in slugs:
                 slugs.append(found[1])
-        groups = list((await session.exec(select(Group).where(col(Group.slug).in_(slugs)))).all())
-        reply_to = get_id(note.get("inReplyTo"))
-        if reply_to:
-            groups += [g for g in await self._thread_groups(session, reply_to) if g not in groups]
-        return groups
+        return list((await session.exec(select(Group).where(col(Group.slug).in_(slugs)))).all())
 
-    async def _thread_groups(self, session: AsyncSession, reply_to: str) -> list[Group]:
-        """Groups whose conversation ``reply_to`` belongs to (a relayed post or their own)."""
-        query = select(Group).join(RelayedPost, col(RelayedPost.group_id) == col(Group.id))
-        found = list((await session.exec(query.where(RelayedPost.object_uri == reply_to))).all())
+    async def _thread(self, session: AsyncSession, reply_to: str) -> tuple[list[Group], bool]:
+        """The groups whose conversation ``reply_to`` belongs to (a post they relayed, one of
+        their posts or proposals), and whether that conversation is members-only."""
+        query = select(RelayedPost, Group).join(Group, col(Group.id) == col(RelayedPost.group_id))
+        rows = (await session.exec(query.where(RelayedPost.object_uri == reply_to))).all()
+        found = [group for _, group in rows]
+        members_only = any(post.members_only for post, _ in rows)
         pieces = urlsplit(reply_to).path.strip("/").split("/")
-        if self.uris.is_local(reply_to) and len(pieces) == 4 and pieces[2] == "posts":
-            own = (await session.exec(select(Group).where(Group.slug == pieces[1]))).first()
-            if own is not None and own not in found and pieces[3].isdigit():
-                post = await session.get(GroupPost, int(pieces[3]))
-                found += [own] if post is not None and post.group_id == own.id else []
-        return found
+        if not self.uris.is_local(reply_to) or len(pieces) != 4 or not pieces[3].isdigit():
+            return found, members_only
+        own = (await session.exec(select(Group).where(Group.slug == pieces[1]))).first()
+        model = {"posts": GroupPost, "proposals": Proposal}.get(pieces[2])
+        item = await session.get(model, int(pieces[3])) if own and model else None
+        if own is not None and item is not None and item.group_id == own.id:
+            found += [own] if own not in found else []
+            members_only = members_only or item.visibility == "members"
+        return found, members_only
 
-    async def _may_post(self, session: AsyncSession, group: Group, actor: str) -> str | None:
-        """``relayed`` or ``held`` for this author in this group, or None (not relayed)."""
+    async def _may_post(
+        self, session: AsyncSession, group: Group, actor: str, members_only: bool
+    ) -> str | None:
+        """``relayed`` or ``held`` for this author in this group, or None (not relayed).
+        Members-only conversations are among members, without review."""
         blocked = select(GroupBlock.id).where(
             GroupBlock.group_id == group.id, GroupBlock.actor_uri == actor
         )
         if group.suspended_at is not None or (await session.exec(blocked)).first():
             return None
         if await remote_membership.is_active_member(session, group, actor):
-            return "held" if group.posting_policy == "moderated" else "relayed"
-        if group.posting_policy == "members":
+            moderated = group.posting_policy == "moderated" and not members_only
+            return "held" if moderated else "relayed"
+        if group.posting_policy == "members" or members_only:
             return None
         follows = select(Follow.id).where(
             Follow.follower_uri == actor,
@@ -117,17 +124,20 @@ class RelayHandler:
         note = self._note(activity, actor)
         if note is None:
             return None
-        groups = await self._groups(session, note)
+        groups = await self._mentioned_groups(session, note)
+        reply_to = get_id(note.get("inReplyTo"))
+        thread, members_only = await self._thread(session, reply_to) if reply_to else ([], False)
+        groups += [group for group in thread if group not in groups]
         public = is_public(note.get("to")) or is_public(note.get("cc"))
-        if not groups or not public or len(groups) > MAX_GROUPS:
+        if not groups or len(groups) > MAX_GROUPS or not (public or members_only):
             return None  # not a conversation of ours (or a private message, or spam)
         if self.policy.silenced(host_of(actor)):
             return None
         outcome = []
         for group in groups:
-            state = await self._may_post(session, group, actor)
+            state = await self._may_post(session, group, actor, members_only)
             if state is not None:
-                await self._store(session, group, activity, note, actor, state)
+                await self._store(session, group, activity, note, actor, state, members_only)
                 outcome.append(f"{state} by {group.slug}")
         # Not relayed: the post may still belong in a local follower's home timeline.
         return ", ".join(outcome) if outcome else None
@@ -140,6 +150,7 @@ class RelayHandler:
         note: JsonObject,
         actor: str,
         state: str,
+        members_only: bool,
     ) -> None:
         uri = str(get_id(note))
         query = select(RelayedPost).where(
@@ -156,6 +167,7 @@ class RelayHandler:
             content_html=sanitize_html(str(note.get("content") or "")),
             activity_json=json.dumps(activity, ensure_ascii=False),
             state=state,
+            members_only=members_only,
         )
         session.add(post)
         await session.flush()

@@ -31,13 +31,13 @@ class Shown:
 
     @property
     def author_name(self) -> str:
-        if self.author is None:
-            return self.post.actor_uri
+        if self.author is None:  # someone on this server: their username
+            return self.post.actor_uri.rsplit("/", 1)[-1]
         return self.author.name or self.author.username or self.author.uri
 
     @property
     def author_handle(self) -> str:
-        return self.author.handle if self.author else self.post.actor_uri
+        return self.author.handle if self.author else f"@{self.author_name}"
 
 
 async def _shown(session: AsyncSession, group: Group, state: str) -> list[Shown]:
@@ -142,3 +142,14 @@ async def unblock(session: AsyncSession, group: Group, block_id: int, moderator:
         raise NotFound("No such block.")
     audit(session, moderator, "group.unblock", block.actor_uri, f"group {group.slug}")
     await session.delete(block)
+
+
+async def replies_to(session: AsyncSession, group: Group, root_uri: str) -> list[Shown]:
+    """The discussion under ``root_uri`` (a proposal, say): replies, each with its own."""
+    shown = await _shown(session, group, "relayed")
+    children: dict[str, list[Shown]] = {}
+    for item in shown:
+        children.setdefault(item.post.in_reply_to, []).append(item)
+    for item in shown:
+        item.replies = children.get(item.post.object_uri, [])
+    return children.get(root_uri, [])

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
+from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -16,9 +17,24 @@ from server.models import Group
 from server.models_moderation import RelayedPost
 
 
-def _audience(uris: LocalUris, group: Group) -> tuple[str, list[str], list[str]]:
+async def _audience(
+    session: AsyncSession, uris: LocalUris, group: Group, post: RelayedPost
+) -> tuple[str, list[str], list[str]]:
+    """(group, to, cc): the public and the followers; a members-only conversation, the
+    members by name."""
     group_uri = uris.group(group.slug)
+    if post.members_only:
+        return group_uri, await member_uris(session, group), []
     return group_uri, [AS_PUBLIC], [f"{group_uri}/followers"]
+
+
+async def _deliver(
+    session: AsyncSession, group: Group, post: RelayedPost, activity: JsonObject, group_uri: str
+) -> None:
+    if post.members_only:
+        await publish_to_members(session, activity, group)
+    else:
+        await publish_to_followers(session, activity, group_uri)
 
 
 async def send_relay(
@@ -32,18 +48,18 @@ async def send_relay(
     """``Announce`` of the activity as received (the post's Create, or ``activity``: an
     Update or Delete of it) with ``audience``; for the Create also ``Announce`` of the
     object's id, which Mastodon shows as the group's boost."""
-    group_uri, to, cc = _audience(uris, group)
+    group_uri, to, cc = await _audience(session, uris, group, post)
     received = activity if activity is not None else json.loads(post.activity_json)
     relay = vocab.build_announce(
         uris.new_activity(), group_uri, received, to=to, cc=cc, audience=group_uri
     )
-    await publish_to_followers(session, relay, group_uri)
+    await _deliver(session, group, post, relay, group_uri)
     if activity is not None:
         return
     boost = vocab.build_announce(
         uris.new_activity(), group_uri, post.object_uri, to=to, cc=cc, published=utcnow()
     )
-    await publish_to_followers(session, boost, group_uri)
+    await _deliver(session, group, post, boost, group_uri)
     post.announce_uri, post.boost_uri = relay["id"], boost["id"]
     session.add(post)
 
@@ -52,7 +68,7 @@ async def send_unrelay(
     session: AsyncSession, uris: LocalUris, group: Group, post: RelayedPost
 ) -> None:
     """``Undo`` both Announces, so followers' timelines drop the group's boost."""
-    group_uri, to, cc = _audience(uris, group)
+    group_uri, to, cc = await _audience(session, uris, group, post)
     for announce_uri, announced in (
         (post.boost_uri, post.object_uri),
         (post.announce_uri, json.loads(post.activity_json).get("id")),
@@ -61,7 +77,7 @@ async def send_unrelay(
             continue
         announce = vocab.build_announce(announce_uri, group_uri, announced, to=to, cc=cc)
         undo = vocab.build_undo(uris.new_activity(), group_uri, announce, to=to, cc=cc)
-        await publish_to_followers(session, undo, group_uri)
+        await _deliver(session, group, post, undo, group_uri)
 
 
 async def send_removal_by_moderator(
@@ -69,10 +85,10 @@ async def send_removal_by_moderator(
 ) -> None:
     """A moderator deletes a relayed post from the group: the boost is undone and the group
     announces a ``Delete`` of it (FEP-1b12), so every follower's copy goes."""
-    group_uri, to, cc = _audience(uris, group)
+    group_uri, to, cc = await _audience(session, uris, group, post)
     delete = vocab.build_delete(uris.new_activity(), group_uri, post.object_uri, to=to, cc=cc)
     relay = vocab.build_announce(
         uris.new_activity(), group_uri, delete, to=to, cc=cc, audience=group_uri
     )
-    await publish_to_followers(session, relay, group_uri)
+    await _deliver(session, group, post, relay, group_uri)
     await send_unrelay(session, uris, group, post)

@@ -23,6 +23,7 @@ from server.activitypub.uris import LocalUris
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
 from server.models import Group, User
 from server.models_decisions import Proposal
+from server.services import conversations
 from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
@@ -178,8 +179,9 @@ async def proposal_page(request: Request) -> Response:
         proposal = await service.get_proposal(session, group, _proposal_id(request))
         if wants_activity_json(request):
             return await question_response(request, session, group, proposal)
-        user, is_member, _ = await _viewer(request, session, group)
+        user, is_member, can_moderate = await _viewer(request, session, group)
         _require_visible(proposal, is_member)
+        page = f"/groups/{group.slug}/proposals/{proposal.id}"
         mine = await service.find_vote(session, proposal, Attendee.local(user)) if user else None
         why_not = (
             await service.ineligibility(session, proposal, Attendee.local(user)) if user else None
@@ -197,6 +199,12 @@ async def proposal_page(request: Request) -> Response:
             "named": []
             if proposal.secret or not is_member
             else await service.named_votes(session, proposal),
+            "discussion": await conversations.replies_to(
+                session, group, f"{settings_of(request).base_url}{page}"
+            ),
+            "can_comment": is_member,
+            "can_moderate": can_moderate,
+            "next_url": f"{page}#discussion",
         }
         return await render(request, session, "proposal.html", context, user=user)
 
