@@ -38,8 +38,10 @@ def _errors(*statuses: int) -> JsonObject:
         409: "Name taken",
         413: "Body too large",
         415: "Not JSON",
+        429: "Too many requests: retry after the Retry-After header's seconds",
     }
-    return {str(status): _json(_ref("Error"), texts[status]) for status in statuses}
+    # Every operation is rate limited (``[rate_limits] api_per_client``).
+    return {str(status): _json(_ref("Error"), texts[status]) for status in (*statuses, 429)}
 
 
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
