@@ -69,6 +69,7 @@ from server.web.middleware import (
     SecurityHeadersMiddleware,
 )
 from server.web.rate_limit import RateLimitMiddleware
+from server.web.read_cache import ReadCache, ReadCacheMiddleware
 from server.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -256,10 +257,12 @@ def create_app(
                 await engine.dispose()
 
     secret_key = load_or_create_secret_key(settings.data_path)
+    read_cache = ReadCache(settings.server.read_cache_seconds)
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
         Middleware(RateLimitMiddleware, limits=settings.rate_limits),
+        Middleware(ReadCacheMiddleware, cache=read_cache),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
         Middleware(
             SessionMiddleware,
@@ -283,6 +286,7 @@ def create_app(
         },
     )
     app.state.settings = settings
+    app.state.read_cache = read_cache
     #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
     app.state.secret_key = secret_key
     app.state.engine = engine

@@ -56,6 +56,9 @@ class ServerConfig:
     ssl_keyfile: str = ""
     data_dir: str = "data"
     run_worker: bool = True
+    #: How long anonymous public reads (actors, pages, calendars) are served from memory;
+    #: 0 turns the read cache off.
+    read_cache_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,8 @@ class Worker:
                         done[periodic.name] = await periodic.job(session, self.uris)
             except Exception:
                 log.exception("periodic job %r failed", periodic.name)
+        if any(done.values()):
+            self.state.read_cache.clear()  # type: ignore[attr-defined]
         return done
 
     async def announce_due_meetups(self, *, force: bool = False) -> int:
@@ -244,6 +246,8 @@ class Worker:
             )
         for activity_id in ids:
             await self.processor.process(activity_id)
+        if ids:
+            self.state.read_cache.clear()  # type: ignore[attr-defined]
         return len(ids)
 
     async def _deliver_batch(self) -> tuple[int, int]:

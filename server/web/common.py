@@ -96,6 +96,21 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+class LazyCsrfToken:
+    """The CSRF token for templates: created (and the session cookie set) only when a page
+    prints it, so pages without forms stay cookie-free and can be served from the read
+    cache."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)  # URL-safe base64: nothing to escape
+
+
 async def read_form(
     request: Request, *, max_part_size: int = 1024 * 1024, max_files: int = 0
 ) -> FormData:
@@ -177,7 +192,7 @@ async def render(
         "user": user,
         "instance": instance,
         "settings": settings_of(request),
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyCsrfToken(request),
         "flashes": request.session.pop("flash", []),
         **(context or {}),
     }
