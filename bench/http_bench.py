@@ -81,6 +81,7 @@ def serve(args: argparse.Namespace) -> None:
     settings = dataclasses.replace(
         settings,
         instance=dataclasses.replace(settings.instance, domain=f"127.0.0.1:{args.port}"),
+        server=dataclasses.replace(settings.server, read_cache_seconds=args.read_cache_seconds),
     )
     hearth = create_app(settings, run_worker=False)
 
@@ -110,11 +111,12 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def server_process(
-    workdir: Path, url: str, schema: str, port: int
+    workdir: Path, url: str, schema: str, port: int, read_cache_seconds: float = 5.0
 ) -> AsyncIterator[tuple[str, int]]:
     """Start the server child on ``port``; yields its base URL and pid."""
     command = [sys.executable, __file__, "serve", "--port", str(port), "--workdir", str(workdir)]
     command += ["--database-url", url, "--db-schema", schema]
+    command += ["--read-cache-seconds", str(read_cache_seconds)]
     process = await asyncio.create_subprocess_exec(*command)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -344,7 +346,8 @@ async def bench_reads(args: argparse.Namespace, workdir: Path) -> dict[str, Any]
         port = free_port()
         await seed_reads(url, schema, args, port)
         event_id = 1  # the first of the big group's weekly meetups
-        async with server_process(workdir, url, schema, port) as (base, pid):
+        cache = args.read_cache_seconds
+        async with server_process(workdir, url, schema, port, cache) as (base, pid):
             host = base.removeprefix("http://")
             activity = {"accept": "application/activity+json"}
             endpoints = [
@@ -398,6 +401,12 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--json", default="")
+    parser.add_argument(
+        "--read-cache-seconds",
+        type=float,
+        default=5.0,
+        help="the server's read cache (the default setting); 0 measures every read uncached",
+    )
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--db-schema", default="", help=argparse.SUPPRESS)

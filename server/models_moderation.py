@@ -34,6 +34,8 @@ class RelayedPost(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("group_id", "object_uri"),
         Index("ix_relayed_posts_group_state", "group_id", "state"),
+        # Updates, deletes and replies find posts by the object's URI alone.
+        Index("ix_relayed_posts_object_uri", "object_uri"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

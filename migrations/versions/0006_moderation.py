@@ -112,6 +112,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("relayed_posts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_relayed_posts_actor_uri"), ["actor_uri"], unique=False)
+        batch_op.create_index("ix_relayed_posts_object_uri", ["object_uri"], unique=False)
         batch_op.create_index("ix_relayed_posts_group_state", ["group_id", "state"], unique=False)
 
     with op.batch_alter_table("groups", schema=None) as batch_op:
@@ -138,6 +139,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("relayed_posts", schema=None) as batch_op:
         batch_op.drop_index("ix_relayed_posts_group_state")
+        batch_op.drop_index("ix_relayed_posts_object_uri")
         batch_op.drop_index(batch_op.f("ix_relayed_posts_actor_uri"))
 
     op.drop_table("relayed_posts")
