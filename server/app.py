@@ -287,6 +287,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.read_cache = read_cache
+    app.state.inbox_recipients = {}  # personal inboxes found valid lately (activitypub.inbox)
     #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
     app.state.secret_key = secret_key
     app.state.engine = engine

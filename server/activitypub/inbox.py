@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -93,18 +94,30 @@ async def _is_unknown_actor_deleting_itself(request: Request, activity: JsonObje
     return known is None
 
 
+#: How long a personal inbox found valid is trusted without asking the database again.
+RECIPIENT_TTL_SECONDS = 30.0
+
+
 async def _check_recipient(request: Request) -> None:
     """A personal inbox must belong to an existing group or user (NotFound → 404), and not
-    to a suspended group (410)."""
+    to a suspended group (410). Valid ones are remembered for :data:`RECIPIENT_TTL_SECONDS`
+    (suspending a group forgets them at once)."""
     name = request.path_params.get("name")
     if name is None:
         return
+    known: dict[str, float] = request.app.state.inbox_recipients
+    path = request.url.path
+    if known.get(path, 0.0) > time.monotonic():
+        return
     async with transaction(request.app.state.sessions) as session:
-        if request.url.path.startswith("/groups/"):
+        if path.startswith("/groups/"):
             if (await get_group(session, name)).suspended_at is not None:
                 raise Gone("This group was suspended by the instance's admins.")
         else:
             await get_user(session, name)
+    if len(known) > 10_000:
+        known.clear()
+    known[path] = time.monotonic() + RECIPIENT_TTL_SECONDS
 
 
 async def receive(request: Request) -> Response:

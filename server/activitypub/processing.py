@@ -336,6 +336,7 @@ class InboxProcessor:
             await session.exec(delete(RemoteEvent).where(RemoteEvent.actor_uri == actor))
             await session.exec(delete(RemoteMember).where(RemoteMember.actor_uri == actor))
             await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
+            self.remote.forget_keys_of(actor)
             return "actor deleted"
         result = await session.exec(
             delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor)

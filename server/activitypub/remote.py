@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 REFRESH_AFTER = timedelta(days=1)
 KEY_REFETCH_INTERVAL = timedelta(minutes=5)
+#: How long a verified-against key is reused from memory. A key that stops verifying is
+#: looked up again at once (``refresh``), so rotations are never held up by the cache.
+KEY_CACHE_SECONDS = 300.0
 #: Failed key fetches from one host within ``KEY_REFETCH_INTERVAL`` before we stop trying.
 MAX_KEY_FAILURES_PER_HOST = 3
 
@@ -90,6 +94,9 @@ class Remote:
         self.policy = policy
         self.uris = LocalUris(settings)
         self._failed_keys: dict[str, datetime] = {}
+        #: Keys by key id, as last read or fetched, for :data:`KEY_CACHE_SECONDS`: most
+        #: inbox POSTs are verified without asking the database.
+        self._key_cache: dict[str, tuple[ActorKey, float]] = {}
         self._host_failures: dict[str, list[datetime]] = {}
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
@@ -133,8 +140,11 @@ class Remote:
             row = (
                 await session.exec(select(RemoteActor).where(RemoteActor.uri == info.id))
             ).first()
+            if row is not None:
+                self._key_cache.pop(row.key_id, None)
             row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
             session.add(row)
+        self._key_cache.pop(row.key_id, None)
         return row
 
     async def actor_by_handle(self, handle: str) -> RemoteActor:
@@ -160,19 +170,32 @@ class Remote:
         fresh ``key_refreshed_at`` mark), so a burst of bad signatures costs at most two
         fetches (the first sight, then one refresh), not one per request.
         """
+        if refresh:
+            self._key_cache.pop(key_id, None)
+        elif (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
+            return cached[0]
         found = await self._stored_key(key_id, refresh=refresh, mark=False)
-        if not isinstance(found, _Fetch):
-            return found
-        async with self._key_lock(key_id):
-            found = await self._stored_key(key_id, refresh=refresh, mark=True)
-            if not isinstance(found, _Fetch):
-                return found
-            return await self._fetch_key(key_id)
+        if isinstance(found, _Fetch):
+            async with self._key_lock(key_id):
+                found = await self._stored_key(key_id, refresh=refresh, mark=True)
+                if isinstance(found, _Fetch):
+                    found = await self._fetch_key(key_id)
+        if found is not None:
+            if len(self._key_cache) > 10_000:
+                self._key_cache.clear()
+            self._key_cache[key_id] = (found, time.monotonic() + KEY_CACHE_SECONDS)
+        return found
+
+    def forget_keys_of(self, actor_uri: str) -> None:
+        """Drop an actor's keys from memory (the actor was deleted)."""
+        for key_id in [k for k, (key, _) in self._key_cache.items() if key.owner == actor_uri]:
+            self._key_cache.pop(key_id, None)
 
     async def _stored_key(
         self, key_id: str, *, refresh: bool, mark: bool
     ) -> ActorKey | _Fetch | None:
-        """The known key, ``None`` (refreshed moments ago), or ``_FETCH`` (marking the refresh)."""
+        """The known key (for a refresh: the one fetched moments ago, if any), ``None`` (no
+        key, refreshed moments ago), or ``_FETCH`` (marking the refresh)."""
         async with transaction(self.sessions) as session:
             local = await local_actor_by_uri(session, self.uris, key_id)
             if local is not None:
@@ -194,7 +217,11 @@ class Remote:
                 and row.key_refreshed_at
                 and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL
             ):
-                return None  # refetched moments ago: don't let bad signatures cause a fetch storm
+                # Refetched moments ago (maybe by another process): that key is the freshest
+                # there is, and bad signatures must not cause a fetch storm.
+                if row.key_id == key_id and row.public_key_pem:
+                    return ActorKey(row.key_id, row.uri, row.public_key_pem)
+                return None
             if row is not None and mark:
                 row.key_refreshed_at = utcnow()
                 session.add(row)

@@ -112,6 +112,7 @@ async def group_action(request: Request) -> Response:
             raise InvalidInput("Unknown action.")
         group.suspended_at = utcnow() if action == "suspend" else None
         session.add(group)
+        request.app.state.inbox_recipients.clear()
         audit(session, admin, f"group.{action}", group.slug, form_text(form, "note"))
     flash(request, f"{group.name}: {action} done.", "success")
     return redirect("/admin/groups")

@@ -4,9 +4,13 @@ actor that is gone); and a key is trusted only from its owner's own document."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlmodel import select
 
 from server.activitypub.remote import MAX_KEY_FAILURES_PER_HOST
+from server.db import utcnow
 from server.models_federation import RemoteActor
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer, PeerActor, new_key, public_pem
@@ -122,3 +126,28 @@ async def test_an_actor_whose_key_names_another_owner_is_not_stored(
     watch = await Watch.start(net, target.b)
     response = await post_signed(net, eve, target.inbox, eve.activity("Follow", target.group))
     await watch.assert_untouched(response, 401, fetches=2)
+
+
+async def test_a_key_another_process_refetched_is_used_at_once(
+    net: FederationNet, peer: Peer, target: Target
+) -> None:
+    """This process remembers bob's old key; another process (``--workers``) already fetched
+    the rotated one into the database: the first request with the new key is accepted,
+    without another fetch."""
+    warm = await post_signed(
+        net, target.bob, target.inbox, target.bob.activity("Like", target.group)
+    )
+    assert warm.status_code == 202  # bob's key is now remembered in memory
+    rotated = peer.rotate_key("bob")
+
+    async def another_process_refetched(session: Any) -> None:
+        row = (await session.exec(select(RemoteActor))).one()
+        row.public_key_pem = public_pem(rotated.key)
+        row.key_refreshed_at = utcnow()
+        session.add(row)
+
+    await target.b.run(another_process_refetched)
+    fetched = peer.actor_fetches["bob"]
+    response = await post_signed(net, rotated, target.inbox, rotated.activity("Like", target.group))
+    assert response.status_code == 202, response.text
+    assert peer.actor_fetches["bob"] == fetched
