@@ -223,3 +223,11 @@ async def test_the_instance_pages_tell_rules_privacy_contact_and_known_servers(
     assert "No ads." in about and "<strong>little</strong>" in about and "admins@b.test" in about
     servers = (await b.web.get("/about/instances")).text
     assert "peer.test" in servers and "Limited (posts not relayed by groups)" in servers
+
+
+async def test_the_federation_page_has_a_plain_title(net: FederationNet, peer: Peer) -> None:
+    b, _ = await _club(net, peer)
+    page = (await b.web.get("/admin/federation")).text
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Federation" in title
+    assert page.count('id="domains-title"') == 1
