@@ -14,8 +14,9 @@ from server.db import UTCDateTime, utcnow
 #: groups); ``hidden``: a moderator took it off the group (Undo of the Announce sent).
 RELAY_STATES = ("relayed", "held", "hidden")
 #: What an admin set for a remote domain: ``suspend`` (no traffic at all, followers from
-#: there dropped) or ``silence`` (their posts are not relayed by groups).
-DOMAIN_ACTIONS = ("suspend", "silence")
+#: there dropped), ``silence`` (their posts are not relayed by groups) or ``allow`` (on the
+#: allow-list, for the allowlist federation mode).
+DOMAIN_ACTIONS = ("suspend", "silence", "allow")
 REPORT_STATES = ("open", "resolved", "forwarded")
 
 

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.config import FEDERATION_MODES
+from server.db import utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import User
+from server.models import InstanceSetting, User
 from server.models_federation import Delivery, Follow, RemoteActor
 from server.models_membership import RemoteMember
 from server.models_moderation import DOMAIN_ACTIONS, ActorBlock, DomainPolicy, RelayedPost
 from server.services.audit import audit
+from server.services.federation_policy import MODE_KEY
 from server.services.federation_policy import DomainPolicy as LivePolicy
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z0-9-]{1,63}(:\d{1,5})?$")
@@ -58,9 +61,9 @@ async def set_domain_policy(
     action: str,
     note: str = "",
 ) -> str:
-    """Suspend or silence a domain; returns what the admin is told."""
+    """Suspend, silence or allow a domain; returns what the admin is told."""
     if action not in DOMAIN_ACTIONS:
-        raise InvalidInput("Choose suspend or silence.", field="action")
+        raise InvalidInput("Choose suspend, silence or allow.", field="action")
     domain = clean_domain(raw_domain)
     row = (await session.exec(select(DomainPolicy).where(DomainPolicy.domain == domain))).first()
     row = row or DomainPolicy(domain=domain, action=action)
@@ -74,7 +77,22 @@ async def set_domain_policy(
     await live.load(session)
     if action == "suspend":
         return f"{domain} is suspended: {dropped} follower(s) from there were removed."
+    if action == "allow":
+        return f"{domain} is on the allow-list."
     return f"{domain} is silenced: groups will not relay posts from there."
+
+
+async def set_mode(session: AsyncSession, live: LivePolicy, admin: User, mode: str) -> str:
+    """Choose open, blocklist or allowlist federation (overrides the config file)."""
+    if mode not in FEDERATION_MODES:
+        raise InvalidInput("Choose open, blocklist or allowlist.", field="mode")
+    row = await session.get(InstanceSetting, MODE_KEY) or InstanceSetting(key=MODE_KEY)
+    row.value, row.updated_at = mode, utcnow()
+    session.add(row)
+    audit(session, admin, "federation.mode", mode)
+    await session.flush()
+    await live.load(session)
+    return f"Federation mode: {mode}."
 
 
 async def lift_domain_policy(
@@ -156,6 +174,8 @@ async def known_instances(session: AsyncSession, live: LivePolicy) -> list[Known
     for domain, count in accounts.all():
         if live.silenced(domain):
             decision = "silence"
+        elif not live.allows(domain) and live.mode == "allowlist":
+            decision = "not on the allow-list"
         elif not live.allows(domain):
             decision = "suspend" if domain in live.suspended else "blocked by config"
         else:

@@ -15,13 +15,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.policy import domain_matches, is_domain_allowed
-from server.config import Settings
+from server.activitypub.policy import domain_matches
+from server.config import FEDERATION_MODES, Settings
 from server.db import transaction
+from server.models import InstanceSetting
 from server.models_moderation import ActorBlock
 from server.models_moderation import DomainPolicy as DomainPolicyRow
 
 RELOAD_SECONDS = 5.0
+#: The instance setting that overrides the config's ``federation.mode``.
+MODE_KEY = "federation_mode"
 
 
 class DomainPolicy:
@@ -30,14 +33,27 @@ class DomainPolicy:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.mode_override = ""
         self.suspended: list[str] = []
+        self.allowed: list[str] = []
         self.silenced_domains: list[str] = []
         self.blocked_actors: set[str] = set()
         self._loaded_at = float("-inf")
 
+    @property
+    def mode(self) -> str:
+        """``open``, ``blocklist`` or ``allowlist``: the admins' choice, else the config's."""
+        return self.mode_override or self.settings.federation.mode
+
     def allows(self, host: str) -> bool:
-        """Whether we exchange anything with ``host`` (config lists, then suspensions)."""
-        return is_domain_allowed(self.settings, host) and not domain_matches(host, self.suspended)
+        """Whether we exchange anything with ``host``: never with a blocked or suspended
+        domain; in allowlist mode, only with allowed ones (config or admins)."""
+        federation = self.settings.federation
+        if domain_matches(host, [*federation.blocked_domains, *self.suspended]):
+            return False
+        if self.mode == "allowlist":
+            return domain_matches(host, [*federation.allowed_domains, *self.allowed])
+        return True
 
     def silenced(self, host: str) -> bool:
         """Whether posts from ``host`` stay unrelayed by groups."""
@@ -58,6 +74,11 @@ class DomainPolicy:
         """Read the decisions in ``session`` (also used right after an admin changes one)."""
         rows = (await session.exec(select(DomainPolicyRow))).all()
         self.suspended = [row.domain for row in rows if row.action == "suspend"]
+        self.allowed = [row.domain for row in rows if row.action == "allow"]
+        override = await session.get(InstanceSetting, MODE_KEY)
+        self.mode_override = (
+            override.value if override is not None and override.value in FEDERATION_MODES else ""
+        )
         self.silenced_domains = [row.domain for row in rows if row.action == "silence"]
         self.blocked_actors = set((await session.exec(select(ActorBlock.actor_uri))).all())
         self._loaded_at = time.monotonic()

@@ -22,7 +22,6 @@ from server.web.common import (
     redirect,
     render,
     require_admin,
-    settings_of,
 )
 
 BACK = "/admin/federation"
@@ -31,12 +30,13 @@ BACK = "/admin/federation"
 async def federation_page(request: Request) -> Response:
     """How deliveries are going, and what the admins decided about other servers."""
     live = request.app.state.policy
+    await live.refresh()
     async with db(request) as session:
         user = await require_admin(request, session)
         domains, blocks = await decisions.decisions_list(session)
         context = {
             "stats": await queue_stats(session),
-            "mode": settings_of(request).federation.mode,
+            "mode": live.mode,
             "domains": domains,
             "blocks": blocks,
             "instances": await decisions.known_instances(session, live),
@@ -56,6 +56,18 @@ async def domain_submit(request: Request) -> Response:
             form_text(form, "domain"),
             form_text(form, "action"),
             form_text(form, "note"),
+        )
+    flash(request, message, "success")
+    return redirect(BACK)
+
+
+async def mode_submit(request: Request) -> Response:
+    """Choose open, blocklist or allowlist federation."""
+    form = await read_form(request)
+    async with db(request) as session:
+        admin = await require_admin(request, session)
+        message = await decisions.set_mode(
+            session, request.app.state.policy, admin, form_text(form, "mode")
         )
     flash(request, message, "success")
     return redirect(BACK)
@@ -123,6 +135,7 @@ async def audit_page(request: Request) -> Response:
 
 routes = [
     Route("/admin/federation", federation_page, methods=["GET"]),
+    Route("/admin/federation/mode", mode_submit, methods=["POST"]),
     Route("/admin/federation/domains", domain_submit, methods=["POST"]),
     Route("/admin/federation/domains/{policy_id}/remove", domain_remove, methods=["POST"]),
     Route("/admin/federation/actors", actor_submit, methods=["POST"]),

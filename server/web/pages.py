@@ -11,7 +11,7 @@ from server.markup import render_markdown
 from server.services.federation_admin import known_instances
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
 from server.services.users import count_active_users, get_user
-from server.web.common import db, render, settings_of
+from server.web.common import db, render
 
 
 async def home(request: Request) -> Response:
@@ -69,9 +69,10 @@ async def user_page(request: Request) -> Response:
 
 async def instances_page(request: Request) -> Response:
     """The servers this instance knows, and how federation with each is going."""
+    await request.app.state.policy.refresh()
     async with db(request) as session:
         known = await known_instances(session, request.app.state.policy)
-        context = {"instances": known, "mode": settings_of(request).federation.mode}
+        context = {"instances": known, "mode": request.app.state.policy.mode}
         return await render(request, session, "instances.html", context)
 
 

@@ -231,3 +231,25 @@ async def test_the_federation_page_has_a_plain_title(net: FederationNet, peer: P
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title and "Federation" in title
     assert page.count('id="domains-title"') == 1
+
+
+async def test_admins_switch_to_allowlist_mode_without_a_restart(
+    net: FederationNet, peer: Peer
+) -> None:
+    b, mo = await _club(net, peer)
+    a = await net.add("a")
+    page = await _admin(b, "/admin/federation/mode", {"mode": "allowlist"}, "/admin/federation")
+    assert "Federation mode: allowlist." in page
+    refused = await peer.post(net.http, f"{CLUB}/inbox", mo.activity("Follow", CLUB))
+    assert refused.status_code == 403
+    allow = {"domain": "peer.test", "action": "allow"}
+    await _admin(b, "/admin/federation/domains", allow, "/admin/federation")
+    accepted = await peer.post(net.http, f"{CLUB}/inbox", mo.activity("Follow", CLUB))
+    assert accepted.status_code == 202
+    await a.web.login_as_new("alice")
+    response = await a.web.post_form("/follow", {"handle": "@club@b.test"}, csrf_from="/home")
+    assert response.status_code == 303
+    await net.drain()
+    assert not [f for f in await rows(b, Follow) if f.follower_uri.startswith("https://a.test")]
+    servers = (await b.web.get("/about/instances")).text
+    assert "only servers the admins allowed" in servers
