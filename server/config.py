@@ -8,6 +8,7 @@ documents the same keys (a test keeps the two in step). Any problem raises
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -151,6 +152,20 @@ def section_fields(settings_cls: type = Settings) -> dict[str, type]:
     return {f.name: hints[f.name] for f in dataclasses.fields(settings_cls)}
 
 
+def _number(key: str, value: Any) -> float:
+    """A finite number, not negative (from TOML, or text from the environment)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(key, f"must be a number, not {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be a number, not {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(key, f"must be a number of 0 or more, not {value!r}")
+    return float(value)
+
+
 def _coerce(key: str, value: Any, kind: Any) -> Any:
     """Check (or, for strings from the environment, convert) one value."""
     if kind is bool:
@@ -174,6 +189,8 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         raise ConfigError(key, f"must be a whole number, not {value!r}")
+    if kind is float:
+        return _number(key, value)
     if kind == list[str]:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]

@@ -48,6 +48,9 @@ def test_defaults_without_a_file() -> None:
         ("[server]\nport = true\n", "server.port", "whole number"),
         ("[server]\nport = 70000\n", "server.port", "between 1 and 65535"),
         ("[server]\nrun_worker = 'maybe'\n", "server.run_worker", "true or false"),
+        ("[server]\nread_cache_seconds = 'soon'\n", "server.read_cache_seconds", "a number"),
+        ("[server]\nread_cache_seconds = -1\n", "server.read_cache_seconds", "0 or more"),
+        ("[server]\nread_cache_seconds = nan\n", "server.read_cache_seconds", "0 or more"),
         ("[instance]\nname = 5\n", "instance.name", "must be a string"),
         ("[federation]\nblocked_domains = [1]\n", "federation.blocked_domains", "list of strings"),
         ("[federation]\nblocked_domains = ['not a domain']\n", "federation.blocked_domains", ""),
@@ -131,6 +134,7 @@ def test_environment_overrides_with_parsing() -> None:
         "HEARTH_INSTANCE_SCHEME": "https",
         "HEARTH_SERVER_PORT": "9001",
         "HEARTH_SERVER_RUN_WORKER": "off",
+        "HEARTH_SERVER_READ_CACHE_SECONDS": "2.5",
         "HEARTH_FEDERATION_AUTHORIZED_FETCH": "YES",
         "HEARTH_FEDERATION_BLOCKED_DOMAINS": " a.example, b.example ,,",
         "HEARTH_SMTP_STARTTLS": "0",
@@ -140,6 +144,7 @@ def test_environment_overrides_with_parsing() -> None:
     assert settings.base_url == "https://town.example"
     assert settings.server.port == 9001
     assert settings.server.run_worker is False
+    assert settings.server.read_cache_seconds == 2.5
     assert settings.federation.authorized_fetch is True
     assert settings.federation.blocked_domains == ["a.example", "b.example"]
     assert settings.smtp.starttls is False
