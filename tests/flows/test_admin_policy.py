@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.remote import RemoteError
 from server.models import Group, Membership, User
 from server.models_federation import Delivery, Follow
 from server.models_moderation import RelayedPost, Report
@@ -253,3 +254,18 @@ async def test_admins_switch_to_allowlist_mode_without_a_restart(
     assert not [f for f in await rows(b, Follow) if f.follower_uri.startswith("https://a.test")]
     servers = (await b.web.get("/about/instances")).text
     assert "only servers the admins allowed" in servers
+
+
+async def test_a_suspended_domain_is_never_fetched_from(net: FederationNet, peer: Peer) -> None:
+    b, _ = await _club(net, peer)
+    newcomer = peer.add_actor("newcomer")
+    await _admin(
+        b,
+        "/admin/federation/domains",
+        {"domain": "peer.test", "action": "suspend"},
+        "/admin/federation",
+    )
+    fetched = peer.actor_fetches["newcomer"]
+    with pytest.raises(RemoteError, match=r"does not federate with peer\.test"):
+        await b.app.state.remote.actor(newcomer.uri)
+    assert peer.actor_fetches["newcomer"] == fetched
