@@ -27,6 +27,7 @@ from federation.safe_transport import SafeTransport
 from server import __version__
 from server.activitypub import discovery, inbox
 from server.activitypub import routes as activitypub_routes
+from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
 from server.api import attendance as api_attendance
@@ -292,6 +293,7 @@ def create_app(
     app.state.secret_key = secret_key
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.inbox_writer = InboxWriter(app.state.sessions)
     app.state.http = http
     app.state.templates = make_templates()
     app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)

@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,7 +20,6 @@ from starlette.routing import Route
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
-from server.activitypub.queue import mark_host_available
 from server.activitypub.uris import host_of
 from server.db import transaction
 from server.errors import Gone
@@ -168,18 +166,7 @@ async def _store(request: Request, activity: JsonObject, actor: str, body: bytes
     row = InboxActivity(
         activity_uri=activity["id"], actor_uri=actor, type=activity["type"][:64], body=body.decode()
     )
-    try:
-        async with transaction(request.app.state.sessions) as session:
-            duplicate = (
-                await session.exec(
-                    select(InboxActivity.id).where(InboxActivity.activity_uri == row.activity_uri)
-                )
-            ).first()
-            if duplicate is None:
-                session.add(row)
-            await mark_host_available(session, host_of(actor))
-    except IntegrityError:
-        pass  # the same activity arrived twice at once: the first one is stored
+    await request.app.state.inbox_writer.store(row)  # committed (or a duplicate) when it returns
     wake = getattr(request.app.state, "wake_worker", None)
     if wake is not None:
         wake()

@@ -1,0 +1,46 @@
+"""Group commit of inbox activities (issue #8): activities arriving together are stored in
+one transaction, each caller returns only once its activity is committed, duplicates are
+stored once — also when two processes (two writers) store the same activity at once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import select
+
+from server.activitypub.inbox_writer import InboxWriter
+from server.db import transaction
+from server.models_federation import InboxActivity
+
+
+def _row(number: int) -> InboxActivity:
+    actor = "https://peer.test/users/bob"
+    return InboxActivity(
+        activity_uri=f"{actor}/activities/{number}", actor_uri=actor, type="Like", body="{}"
+    )
+
+
+async def _stored(app: Any) -> list[str]:
+    async with transaction(app.state.sessions) as session:
+        rows = await session.exec(select(InboxActivity.activity_uri))
+        return sorted(rows.all())
+
+
+async def test_concurrent_activities_share_commits_and_duplicates_are_stored_once(
+    app: Any,
+) -> None:
+    commits: list[int] = []
+    event.listen(app.state.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    writer = InboxWriter(app.state.sessions)
+    numbers = [*range(60), *range(10)]  # ten arrive twice
+    await asyncio.gather(*(writer.store(_row(n)) for n in numbers))
+    assert await _stored(app) == sorted(_row(n).activity_uri for n in range(60))
+    assert 1 <= len(commits) <= 5  # one batch or a few, not 70 transactions
+
+
+async def test_two_writers_racing_on_one_activity_store_it_once(app: Any) -> None:
+    first, second = InboxWriter(app.state.sessions), InboxWriter(app.state.sessions)
+    await asyncio.gather(*(writer.store(_row(n)) for n in range(20) for writer in (first, second)))
+    assert await _stored(app) == sorted(_row(n).activity_uri for n in range(20))
