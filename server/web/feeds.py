@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 import segno
@@ -64,16 +64,16 @@ async def _group_feed_version(session: AsyncSession, group_id: int | None) -> st
     return f"{group_id}-{count}-{latest}-{utcnow().date()}"
 
 
-async def _cached(request: Request, key: str, build: Callable[[], bytes]) -> bytes:
-    """The body for ``key`` from the cache, or built once (in a thread, so a big calendar
-    does not stall other requests; concurrent requests for the same key wait for one build)."""
+async def _cached(request: Request, key: str, render: Callable[[], Awaitable[bytes]]) -> bytes:
+    """The body for ``key`` from the cache, or rendered once: concurrent requests for the
+    same key wait for that one rendering (and load nothing themselves)."""
     cache: OrderedDict[str, bytes] = request.app.state.feed_cache
     locks: dict[str, asyncio.Lock] = request.app.state.feed_locks
     if key not in cache:
         lock = locks.setdefault(key, asyncio.Lock())
         async with lock:
             if key not in cache:
-                cache[key] = await asyncio.to_thread(build)
+                cache[key] = await render()
         locks.pop(key, None)
     cache.move_to_end(key)
     body = cache[key]
@@ -92,10 +92,12 @@ async def group_ics(request: Request) -> Response:
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         version = await _group_feed_version(session, group.id)
-        etag = f'"{hashlib.sha256(f"{version}-{group.name}".encode()).hexdigest()[:32]}"'
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        if etag not in request.app.state.feed_cache:
+    etag = f'"{hashlib.sha256(f"{version}-{group.name}".encode()).hexdigest()[:32]}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+
+    async def render() -> bytes:
+        async with db(request) as session:
             rows = await session.exec(
                 select(Event)
                 .where(
@@ -108,16 +110,13 @@ async def group_ics(request: Request) -> Response:
             )
             events = list(rows.all())
             series = await _series_feeds(session, events)
-        else:
-            events, series = [], {}
-
-    def build() -> bytes:
-        items = [(e, group) for e in events]
-        return build_calendar(
-            group.name, items, settings.base_url, settings.instance.domain, series
+        items = [(event, group) for event in events]
+        # In a thread, so a big calendar does not stall other requests.
+        return await asyncio.to_thread(
+            build_calendar, group.name, items, settings.base_url, settings.instance.domain, series
         )
 
-    response = _ics_response(await _cached(request, etag, build), f"{group.slug}.ics")
+    response = _ics_response(await _cached(request, etag, render), f"{group.slug}.ics")
     response.headers["ETag"] = etag
     return response
 
