@@ -6,9 +6,10 @@
 
 Runs bench/delivery.py (fan-out to 1,000 simulated instances at 1k, 10k and 100k followers),
 bench/http_bench.py inbox and reads (a real uvicorn in a child process, 50 concurrent
-clients), and bench/dead_peers.py, each as a child process with a time limit, then prints
-the table. A MISS is reported, not an error: the script fails only if a benchmark breaks.
-All traffic stays on 127.0.0.1.
+clients), bench/dead_peers.py, and — on PostgreSQL — bench/workers.py (one vs two `hearth
+worker` processes), each as a child process with a time limit, then prints the table. A MISS
+is reported, not an error: the script fails only if a benchmark breaks. All traffic stays on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -126,6 +127,18 @@ def dead_peer_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def worker_rows(data: dict[str, Any]) -> list[Row]:
+    one, two = data["runs"]
+    return [
+        Row(
+            "fan-out, 2 hearth worker processes vs 1 (PostgreSQL)",
+            f"{two['rate']:,.0f} vs {one['rate']:,.0f} deliv/s: {data['speedup']:.2f}×",
+            "≥ 1.6×",
+            data["speedup"] >= 1.6,
+        )
+    ]
+
+
 def print_table(rows: list[Row]) -> None:
     width = max(len(r.figure) for r in rows)
     value_width = max(len(r.value) for r in rows)
@@ -163,6 +176,9 @@ def main() -> int:
         rows += http_rows("inbox", run("http_bench.py", [*inbox, *db], out / "i.json", 300))
         rows += http_rows("reads", run("http_bench.py", [*reads, *db], out / "r.json", 600))
         rows += dead_peer_rows(run("dead_peers.py", dead, out / "p.json", 300))
+        if args.database_url:  # several workers share one PostgreSQL
+            posts = ["--posts", "1"] if args.quick else []
+            rows += worker_rows(run("workers.py", [*db, *posts], out / "w.json", 600))
     print_table(rows)
     return 0
 
