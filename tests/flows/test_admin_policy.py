@@ -269,3 +269,13 @@ async def test_a_suspended_domain_is_never_fetched_from(net: FederationNet, peer
     with pytest.raises(RemoteError, match=r"does not federate with peer\.test"):
         await b.app.state.remote.actor(newcomer.uri)
     assert peer.actor_fetches["newcomer"] == fetched
+
+
+@pytest.mark.parametrize("number", [str(2**31), "9" * 40])
+async def test_ids_no_row_can_have_are_a_404_on_admin_actions(
+    net: FederationNet, peer: Peer, number: str
+) -> None:
+    b, _ = await _club(net, peer)
+    for path in (f"/admin/federation/domains/{number}/remove", f"/admin/reports/{number}"):
+        response = await b.web.post_form(path, {"action": "resolve"}, csrf_from="/admin/federation")
+        assert response.status_code == 404, (path, response.status_code)
