@@ -25,9 +25,12 @@ from server.services.events import get_event
 from server.web.common import path_id, settings_of
 
 
-async def _federated_event(request: Request, session: AsyncSession) -> tuple[Event, Group]:
+async def _federated_event(
+    request: Request, session: AsyncSession
+) -> tuple[Event, Group] | Response:
     """The meetup, if the requesting server may read it: members-only ones need a signed
-    fetch by a member of the group."""
+    fetch by a member of the group (404 otherwise), the others a signed fetch when the
+    instance requires one (the refusal is returned)."""
     event = await get_event(session, path_id(request, "event_id", "No such meetup."))
     group = await session.get(Group, event.group_id)
     if group is None:
@@ -36,15 +39,18 @@ async def _federated_event(request: Request, session: AsyncSession) -> tuple[Eve
         signer = await verified_signer(request)
         if signer is None or not await remote_membership.is_active_member(session, group, signer):
             raise NotFound("No such meetup.")
+    elif refused := await check_signed_fetch(request):
+        return refused
     return event, group
 
 
 async def event_object(request: Request) -> Response:
     """A meetup as an ActivityStreams Event (members-only: to members' servers only)."""
     async with transaction(request.app.state.sessions) as session:
-        event, group = await _federated_event(request, session)
-        if event.visibility != "members" and (refused := await check_signed_fetch(request)):
-            return refused
+        found = await _federated_event(request, session)
+        if isinstance(found, Response):
+            return found
+        event, group = found
         document = await event_document(session, LocalUris(settings_of(request)), group, event)
     return activity_response(document)
 
@@ -55,9 +61,10 @@ async def event_poll_object(request: Request) -> Response:
         return RedirectResponse(f"/events/{request.path_params['event_id']}", status_code=303)
     uris = LocalUris(settings_of(request))
     async with transaction(request.app.state.sessions) as session:
-        event, group = await _federated_event(request, session)
-        if event.visibility != "members" and (refused := await check_signed_fetch(request)):
-            return refused
+        found = await _federated_event(request, session)
+        if isinstance(found, Response):
+            return found
+        event, group = found
         if not takes_poll_answers(event):
             raise NotFound("This meetup has no RSVP poll.")
         document = await event_document(session, uris, group, event)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.addresses import same_origin
 from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.uris import LocalUris, host_of
 from server.db import utcnow
@@ -34,11 +35,6 @@ from server.services.relay_send import send_relay, send_unrelay
 
 #: More groups than this mentioned in one post: spam, relayed by none of them.
 MAX_GROUPS = 3
-
-
-def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
 
 
 def _addressed(note: JsonObject) -> list[str]:
@@ -112,7 +108,7 @@ class RelayHandler:
         if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Page"):
             return None
         note_id = get_id(note)
-        if not note_id or not _same_origin(note_id, actor) or note.get("name"):
+        if not note_id or not same_origin(note_id, actor) or note.get("name"):
             return None  # a poll vote (a Note with a name) is never a conversation
         if get_id(note.get("attributedTo")) not in (None, actor):
             return None

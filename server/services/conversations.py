@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.uris import LocalUris
@@ -65,6 +65,14 @@ async def threads(session: AsyncSession, group: Group, *, limit: int = 20) -> li
 async def held(session: AsyncSession, group: Group) -> list[Shown]:
     """Posts waiting for a moderator (moderated groups), oldest first."""
     return await _shown(session, group, "held")
+
+
+async def held_count(session: AsyncSession, group: Group) -> int:
+    """How many posts wait for a moderator."""
+    query = select(func.count()).where(
+        RelayedPost.group_id == group.id, RelayedPost.state == "held"
+    )
+    return int((await session.exec(query)).one())
 
 
 async def blocked(session: AsyncSession, group: Group) -> list[GroupBlock]:

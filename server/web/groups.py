@@ -212,7 +212,7 @@ async def group_page(request: Request) -> Response:
             "handle": f"@{group.slug}@{settings_of(request).instance.domain}",
             "threads": await conversations.threads(session, group),
             "can_moderate": members.may(user, membership, "moderate"),
-            "held_count": len(await conversations.held(session, group)),
+            "held_count": await conversations.held_count(session, group),
         }
         return await render(request, session, "group.html", context, user=user)
 

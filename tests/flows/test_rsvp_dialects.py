@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from server.activitypub import event_poll
+from server.models_federation import InboxActivity
 from server.models_membership import Participation
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
@@ -176,6 +177,8 @@ async def test_friendica_answers_are_going_maybe_and_not_going_and_undo_withdraw
     follow_answer = fred.activity("Accept", {"type": "Follow", "actor": "https://b.test/users/x"})
     await _deliver(net, peer, follow_answer)
     assert await _statuses(b) == {}
+    [handled] = await rows(b, InboxActivity, InboxActivity.activity_uri == follow_answer["id"])
+    assert handled.result == "ignored: no follow of ours to accept"  # the follow handler's
 
 
 async def test_the_eleventh_join_to_ten_seats_waits_and_is_promoted_when_one_leaves(
