@@ -7,7 +7,8 @@ A child process serves K sinks (one uvicorn server on K ports of 127.0.0.1: K ho
 the queue) that answer 202 to POSTs on ``*/inbox`` and check one signature in ``--sample``
 with ``verify_request`` (a failure answers 401 and fails the run). Per variant: publish with
 ``create_post``, time ``worker.run_once()`` until idle, then a bare loop that signs and
-POSTs the same body to the same inboxes with the same client and limits, no database.
+POSTs the same body to the same inboxes with the same poster (the worker's aiohttp one)
+and limits, no database.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ import uvloop
 from sqlalchemy import insert, text
 from sqlmodel import col, func, select
 
-from federation.delivery import post_activity
+from federation.delivery import Poster, post_activity
 from federation.verify import ActorKey, Rejected, verify_request
 from server.activitypub.local import LocalActor, group_actor
 from server.activitypub.uris import LocalUris
 from server.activitypub.worker import BATCH, PER_HOST
-from server.app import create_app, default_http_client
+from server.app import create_app, default_http_client, default_poster
 from server.config import RateLimitConfig, Settings, load_settings
 from server.db import create_engine, transaction
 from server.migrate import migrate
@@ -280,15 +281,13 @@ async def delivery_states(app: Any) -> dict[str, int]:
         return {state: number for state, number in (await session.exec(query)).all()}
 
 
-async def bare_loop(
-    client: httpx.AsyncClient, inboxes: list[str], body: bytes, signer: LocalActor
-) -> int:
+async def bare_loop(poster: Poster, inboxes: list[str], body: bytes, signer: LocalActor) -> int:
     """Sign and POST like the worker (batches of BATCH, PER_HOST per host), no database."""
     slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_HOST))
 
     async def one(inbox: str) -> bool:
         async with slots[httpx.URL(inbox).netloc.decode()]:
-            return (await post_activity(client, inbox, body, signer.sign)).is_delivered
+            return (await post_activity(poster, inbox, body, signer.sign)).is_delivered
 
     delivered = 0
     for start in range(0, len(inboxes), BATCH):
@@ -305,7 +304,8 @@ async def measure(
     before = await sink_stats(port)
     done_before = await delivery_states(app)
     # a new client: cold connections for the worker, as for the bare loop
-    async with default_http_client(settings) as app.state.http:
+    app.state.poster = default_poster(settings)
+    try:
         started = time.perf_counter()
         async with transaction(app.state.sessions) as session:
             post = await create_post(session, uris, group, owner, "Bench night!", "public")
@@ -313,6 +313,8 @@ async def measure(
         started = time.perf_counter()
         delivered, failed, result.rounds = await drain(app, profile)
         result.drain_s = time.perf_counter() - started
+    finally:
+        await app.state.poster.aclose()
     delivered -= done_before.get("delivered", 0)
     failed -= done_before.get("given_up", 0)
     note_uri = uris.post(group.slug, post.id or 0)
@@ -325,11 +327,14 @@ async def measure(
     if failed or delivered != len(inboxes):
         reasons = (await sink_stats(port))["failures"][:3]
         raise RuntimeError(f"{result.variant}: {delivered} sent, {failed} failed; sinks: {reasons}")
-    async with default_http_client(settings) as client:
+    poster = default_poster(settings)
+    try:
         started = time.perf_counter()
         signer = group_actor(uris, group)
-        result.bare_deliveries = await bare_loop(client, inboxes, activity.body.encode(), signer)
+        result.bare_deliveries = await bare_loop(poster, inboxes, activity.body.encode(), signer)
         result.bare_s = time.perf_counter() - started
+    finally:
+        await poster.aclose()
     after = await sink_stats(port)
     if after["failures"]:
         raise RuntimeError(f"sampled signatures failed: {after['failures'][:3]}")

@@ -16,6 +16,7 @@ Two questions guard every outgoing request against server-side request forgery:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import SplitResult, urlsplit
@@ -104,6 +105,7 @@ def _is_public_ipv6(address: ipaddress.IPv6Address) -> bool:
     return address.is_global and not any(flags)
 
 
+@functools.lru_cache(maxsize=4096)  # every outgoing request asks again
 def is_public_address(address: str | IPAddress) -> bool:
     """Whether ``address`` is a unicast address on the public internet (else refuse it)."""
     if isinstance(address, str):
@@ -116,6 +118,7 @@ def is_public_address(address: str | IPAddress) -> bool:
     return _is_public_ipv6(address)
 
 
+@functools.lru_cache(maxsize=4096)  # every outgoing request asks again
 def ip_literal(host: str) -> IPAddress | None:
     """The address if ``host`` (as returned by ``parse_host``) is an IP literal."""
     try:
@@ -155,6 +158,7 @@ def _parse_name(host: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=4096)  # every outgoing request asks again
 def parse_host(host: str) -> str:
     """Normalise a host: lowercase ASCII (IDNA), no trailing dot, IPv6 without brackets.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -68,33 +68,54 @@ def dedupe_inboxes(
     return list(inboxes)
 
 
-async def _error_snippet(response: httpx.Response) -> str:
+def error_snippet(status: int, head: bytes) -> str:
+    """How a refusal is recorded: the status and the start of the answer's body."""
+    text = head[:ERROR_SNIPPET_BYTES].decode("utf-8", errors="replace").strip()
+    return f"HTTP {status}" + (f": {text}" if text else "")
+
+
+class Poster(Protocol):
+    """Sends one inbox POST: (status, Retry-After, error snippet of a non-2xx answer), or
+    raises httpx's exceptions when no answer came (``federation.aiohttp_poster``)."""
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,  # noqa: ASYNC109 (a per-request setting, as in httpx)
+    ) -> tuple[int, str | None, str | None]: ...
+
+
+async def _post_with_httpx(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,  # noqa: ASYNC109 (a per-request setting, as in httpx)
+) -> tuple[int, str | None, str | None]:
+    """``Poster.post`` through an httpx client (tests route it to in-process apps)."""
+    async with client.stream(
+        "POST", url, content=body, headers=headers, timeout=timeout, follow_redirects=False
+    ) as response:
+        status = response.status_code
+        error = None
+        if not 200 <= status < 300:
+            error = error_snippet(status, await _first_bytes(response))
+        return status, response.headers.get("retry-after"), error
+
+
+async def _first_bytes(response: httpx.Response) -> bytes:
     collected = b""
     async for chunk in response.aiter_bytes():
         collected += chunk
         if len(collected) >= ERROR_SNIPPET_BYTES:
             break
-    text = collected[:ERROR_SNIPPET_BYTES].decode("utf-8", errors="replace").strip()
-    return f"HTTP {response.status_code}" + (f": {text}" if text else "")
-
-
-async def _post(
-    client: httpx.AsyncClient,
-    inbox_url: str,
-    body: bytes,
-    headers: dict[str, str],
-    io_timeout: float,
-) -> tuple[int, str | None, str | None]:
-    async with client.stream(
-        "POST", inbox_url, content=body, headers=headers, timeout=io_timeout, follow_redirects=False
-    ) as response:
-        status = response.status_code
-        error = None if 200 <= status < 300 else await _error_snippet(response)
-        return status, response.headers.get("retry-after"), error
+    return collected
 
 
 async def post_activity(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Poster,
     inbox_url: str,
     body: bytes,
     sign: Signer,
@@ -104,11 +125,15 @@ async def post_activity(
 ) -> DeliveryOutcome:
     """POST exactly ``body`` (the bytes signed) to an inbox; never raises on network errors."""
     headers = {"Content-Type": AS_MEDIA_TYPE, "Accept": AS_MEDIA_TYPE}
-    headers.update(sign("POST", inbox_url, body))
+    headers.update(await asyncio.to_thread(sign, "POST", inbox_url, body))
     started = clock()
     try:
         async with asyncio.timeout(timeout):
-            status, retry_after, error = await _post(client, inbox_url, body, headers, timeout)
+            if isinstance(client, httpx.AsyncClient):
+                answer = await _post_with_httpx(client, inbox_url, body, headers, timeout)
+            else:
+                answer = await client.post(inbox_url, body, headers, timeout)
+            status, retry_after, error = answer
     except TimeoutError:
         return DeliveryOutcome(None, None, f"no answer within {timeout} s", clock() - started)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:

@@ -12,6 +12,7 @@ Signers and verifiers must derive these pieces the same way, so they live here o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ class RequestTarget:
         return f"{self.path}?{self.query}" if self.query else self.path
 
 
+@functools.lru_cache(maxsize=1024)  # inboxes are few; every signed request asks
 def parse_target(url: str) -> RequestTarget:
     """Split an absolute URL into the pieces signatures cover; raise ``TargetError``."""
     try:

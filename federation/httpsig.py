@@ -60,7 +60,7 @@ REQUEST_TARGET = "(request-target)"
 ACCEPTED_ALGORITHMS = frozenset({"rsa-sha256", "hs2019"})
 _PSEUDO_PARAMS = {"(created)": "created", "(expires)": "expires"}
 _PARAM_RE = re.compile(
-    r'[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))[ \t]*'
+    r'[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s,"]+))[ \t]*'
 )
 _NUMBER_RE = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
 
@@ -125,7 +125,10 @@ def _parse_params(text: str) -> dict[str, str]:
         if name in params:
             raise SignatureError(f"Signature header repeats the {match.group(1)} parameter")
         quoted = match.group(2)
-        params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
+        if quoted is None:
+            params[name] = match.group(3)
+        else:
+            params[name] = re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted
         pos = match.end()
         if pos < len(text):
             if text[pos] != ",":

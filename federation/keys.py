@@ -92,6 +92,7 @@ def load_private_key(pem: str | bytes) -> PrivateKey:
     raise KeyFormatError(f"unsupported private key type {type(key).__name__}")
 
 
+@functools.lru_cache(maxsize=1024)  # a key object is immutable; loading one costs ~7 µs
 def load_public_key(pem: str | bytes) -> PublicKey:
     """Load an RSA or Ed25519 public key: ``PUBLIC KEY`` (SPKI) or ``RSA PUBLIC KEY`` (PKCS#1)."""
     try:

@@ -9,9 +9,9 @@ DNS answer that changes between check and connect (DNS rebinding) cannot slip a
 private address through, as in Mastodon's ``Request::Socket``.
 
 Because the inner pool now sees IPs, a TLS connection made for one name could be
-reused for another name on the same IP without a certificate check for the second.
-``PerHostTransport`` (the default inner transport) keeps one pool per host name, as
-Mastodon's per-site ``RequestPool`` does, so that never happens.
+reused for another name on the same IP without a certificate check for the second. The
+default inner transport (``federation.aiohttp_transport``) keys its pooled connections by
+the name as well, as Mastodon's per-site ``RequestPool`` does, so that never happens.
 
 Use::
 
@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import cast
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 from federation.addresses import DEFAULT_PORTS, InvalidHostError, ip_literal, is_public_address
 from federation.addresses import parse_host as normalise_host
+from federation.aiohttp_transport import AiohttpTransport
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 
 
 class BlockedAddressError(httpx.TransportError):
@@ -75,7 +72,7 @@ class SafeTransport(httpx.AsyncBaseTransport):
         resolver: Resolver = system_resolver,
         allow_private: bool = False,
     ) -> None:
-        self.inner = inner if inner is not None else PerHostTransport()
+        self.inner = inner if inner is not None else AiohttpTransport()
         self.resolver = resolver
         self.allow_private = allow_private
 
@@ -128,102 +125,3 @@ class SafeTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         """Close the inner transport."""
         await self.inner.aclose()
-
-
-@dataclass(eq=False)
-class _Pool:
-    transport: httpx.AsyncBaseTransport
-    active: int = 0
-    retired: bool = False
-
-
-@dataclass(eq=False)
-class _ReleasingStream(httpx.AsyncByteStream):
-    """A response body that returns its pool's slot when closed."""
-
-    stream: httpx.AsyncByteStream
-    release: Callable[[], Awaitable[None]]
-    closed: bool = field(default=False)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            await self.stream.aclose()
-        finally:
-            await self.release()
-
-
-def _pool_key(request: httpx.Request) -> tuple[str, str]:
-    host = request.extensions.get("sni_hostname") or request.headers.get("host", "")
-    return request.url.scheme, str(host).lower()
-
-
-def _shared_tls_factory() -> TransportFactory:
-    """Pools sharing one TLS context: building one loads the CA bundle (~20 ms of CPU)."""
-    context = httpx.create_ssl_context()
-    return lambda: httpx.AsyncHTTPTransport(verify=context)
-
-
-class PerHostTransport(httpx.AsyncBaseTransport):
-    """One inner transport (connection pool) per scheme and host name, least recently used
-    evicted beyond ``max_hosts``; an evicted pool closes once its last response is closed."""
-
-    def __init__(self, factory: TransportFactory | None = None, *, max_hosts: int = 256) -> None:
-        self.factory = factory or _shared_tls_factory()
-        self.max_hosts = max_hosts
-        self._pools: OrderedDict[tuple[str, str], _Pool] = OrderedDict()
-        self._retired: list[_Pool] = []
-
-    def __len__(self) -> int:
-        return len(self._pools)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the pool of the request's host."""
-        pool = await self._checkout(_pool_key(request))
-        try:
-            response = await pool.transport.handle_async_request(request)
-        except BaseException:
-            await self._release(pool)
-            raise
-        body = cast(httpx.AsyncByteStream, response.stream)
-        stream = _ReleasingStream(body, lambda: self._release(pool))
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            extensions=response.extensions,
-        )
-
-    async def _checkout(self, key: tuple[str, str]) -> _Pool:
-        pool = self._pools.pop(key, None) or _Pool(self.factory())
-        self._pools[key] = pool
-        pool.active += 1
-        while len(self._pools) > self.max_hosts:
-            _, evicted = self._pools.popitem(last=False)
-            evicted.retired = True
-            if evicted.active:
-                self._retired.append(evicted)
-            else:
-                await evicted.transport.aclose()
-        return pool
-
-    async def _release(self, pool: _Pool) -> None:
-        pool.active -= 1
-        if pool.retired and pool.active == 0:
-            if pool in self._retired:
-                self._retired.remove(pool)
-            await pool.transport.aclose()
-
-    async def aclose(self) -> None:
-        """Close every pool, including evicted ones still serving a response."""
-        pools = [*self._pools.values(), *self._retired]
-        self._pools.clear()
-        self._retired.clear()
-        for pool in pools:
-            await pool.transport.aclose()

@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from federation.aiohttp_poster import AiohttpPoster
 from federation.safe_transport import SafeTransport
 from server import __version__
 from server.activitypub import discovery, inbox
@@ -217,6 +218,14 @@ def default_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def default_poster(settings: Settings) -> AiohttpPoster:
+    """What the worker POSTs activities with: aiohttp, private addresses refused."""
+    return AiohttpPoster(
+        user_agent=f"Hearth/{__version__} (+{settings.base_url})",
+        allow_private=settings.federation.allow_private_addresses,
+    )
+
+
 def app_from_environment() -> Starlette:
     """The app of one ``hearth serve --workers N`` process: settings from ``$HEARTH_CONFIG``
     and ``HEARTH_<SECTION>_<KEY>`` variables, as the parent process read them."""
@@ -240,6 +249,8 @@ def create_app(
     engine = engine or engine_for(settings)
     owns_http = http is None
     http = http or default_http_client(settings)
+    # Deliveries go through an injected client too (tests route it to in-process apps).
+    own_poster = default_poster(settings) if owns_http else None
     start_worker = settings.server.run_worker if run_worker is None else run_worker
 
     @asynccontextmanager
@@ -254,6 +265,8 @@ def create_app(
                     await task
             if owns_http:
                 await http.aclose()
+            if own_poster is not None:
+                await own_poster.aclose()
             if owns_engine:
                 await engine.dispose()
 
@@ -295,6 +308,8 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.inbox_writer = InboxWriter(app.state.sessions)
     app.state.http = http
+    #: None when a client was injected: the worker then posts with ``app.state.http``.
+    app.state.poster = own_poster
     app.state.templates = make_templates()
     app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)
     app.state.feed_locks = {}  # one build at a time per feed version

@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome, post_activity
-from server.activitypub.local import LocalActor, local_actor_by_uri
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
@@ -32,9 +31,9 @@ from server.activitypub.queue import (
     skip_unavailable,
     unavailable_hosts,
 )
+from server.activitypub.senders import Sender, Senders
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.models_federation import OutboxActivity
 from server.services import email_queue, reminders
 from server.services.event_publishing import publish_due_occurrences
 from server.services.event_publishing import send_changed_counts as send_event_counts
@@ -120,6 +119,7 @@ class Worker:
         self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
         self.processor = InboxProcessor(app_state)
+        self.senders = Senders(self.sessions, self.uris)
         self._wake = asyncio.Event()
         self.periodic = periodic_jobs()
         self._in_flight: set[asyncio.Task[str]] = set()
@@ -271,13 +271,11 @@ class Worker:
         todo = [item for item in claimed if item.host not in skipped]
         if not todo:
             return []
-        bodies, signers = await self._load(todo)
-        return [asyncio.create_task(self._deliver_one(item, bodies, signers)) for item in todo]
+        senders = await self.senders.get(item.activity_id for item in todo)
+        return [asyncio.create_task(self._deliver_one(item, senders)) for item in todo]
 
-    async def _deliver_one(
-        self, item: ClaimedDelivery, bodies: dict[int, bytes], signers: dict[int, LocalActor | None]
-    ) -> str:
-        _, outcome = await self._send(item, bodies, signers)
+    async def _deliver_one(self, item: ClaimedDelivery, senders: dict[int, Sender]) -> str:
+        outcome = await self._send(item, senders.get(item.activity_id))
         return await self._record(item, outcome)
 
     async def _record(self, item: ClaimedDelivery, outcome: DeliveryOutcome) -> str:
@@ -305,32 +303,14 @@ class Worker:
                 if not done.done():
                     done.set_result(state)
 
-    async def _load(
-        self, todo: list[ClaimedDelivery]
-    ) -> tuple[dict[int, bytes], dict[int, LocalActor | None]]:
-        bodies: dict[int, bytes] = {}
-        signers: dict[int, LocalActor | None] = {}
-        async with transaction(self.sessions) as session:
-            for activity_id in {item.activity_id for item in todo}:
-                activity = await session.get(OutboxActivity, activity_id)
-                if activity is None:
-                    continue
-                bodies[activity_id] = activity.body.encode()
-                signers[activity_id] = await local_actor_by_uri(
-                    session, self.uris, activity.actor_uri
-                )
-        return bodies, signers
-
-    async def _send(
-        self, item: ClaimedDelivery, bodies: dict[int, bytes], signers: dict[int, LocalActor | None]
-    ) -> tuple[ClaimedDelivery, DeliveryOutcome]:
-        signer = signers.get(item.activity_id)
-        body = bodies.get(item.activity_id)
-        if signer is None or body is None:
-            return item, DeliveryOutcome(
+    async def _send(self, item: ClaimedDelivery, sender: Sender) -> DeliveryOutcome:
+        if sender is None:
+            return DeliveryOutcome(
                 status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0
             )
+        body, signer = sender
+        poster = self.state.poster or self.state.http  # type: ignore[attr-defined]
         async with self._host_slots[item.host]:
-            outcome = await post_activity(self.state.http, item.inbox, body, signer.sign)  # type: ignore[attr-defined]
+            outcome = await post_activity(poster, item.inbox, body, signer.sign)
         log.debug("delivered %s to %s: %s", item.activity_id, item.inbox, outcome.status)
-        return item, outcome
+        return outcome

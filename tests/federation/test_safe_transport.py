@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -9,7 +9,6 @@ import pytest
 
 from federation.safe_transport import (
     BlockedAddressError,
-    PerHostTransport,
     SafeTransport,
     pin_request,
     system_resolver,
@@ -209,57 +208,3 @@ async def test_against_a_real_socket_on_loopback() -> None:
     assert response.text == "ok"
     assert b"GET /groups/club HTTP/1.1" in received[0]
     assert f"Host: club.test:{port}".encode() in received[0]
-
-
-class CountingFactory:
-    """Makes recording mock transports and remembers which were closed."""
-
-    def __init__(self) -> None:
-        self.made: list[httpx.MockTransport] = []
-        self.closed: list[httpx.MockTransport] = []
-
-    def __call__(self) -> httpx.AsyncBaseTransport:
-        factory = self
-
-        class Tracked(httpx.MockTransport):
-            async def aclose(self) -> None:
-                factory.closed.append(self)
-
-        transport = Tracked(lambda request: httpx.Response(200, content=b"chunk"))
-        self.made.append(transport)
-        return transport
-
-
-def pinned(host: str) -> httpx.Request:
-    return pin_request(httpx.Request("GET", f"https://{host}/"), PUBLIC_IP, host)
-
-
-async def read_all(response: httpx.Response) -> AsyncIterator[bytes]:
-    async for chunk in response.aiter_raw():
-        yield chunk
-
-
-async def test_per_host_transport_keeps_hosts_on_one_ip_apart() -> None:
-    factory = CountingFactory()
-    transport = PerHostTransport(factory)
-    for host in ("a.example", "b.example", "a.example"):
-        response = await transport.handle_async_request(pinned(host))
-        await response.aread()
-        await response.aclose()
-    assert len(factory.made) == 2
-    await transport.aclose()
-    assert len(factory.closed) == 2
-
-
-async def test_per_host_transport_closes_evicted_pools_once_idle() -> None:
-    factory = CountingFactory()
-    transport = PerHostTransport(factory, max_hosts=1)
-    open_response = await transport.handle_async_request(pinned("a.example"))
-    done = await transport.handle_async_request(pinned("b.example"))  # evicts a.example
-    await done.aclose()
-    assert factory.closed == []  # a.example still streams its body
-    assert [chunk async for chunk in read_all(open_response)] == [b"chunk"]
-    await open_response.aclose()
-    assert factory.closed == [factory.made[0]]
-    assert len(transport) == 1
-    await transport.aclose()
