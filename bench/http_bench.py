@@ -68,6 +68,7 @@ class Figure:
     p50_ms: float
     p99_ms: float
     errors: int
+    server_cpu_us: float = 0.0  # the server process's CPU time per request
 
     @property
     def rate(self) -> float:
@@ -165,6 +166,12 @@ async def server_process(
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=20)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -338,9 +345,13 @@ async def bench_inbox(args: argparse.Namespace, workdir: Path) -> dict[str, Any]
                     await hammer(
                         name, args.concurrency, min(200, args.requests), send, 30
                     )  # warm-up
-                    figures.append(
-                        await hammer(name, args.concurrency, args.requests, send, args.time_limit)
+                    cpu = cpu_seconds(pid)
+                    figure = await hammer(
+                        name, args.concurrency, args.requests, send, args.time_limit
                     )
+                    used = cpu_seconds(pid) - cpu
+                    figure.server_cpu_us = used / figure.requests * 1e6 if figure.requests else 0
+                    figures.append(figure)
             rss = peak_rss_mib(pid)
     return {"figures": [dataclasses.asdict(f) | {"rate": f.rate} for f in figures], "rss_mib": rss}
 
@@ -421,11 +432,13 @@ def print_figures(title: str, result: dict[str, Any]) -> None:
     print(f"{title} (load average {os.getloadavg()[0]:.2f})")
     print(
         f"  {'endpoint':28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+        f" {'server CPU µs/req':>18}"
     )
     for f in result["figures"]:
+        cpu = f"{f['server_cpu_us']:.0f}" if f["server_cpu_us"] else "-"
         print(
             f"  {f['name']:28} {f['requests']:8} {f['rate']:8.0f} {f['p50_ms']:8.1f} "
-            f"{f['p99_ms']:8.1f} {f['errors']:6}"
+            f"{f['p99_ms']:8.1f} {f['errors']:6} {cpu:>18}"
         )
     print(f"  server peak RSS: {result['rss_mib']:.0f} MiB")
 

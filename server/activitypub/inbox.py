@@ -20,10 +20,11 @@ from starlette.routing import Route
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
+from server.activitypub.inbox_writer import Incoming
 from server.activitypub.uris import host_of
 from server.db import transaction
 from server.errors import Gone
-from server.models_federation import InboxActivity, RemoteActor
+from server.models_federation import RemoteActor
 from server.services.groups import get_group
 from server.services.users import get_user
 from server.web.common import settings_of
@@ -163,9 +164,7 @@ async def receive(request: Request) -> Response:
 
 
 async def _store(request: Request, activity: JsonObject, actor: str, body: bytes) -> Response:
-    row = InboxActivity(
-        activity_uri=activity["id"], actor_uri=actor, type=activity["type"][:64], body=body.decode()
-    )
+    row = Incoming(activity["id"], actor, activity["type"][:64], body.decode())
     await request.app.state.inbox_writer.store(row)  # committed (or a duplicate) when it returns
     wake = getattr(request.app.state, "wake_worker", None)
     if wake is not None:

@@ -239,13 +239,14 @@ async def _host_failed(
     session.add(row)
 
 
-async def mark_host_available(session: AsyncSession, host: str) -> None:
-    """A host we had given up on has spoken to us again: deliver to it again."""
-    row = await session.get(DeliveryHost, host)
-    if row is not None and row.is_unavailable:
-        row.is_unavailable = False
-        row.failing_since = None
-        session.add(row)
+async def mark_hosts_available(session: AsyncSession, hosts: set[str]) -> None:
+    """Hosts we had given up on have spoken to us again: deliver to them again."""
+    if hosts:
+        await session.exec(
+            update(DeliveryHost)
+            .where(col(DeliveryHost.host).in_(hosts), col(DeliveryHost.is_unavailable))
+            .values(is_unavailable=False, failing_since=None)
+        )
 
 
 async def unavailable_hosts(session: AsyncSession) -> set[str]:

@@ -10,16 +10,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
-from server.activitypub.inbox_writer import InboxWriter
-from server.db import transaction
-from server.models_federation import InboxActivity
+from server.activitypub.inbox_writer import InboxWriter, Incoming
+from server.db import transaction, utcnow
+from server.models_federation import DeliveryHost, InboxActivity
 
 
-def _row(number: int) -> InboxActivity:
+def _row(number: int) -> Incoming:
     actor = "https://peer.test/users/bob"
-    return InboxActivity(
-        activity_uri=f"{actor}/activities/{number}", actor_uri=actor, type="Like", body="{}"
-    )
+    return Incoming(f"{actor}/activities/{number}", actor, "Like", "{}")
 
 
 async def _stored(app: Any) -> list[str]:
@@ -44,3 +42,13 @@ async def test_two_writers_racing_on_one_activity_store_it_once(app: Any) -> Non
     first, second = InboxWriter(app.state.sessions), InboxWriter(app.state.sessions)
     await asyncio.gather(*(writer.store(_row(n)) for n in range(20) for writer in (first, second)))
     assert await _stored(app) == sorted(_row(n).activity_uri for n in range(20))
+
+
+async def test_an_activity_from_a_host_given_up_on_makes_it_deliverable_again(app: Any) -> None:
+    async with transaction(app.state.sessions) as session:
+        for host in ("peer.test", "other.test"):
+            session.add(DeliveryHost(host=host, is_unavailable=True, failing_since=utcnow()))
+    await InboxWriter(app.state.sessions).store(_row(1))
+    async with transaction(app.state.sessions) as session:
+        hosts = {h.host: h.is_unavailable for h in (await session.exec(select(DeliveryHost))).all()}
+    assert hosts == {"peer.test": False, "other.test": True}
