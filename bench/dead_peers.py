@@ -27,7 +27,7 @@ import uvloop
 from sqlmodel import col, func, select
 
 from server.activitypub.uris import LocalUris
-from server.app import create_app, default_http_client
+from server.app import create_app, default_poster
 from server.db import create_engine, transaction
 from server.models_federation import Delivery, Follow, RemoteActor
 from server.services.posts import create_post
@@ -112,7 +112,8 @@ async def time_fan_out(app: Any, group: Any, owner: Any, healthy: set[str], limi
     """Publish a post and run the worker until every healthy peer has it; seconds taken."""
     uris = LocalUris(app.state.settings)
     before = await healthy_delivered(app, healthy)
-    async with default_http_client(app.state.settings) as app.state.http:
+    app.state.poster = default_poster(app.state.settings)  # cold connections each time
+    try:
         started = time.perf_counter()
         async with transaction(app.state.sessions) as session:
             await create_post(session, uris, group, owner, "Are you there?", "public")
@@ -125,6 +126,8 @@ async def time_fan_out(app: Any, group: Any, owner: Any, healthy: set[str], limi
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await app.state.poster.aclose()
 
 
 async def run(args: argparse.Namespace) -> tuple[float, float]:
@@ -150,7 +153,6 @@ async def run(args: argparse.Namespace) -> tuple[float, float]:
                 by_themselves = await time_fan_out(app, alone, owner, healthy, limit)
                 with_bad = await time_fan_out(app, mixed, owner, healthy, limit)
             finally:
-                await app.state.http.aclose()
                 await engine.dispose()
     return by_themselves, with_bad
 
