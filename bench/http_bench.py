@@ -90,7 +90,8 @@ def serve(args: argparse.Namespace) -> None:
         server=dataclasses.replace(settings.server, read_cache_seconds=args.read_cache_seconds),
     )
     hearth = create_app(settings, run_worker=False)
-    floor = SignatureFloor(Path(args.workdir) / "floor-key.pem", f"http://127.0.0.1:{args.port}")
+    key_file = Path(args.workdir) / "floor-key.pem"  # written by the inbox benchmark only
+    floor = SignatureFloor(key_file, f"http://127.0.0.1:{args.port}") if key_file.exists() else None
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == BARE_PATH:
@@ -98,7 +99,7 @@ def serve(args: argparse.Namespace) -> None:
                 pass
             await Response(status_code=202)(scope, receive, send)
             return
-        if scope["type"] == "http" and scope["path"] == FLOOR_PATH:
+        if floor is not None and scope["type"] == "http" and scope["path"] == FLOOR_PATH:
             await floor(scope, receive, send)
             return
         await hearth(scope, receive, send)
