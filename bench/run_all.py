@@ -143,7 +143,8 @@ def worker_rows(data: dict[str, Any]) -> list[Row]:
     return [
         Row(
             "fan-out, 2 hearth worker processes vs 1 (PostgreSQL)",
-            f"{two['rate']:,.0f} vs {one['rate']:,.0f} deliv/s: {data['speedup']:.2f}×",
+            f"{two['rate']:,.0f} vs {one['rate']:,.0f} deliv/s: {data['speedup']:.2f}× "
+            f"(cores busy {two['cores_busy']:.0%} vs {one['cores_busy']:.0%})",
             "≥ 1.6×",
             data["speedup"] >= 1.6,
         )
