@@ -38,21 +38,23 @@ class Senders:
         self.sessions = sessions
         self.uris = uris
         self.clock = clock
-        self._known: dict[int, tuple[float, Sender]] = {}
+        self._known: dict[int, tuple[float, tuple[bytes, LocalActor]]] = {}
 
     async def get(self, activity_ids: Iterable[int]) -> dict[int, Sender]:
         """The sender of each activity, reading the ones not remembered in one transaction."""
         now = self.clock()
         wanted = set(activity_ids)
         fresh = {i: entry for i, entry in self._known.items() if now - entry[0] < TTL_SECONDS}
-        missing = wanted - fresh.keys()
-        if missing:
+        found: dict[int, Sender] = {i: fresh[i][1] for i in wanted & fresh.keys()}
+        if missing := wanted - fresh.keys():
             loaded = await self._load(missing)
+            found |= loaded
             if len(fresh) + len(loaded) > MAX_ACTIVITIES:
                 fresh.clear()
-            fresh.update((i, (now, sender)) for i, sender in loaded.items())
+            # Only senders that exist are remembered: a suspended user may be let back in.
+            fresh.update((i, (now, sender)) for i, sender in loaded.items() if sender)
         self._known = fresh
-        return {i: fresh[i][1] for i in wanted}
+        return found
 
     async def _load(self, activity_ids: set[int]) -> dict[int, Sender]:
         senders: dict[int, Sender] = {}
