@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=_positive,
         default=None,
-        help="deliveries under way at once in this process (default 128)",
+        help="deliveries under way at once in this process (default 256)",
     )
     command("migrate", "apply database migrations", commands.migrate_cmd)
     command("check", "check the config, the database and the keys", commands.check)

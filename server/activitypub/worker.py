@@ -42,15 +42,20 @@ from server.services.tally import close_due_proposals
 
 log = logging.getLogger(__name__)
 
-BATCH = 64
+BATCH = 128
+INBOX_BATCH = 64
 PER_HOST = 4
 IDLE_SECONDS = 2.0
-MAX_IN_FLIGHT = 128
+MAX_IN_FLIGHT = 256
 REFILL_AT = BATCH
 SLOW_AFTER_SECONDS = 2.0
 MAX_SLOW = 1024
 MAX_INBOX_ATTEMPTS = 5
 ANNOUNCE_EVERY_SECONDS = 60.0
+#: While deliveries are under way, the inbox table is looked at no more often than this,
+#: unless an inbox POST to this process (``wake()``) says there is something new: each look
+#: is a transaction, and rounds spent looking leave the delivery slots empty.
+INBOX_POLL_SECONDS = 0.5
 BLOCKED = "domain blocked by this instance's federation policy"
 
 
@@ -121,6 +126,8 @@ class Worker:
         self.processor = InboxProcessor(app_state)
         self.senders = Senders(self.sessions, self.uris)
         self._wake = asyncio.Event()
+        self._inbox_hint = True
+        self._inbox_polled_at = -1e9
         self.periodic = periodic_jobs()
         self._in_flight: set[asyncio.Task[str]] = set()
         #: Deliveries waiting on a slow or dead host for over ``SLOW_AFTER_SECONDS``: they no
@@ -140,6 +147,7 @@ class Worker:
 
     def wake(self) -> None:
         """Start the next round now (new work arrived)."""
+        self._inbox_hint = True
         self._wake.set()
 
     async def run_once(self) -> RoundReport:
@@ -179,7 +187,7 @@ class Worker:
 
     async def _round_in_background(self) -> bool:
         await self.state.policy.refresh()  # type: ignore[attr-defined]
-        processed = await self._process_inbox()
+        processed = await self._process_inbox() if self._inbox_due() else 0
         await self.run_periodic()
         room = self.max_in_flight - len(self._in_flight)
         # Claim in batches: topping up one delivery at a time would cost a claim per send.
@@ -239,14 +247,22 @@ class Worker:
         done = await self.run_periodic(force=force)
         return done.get("announce due meetups", 0)
 
+    def _inbox_due(self) -> bool:
+        """Whether this round looks at the inbox table (see INBOX_POLL_SECONDS)."""
+        if self._inbox_hint or not self._in_flight:
+            return True
+        return time.monotonic() - self._inbox_polled_at >= INBOX_POLL_SECONDS
+
     async def _process_inbox(self) -> int:
+        self._inbox_hint, self._inbox_polled_at = False, time.monotonic()
         async with transaction(self.sessions) as session:
             ids = await claim_inbox(
-                session, limit=BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
+                session, limit=INBOX_BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
         for activity_id in ids:
             await self.processor.process(activity_id)
         if ids:
+            self._inbox_hint = True  # a full batch may have left more behind
             self.state.read_cache.clear()  # type: ignore[attr-defined]
         return len(ids)
 

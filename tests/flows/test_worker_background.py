@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.activitypub import worker as worker_module
-from server.models_federation import Delivery, Follow, RemoteActor
+from server.models_federation import Delivery, Follow, InboxActivity, RemoteActor
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows
@@ -132,5 +133,48 @@ async def test_dead_inboxes_give_their_slots_back(
     finally:
         for inbox in dead:
             inbox.gate.set()
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_activities_stored_by_another_process_are_processed_during_deliveries(
+    net: FederationNet, peer: Peer
+) -> None:
+    """While deliveries are under way the worker looks at the inbox table only now and then
+    (a local inbox POST wakes it at once); an activity another process stored, without
+    waking it, is still processed while a delivery hangs."""
+    b = await net.add("b")
+    group = await organize_group(b, "club")
+    slow = SlowInbox()
+    net.router.add("slow.test", slow)
+
+    async def add_slow_follower(session) -> None:  # type: ignore[no-untyped-def]
+        uri = "https://slow.test/users/turtle"
+        session.add(RemoteActor(uri=uri, domain="slow.test", inbox="https://slow.test/inbox"))
+        session.add(Follow(follower_uri=uri, followee_uri=group, state="accepted"))
+
+    await b.run(add_slow_follower)
+    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    try:
+        await post_as_group(b, "club", "Chess tonight")
+        b.app.state.wake_worker()
+        await asyncio.wait_for(slow.arrived.wait(), WAIT_SECONDS)
+        bob = "https://peer.test/users/bob"
+        like = {"id": f"{bob}/likes/1", "type": "Like", "actor": bob, "object": group}
+
+        async def store_elsewhere(session) -> None:  # type: ignore[no-untyped-def]
+            row = InboxActivity(activity_uri=like["id"], actor_uri=bob, type="Like", body="")
+            row.body = json.dumps(like)
+            session.add(row)
+
+        await b.run(store_elsewhere)
+
+        async def processed() -> bool:
+            return all(row.processed_at for row in await rows(b, InboxActivity))
+
+        await _until(processed, "the stored activity to be processed")
+        assert (await _states(b))["slow.test"] == "pending"  # the delivery still hangs
+    finally:
+        slow.gate.set()
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
