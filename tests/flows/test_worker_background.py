@@ -34,6 +34,22 @@ class SlowInbox:
         await Response(status_code=202)(scope, receive, send)
 
 
+async def club_with_a_slow_follower(net: FederationNet) -> tuple[Instance, str, SlowInbox]:
+    """Instance b with a group "club" followed by an account on slow.test (a SlowInbox)."""
+    b = await net.add("b")
+    group = await organize_group(b, "club")
+    slow = SlowInbox()
+    net.router.add("slow.test", slow)
+
+    async def add_slow_follower(session) -> None:  # type: ignore[no-untyped-def]
+        uri = "https://slow.test/users/turtle"
+        session.add(RemoteActor(uri=uri, domain="slow.test", inbox="https://slow.test/inbox"))
+        session.add(Follow(follower_uri=uri, followee_uri=group, state="accepted"))
+
+    await b.run(add_slow_follower)
+    return b, group, slow
+
+
 async def _states(instance: Instance) -> dict[str, str]:
     return {d.host: d.state for d in await rows(instance, Delivery)}
 
@@ -53,18 +69,8 @@ async def _until(condition: Callable[[], object], what: str) -> None:
 
 
 async def test_a_slow_inbox_does_not_delay_the_others(net: FederationNet, peer: Peer) -> None:
-    b = await net.add("b")
-    group = await organize_group(b, "club")
+    b, _, slow = await club_with_a_slow_follower(net)
     await follow_from_peer(net, peer, peer.add_actor("fast"), b, "club")
-    slow = SlowInbox()
-    net.router.add("slow.test", slow)
-
-    async def add_slow_follower(session) -> None:  # type: ignore[no-untyped-def]
-        uri = "https://slow.test/users/turtle"
-        session.add(RemoteActor(uri=uri, domain="slow.test", inbox="https://slow.test/inbox"))
-        session.add(Follow(follower_uri=uri, followee_uri=group, state="accepted"))
-
-    await b.run(add_slow_follower)
     worker = asyncio.create_task(b.app.state.worker.run_forever())
     try:
         await post_as_group(b, "club", "Chess tonight")
@@ -143,17 +149,7 @@ async def test_activities_stored_by_another_process_are_processed_during_deliver
     """While deliveries are under way the worker looks at the inbox table only now and then
     (a local inbox POST wakes it at once); an activity another process stored, without
     waking it, is still processed while a delivery hangs."""
-    b = await net.add("b")
-    group = await organize_group(b, "club")
-    slow = SlowInbox()
-    net.router.add("slow.test", slow)
-
-    async def add_slow_follower(session) -> None:  # type: ignore[no-untyped-def]
-        uri = "https://slow.test/users/turtle"
-        session.add(RemoteActor(uri=uri, domain="slow.test", inbox="https://slow.test/inbox"))
-        session.add(Follow(follower_uri=uri, followee_uri=group, state="accepted"))
-
-    await b.run(add_slow_follower)
+    b, group, slow = await club_with_a_slow_follower(net)
     worker = asyncio.create_task(b.app.state.worker.run_forever())
     try:
         await post_as_group(b, "club", "Chess tonight")
