@@ -25,8 +25,14 @@ import httpx
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from federation.addresses import DEFAULT_PORTS, InvalidHostError, ip_literal, is_public_address
-from federation.addresses import parse_host as normalise_host
+from federation.addresses import (
+    DEFAULT_PORTS,
+    InvalidHostError,
+    ip_literal,
+    is_public_address,
+    parse_http_url,
+    split_authority,
+)
 from federation.aiohttp_transport import httpx_errors, open_session
 from federation.delivery import ERROR_SNIPPET_BYTES, error_snippet
 from federation.safe_transport import BlockedAddressError, Resolver, system_resolver
@@ -128,14 +134,17 @@ class AiohttpPoster:
                 return response.status, response.headers.get("Retry-After"), error
 
     def _checked_url(self, url: str) -> URL:
-        """The URL, byte-exact (its path is signed), if its scheme and literal host may be used."""
-        target = URL(url, encoded=True)
-        if target.scheme not in DEFAULT_PORTS:
-            raise httpx.UnsupportedProtocol(f"only http and https, not {target.scheme!r}")
-        raw = target.raw_host or ""
+        """The URL, byte-exact (its path is signed), if its scheme and literal host may be used.
+
+        The same rules as every other URL from a peer (``parse_http_url``): no credentials,
+        no odd hosts or ports, no control characters."""
+        scheme = url.split(":", 1)[0].lower()
+        if scheme not in DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"only http and https, not {scheme!r}")
         try:
-            host = normalise_host(f"[{raw}]" if ":" in raw else raw)
-        except InvalidHostError as exc:
+            host, _ = split_authority(parse_http_url(url).netloc)
+            target = URL(url, encoded=True)
+        except (InvalidHostError, ValueError) as exc:
             raise BlockedAddressError(str(exc)) from None
         if ip_literal(host) is not None and not is_public_address(host) and not self.allow_private:
             raise BlockedAddressError(f"refusing to connect to {host}: it is not a public address")

@@ -158,8 +158,18 @@ async def test_an_inbox_that_never_answers_times_out() -> None:
     assert outcome.error == "no answer within 0.2 s"
 
 
-@pytest.mark.parametrize("url", ["http://exa mple.test/inbox", "http://a@b.test/inbox"])
-async def test_a_malformed_host_is_refused(url: str) -> None:
-    async with poster(allow_private=True) as sender:
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://exa mple.test/inbox", "not a valid URL"),
+        ("http://bob@club.test/inbox", "credentials are not allowed"),
+        ("http://club.test:99999/inbox", "not a valid port"),
+    ],
+)
+async def test_a_malformed_inbox_url_is_refused_without_resolving(url: str, reason: str) -> None:
+    resolver = resolving_to("127.0.0.1")
+    async with poster(resolver=resolver, allow_private=True) as sender:
         outcome = await post_activity(sender, url, BODY, Signer())
-    assert outcome.status is None and outcome.error is not None
+    assert outcome.status is None
+    assert outcome.error is not None and reason in outcome.error
+    assert resolver.calls == []  # type: ignore[attr-defined]
