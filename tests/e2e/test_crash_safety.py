@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import func, select
 
+from server.activitypub.worker import BATCH, MAX_IN_FLIGHT
 from server.db import create_engine, session_factory, transaction
 from server.models_federation import Delivery, Follow, InboxActivity, RemoteActor
 from tests.e2e.sinks import Sinks
@@ -36,7 +37,7 @@ from tests.servers import (
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 FOLLOWERS = 2000
 SINK_PORTS = 20
-IN_FLIGHT_AT_MOST = 128 + 64  # the worker's in-flight limit plus one claimed batch
+IN_FLIGHT_AT_MOST = MAX_IN_FLIGHT + BATCH  # the worker's in-flight limit plus one claimed batch
 LEASE_SECONDS = 2
 WAIT_SECONDS = 120.0
 
