@@ -52,6 +52,7 @@ from server.web import (
     checkin,
     conversations,
     discussion,
+    embed,
     events,
     feeds,
     follows,
@@ -63,7 +64,7 @@ from server.web import (
     reports,
     rsvp,
 )
-from server.web.common import csrf_token, current_user
+from server.web.common import LazyCsrfToken, current_user
 from server.web.middleware import (
     BodySizeLimitMiddleware,
     BodyTooLarge,
@@ -94,6 +95,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *discussion.routes,
         *checkin.routes,
         *feeds.routes,
+        *embed.routes,
         *events.routes,
         *rsvp.routes,
         *conversations.routes,
@@ -146,7 +148,7 @@ async def _error_page(request: Request, status: int, message: str) -> Response:
             context["instance"] = await load_instance_info(session, settings)
             if "session" in request.scope:
                 context["user"] = await current_user(request, session)
-                context["csrf_token"] = csrf_token(request)
+                context["csrf_token"] = LazyCsrfToken(request)
     except Exception:
         inst = settings.instance
         context["instance"] = InstanceInfo(

@@ -12,6 +12,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+#: Pages other websites may frame (server.web.embed): any ancestor, and no cookie set.
+FRAMABLE_PREFIX = "/embed/"
+FRAMABLE_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors *"
+)
 
 
 class BodyTooLarge(Exception):
@@ -113,7 +118,11 @@ class NulCharacterMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Add no-sniff, framing, referrer and content-security headers to every response."""
+    """Add no-sniff, framing, referrer and content-security headers to every response.
+
+    Every page refuses to be framed (``X-Frame-Options: DENY``, ``frame-ancestors 'none'``)
+    except those under ``/embed/``, which any site may frame and which never set a cookie
+    (a visitor's session cookie is not refreshed there either)."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -124,13 +133,19 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        framable = scope["path"].startswith(FRAMABLE_PREFIX)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                if framable:
+                    del headers["set-cookie"]
+                    headers.setdefault("Content-Security-Policy", FRAMABLE_CONTENT_SECURITY_POLICY)
+                else:
+                    headers.setdefault("X-Frame-Options", "DENY")
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
