@@ -180,16 +180,44 @@ class EventRsvpHandler:
         )
 
     async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
-        """``Undo`` of a Join or of a Friendica answer: the answer is withdrawn."""
+        """``Undo`` of a Join or of a Friendica answer, embedded or named by its id.
+
+        Only the answer it names is withdrawn: Friendica changes an answer as
+        ``Undo{old answer}`` plus the new answer, in separate jobs, so an Undo arriving after
+        the new answer must leave that one alone (compared with the stored activity id).
+        """
         inner = activity.get("object")
-        if not isinstance(inner, dict) or inner.get("type") not in ("Join", *FRIENDICA_ANSWERS):
+        inner_id = get_id(inner)
+        if isinstance(inner, dict) and inner.get("type") in ("Join", *FRIENDICA_ANSWERS):
+            event_id = local_event_id(self.uris, get_id(inner.get("object")))
+            if event_id is None:
+                return None
+            if get_id(inner.get("actor")) not in (None, actor):
+                return "ignored: undo of someone else's answer"
+            answered = await self._participation(session, event_id, actor)
+            if answered and inner_id and answered.activity_uri not in ("", inner_id):
+                return "ignored: undo of an answer since replaced"
+            return await self._withdraw(session, event_id, actor)
+        if not inner_id or (isinstance(inner, dict) and inner.get("type") is not None):
             return None
-        event_id = local_event_id(self.uris, get_id(inner.get("object")))
-        if event_id is None:
-            return None
-        if get_id(inner.get("actor")) not in (None, actor):
-            return "ignored: undo of someone else's answer"
-        return await self._withdraw(session, event_id, actor)
+        named = (
+            await session.exec(
+                select(Participation).where(
+                    Participation.actor_uri == actor, Participation.activity_uri == inner_id
+                )
+            )
+        ).first()
+        if named is None:
+            return None  # perhaps a follow or a group Join: the next handler looks
+        return await self._withdraw(session, named.event_id, actor)
+
+    async def _participation(
+        self, session: AsyncSession, event_id: int, actor: str
+    ) -> Participation | None:
+        query = select(Participation).where(
+            Participation.event_id == event_id, Participation.actor_uri == actor
+        )
+        return (await session.exec(query)).first()
 
 
 def _join_of(join_id: str, actor: str, event_uri: str) -> JsonObject:

@@ -155,9 +155,40 @@ class GroupJoinHandler:
         await service.remove(session, member)
         return "left the group"
 
+    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+        """``Undo{Join}`` of a group, embedded or by id: only the Join it names ends a
+        membership (or request); one sent since is left alone."""
+        inner = activity.get("object")
+        inner_id = get_id(inner)
+        if isinstance(inner, dict) and inner.get("type") not in (None, "Join"):
+            return None
+        if isinstance(inner, dict) and inner.get("type") == "Join":
+            group = await self._group(session, inner)
+            if group is None:
+                return None
+            if get_id(inner.get("actor")) not in (None, actor):
+                return "ignored: undo of someone else's join"
+            member = await service.find(session, group, actor)
+        elif inner_id:
+            query = select(RemoteMember).where(
+                RemoteMember.actor_uri == actor,
+                RemoteMember.activity_uri == inner_id,
+                RemoteMember.via == "join",  # a member by Follow leaves by Undo{Follow}
+            )
+            member = (await session.exec(query)).first()
+        else:
+            return None
+        if member is None:
+            return None if not isinstance(inner, dict) else "ignored: not a member"
+        if inner_id and member.activity_uri not in ("", inner_id):
+            return "ignored: undo of a join since replaced"
+        await service.remove(session, member)
+        return "left the group"
+
 
 def register(processor: object) -> None:
     """Add the group Join/Leave handlers (after the meetup RSVP ones)."""
     handler = GroupJoinHandler(processor)
     processor.register("Join", handler.on_join)  # type: ignore[attr-defined]
     processor.register("Leave", handler.on_leave)  # type: ignore[attr-defined]
+    processor.register("Undo", handler.on_undo)  # type: ignore[attr-defined]

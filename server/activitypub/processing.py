@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import is_http_url
@@ -191,6 +191,8 @@ class InboxProcessor:
             if get_id(inner.get("actor")) not in (None, actor):
                 return "ignored: undo of someone else's follow"
             query = query.where(Follow.followee_uri == (get_id(inner.get("object")) or ""))
+            if inner_id:  # only the follow it names, not one sent since (compare the ids)
+                query = query.where(col(Follow.activity_uri).in_((inner_id, "")))
         elif inner_id:
             query = query.where(Follow.activity_uri == inner_id)
         else:
