@@ -34,6 +34,8 @@ async def webfinger(request: Request) -> Response:
     if not resource:
         return JSONResponse({"error": "the resource parameter is required"}, status_code=400)
     name = parse_resource(resource, settings.instance.domain, base_url=settings.base_url)
+    if _is_instance_actor(uris, resource, name):
+        return _jrd(uris, uris.instance_username, uris.instance_actor, f"{uris.base}/about")
     if name is None:
         return _not_found("not a resource of this instance")
     async with transaction(request.app.state.sessions) as session:
@@ -55,7 +57,19 @@ async def webfinger(request: Request) -> Response:
         handle = user.username
     else:
         return _not_found(f"no group or user named {name}")
-    jrd = build_jrd(f"acct:{handle}@{settings.instance.domain}", actor, actor, aliases=[actor])
+    return _jrd(uris, handle, actor, actor)
+
+
+def _is_instance_actor(uris: LocalUris, resource: str, name: str | None) -> bool:
+    """``acct:HOST@DOMAIN`` or the ``/actor`` URL: the instance actor, which signs our
+    fetches and forwarded reports (Mastodon resolves every signer back through WebFinger)."""
+    if resource.strip() == uris.instance_actor:
+        return True
+    return name is not None and name.lower() == uris.instance_username.lower()
+
+
+def _jrd(uris: LocalUris, handle: str, actor: str, profile: str) -> Response:
+    jrd = build_jrd(f"acct:{handle}@{uris.domain}", actor, profile, aliases=[actor])
     return JSONResponse(jrd, media_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 
 

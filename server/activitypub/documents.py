@@ -107,7 +107,7 @@ async def instance_document(session: AsyncSession, settings: Settings) -> JsonOb
     fields = ActorFields(
         id=actor.uri,
         type="Application",
-        preferred_username=settings.instance.domain.split(":")[0],
+        preferred_username=uris.instance_username,
         name=settings.instance.name,
         summary="",
         url=f"{settings.base_url}/about",

@@ -27,6 +27,12 @@ class LocalUris:
         return f"{self.base}/actor"
 
     @property
+    def instance_username(self) -> str:
+        """The instance actor's ``preferredUsername``: the host (as Mastodon names its own
+        instance actor), so it is found as ``acct:HOST@DOMAIN``."""
+        return urlsplit(self.base).hostname or self.domain
+
+    @property
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"
 

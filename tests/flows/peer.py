@@ -75,14 +75,17 @@ def sign_cavage(
     signed: Iterable[str] = MASTODON_SIGNED,
     date: datetime | None = None,
     algorithm: str = "rsa-sha256",
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Mastodon's request headers for ``body``, signed by hand (RSASSA-PKCS1-v1_5, SHA-256)."""
+    """Mastodon's request headers for ``body``, signed by hand (RSASSA-PKCS1-v1_5, SHA-256);
+    ``extra`` headers (e.g. ``accept``) are sent and may be named in ``signed``."""
     names = list(signed)
     headers = {
         "host": urlsplit(url).netloc,
         "date": http_date(date or datetime.now(UTC)),
         "digest": digest_of(body),
         "content-type": AS_TYPE,
+        **(extra or {}),
     }
     lines = [
         f"{name}: {method.lower()} {_target(url)}"
