@@ -90,13 +90,26 @@ async def _count_admins(session: AsyncSession, group: Group) -> int:
     return (await session.exec(query)).one()
 
 
+async def is_only_admin(session: AsyncSession, group: Group, membership: Membership | None) -> bool:
+    """Whether this membership is the group's only active admin (who may not leave)."""
+    if membership is None or membership.role != "admin" or membership.state != "active":
+        return False
+    return await _count_admins(session, group) <= 1
+
+
+ONLY_ADMIN = (
+    "You are the group's only admin, so you cannot leave yet: make another member admin on"
+    " the Members page first, or delete the group from Edit group."
+)
+
+
 async def leave_group(session: AsyncSession, group: Group, user: User) -> None:
     """Leave a group; its last admin must hand over first."""
     membership = await get_membership(session, group, user)
     if membership is None:
         raise NotFound("You are not a member of this group.")
-    if membership.role == "admin" and await _count_admins(session, group) <= 1:
-        raise Conflict("You are the group's only admin: make someone else admin first.")
+    if await is_only_admin(session, group, membership):
+        raise Conflict(ONLY_ADMIN)
     await session.delete(membership)
     await session.flush()
 

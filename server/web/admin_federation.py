@@ -45,10 +45,26 @@ async def federation_page(request: Request) -> Response:
 
 
 async def domain_submit(request: Request) -> Response:
-    """Suspend or silence a domain."""
+    """Suspend or silence a domain (a suspension is confirmed on a second page first)."""
     form = await read_form(request)
     async with db(request) as session:
         admin = await require_admin(request, session)
+        domain = form_text(form, "domain").strip()
+        if form_text(form, "action") == "suspend" and form_text(form, "confirm") != "yes":
+            context = {
+                "heading": f"Suspend {domain}?",
+                "question": (
+                    f"Nothing is sent to or accepted from {domain} any more, and its accounts"
+                    " that follow groups here are removed from them. You can lift it later,"
+                    " but they would have to follow again."
+                ),
+                "action": "/admin/federation/domains",
+                "fields": [(key, form_text(form, key)) for key in ("domain", "action", "note")],
+                "yes": f"Yes, suspend {domain}",
+                "no": "Keep federating",
+                "back": BACK,
+            }
+            return await render(request, session, "confirm.html", context, user=admin)
         message = await decisions.set_domain_policy(
             session,
             request.app.state.policy,

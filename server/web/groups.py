@@ -14,7 +14,7 @@ from server.activitypub.follows import pending_requests
 from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.activitypub.uris import LocalUris
-from server.errors import Gone, HearthError, InvalidInput
+from server.errors import Conflict, Gone, HearthError, InvalidInput
 from server.models import Group, User
 from server.services import conversations, remote_membership
 from server.services import membership as members
@@ -212,6 +212,7 @@ async def group_page(request: Request) -> Response:
             "handle": f"@{group.slug}@{settings_of(request).instance.domain}",
             "threads": await conversations.threads(session, group),
             "can_moderate": members.may(user, membership, "moderate"),
+            "only_admin": await members.is_only_admin(session, group, membership),
             "held_count": await conversations.held_count(session, group),
         }
         return await render(request, session, "group.html", context, user=user)
@@ -300,7 +301,11 @@ async def leave_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
-        await members.leave_group(session, group, user)
+        try:
+            await members.leave_group(session, group, user)
+        except Conflict as refusal:  # the only admin: explain on the group page
+            flash(request, refusal.message, "error")
+            return redirect(f"/groups/{group.slug}")
     flash(request, f"You left {group.name}.")
     return redirect(f"/groups/{group.slug}")
 

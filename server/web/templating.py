@@ -23,6 +23,14 @@ def _date(value: datetime | None, style: str = "%-d %B %Y") -> str:
     return value.astimezone(UTC).strftime(style)
 
 
+def _zoned(value: datetime | None, zone_name: str, style: str = "%-d %B %Y %H:%M") -> str:
+    """A moment as the wall-clock time of a zone, with the zone named: "4 May 2030 19:00
+    (Europe/Paris)" (the zone the time was entered in, e.g. a proposal's closing time)."""
+    if value is None:
+        return ""
+    return f"{value.astimezone(ZoneInfo(zone_name)).strftime(style)} ({zone_name})"
+
+
 def event_when(event: Any) -> str:
     """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)"."""
     tz = ZoneInfo(event.timezone)
@@ -41,6 +49,11 @@ def event_when(event: Any) -> str:
     return f"{start:%a %-d %b %Y %H:%M} – {end:%a %-d %b %Y %H:%M} ({event.timezone})"
 
 
+def _blank(value: Any) -> Any:
+    """A form value to print: nothing for a missing one (None would print as "None")."""
+    return "" if value is None else value
+
+
 def _media(name: str) -> str:
     return f"/media/{name}" if name else ""
 
@@ -51,5 +64,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
     templates.env.filters["media"] = _media
+    templates.env.filters["blank"] = _blank
+    templates.env.filters["zoned"] = _zoned
     templates.env.filters["when"] = event_when
     return templates

@@ -36,6 +36,9 @@ async def _club(net: FederationNet, peer: Peer, **sections: Any) -> tuple[Instan
     return b, mo
 
 
+BACK = "/admin/federation"
+
+
 async def _admin(b: Instance, path: str, data: dict[str, str], page: str) -> str:
     response = await b.web.post_form(path, data, csrf_from=page)
     assert response.status_code == 303, response.text
@@ -59,11 +62,15 @@ async def test_a_suspended_domain_is_refused_dropped_and_never_delivered_to(
     net: FederationNet, peer: Peer
 ) -> None:
     b, mo = await _club(net, peer)
+    suspension = {"domain": "Peer.Test", "action": "suspend", "note": "spam wave"}
+    # One click only asks (no JavaScript needed): nothing is suspended yet.
+    asked = await b.web.post_form("/admin/federation/domains", suspension, csrf_from=BACK)
+    assert asked.status_code == 200
+    assert "Suspend Peer.Test?" in html.unescape(asked.text)
+    assert '<input type="hidden" name="confirm" value="yes">' in asked.text
+    assert len(await rows(b, Follow)) == 1
     page = await _admin(
-        b,
-        "/admin/federation/domains",
-        {"domain": "Peer.Test", "action": "suspend", "note": "spam wave"},
-        "/admin/federation",
+        b, "/admin/federation/domains", {**suspension, "confirm": "yes"}, "/admin/federation"
     )
     assert "peer.test is suspended: 1 follower(s) from there were removed." in page
     assert await rows(b, Follow) == []
@@ -262,7 +269,7 @@ async def test_a_suspended_domain_is_never_fetched_from(net: FederationNet, peer
     await _admin(
         b,
         "/admin/federation/domains",
-        {"domain": "peer.test", "action": "suspend"},
+        {"domain": "peer.test", "action": "suspend", "confirm": "yes"},
         "/admin/federation",
     )
     fetched = peer.actor_fetches["newcomer"]

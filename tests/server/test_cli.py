@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,20 @@ async def test_group_create(web: WebClient, acli: AsyncCliRunner, cli_config: Pa
     assert "<strong>things</strong>" in page.text
     assert "Riverside" in page.text
     await web.login("alice")
-    assert (await web.get("/groups/repair-cafe/edit")).status_code == 200
+    edit = await web.get("/groups/repair-cafe/edit")
+    assert edit.status_code == 200
+    # No coordinates: the fields are empty (not "None"), and the form saves as it is.
+    fields = dict(
+        re.findall(r'<input id="[^"]+" name="([^"]+)" type="text" value="([^"]*)"', edit.text)
+    )
+    assert fields["latitude"] == fields["longitude"] == ""
+    assert "None" not in fields.values()
+    saved = await web.post_form(
+        "/groups/repair-cafe/edit",
+        {**fields, "summary": "We fix **things**"},
+        csrf_from="/groups/repair-cafe/edit",
+    )
+    assert saved.status_code == 303, saved.text
 
     taken = await acli(
         "--config", str(cli_config), "group", "create", "alice", "--name", "X", "--owner", "alice"

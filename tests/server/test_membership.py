@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -208,9 +209,15 @@ async def test_the_last_admin_cannot_step_down_or_leave(
     demoted = await act(web, "alice", action="role", role="member")
     assert demoted.status_code == 409
     assert "at least one admin" in demoted.text
+    # The group page offers no "Leave" to its only admin, and says what to do instead.
+    page = html.unescape((await web.get("/groups/club")).text)
+    assert 'action="/groups/club/leave"' not in page
+    assert "You are the only admin. To leave, first make another member admin" in page
+    # A leave sent anyway is refused with the explanation on the group page (not a bare 409).
     left = await leave(web)
-    assert left.status_code == 409
-    assert "only admin" in left.text
+    assert left.status_code == 303 and left.headers["location"] == "/groups/club"
+    explained = html.unescape((await web.get("/groups/club")).text)
+    assert "You are the group's only admin, so you cannot leave yet" in explained
     assert await snapshot() == before
 
     assert (await act(web, "bob", action="role", role="admin")).status_code == 303
