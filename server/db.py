@@ -15,16 +15,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
+from server.inputs import MAX_ROW_ID
 
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
-
-
-#: The largest primary key a row can have: ids are INTEGER columns, 32-bit signed on
-#: PostgreSQL (SQLite would take more, but the same URL must mean the same on both).
-MAX_ROW_ID = 2**31 - 1
 
 
 def is_row_id(value: int) -> bool:

@@ -20,6 +20,7 @@ from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
 from server.errors import Gone, NotFound
+from server.inputs import page_number as read_page
 from server.models import Group
 from server.models_federation import Follow, GroupPost, OutboxActivity
 from server.services import remote_membership
@@ -125,7 +126,7 @@ def page_number(request: Request) -> int | None:
     raw = request.query_params.get("page")
     if raw is None:
         return None
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return read_page(raw, 100_000)
 
 
 def collection(uri: str, total: int, page: int | None, items: list[Any]) -> JsonObject:

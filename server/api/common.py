@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -10,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from server.inputs import parse_json
 from server.models import User
 from server.services.credentials import user_for_api_token
 
@@ -64,8 +64,8 @@ async def read_json(request: Request, model: type[ModelT]) -> ModelT:
         raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
     body = await request.body()
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = parse_json(body)
+    except ValueError as exc:  # incl. UnicodeDecodeError, depth and 18-digit limits
         raise ApiError(400, "invalid_json", str(exc)) from None
     if _has_nul(data):
         raise ApiError(400, "invalid_json", "Strings may not contain NUL characters.")

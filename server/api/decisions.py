@@ -16,8 +16,8 @@ from starlette.routing import Route
 from server.activitypub.proposal_poll import publish_proposal
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
-from server.db import is_row_id
 from server.errors import Forbidden, NotFound
+from server.inputs import row_id
 from server.models import Group, User
 from server.models_decisions import Proposal
 from server.services import checkin
@@ -66,10 +66,10 @@ class CheckInIn(BaseModel):
 
 
 def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or not is_row_id(int(raw)):
+    found = row_id(request.path_params[name])
+    if found is None:
         raise NotFound("Not found.")
-    return int(raw)
+    return found
 
 
 async def proposal_json(session: AsyncSession, group: Group, proposal: Proposal) -> dict[str, Any]:

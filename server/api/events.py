@@ -32,7 +32,7 @@ from server.services.events import (
 )
 from server.services.groups import get_group
 from server.services.recurrence import Recurrence
-from server.web.common import db, settings_of
+from server.web.common import db, path_id, settings_of
 from server.web.templating import event_when
 
 #: Minutes before the start (``server.services.reminders.REMIND_CHOICES``).
@@ -111,6 +111,20 @@ class EventPatch(BaseModel):
     tags: list[str] | None = Field(default=None, max_length=10)
 
 
+#: The fields a PATCH may set to null: no end (two hours), no capacity (unlimited).
+NULLABLE = frozenset({"end", "capacity"})
+
+
+def _refuse_nulls(changes: dict[str, Any]) -> None:
+    """400 for ``null`` in a field that must have a value (``{"title": null}``)."""
+    nulls = sorted(
+        name for name, value in changes.items() if value is None and name not in NULLABLE
+    )
+    if nulls:
+        detail = [{"field": name, "message": "may not be null"} for name in nulls]
+        raise ApiError(400, "invalid_input", detail)
+
+
 def _naive(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is not None:
         raise ApiError(
@@ -171,8 +185,7 @@ async def event_json(
 
 async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await api_user(request, session)
-    raw = request.path_params["event_id"]
-    event = await get_event(session, raw)
+    event = await get_event(session, path_id(request, "event_id", "No such meetup."))
     group = await session.get(Group, event.group_id)
     if group is None:
         raise NotFound("No such meetup.")
@@ -217,7 +230,7 @@ async def create(request: Request) -> Response:
 async def read(request: Request) -> Response:
     """One public (or unlisted) meetup."""
     async with db(request) as session:
-        event = await get_event(session, request.path_params["event_id"])
+        event = await get_event(session, path_id(request, "event_id", "No such meetup."))
         group = await session.get(Group, event.group_id)
         if group is None or event.visibility == "members":
             raise NotFound("No such meetup.")
@@ -232,6 +245,7 @@ async def patch(request: Request) -> Response:
         data = await read_json(request, EventPatch)
         fields = fields_of(event, await event_tags(session, event))
         changes = data.model_dump(exclude_unset=True)
+        _refuse_nulls(changes)
         if "start" in changes:
             changes["start_local"] = _naive(changes.pop("start"), "start")
         if "end" in changes:
@@ -273,8 +287,8 @@ routes = [
     Route("/api/v1/events", list_events, methods=["GET"]),
     Route("/api/v1/groups/{slug}/events", list_events, methods=["GET"]),
     Route("/api/v1/groups/{slug}/events", create, methods=["POST"]),
-    Route("/api/v1/events/{event_id:int}", read, methods=["GET"]),
-    Route("/api/v1/events/{event_id:int}", patch, methods=["PATCH"]),
-    Route("/api/v1/events/{event_id:int}", remove, methods=["DELETE"]),
-    Route("/api/v1/events/{event_id:int}/cancel", cancel, methods=["POST"]),
+    Route("/api/v1/events/{event_id}", read, methods=["GET"]),
+    Route("/api/v1/events/{event_id}", patch, methods=["PATCH"]),
+    Route("/api/v1/events/{event_id}", remove, methods=["DELETE"]),
+    Route("/api/v1/events/{event_id}/cancel", cancel, methods=["POST"]),
 ]

@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
+from server.inputs import calendar_date, page_number
 from server.models import Group, Membership, User
 from server.models_events import Event, EventTag, RemoteEvent
 from server.models_federation import Follow
@@ -56,19 +57,12 @@ class EventQuery:
     def from_params(cls, params: Mapping[str, str]) -> EventQuery:
         """Filters from ``group``, ``tag``, ``from``, ``to`` and ``page`` (bad values ignored)."""
 
-        def day(key: str) -> date | None:
-            try:
-                return date.fromisoformat(params.get(key, ""))
-            except ValueError:
-                return None
-
-        page = params.get("page", "")
         return cls(
             group=params.get("group", "")[:30].lower(),
             tag=params.get("tag", "")[:64].lstrip("#").lower(),
-            start=day("from"),
-            end=day("to"),
-            page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1,
+            start=calendar_date(params.get("from")),
+            end=calendar_date(params.get("to")),
+            page=page_number(params.get("page")),
         )
 
 

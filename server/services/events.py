@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import is_http_url
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 from server.markup import render_markdown
 from server.models import Group, User
 from server.models_events import (
@@ -110,6 +111,9 @@ def _check_choices(fields: EventFields) -> None:
 def utc_span(fields: EventFields) -> tuple[datetime, datetime]:
     """Start and end in UTC, checked (DST gaps, order, length); all-day events span whole days."""
     tz = zone(fields.timezone)
+    for name, moment in (("start", fields.start_local), ("end", fields.end_local)):
+        if moment is not None and not in_date_range(moment.date()):
+            raise InvalidInput(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.", field=name)
     start_local = fields.start_local
     end_local = fields.end_local
     if fields.all_day:

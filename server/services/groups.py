@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.keys import generate_rsa_keypair
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
+from server.inputs import page_number
 from server.markup import render_markdown
 from server.models import (
     GROUP_VISIBILITIES,
@@ -182,12 +183,11 @@ class DirectoryQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> DirectoryQuery:
         """Filters from the query parameters ``q``, ``tag``, ``place`` and ``page``, clipped."""
-        page = params.get("page", "")
         return cls(
             text=params.get("q", "")[:100],
             tag=params.get("tag", "")[:64],
             place=params.get("place", "")[:100],
-            page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1,
+            page=page_number(params.get("page")),
         )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from server.errors import InvalidInput
+from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _BYDAY = re.compile(r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)$")
@@ -51,6 +52,10 @@ class Recurrence:
         ):
             raise InvalidInput(
                 "Choose a day of the month from 1 to 28, or -1 for the last.", field="by_day"
+            )
+        if self.until is not None and not in_date_range(self.until):
+            raise InvalidInput(
+                f"End the series between {FIRST_YEAR} and {LAST_YEAR}.", field="until"
             )
         if self.until and self.count:
             raise InvalidInput(

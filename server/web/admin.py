@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import HearthError, InvalidInput
+from server.inputs import whole_number
 from server.services.audit import audit
 from server.services.credentials import create_invite, list_invites
 from server.services.instance import EDITABLE, save_instance_info
@@ -120,9 +121,12 @@ async def invite_submit(request: Request) -> Response:
     raw = form_text(form, "max_uses", "1")
     async with db(request) as session:
         admin = await require_admin(request, session)
-        if not raw.isdigit():
-            raise InvalidInput("Enter how many people may use the link.", field="max_uses")
-        await create_invite(session, admin, int(raw))
+        uses = whole_number(raw, 1, 10_000)
+        if uses is None:
+            raise InvalidInput(
+                "Enter how many people may use the link (1 to 10,000).", field="max_uses"
+            )
+        await create_invite(session, admin, uses)
     flash(request, "Invite link created.", "success")
     return redirect("/admin/invites")
 

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.config import Settings
-from server.db import is_row_id, transaction
+from server.db import transaction
 from server.errors import Forbidden, NotFound
+from server.inputs import row_id
 from server.models import User
 from server.services.instance import InstanceInfo, load_instance_info
 from server.web.middleware import BodyTooLarge
@@ -151,10 +152,10 @@ def form_text(form: FormData, key: str, default: str = "") -> str:
 
 def path_id(request: Request, name: str, missing: str) -> int:
     """A numeric id from the URL path; anything else is a 404 saying ``missing``."""
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 18 or not is_row_id(int(raw)):
+    found = row_id(str(request.path_params[name]))
+    if found is None:
         raise NotFound(missing)
-    return int(raw)
+    return found
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from server.errors import InvalidInput
+from server.inputs import FIRST_YEAR, LAST_YEAR, calendar_date, clock_time, whole_number
 from server.models_events import Event
 from server.services.events import COPIED_FIELDS, EventFields, fields_of
 from server.services.groups import parse_tags
@@ -26,20 +27,22 @@ def _date(form: FormData, key: str, *, required: bool) -> date | None:
         if required:
             raise InvalidInput("Choose a date.", field=key)
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=key) from None
+    day = calendar_date(raw)
+    if day is None:
+        raise InvalidInput(
+            f"Enter a date as YYYY-MM-DD, between {FIRST_YEAR} and {LAST_YEAR}.", field=key
+        )
+    return day
 
 
 def _time(form: FormData, key: str, default: time) -> time:
     raw = form_text(form, key).strip()
     if not raw:
         return default
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("Enter a time as HH:MM.", field=key) from None
+    moment = clock_time(raw)
+    if moment is None:
+        raise InvalidInput("Enter a time as HH:MM.", field=key)
+    return moment
 
 
 def _number(form: FormData, key: str, kind: type[int] | type[float]) -> Any:
@@ -50,8 +53,13 @@ def _number(form: FormData, key: str, kind: type[int] | type[float]) -> Any:
     )
     if not raw:
         return None
+    if kind is int:
+        number = whole_number(raw, -1_000_000, 1_000_000)
+        if number is None:
+            raise InvalidInput("Enter a whole number.", field=key)
+        return number
     try:
-        return kind(raw)
+        return float(raw)
     except ValueError:
         raise InvalidInput("Enter a number.", field=key) from None
 

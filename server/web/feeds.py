@@ -246,8 +246,8 @@ async def event_flyer(request: Request) -> Response:
 
 routes = [
     Route("/events.ics", instance_ics, methods=["GET"]),
-    Route("/events/{event_id:int}.ics", event_ics, methods=["GET"]),
-    Route("/events/{event_id:int}/flyer", event_flyer, methods=["GET"]),
+    Route("/events/{event_id}.ics", event_ics, methods=["GET"]),
+    Route("/events/{event_id}/flyer", event_flyer, methods=["GET"]),
     Route("/groups/{slug}/events.ics", group_ics, methods=["GET"]),
     Route("/groups/{slug}/feed.atom", group_atom, methods=["GET"]),
     Route("/groups/{slug}/flyer", group_flyer, methods=["GET"]),

@@ -11,6 +11,7 @@ from server.activitypub import follows, remote_polls
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
+from server.inputs import row_id
 from server.services import membership as members
 from server.services.groups import get_group
 from server.web.common import (
@@ -54,9 +55,7 @@ async def follow_request_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "approve_members")
-        follow = await follows.get_request(
-            session, uris.group(group.slug), int(raw_id) if raw_id.isdigit() else 0
-        )
+        follow = await follows.get_request(session, uris.group(group.slug), row_id(raw_id) or 0)
         await follows.answer_follow(session, uris, follow, accept=action == "approve")
     flash(
         request,
@@ -77,7 +76,7 @@ async def poll_vote(request: Request) -> Response:
                 session,
                 LocalUris(settings_of(request)),
                 user,
-                int(raw) if raw.isdigit() else 0,
+                row_id(raw) or 0,
                 form_text(form, "option"),
             )
         except InvalidInput as error:

@@ -21,6 +21,7 @@ from server.activitypub.routes import (
 )
 from server.activitypub.uris import LocalUris
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
+from server.inputs import whole_number
 from server.models import Group, User
 from server.models_decisions import Proposal
 from server.services import conversations
@@ -48,9 +49,10 @@ def _number(form: FormData, key: str) -> int | None:
     raw = form_text(form, key)
     if not raw:
         return None
-    if not raw.isdigit():
-        raise InvalidInput("Enter a whole number.", field=key)
-    return int(raw)
+    number = whole_number(raw, 0, 1_000_000)
+    if number is None:
+        raise InvalidInput("Enter a whole number (up to 1,000,000).", field=key)
+    return number
 
 
 def _local_moment(form: FormData, key: str, tz_name: str) -> datetime | None:
