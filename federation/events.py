@@ -24,6 +24,24 @@ would go stale in copies that are not refreshed. The summary is plain text, as M
 and Gancio's are (Misskey-like servers show it as a content warning, where markup would
 appear literally).
 
+What Gancio, Mobilizon and Friendica need (issue #22; tested against re-implementations of
+their readers in ``tests/flows/peer_readers.py``)
+---------------------------------------------------------------------------------------
+- ``location`` is one Place object, never a list: Mobilizon's ``get_address`` has no clause
+  for a list and drops the whole event. An online-only meetup gets a Place named ``Online``
+  whose ``address.url`` is the link: Gancio reads online links only there, and Mobilizon
+  keeps the event's time zone only when it has an address. With both a place and a link,
+  the place wins there; the link still travels as Mobilizon's ``Website`` Link.
+- ``attachment[0]`` is a picture with a ``url``: Gancio's Update fetches it unconditionally.
+  A meetup with a link but no cover sends the group's picture (or Hearth's) first.
+- ``actor`` (the organizer) differs from ``attributedTo`` (the group): only then does
+  Mobilizon file the event under the group, whose page and agenda filter on it.
+- ``name`` is at least 3 characters (Mobilizon's minimum; shorter ones get their day).
+- The Place's ``name`` spells out street and town: Friendica shows no address.
+- ``summary`` means ``schema:disambiguatingDescription`` in the Event's ``@context``.
+  Mastodon reads the plain ``summary`` key and shows it as text; Friendica reads the
+  expanded ``as:summary`` and would make it a content warning, collapsing the meetup.
+
 Layout: ``events_build`` (``EventFields``, ``Place``, ``build_event``, ``event_summary``)
 and ``events_parse`` (``parse_event``, ``RemoteEvent``, ``EventError``); import from here.
 """

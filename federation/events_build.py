@@ -7,10 +7,11 @@ See ``federation.events`` for why the summary carries date, time, zone and place
 from __future__ import annotations
 
 import functools
+import mimetypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 from federation.activities import format_datetime, ld_context
@@ -43,7 +44,18 @@ EVENT_TERMS: JsonObject = {
     **{term: f"mz:{term}" for term in _MOBILIZON_TERMS.split()},
     "commentsEnabled": "pt:commentsEnabled",
     "status": "ical:status",
+    # The when-and-where line: Mastodon reads the plain ``summary`` key and shows it as body
+    # text; JSON-LD readers (Friendica) would take ``as:summary`` for a content warning and
+    # collapse the meetup, so in an Event's context the term means schema.org's short
+    # "description used to disambiguate" (see ``federation.events``).
+    "summary": "sc:disambiguatingDescription",
 }
+#: Gancio files an event whose place is called "online" (any case) as an online meetup
+#: (``_findOrCreatePlace`` in ``lesion/gancio`` ``server/api/controller/event.js``).
+ONLINE_PLACE_NAME = "Online"
+#: Mobilizon refuses titles shorter than this (``validate_length(:title, min: 3)`` in
+#: ``lib/mobilizon/events/event.ex``): the whole event is dropped.
+MIN_NAME = 3
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,12 @@ class EventFields:
     updated: datetime | None = None
     category: str | None = None
     locale: str = "en"
+    #: Who organized it, when not the group itself (Mobilizon files an Event under its
+    #: ``attributedTo`` group only when ``actor`` names someone else: ``utils.ex``).
+    actor: str | None = None
+    #: A picture to send first when the event has none but an online link: Gancio fetches
+    #: ``attachment[0].url`` on every Update and drops the Update when there is none.
+    fallback_image_url: str | None = None
 
 
 @functools.cache
@@ -232,7 +250,9 @@ def _drop_empty(values: JsonObject) -> JsonObject:
     return {key: value for key, value in values.items() if value not in (None, "", [], {})}
 
 
-def _place(place: Place) -> JsonObject:
+def _postal_address(place: Place) -> JsonObject | None:
+    """The PostalAddress; a place known only by its name gets the name as street line
+    (Gancio's Update needs a street, locality or country, or it drops the edit)."""
     address = _drop_empty(
         {
             "streetAddress": place.street,
@@ -242,33 +262,92 @@ def _place(place: Place) -> JsonObject:
             "addressCountry": place.country,
         }
     )
-    document: JsonObject = {"type": "Place", "id": place.id, "name": place.name}
-    if address:
-        document["address"] = {"type": "PostalAddress", **address}
+    if not address.keys() & {"streetAddress", "addressLocality", "addressCountry"}:
+        address = _drop_empty(address | {"streetAddress": place.name})
+    return {"type": "PostalAddress", **address} if address else None
+
+
+def _without_repeats(parts: Iterable[str | None]) -> list[str]:
+    """Parts, leaving out one already said inside another (``Lyon`` in ``69001 Lyon``)."""
+    kept: list[str] = []
+    for part in (" ".join((part or "").split()) for part in parts):
+        if not part or any(part.casefold() in said.casefold() for said in kept):
+            continue
+        kept = [said for said in kept if said.casefold() not in part.casefold()] + [part]
+    return kept
+
+
+def _place(place: Place) -> JsonObject:
+    """A physical Place. Its name spells out the street and town too: Friendica shows only a
+    location's ``name`` (``Receiver::getObjectDataFromActivity``), never its address."""
+    town = join_parts([place.postal_code, place.locality], " ")
+    document: JsonObject = {
+        "type": "Place",
+        "id": place.id,
+        "name": ", ".join(_without_repeats([place.name, place.street, town])),
+        "address": _postal_address(place),
+    }
     if place.latitude is not None and place.longitude is not None:
         document |= {"latitude": place.latitude, "longitude": place.longitude}
     return _drop_empty(document)
 
 
+def _online_place(url: str) -> JsonObject:
+    """An online meetup's location: Gancio finds the link only in ``location.address.url``
+    (``parsePlace`` in ``server/federation/helpers.js``); an empty ``streetAddress`` keeps
+    Gancio's Update from reading the address object as the place's address line."""
+    address = {"type": "PostalAddress", "streetAddress": "", "url": url}
+    return {"type": "Place", "name": ONLINE_PLACE_NAME, "address": address}
+
+
+def _location(fields: EventFields) -> JsonObject | None:
+    """One Place object, never a list: Mobilizon's ``get_address`` (``converter/utils.ex``)
+    has no case for a list and drops the event. A physical place wins over the online link
+    (which Mobilizon and Hearth read from the ``Website`` Link); an online-only meetup gets
+    a Place too, so Mobilizon keeps its time zone (``calculate_timezone`` in
+    ``converter/event.ex`` drops it when there is no address)."""
+    if fields.location is not None:
+        return _place(fields.location)
+    return _online_place(fields.online_url) if fields.online_url else None
+
+
 def _attachments(fields: EventFields) -> list[JsonObject]:
-    """The online meeting as Mobilizon's ``Website`` Link, and the cover image as a Document
-    (Mastodon shows Document attachments as media; Gancio takes the first image attachment)."""
+    """The cover image first (Gancio takes ``attachment[0].url`` as the picture on Update),
+    then the online meeting as Mobilizon's ``Website`` Link. Without a cover, a link comes
+    after the fallback picture, never first: Gancio would fetch "undefined" and drop the
+    Update."""
     attachments: list[JsonObject] = []
+    image_url = fields.image_url or (fields.fallback_image_url if fields.online_url else None)
+    if image_url:
+        attachments.append(_image(fields, "Document", image_url))
     if fields.online_url:
         link = {"type": "Link", "name": ONLINE_LINK_NAME, "mediaType": "text/html"}
         attachments.append(link | {"href": fields.online_url})
-    if fields.image_url:
-        attachments.append(_image(fields, "Document"))
     return attachments
 
 
-def _image(fields: EventFields, kind: str) -> JsonObject:
+def _guessed_image_type(url: str) -> str:
+    guessed = mimetypes.guess_type(urlsplit(url).path)[0] or ""
+    return guessed if guessed.startswith("image/") else "image/jpeg"
+
+
+def _image(fields: EventFields, kind: str, url: str | None = None) -> JsonObject:
+    own = url in (None, fields.image_url)
     return {
         "type": kind,
-        "mediaType": fields.image_media_type,
-        "url": fields.image_url,
-        "name": fields.image_alt or fields.name,
+        "mediaType": fields.image_media_type if own else _guessed_image_type(url or ""),
+        "url": url or fields.image_url,
+        "name": (fields.image_alt or fields.name) if own else fields.name,
     }
+
+
+def federated_name(name: str, start: datetime, zone: ZoneInfo, locale: str = "en") -> str:
+    """The title as sent: one shorter than Mobilizon accepts gets its day added."""
+    name = " ".join(name.split())
+    if len(name) >= MIN_NAME:
+        return name
+    day = _words(locale).day_text(_aware(start).astimezone(zone).date(), year=False)
+    return join_parts([name, day], " · ")
 
 
 def _hashtags(fields: EventFields) -> list[JsonObject]:
@@ -306,7 +385,7 @@ def build_event(fields: EventFields) -> JsonObject:
         "id": fields.id,
         "type": "Event",
         "url": fields.url,
-        "name": fields.name,
+        "name": federated_name(fields.name, fields.start, zone, fields.locale),
         "content": fields.content_html,
         "mediaType": "text/html",
         "summary": event_summary(
@@ -320,6 +399,7 @@ def build_event(fields: EventFields) -> JsonObject:
             fields.locale,
         ),
         "attributedTo": fields.attributed_to,
+        "actor": fields.actor if fields.actor != fields.attributed_to else None,
         "startTime": format_local_datetime(fields.start, zone),
         "endTime": format_local_datetime(fields.end, zone) if fields.end else None,
         "timezone": fields.timezone,
@@ -335,7 +415,7 @@ def build_event(fields: EventFields) -> JsonObject:
         "repliesModerationOption": "allow_all" if fields.comments_enabled else "closed",
         "anonymousParticipationEnabled": False,
         "category": fields.category,
-        "location": _place(place) if place else None,
+        "location": _location(fields),
         "attachment": _attachments(fields),
         "image": _image(fields, "Image") if fields.image_url else None,
         "tag": _hashtags(fields),

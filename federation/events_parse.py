@@ -198,7 +198,12 @@ def _location(obj: JsonObject) -> tuple[str | None, float | None, float | None]:
         if not isinstance(place, dict) or _is_virtual(place):
             continue
         name = _natural(place, "name", MAX_LOCATION)
-        text = join_parts([name, *_address_parts(place.get("address"))])[:MAX_LOCATION]
+        # Hearth (for Friendica) names a place with its street and town: say them once.
+        said = (name or "").casefold()
+        parts = [
+            p for p in _address_parts(place.get("address")) if (p or "").casefold() not in said
+        ]
+        text = join_parts([name, *parts])[:MAX_LOCATION]
         latitude = _coordinate(place.get("latitude"), 90)
         longitude = _coordinate(place.get("longitude"), 180)
         if latitude is None or longitude is None:

@@ -11,7 +11,7 @@ from federation import events as ap_events
 from federation.jsonld import JsonObject
 from server.activitypub.member_audience import member_uris
 from server.activitypub.uris import LocalUris
-from server.models import Group
+from server.models import Group, User
 from server.models_events import Event
 from server.services import rsvp
 from server.services.events import event_tags
@@ -35,6 +35,22 @@ def _place(event: Event) -> ap_events.Place | None:
     )
 
 
+async def _organizer(session: AsyncSession, uris: LocalUris, event: Event) -> str:
+    """Who organized the meetup, as an actor other than the group: its author while their
+    account is active, else the instance actor (Mobilizon files an Event under its group only
+    when ``actor`` and ``attributedTo`` differ)."""
+    author = await session.get(User, event.created_by_id) if event.created_by_id else None
+    if author is not None and author.state == "active":
+        return uris.user(author.username)
+    return uris.instance_actor
+
+
+def _fallback_image(uris: LocalUris, group: Group) -> str:
+    """The group's banner, its avatar, or Hearth's meetup picture (see ``EventFields``)."""
+    upload = group.banner or group.avatar
+    return f"{uris.base}/media/{upload}" if upload else f"{uris.base}/static/meetup.png"
+
+
 async def event_document(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event
 ) -> JsonObject:
@@ -52,6 +68,7 @@ async def event_document(
         name=event.title,
         content_html=event.description_html,
         attributed_to=group_uri,
+        actor=await _organizer(session, uris, event),
         start=event.starts_at,
         end=event.ends_at,
         timezone=event.timezone,
@@ -66,6 +83,7 @@ async def event_document(
         tags=await event_tags(session, event),
         image_url=f"{uris.base}/media/{event.cover}" if event.cover else None,
         image_media_type=MEDIA_TYPES.get(Path(event.cover).suffix, "image/jpeg"),
+        fallback_image_url=_fallback_image(uris, group),
         published=event.created_at,
         updated=event.updated_at if event.sequence else None,
         to=to,

@@ -147,9 +147,7 @@ def test_the_snippet_shows_the_meetups_on_another_site_and_other_pages_refuse_fr
     assert names == ["hearth_session"], names
 
 
-def test_screen_layout_for_a_shop_window(
-    desktop: Tab, board_group: str, screenshots: Path
-) -> None:
+def test_screen_layout_for_a_shop_window(desktop: Tab, board_group: str, screenshots: Path) -> None:
     page = desktop.page
     page.set_viewport_size({"width": 1920, "height": 1080})
     desktop.goto(f"/embed/groups/{board_group}?screen=1")

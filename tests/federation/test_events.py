@@ -68,7 +68,7 @@ def test_document_has_the_shape_protocol_md_shows() -> None:
 def test_location_is_a_place_with_a_postal_address_and_coordinates() -> None:
     assert event()["location"] == {
         "type": "Place",
-        "name": "Community hall",
+        "name": "Community hall, 12 Main St, 69001 Lyon",
         "address": {
             "type": "PostalAddress",
             "streetAddress": "12 Main St",
@@ -81,7 +81,7 @@ def test_location_is_a_place_with_a_postal_address_and_coordinates() -> None:
     }
 
 
-def test_online_link_is_named_as_mobilizon_expects_and_the_cover_is_attached() -> None:
+def test_online_link_is_named_as_mobilizon_expects_after_the_cover() -> None:
     document = event()
     cover = {
         "mediaType": "image/jpeg",
@@ -89,13 +89,13 @@ def test_online_link_is_named_as_mobilizon_expects_and_the_cover_is_attached() -
         "name": "Tools on a table",
     }
     assert document["attachment"] == [
+        {"type": "Document", **cover},  # first: Gancio's Update takes attachment[0].url
         {
             "type": "Link",
             "name": "Website",
             "mediaType": "text/html",
             "href": "https://meet.example/repair",
         },
-        {"type": "Document", **cover},
     ]
     assert document["image"] == {"type": "Image", **cover}
 

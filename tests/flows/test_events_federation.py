@@ -123,7 +123,7 @@ async def test_a_new_meetup_reaches_each_follower_inbox_once(
     )
     assert event["location"] == {
         "type": "Place",
-        "name": "Community hall",
+        "name": "Community hall, 12 Main St, 69001 Lyon",
         "address": {
             "type": "PostalAddress",
             "streetAddress": "12 Main St",
@@ -197,7 +197,7 @@ async def test_edit_cancel_and_delete_reach_followers(net: FederationNet, peer: 
         "2030-05-04T15:00:00+02:00",
     )
     assert moved["summary"] == "Sat 4 May 2030, 15:00–18:00 (Europe/Paris) · Library, Lyon"
-    assert moved["location"]["name"] == "Library"
+    assert moved["location"]["name"] == "Library, 12 Main St, 69001 Lyon"
     [stored] = await rows(a, RemoteEvent)
     assert (stored.name, stored.starts_at.hour, stored.summary) == (
         "Repair café (moved)",
