@@ -42,6 +42,8 @@ EXTENSION_TERMS: JsonObject = {
     "events": {"@id": "mz:events", "@type": "@id"},
     "posts": {"@id": "mz:posts", "@type": "@id"},
     "discussions": {"@id": "mz:discussions", "@type": "@id"},
+    "resources": {"@id": "mz:resources", "@type": "@id"},
+    "todos": {"@id": "mz:todos", "@type": "@id"},
 }
 
 

@@ -52,17 +52,22 @@ class ActorFields:
     #: Profile fields shown by Mastodon: name → value (HTML, as Mastodon reads it).
     attachment: Mapping[str, str] = field(default_factory=dict)
     tags: Sequence[str] = ()
-    #: Moderators of a group (FEP-1b12 ``attributedTo``).
-    attributed_to: Sequence[str] = ()
+    #: The URL of a group's moderators collection: Lemmy reads ``attributedTo`` as exactly
+    #: that (``crates/apub/objects/src/utils/protocol.rs``, ``AttributedTo::Lemmy``).
+    attributed_to: str | None = None
     members: str | None = None
     member_count: int | None = None
     openness: str | None = None  # open | moderated | invite_only
     location_name: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    #: Mobilizon's group collections, read from the top level of the actor
+    #: (``lib/federation/activity_stream/converter/actor.ex``) and fetched by its refresher.
     events: str | None = None
     posts: str | None = None
     discussions: str | None = None
+    resources: str | None = None
+    todos: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,12 +118,7 @@ def _place(fields: ActorFields) -> JsonObject | None:
 def _endpoints(fields: ActorFields) -> JsonObject:
     endpoints: JsonObject = {"sharedInbox": fields.shared_inbox}
     if fields.type == "Group":
-        endpoints |= {
-            "members": fields.members,
-            "events": fields.events,
-            "posts": fields.posts,
-            "discussions": fields.discussions,
-        }
+        endpoints["members"] = fields.members
     return _drop_empty(endpoints)
 
 
@@ -128,7 +128,12 @@ def _group_fields(fields: ActorFields) -> JsonObject:
         "memberCount": fields.member_count,
         "openness": fields.openness,
         "location": _place(fields),
-        "attributedTo": list(fields.attributed_to),
+        "attributedTo": fields.attributed_to,
+        "resources": fields.resources,
+        "todos": fields.todos,
+        "posts": fields.posts,
+        "discussions": fields.discussions,
+        "events": fields.events,
     }
 
 

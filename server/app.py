@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from federation.aiohttp_poster import AiohttpPoster
 from federation.safe_transport import SafeTransport
 from server import __version__
-from server.activitypub import discovery, inbox
+from server.activitypub import discovery, group_collections, inbox
 from server.activitypub import routes as activitypub_routes
 from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
@@ -34,8 +34,10 @@ from server.activitypub.worker import Worker
 from server.api import attendance as api_attendance
 from server.api import decisions as api_decisions
 from server.api import events as api_events
+from server.api import follows as api_follows
 from server.api import groups as api_groups
 from server.api import openapi
+from server.api import posts as api_posts
 from server.api.common import ApiError, error_response
 from server.config import Settings, load_settings
 from server.db import engine_for, session_factory, transaction
@@ -87,6 +89,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *discovery.routes,
         *inbox.routes,
         *activitypub_routes.routes,
+        *group_collections.routes,
         *pages.routes,
         *auth.routes,
         *groups.routes,
@@ -108,6 +111,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_events.routes,
         *api_decisions.routes,
         *api_attendance.routes,
+        *api_posts.routes,
+        *api_follows.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),

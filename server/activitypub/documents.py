@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.actors import ActorFields, build_actor
@@ -13,7 +12,7 @@ from server.activitypub.local import instance_actor
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.markup import render_markdown
-from server.models import Group, Membership, User
+from server.models import Group, User
 from server.services.groups import group_tags
 from server.services.membership import member_count
 
@@ -24,22 +23,9 @@ def _media(settings: Settings, name: str) -> str | None:
     return f"{settings.base_url}/media/{name}" if name else None
 
 
-async def _moderators(session: AsyncSession, uris: LocalUris, group: Group) -> list[str]:
-    query = (
-        select(User.username)
-        .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(
-            Membership.group_id == group.id,
-            Membership.state == "active",
-            col(Membership.role).in_(("admin", "moderator")),
-        )
-        .order_by(col(User.username))
-    )
-    return [uris.user(name) for name in (await session.exec(query)).all()]
-
-
 async def group_document(session: AsyncSession, settings: Settings, group: Group) -> JsonObject:
-    """The Group actor, with Mobilizon's membership fields."""
+    """The Group actor, with Mobilizon's membership fields and collections (see
+    ``server.activitypub.group_collections``) and Lemmy's moderators collection."""
     uris = LocalUris(settings)
     uri = uris.group(group.slug)
     tags = await group_tags(session, group)
@@ -68,7 +54,12 @@ async def group_document(session: AsyncSession, settings: Settings, group: Group
         location_name=group.location or None,
         latitude=group.latitude,
         longitude=group.longitude,
-        attributed_to=await _moderators(session, uris, group),
+        attributed_to=f"{uri}/moderators",
+        events=f"{uri}/events",
+        posts=f"{uri}/posts",
+        discussions=f"{uri}/discussions",
+        resources=f"{uri}/resources",
+        todos=f"{uri}/todos",
         attachment={"Place": html.escape(group.location)} if group.location else {},
         tags=tags,
     )

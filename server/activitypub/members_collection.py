@@ -1,5 +1,7 @@
-"""The group's ``members`` collection (Mobilizon ``Member`` items, local and remote), shown
-only to a signed fetch by a current member: anyone else gets 404, as the members page."""
+"""The group's ``members`` collection (Mobilizon ``Member`` items, local and remote). Everyone
+gets the count (Mobilizon's refresher fetches it on behalf of whichever actor it has and stops
+refreshing the group if it fails, ``lib/federation/activity_pub/refresher.ex``); the items go
+only to a signed fetch by a current member, as the members page is for members."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from federation import activities as vocab
 from server.activitypub.routes import (
     PAGE_SIZE,
     activity_response,
+    check_signed_fetch,
     collection,
     page_number,
     verified_signer,
 )
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.errors import NotFound
 from server.services import membership as members
 from server.services import remote_membership
 from server.services.groups import get_group
@@ -24,14 +26,18 @@ from server.web.common import settings_of
 
 
 async def members_collection(request: Request) -> Response:
-    """``GET /groups/{slug}/members`` as ActivityStreams, for members' servers only."""
+    """``GET /groups/{slug}/members`` as ActivityStreams: the count for every server (behind
+    signed fetch when required), the members themselves for members' servers only."""
+    if refused := await check_signed_fetch(request):
+        return refused
     uris = LocalUris(settings_of(request))
     signer = await verified_signer(request)
     page = page_number(request)
     async with transaction(request.app.state.sessions) as session:
         group = await get_group(session, request.path_params["slug"])
-        if signer is None or not await remote_membership.is_active_member(session, group, signer):
-            raise NotFound("No such collection.")
+        is_member = signer is not None and await remote_membership.is_active_member(
+            session, group, signer
+        )
         group_uri = uris.group(group.slug)
         items = [
             vocab.build_member(
@@ -44,5 +50,5 @@ async def members_collection(request: Request) -> Response:
             for a, m in await remote_membership.with_actors(session, group, "active")
         ]
     start = ((page or 1) - 1) * PAGE_SIZE
-    shown = items[start : start + PAGE_SIZE] if page is not None else []
+    shown = items[start : start + PAGE_SIZE] if page is not None and is_member else []
     return activity_response(collection(f"{group_uri}/members", len(items), page, shown))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.api.common import api_user, read_json
+from server.api.common import ApiError, api_user, read_json
 from server.config import Settings
 from server.models import Group
 from server.services import membership as members
@@ -28,6 +28,12 @@ from server.services.groups import (
 )
 from server.web.common import db, settings_of
 
+PostingPolicy = Literal["members", "followers", "moderated"]
+POLICY_HELP = (
+    "Whose public posts mentioning the group it shares with its followers: members, "
+    "followers (also anyone following it) or moderated (moderators review each post first)."
+)
+
 
 class GroupIn(BaseModel):
     """Fields for creating a group."""
@@ -43,6 +49,10 @@ class GroupIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=10)
     visibility: Literal["public", "unlisted"] = "public"
     membership_mode: Literal["open", "approval", "invite"] = "open"
+    posting_policy: PostingPolicy | None = Field(
+        default=None,
+        description=f"{POLICY_HELP} Left out: followers for open groups, else members.",
+    )
 
 
 class GroupPatch(BaseModel):
@@ -58,6 +68,10 @@ class GroupPatch(BaseModel):
     tags: list[str] | None = Field(default=None, max_length=10)
     visibility: Literal["public", "unlisted"] | None = None
     membership_mode: Literal["open", "approval", "invite"] | None = None
+    posting_policy: PostingPolicy | None = Field(default=None, description=POLICY_HELP)
+
+
+NULLABLE = frozenset({"latitude", "longitude"})
 
 
 class GroupOut(BaseModel):
@@ -75,6 +89,7 @@ class GroupOut(BaseModel):
     tags: list[str]
     visibility: str
     membership_mode: str
+    posting_policy: PostingPolicy
     member_count: int
     avatar_url: str | None
     banner_url: str | None
@@ -101,6 +116,7 @@ async def group_json(session: AsyncSession, settings: Settings, group: Group) ->
         tags=await group_tags(session, group),
         visibility=group.visibility,
         membership_mode=group.membership_mode,
+        posting_policy=group.posting_policy,
         member_count=await members.member_count(session, group),
         avatar_url=_media_url(settings, group.avatar),
         banner_url=_media_url(settings, group.banner),
@@ -126,7 +142,7 @@ async def create(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
         data = await read_json(request, GroupIn)
-        fields = GroupFields(**data.model_dump(exclude={"slug"}))
+        fields = GroupFields(**data.model_dump(exclude={"slug"}, exclude_none=True))
         group = await create_group(session, data.slug, fields, user)
         body = await group_json(session, settings_of(request), group)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/groups/{group.slug}"})
@@ -155,11 +171,22 @@ async def patch(request: Request) -> Response:
             tags=await group_tags(session, group),
             visibility=group.visibility,
             membership_mode=group.membership_mode,
+            posting_policy=group.posting_policy,
         )
-        for key, value in data.model_dump(exclude_unset=True).items():
+        for key, value in _changes(data).items():
             setattr(current, key, value)
         await update_group(session, group, current)
         return JSONResponse(await group_json(session, settings_of(request), group))
+
+
+def _changes(data: GroupPatch) -> dict[str, Any]:
+    """The fields a PATCH names (only the coordinates may be cleared with null)."""
+    changes = data.model_dump(exclude_unset=True)
+    nulls = [key for key, value in changes.items() if value is None and key not in NULLABLE]
+    if nulls:
+        detail = [{"field": key, "message": "may not be null"} for key in nulls]
+        raise ApiError(400, "invalid_input", detail)
+    return changes
 
 
 async def remove(request: Request) -> Response:

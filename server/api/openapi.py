@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import __version__
+from server.api.follows import FollowOut
 from server.api.groups import GroupIn, GroupOut, GroupPatch
 from server.api.openapi_attendance import MODELS as ATTENDANCE_MODELS
 from server.api.openapi_attendance import attendance_paths
@@ -16,6 +17,9 @@ from server.api.openapi_decisions import MODELS as DECISION_MODELS
 from server.api.openapi_decisions import PROPOSAL_SCHEMA, decision_paths
 from server.api.openapi_events import EVENT_SCHEMA, event_paths
 from server.api.openapi_events import MODELS as EVENT_MODELS
+from server.api.openapi_posts import MODELS as POST_MODELS
+from server.api.openapi_posts import post_paths
+from server.api.posts import PostOut
 from server.web.common import settings_of
 
 JsonObject = dict[str, Any]
@@ -57,6 +61,8 @@ LIST_PARAMS = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
 ]
 SECURED = [{"bearer": []}]
+#: Response models are named after what they describe.
+OUTPUT_NAMES: dict[type, str] = {GroupOut: "Group", PostOut: "Post", FollowOut: "Follow"}
 
 
 def _paths() -> JsonObject:
@@ -150,10 +156,11 @@ def build_openapi(base_url: str) -> JsonObject:
         *EVENT_MODELS,
         *DECISION_MODELS,
         *ATTENDANCE_MODELS,
+        *POST_MODELS,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
-        schemas["Group" if model is GroupOut else model.__name__] = schema
+        schemas[OUTPUT_NAMES.get(model, model.__name__)] = schema
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hearth API", "version": __version__},
@@ -163,6 +170,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **event_paths(_ref, _json, _errors),
             **decision_paths(_ref, _json, _errors),
             **attendance_paths(_ref, _json, _errors),
+            **post_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

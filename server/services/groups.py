@@ -44,7 +44,14 @@ class GroupFields:
     tags: list[str] = field(default_factory=list)
     visibility: str = "public"
     membership_mode: str = "open"
-    posting_policy: str = "members"
+    posting_policy: str = ""  # empty: the usual one for the membership mode
+
+
+def default_posting_policy(membership_mode: str) -> str:
+    """Whose posts a new group shares when its creator did not say: open groups share their
+    followers' posts (a Lemmy community or a Guppe group relays anyone following it),
+    approval and invitation groups share their members' posts."""
+    return "followers" if membership_mode == "open" else "members"
 
 
 def parse_tags(raw: str | list[str]) -> list[str]:
@@ -56,6 +63,12 @@ def parse_tags(raw: str | list[str]) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     return tags
+
+
+def _normalized(fields: GroupFields) -> GroupFields:
+    """Tags split and lowercased (the API gives them as they come), the posting policy filled."""
+    policy = fields.posting_policy or default_posting_policy(fields.membership_mode)
+    return replace(fields, tags=parse_tags(fields.tags), posting_policy=policy)
 
 
 def _check_fields(fields: GroupFields) -> None:
@@ -117,7 +130,7 @@ async def _set_tags(session: AsyncSession, group: Group, tags: list[str]) -> Non
 async def create_group(session: AsyncSession, slug: str, fields: GroupFields, owner: User) -> Group:
     """Create a group whose creator becomes its admin; the caller commits."""
     slug = await validate_new_name(session, slug, field="slug")
-    fields = replace(fields, tags=parse_tags(fields.tags))  # the API gives tags as they come
+    fields = _normalized(fields)
     _check_fields(fields)
     keys = generate_rsa_keypair()
     group = Group(
@@ -141,7 +154,7 @@ async def create_group(session: AsyncSession, slug: str, fields: GroupFields, ow
 
 async def update_group(session: AsyncSession, group: Group, fields: GroupFields) -> Group:
     """Change a group's editable fields after checking them."""
-    fields = replace(fields, tags=parse_tags(fields.tags))
+    fields = _normalized(fields)
     _check_fields(fields)
     _apply(group, fields)
     session.add(group)

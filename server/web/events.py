@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.event_routes import event_object, event_poll_object
+from server.activitypub.group_collections import events_collection
 from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
@@ -273,7 +274,10 @@ async def delete_submit(request: Request) -> Response:
 
 
 async def group_events_page(request: Request) -> Response:
-    """A group's calendar: upcoming meetups, or past ones with ``?past=1``."""
+    """A group's calendar: upcoming meetups, or past ones with ``?past=1`` (servers: the
+    ``events`` collection Mobilizon reads)."""
+    if wants_activity_json(request):
+        return await events_collection(request)
     past = request.query_params.get("past") == "1"
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])

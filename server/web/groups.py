@@ -83,7 +83,7 @@ def fields_from_form(form: FormData) -> GroupFields:
         tags=parse_tags(form_text(form, "tags")),
         visibility=form_text(form, "visibility", "public"),
         membership_mode=form_text(form, "membership_mode", "open"),
-        posting_policy=form_text(form, "posting_policy", "members"),
+        posting_policy=form_text(form, "posting_policy"),
     )
 
 

@@ -43,7 +43,12 @@ GROUP_FIELDS = ActorFields(
     image_url="https://town.example/media/banner.png",
     attachment={"Place": "Community hall"},
     tags=["repair", "#bikes"],
-    attributed_to=["https://town.example/users/alice"],
+    attributed_to=f"{GROUP}/moderators",
+    events=f"{GROUP}/events",
+    posts=f"{GROUP}/posts",
+    discussions=f"{GROUP}/discussions",
+    resources=f"{GROUP}/resources",
+    todos=f"{GROUP}/todos",
     members=f"{GROUP}/members",
     member_count=13,
     openness="moderated",
@@ -88,7 +93,11 @@ def test_group_document_has_every_field_mastodon_and_mobilizon_read() -> None:
         "latitude": 45.7,
         "longitude": 4.8,
     }
-    assert document["attributedTo"] == ["https://town.example/users/alice"]
+    # Lemmy: the moderators collection's URL (crates/apub/objects/src/utils/protocol.rs).
+    assert document["attributedTo"] == f"{GROUP}/moderators"
+    # Mobilizon reads its collections at the top level (converter/actor.ex).
+    for name in ("events", "posts", "discussions", "resources", "todos"):
+        assert document[name] == f"{GROUP}/{name}"
 
 
 def test_context_uses_only_preloaded_urls_and_inline_terms() -> None:
@@ -116,7 +125,7 @@ def test_person_has_no_group_fields() -> None:
     person = build_actor(
         dataclasses.replace(GROUP_FIELDS, id="https://town.example/users/alice", type="Person")
     )
-    for name in ("members", "memberCount", "openness", "location", "attributedTo"):
+    for name in ("members", "memberCount", "openness", "location", "attributedTo", "events"):
         assert name not in person
     assert person["endpoints"] == {"sharedInbox": "https://town.example/inbox"}
 

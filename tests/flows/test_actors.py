@@ -80,7 +80,7 @@ async def test_group_actor_has_every_field_peers_read(net: FederationNet) -> Non
     assert group["icon"] == {"type": "Image", "url": "https://b.test/media/avatar.png"}
     assert group["image"] == {"type": "Image", "url": "https://b.test/media/banner.png"}
     assert (group["memberCount"], group["openness"]) == (1, "moderated")
-    assert group["attributedTo"] == ["https://b.test/users/organizer"]
+    assert group["attributedTo"] == f"{CLUB}/moderators"
     assert group["location"]["type"] == "Place" and group["location"]["name"] == "Town library"
     assert {"type": "PropertyValue", "name": "Place", "value": "Town library"} in group[
         "attachment"

@@ -20,6 +20,8 @@ from sqlalchemy import text
 
 from server.config import Settings
 from server.db import create_engine
+from server.services.credentials import create_api_token
+from server.services.users import get_user
 from tests.databases import POSTGRES_URL, TestDatabase
 from tests.server.cli_runner import CliResult, run_cli
 from tests.server.db_access import Snapshot, take_snapshot
@@ -28,6 +30,22 @@ from tests.web import WebClient
 BrowserFactory = Callable[..., Awaitable[WebClient]]
 CliRunner = Callable[..., CliResult]
 AsyncCliRunner = Callable[..., Awaitable[CliResult]]
+Tokens = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def bearer(web: WebClient, run_in_db: Callable[..., Any]) -> Tokens:
+    """``await bearer(username)``: headers with a new API token of a new account."""
+
+    async def make(username: str) -> dict[str, str]:
+        await web.make_user(username)
+
+        async def token(session: Any) -> str:
+            return await create_api_token(session, await get_user(session, username))
+
+        return {"Authorization": f"Bearer {await run_in_db(token)}"}
+
+    return make
 
 
 @pytest.fixture

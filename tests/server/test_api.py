@@ -10,28 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from server.services.credentials import create_api_token
-from server.services.users import get_user
-from tests.server.conftest import AsyncCliRunner
+from tests.server.conftest import AsyncCliRunner, Tokens
 from tests.server.db_access import Snapshot
 from tests.web import WebClient
-
-Tokens = Callable[[str], Awaitable[dict[str, str]]]
-
-
-@pytest.fixture
-def bearer(web: WebClient, run_in_db: Callable[..., Any]) -> Tokens:
-    """``await bearer(username)``: headers with a new API token of a new account."""
-
-    async def make(username: str) -> dict[str, str]:
-        await web.make_user(username)
-
-        async def token(session: Any) -> str:
-            return await create_api_token(session, await get_user(session, username))
-
-        return {"Authorization": f"Bearer {await run_in_db(token)}"}
-
-    return make
 
 
 def assert_error(response: httpx.Response, status: int, error: str) -> Any:
