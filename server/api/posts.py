@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from server.activitypub.uris import LocalUris
 from server.api.common import api_user, read_json
-from server.db import is_row_id
 from server.errors import NotFound
+from server.inputs import page_number, row_id
 from server.models import Group, User
 from server.models_federation import GroupPost
 from server.services import membership as members
@@ -95,16 +95,15 @@ async def _posting(request: Request, session: AsyncSession) -> tuple[Group, User
 
 
 def _post_id(request: Request) -> int:
-    raw = request.path_params["post_id"]
-    if not raw.isdigit() or not is_row_id(int(raw)):
+    found = row_id(request.path_params["post_id"])
+    if found is None:
         raise NotFound("No such post.")
-    return int(raw)
+    return found
 
 
 async def list_group_posts(request: Request) -> Response:
     """The group's posts, newest first (``page``): public ones, or all of them for members."""
-    raw = request.query_params.get("page", "1")
-    page = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    page = page_number(request.query_params.get("page"))
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
         user = await _reader(request, session)
