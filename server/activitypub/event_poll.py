@@ -1,13 +1,22 @@
 """RSVP by poll, for Mastodon users (who cannot send ``Join``): every federated meetup that
 takes RSVPs here comes with a ``Question`` — options Going / Maybe / Can't make it — posted
-by the group as a reply to the ``Event``.
+by the group as a reply to the ``Event``. It closes when the meetup ends (``endTime``: the
+meetup's end, as answers on its page), or at once when the meetup is cancelled (``closed``).
 
 Why a reply and not a ``Question`` that carries the event: Mobilizon, Gancio and Friendica
 need the object to stay an ``Event`` to list it in their calendars, and Mastodon shows a
 reply by the same account right under the event post (its thread, and its followers' home
 timelines, as a self-reply). A vote arrives as ``Create{Note{name, inReplyTo: <poll>}}``.
 Counts go out as ``Update{Question}`` (with ``Update{Event}`` for ``participantCount``),
-at most every :data:`COUNTS_EVERY`, however many answers arrive.
+at most every :data:`COUNTS_EVERY`, however many answers arrive; ``votersCount`` is the sum
+of the options' counts (people waiting for a seat are not yet "Going").
+
+Mastodon keeps one vote per person in a single-choice poll (``vote_validator.rb``), so the
+poll and every message about it say how to change an answer: reply "going", "maybe" or
+"can't go" (:mod:`server.activitypub.event_replies`). Once the meetup is edited, the poll
+carries ``updated`` (the edit's time, later than the one before): Mastodon re-renders a
+status only for an ``updated`` newer than the last (``process_status_update_service.rb``);
+count updates repeat the same ``updated`` and refresh the numbers only.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from server.models import Group
 from server.models_events import Event
 from server.services import rsvp
 from server.services.rsvp_notify import when_text
+from server.services.rsvp_words import CHANGE_HINT
 
 #: Counts go out at most this often per meetup (a burst of answers → one Update).
 COUNTS_EVERY = timedelta(seconds=10)
@@ -53,17 +63,22 @@ def answer_for(option: str) -> rsvp.Answer | None:
 async def poll_document(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event, to: list[str], cc: list[str]
 ) -> JsonObject:
-    """The meetup's RSVP poll with the current counts; closed once the meetup has started
-    or was cancelled."""
+    """The meetup's RSVP poll with the current counts (see the module docstring).
+
+    Its text depends only on the meetup, never on the counts: Mastodon shows new text only
+    after an edit (``updated``), but new counts after every Update."""
     counts = await rsvp.counts(session, event)
     numbers = {"going": counts.going, "maybe": counts.maybe, "not_going": counts.not_going}
     link = uris.event(event.id or 0)
-    seats = rsvp.remaining_capacity(event, counts)
-    full = " It is full: a vote for Going puts you on the waitlist." if seats == 0 else ""
+    waitlist = (
+        f" When all {event.capacity} seats are taken, Going puts you on the waitlist."
+        if event.capacity is not None
+        else ""
+    )
     content = (
         f'<p>Coming to <a href="{html.escape(link)}">{html.escape(event.title)}</a> '
-        f"({html.escape(when_text(event))})? Vote to RSVP; vote again to change your "
-        f"answer.{html.escape(full)}</p>"
+        f"({html.escape(when_text(event))})? Vote to RSVP.{html.escape(waitlist)} "
+        f"{html.escape(CHANGE_HINT)}</p>"
     )
     question: JsonObject = {
         "id": poll_uri(uris, event.id or 0),
@@ -78,10 +93,12 @@ async def poll_document(
             {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": n}}
             for name, n in ((name, numbers[answer]) for name, answer in OPTIONS.items())
         ],
-        "votersCount": counts.going + counts.maybe + counts.not_going + counts.waitlisted,
+        "votersCount": sum(numbers.values()),
         "to": to,
         "cc": cc,
     }
+    if event.sequence:
+        question["updated"] = vocab.format_datetime(event.updated_at)
     if event.status == "cancelled":
         question["closed"] = vocab.format_datetime(event.updated_at)
     return question

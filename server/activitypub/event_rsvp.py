@@ -7,7 +7,9 @@
 - Friendica: ``Accept`` / ``TentativeAccept`` / ``Reject`` whose object is the Event
   (going / maybe / not going); ``Undo`` of one withdraws it.
 - Mastodon: a vote in the meetup's poll (:mod:`server.activitypub.event_poll`),
-  ``Create{Note{name, inReplyTo: <poll>}}``; a later vote replaces the answer.
+  ``Create{Note{name, inReplyTo: <poll>}}``; a later vote replaces the answer. Mastodon
+  itself sends only one vote, so its users change their answer by replying "going",
+  "maybe" or "can't go" (:mod:`server.activitypub.event_replies`).
 
 Remote people are told where they stand by a direct message from the group (poll and
 Friendica answers, and whenever someone is waitlisted or promoted).
@@ -32,7 +34,7 @@ from server.models_events import Event
 from server.models_federation import RemoteActor
 from server.models_membership import Participation
 from server.services import rsvp
-from server.services.notices import direct_message
+from server.services.notices import direct_message, tell_participant
 from server.services.rsvp_notify import REMOTE_ANSWERERS, announce, status_text
 
 #: Friendica's answers to an Event and what they mean here.
@@ -70,7 +72,10 @@ class EventRsvpHandler:
         *,
         via: str,
         activity_uri: str,
+        confirm: bool = False,
     ) -> str:
+        """Record the answer through the RSVP rules and tell the person (with ``confirm``,
+        also when it was already their answer)."""
         try:
             event = await rsvp.lock_event(session, event_id)
         except HearthError:
@@ -89,6 +94,11 @@ class EventRsvpHandler:
         status = result.participation.status if result.participation else ""
         tell_self = via != "join" or status in ("waitlisted", "pending")
         await announce(session, self.settings, group, event, result, tell_self=tell_self)
+        if confirm and result.participation is not None and not result.changed:
+            text = status_text(event, result.participation, result.waitlist_position)
+            await tell_participant(
+                session, self.settings, group, result.participation, kind="rsvp", text=text
+            )
         return f"answered {status}" if result.changed else "answer unchanged"
 
     async def _refuse(
@@ -112,7 +122,7 @@ class EventRsvpHandler:
             )
         link = self.uris.event(event.id or 0)
         text = f"Your answer to “{event.title}” was not recorded: {reason} {link}"
-        await direct_message(session, self.uris, group, remote, text)
+        await direct_message(session, self.uris, group, remote, text, about=link)
 
     async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> str:
         try:

@@ -59,11 +59,19 @@ def _parse_time(value: object) -> datetime:
 
 def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
     """The ``register`` functions of the feature modules that handle inbox activities."""
-    from server.activitypub import event_rsvp, flags, group_join, proposal_poll, relay
+    from server.activitypub import (
+        event_replies,
+        event_rsvp,
+        flags,
+        group_join,
+        proposal_poll,
+        relay,
+    )
 
     return [
         proposal_poll.register,
         event_rsvp.register,
+        event_replies.register,
         group_join.register,
         relay.register,
         flags.register,

@@ -169,6 +169,14 @@ def _apply(event: Event, fields: EventFields, start: datetime, end: datetime) ->
     event.updated_at = utcnow()
 
 
+def _mark_edited(event: Event, edited_before: datetime) -> None:
+    """A new version: SEQUENCE goes up (calendars) and ``updated_at`` is at least a whole
+    second after the version before, so the ``updated`` peers see (whole seconds) is newer
+    for every edit — Mastodon ignores an edit whose ``updated`` is not."""
+    event.sequence += 1
+    event.updated_at = max(utcnow(), edited_before.replace(microsecond=0) + timedelta(seconds=1))
+
+
 async def set_tags(session: AsyncSession, event: Event, tags: list[str]) -> None:
     await session.exec(delete(EventTag).where(col(EventTag.event_id) == event.id))
     for tag in parse_tags(tags):
@@ -237,10 +245,11 @@ async def update_event(session: AsyncSession, event: Event, fields: EventFields)
     """Change one meetup (detaching it from its series); SEQUENCE goes up for calendars."""
     start, end = check_fields(replace(fields, recurrence=None))
     moved = start != event.starts_at
+    edited_before = event.updated_at
     _apply(event, fields, start, end)
     if moved:
         await rearm_reminders(session, event)
-    event.sequence += 1
+    _mark_edited(event, edited_before)
     event.is_detached = event.series_id is not None
     session.add(event)
     await set_tags(session, event, fields.tags)
@@ -270,8 +279,9 @@ async def update_series(session: AsyncSession, event: Event, fields: EventFields
         start, end = utc_span(local_fields)
         if start != occurrence.starts_at:
             await rearm_reminders(session, occurrence)
+        edited_before = occurrence.updated_at
         _apply(occurrence, local_fields, start, end)
-        occurrence.sequence += 1
+        _mark_edited(occurrence, edited_before)
         session.add(occurrence)
         await set_tags(session, occurrence, fields.tags)
         changed.append(occurrence)
@@ -282,8 +292,7 @@ async def update_series(session: AsyncSession, event: Event, fields: EventFields
 async def cancel_event(session: AsyncSession, event: Event) -> Event:
     """Mark a meetup cancelled (it stays visible, struck through, and calendars are told)."""
     event.status = "cancelled"
-    event.sequence += 1
-    event.updated_at = utcnow()
+    _mark_edited(event, event.updated_at)
     session.add(event)
     await session.flush()
     return event

@@ -21,6 +21,7 @@ from server.db import utcnow
 from server.models import Group, User
 from server.models_federation import RemoteActor
 from server.models_membership import Notification, OutgoingEmail, Participation
+from server.services.rsvp_words import CHANGE_HINT
 
 
 async def queue_email(
@@ -55,18 +56,32 @@ async def notify_user(
 
 
 async def direct_message(
-    session: AsyncSession, uris: LocalUris, group: Group, actor: RemoteActor, text: str
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    actor: RemoteActor,
+    text: str,
+    *,
+    about: str = "",
 ) -> str:
     """Send ``text`` (plain) from the group to one remote person, as Mastodon shows a
     direct message: addressed only to them, with a mention. Returns the Note's id."""
-    return await message_people(session, uris, group, [actor], text)
+    return await message_people(session, uris, group, [actor], text, about=about)
 
 
 async def message_people(
-    session: AsyncSession, uris: LocalUris, group: Group, actors: list[RemoteActor], text: str
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    actors: list[RemoteActor],
+    text: str,
+    *,
+    about: str = "",
 ) -> str:
     """One private message from the group to several remote people (each mentioned, so
-    Mastodon shows it as a direct message), delivered once per inbox. Returns the Note's id."""
+    Mastodon shows it as a direct message), delivered once per inbox. Returns the Note's id,
+    which is ``<about>/messages/…`` when the message is about a local object (e.g. a meetup:
+    a reply to it then says which one)."""
     group_uri = uris.group(group.slug)
     handles = [(actor, actor.handle if actor.username else actor.uri) for actor in actors]
     mentions = " ".join(
@@ -76,7 +91,7 @@ async def message_people(
     )
     recipients = [actor.uri for actor in actors]
     note = vocab.build_note(
-        id=f"{group_uri}/messages/{uuid.uuid4()}",
+        id=f"{about or group_uri}/messages/{uuid.uuid4()}",
         attributed_to=group_uri,
         content=f"<p>{mentions} {html.escape(text)}</p>",
         to=recipients,
@@ -118,6 +133,6 @@ async def tell_participant(
     actor = (await session.exec(query)).first()
     if actor is not None:
         uris = LocalUris(settings)
-        await direct_message(
-            session, uris, group, actor, f"{text} {uris.event(participation.event_id)}"
-        )
+        link = uris.event(participation.event_id)
+        hint = f" {CHANGE_HINT}" if participation.status != "rejected" else ""
+        await direct_message(session, uris, group, actor, f"{text} {link}{hint}", about=link)
