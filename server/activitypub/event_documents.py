@@ -8,7 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation import events as ap_events
-from federation.jsonld import JsonObject
+from federation.jsonld import JsonObject, get_id
+from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.member_audience import member_uris
 from server.activitypub.uris import LocalUris
 from server.models import Group, User
@@ -90,3 +91,25 @@ async def event_document(
         cc=cc,
     )
     return ap_events.build_event(fields)
+
+
+async def current_outbox_item(
+    session: AsyncSession, uris: LocalUris, item: JsonObject
+) -> JsonObject | None:
+    """An outbox activity as its meetup is now: a ``Create{Event}`` carries the current Event
+    (a peer backfilling after a follow, e.g. Gancio's ``getOutbox`` in
+    ``server/federation/helpers.js``, must not get the first version), and activities about
+    a meetup since deleted or made members-only are left out (None). Others pass unchanged."""
+    uri = get_id(item.get("object")) or ""
+    event_id = local_event_id(uris, uri) or local_event_id(uris, uri, "/poll")
+    if event_id is None:
+        return item
+    event = await session.get(Event, event_id)
+    group = await session.get(Group, event.group_id) if event is not None else None
+    if event is None or group is None or event.visibility == "members":
+        return None
+    if uri != uris.event(event_id) or not isinstance(item.get("object"), dict):
+        return item
+    document = await event_document(session, uris, group, event)
+    document.pop("@context", None)
+    return item | {"object": document, "to": document["to"], "cc": document["cc"]}

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from federation.jsonld import AS_CONTEXT, JsonObject
 from federation.verify import Rejected, verify_request
 from server.activitypub.documents import group_document, instance_document, user_document
+from server.activitypub.event_documents import current_outbox_item
 from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
@@ -210,7 +211,11 @@ async def outbox(request: Request) -> Response:
                 select(OutboxActivity.body).where(condition).order_by(col(OutboxActivity.id).desc())
             )
             rows = await session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-            items = [_without_context(json.loads(body)) for body in rows.all()]
+            uris = LocalUris(settings_of(request))
+            for body in rows.all():
+                stored = _without_context(json.loads(body))
+                if (current := await current_outbox_item(session, uris, stored)) is not None:
+                    items.append(current)
     return activity_response(collection(f"{actor}/outbox", total, page, items))
 
 

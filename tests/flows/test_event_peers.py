@@ -190,3 +190,26 @@ async def test_the_old_shape_is_refused_by_the_peers_readers(
     assert readers.gancio_delete({"type": "Delete", "object": obj["id"]}) is None
     summary_as_such = {**create, "@context": create["@context"][:2]}
     assert readers.friendica_event(summary_as_such)["content_warning"] == obj["summary"]
+
+
+async def test_a_server_backfilling_the_outbox_after_a_follow_gets_the_meetup_as_it_is_now(
+    net: FederationNet, peer: Peer
+) -> None:
+    """Gancio reads a followed actor's outbox right after following (``followActor`` →
+    ``getOutbox`` → ``parseAPEvent`` in ``server/federation/helpers.js``)."""
+    b = await _club(net, peer)
+    event = await _submit(net, b, "/groups/club/events/new", FORM)
+    gone = await _submit(net, b, "/groups/club/events/new", {**FORM, "title": "Picnic"})
+    edited = {**FORM, "title": "Repair café (moved)", "start_time": "15:00", "end_time": "18:00"}
+    await _submit(net, b, event.removeprefix("https://b.test") + "/edit", edited)
+    await _submit(net, b, gone.removeprefix("https://b.test") + "/delete", {})
+
+    headers = {"Accept": "application/activity+json"}
+    outbox = (await net.http.get(f"{CLUB}/outbox", headers=headers)).json()
+    page = (await net.http.get(outbox["first"], headers=headers)).json()
+    creates = [item for item in page["orderedItems"] if item["object"]["type"] == "Event"]
+    assert [item["object"]["id"] for item in creates] == [event]  # the deleted one is left out
+    backfilled = readers.gancio_create(creates[0])
+    assert backfilled["title"] == "Repair café (moved)"
+    assert backfilled["start_datetime"] == 1904130000  # 15:00 Paris
+    assert "Picnic" not in json.dumps(page)
