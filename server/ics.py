@@ -19,8 +19,12 @@ STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANC
 
 
 def event_uid(domain: str, event: Event) -> str:
-    """A UID that never changes for the same meetup."""
-    return f"event-{event.id}@{domain.split(':')[0]}"
+    """A UID that never changes for the same meetup: ``event-N@domain`` for a one-off, the
+    series' UID for an occurrence of a series (told apart by its RECURRENCE-ID). The domain
+    keeps its port: two instances on one host are two sources of UIDs."""
+    if event.series_id is not None and event.recurrence_id_at is not None:
+        return f"series-{event.series_id}@{domain}"
+    return f"event-{event.id}@{domain}"
 
 
 def _location(event: Event) -> str:
@@ -38,6 +42,10 @@ def to_vevent(event: Event, group: Group, base_url: str, domain: str) -> icalend
     tz = ZoneInfo(event.timezone)
     vevent = icalendar.Event()
     vevent.add("uid", event_uid(domain, event))
+    if event.series_id is not None and event.recurrence_id_at is not None:
+        # The same identity as in the series' calendar (RRULE master plus this occurrence),
+        # so a calendar that has both shows it once.
+        vevent.add("recurrence-id", event.recurrence_id_at.astimezone(tz))
     vevent.add("summary", event.title)
     if event.all_day:
         start = event.starts_at.astimezone(tz).date()
@@ -86,8 +94,8 @@ class SeriesFeed:
 
 
 def series_uid(domain: str, series: EventSeries) -> str:
-    """The UID of a series' master VEVENT."""
-    return f"series-{series.id}@{domain.split(':')[0]}"
+    """The UID of a series' master VEVENT (and of each of its occurrences)."""
+    return f"series-{series.id}@{domain}"
 
 
 def _is_override(event: Event) -> bool:
@@ -108,8 +116,8 @@ def _series_components(
     template = next((e for e in stored if not _is_override(e)), stored[0])
     uid = series_uid(domain, series)
     master = to_vevent(template, group, base_url, domain)
-    for key in ("uid", "dtstart", "dtend", "url", "sequence", "status"):
-        master.pop(key)
+    for key in ("uid", "recurrence-id", "dtstart", "dtend", "url", "sequence", "status"):
+        master.pop(key, None)
     master.add("uid", uid)
     master.add("dtstart", generated[0].astimezone(tz))
     master.add("dtend", generated[0].astimezone(tz) + timedelta(minutes=series.duration_minutes))
@@ -124,11 +132,7 @@ def _series_components(
     components = [master]
     for event in stored:
         if _is_override(event) and event.recurrence_id_at is not None:
-            override = to_vevent(event, group, base_url, domain)
-            override.pop("uid")
-            override.add("uid", uid)
-            override.add("recurrence-id", event.recurrence_id_at.astimezone(tz))
-            components.append(override)
+            components.append(to_vevent(event, group, base_url, domain))
     return components
 
 
@@ -144,7 +148,7 @@ def build_calendar(
     One-off meetups are VEVENTs of their own. A series in ``series`` becomes one master
     VEVENT with its RRULE plus overrides for occurrences changed or cancelled one by one, so
     calendar apps show it as the recurring meetup it is; occurrences of a series not given
-    in ``series`` are listed on their own.
+    in ``series`` are listed on their own, with the same UID and RECURRENCE-ID.
     """
     calendar = _calendar(name)
     series = series or {}

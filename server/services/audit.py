@@ -23,6 +23,18 @@ def audit(
     )
 
 
+def _short(value: str, limit: int = 80) -> str:
+    value = " ".join(value.split())
+    return f"“{value[: limit - 1]}…”" if len(value) > limit else f"“{value}”"
+
+
+def describe_changes(changed: dict[str, tuple[str, str]]) -> str:
+    """One line saying what changed, old → new: 'name: “Old” → “New”; registration: …'."""
+    return "; ".join(
+        f"{key}: {_short(old)} → {_short(new)}" for key, (old, new) in sorted(changed.items())
+    )
+
+
 async def recent(session: AsyncSession, limit: int = 200) -> list[tuple[AuditEntry, User | None]]:
     """The latest entries with who made them, newest first."""
     query = (

@@ -52,13 +52,24 @@ def _check(key: str, value: str) -> str:
     return value
 
 
-async def save_instance_info(session: AsyncSession, changes: dict[str, str]) -> None:
-    """Store admin changes; every value is checked before anything is written."""
+async def save_instance_info(
+    session: AsyncSession, settings: Settings, changes: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Store admin changes; every value is checked before anything is written.
+
+    Returns what actually changed: old and new value by key (for the audit log)."""
     checked = {key: _check(key, value) for key, value in changes.items() if key in EDITABLE}
-    for key, value in checked.items():
+    before = await load_instance_info(session, settings)
+    changed = {
+        key: (getattr(before, key), value)
+        for key, value in checked.items()
+        if getattr(before, key) != value
+    }
+    for key, (_, value) in changed.items():
         row = await session.get(InstanceSetting, key)
         if row is None:
             row = InstanceSetting(key=key)
         row.value = value
         row.updated_at = utcnow()
         session.add(row)
+    return changed

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from server.errors import HearthError, InvalidInput
 from server.inputs import whole_number
-from server.services.audit import audit
+from server.services.audit import audit, describe_changes
 from server.services.credentials import create_invite, list_invites
 from server.services.instance import EDITABLE, save_instance_info
 from server.services.users import get_user, list_users, set_state
@@ -45,8 +45,15 @@ async def settings_submit(request: Request) -> Response:
     try:
         async with db(request) as session:
             admin = await require_admin(request, session)
-            await save_instance_info(session, changes)
-            audit(session, admin, "instance.settings", ", ".join(sorted(changes)))
+            changed = await save_instance_info(session, settings_of(request), changes)
+            if changed:
+                audit(
+                    session,
+                    admin,
+                    "instance.settings",
+                    ", ".join(sorted(changed)),
+                    describe_changes(changed),
+                )
     except HearthError as error:
         async with db(request) as session:
             return await render(

@@ -7,10 +7,11 @@ import hashlib
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import segno
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from server.services.groups import get_group
 from server.services.membership import member_count
 from server.web.common import db, render, settings_of
 from server.web.events import visible_event
+from server.web.templating import event_when
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 FEED_CACHE_SIZE = 64
@@ -143,15 +145,47 @@ async def instance_ics(request: Request) -> Response:
     return _ics_response(body, "meetups.ics")
 
 
-def _atom_entry(
-    feed: ET.Element, entry_id: str, title: str, link: str, updated: str, html: str
-) -> None:
+@dataclass(frozen=True)
+class AtomEntry:
+    """One entry of a group's Atom feed: a post, or a meetup with when and where."""
+
+    link: str
+    title: str
+    published: datetime
+    updated: datetime
+    html: str
+    summary: str = ""
+
+
+def _event_entry(base: str, event: Event) -> AtomEntry:
+    """A meetup as a feed entry: its date, time and place lead the summary and the text."""
+    place = ", ".join(
+        part for part in (event.venue_name, event.street, event.locality) if part
+    ) or ("Online" if event.online_url else "")
+    when = event_when(event)
+    summary = f"{when} · {place}" if place else when
+    where = f"<br>{escape(place)}" if place else ""
+    intro = f"<p><strong>{escape(when)}</strong>{where}</p>"
+    return AtomEntry(
+        link=f"{base}/events/{event.id}",
+        title=("Cancelled: " if event.status == "cancelled" else "") + event.title,
+        published=event.created_at,
+        updated=event.updated_at,
+        html=intro + event.description_html,
+        summary=summary,
+    )
+
+
+def _atom_entry(feed: ET.Element, item: AtomEntry) -> None:
     entry = ET.SubElement(feed, "entry")
-    ET.SubElement(entry, "id").text = entry_id
-    ET.SubElement(entry, "title").text = title
-    ET.SubElement(entry, "link", href=link)
-    ET.SubElement(entry, "updated").text = updated
-    ET.SubElement(entry, "content", type="html").text = html
+    ET.SubElement(entry, "id").text = item.link
+    ET.SubElement(entry, "title").text = item.title
+    ET.SubElement(entry, "link", href=item.link)
+    ET.SubElement(entry, "published").text = item.published.isoformat()
+    ET.SubElement(entry, "updated").text = item.updated.isoformat()
+    if item.summary:
+        ET.SubElement(entry, "summary").text = item.summary
+    ET.SubElement(entry, "content", type="html").text = item.html
 
 
 async def group_atom(request: Request) -> Response:
@@ -178,28 +212,24 @@ async def group_atom(request: Request) -> Response:
     ET.SubElement(feed, "title").text = group.name
     ET.SubElement(feed, "link", href=f"{base}/groups/{group.slug}")
     ET.SubElement(feed, "link", rel="self", href=f"{base}/groups/{group.slug}/feed.atom")
+    author = ET.SubElement(feed, "author")  # required by RFC 4287 (4.1.1)
+    ET.SubElement(author, "name").text = group.name
+    ET.SubElement(author, "uri").text = f"{base}/groups/{group.slug}"
     entries = [
-        (
-            post.updated_at or post.published_at,
-            f"{base}/groups/{group.slug}/posts/{post.id}",
-            f"{group.name}: news",
-            post.content_html,
+        AtomEntry(
+            link=f"{base}/groups/{group.slug}/posts/{post.id}",
+            title=f"{group.name}: news",
+            published=post.published_at,
+            updated=post.updated_at or post.published_at,
+            html=post.content_html,
         )
         for post in post_rows
-    ] + [
-        (
-            event.updated_at,
-            f"{base}/events/{event.id}",
-            ("Cancelled: " if event.status == "cancelled" else "") + event.title,
-            event.description_html,
-        )
-        for event in event_rows
-    ]
-    entries.sort(key=lambda item: item[0], reverse=True)
-    updated = (entries[0][0] if entries else group.updated_at).isoformat()
-    ET.SubElement(feed, "updated").text = updated
-    for when, link, title, html in entries[:30]:
-        _atom_entry(feed, link, title, link, when.isoformat(), html)
+    ] + [_event_entry(base, event) for event in event_rows]
+    entries.sort(key=lambda item: item.updated, reverse=True)
+    updated = entries[0].updated if entries else group.updated_at
+    ET.SubElement(feed, "updated").text = updated.isoformat()
+    for item in entries[:30]:
+        _atom_entry(feed, item)
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 

@@ -29,7 +29,7 @@ async def test_group_calendar_has_the_fields_calendar_apps_need(
     calendar = icalendar.Calendar.from_ical(response.content)
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
     (vevent,) = _events(response.content)
-    assert vevent["UID"] == f"event-{event_id}@localhost"
+    assert vevent["UID"] == f"event-{event_id}@localhost:8000"
     assert vevent["SUMMARY"] == "Repair café"
     assert vevent.decoded("DTSTART") == datetime(2030, 5, 4, 14, 0, tzinfo=PARIS)
     assert vevent["DTSTART"].params["TZID"] == "Europe/Paris"
@@ -59,7 +59,9 @@ async def test_edits_raise_sequence_and_cancellation_sets_status(
     (vevent,) = _events((await web.get("/groups/club/events.ics")).content)
     assert vevent["STATUS"] == "CANCELLED"
     assert int(vevent["SEQUENCE"]) == 2
-    assert vevent["UID"] == f"event-{event_id}@localhost"  # the same event, so calendars update it
+    assert (
+        vevent["UID"] == f"event-{event_id}@localhost:8000"
+    )  # the same event, so calendars update it
 
 
 async def test_all_day_events_are_dates(organizer: Organizer, web: WebClient) -> None:
@@ -88,6 +90,25 @@ async def test_atom_feed_lists_posts_and_meetups(organizer: Organizer, web: WebC
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [entry.findtext("a:title", namespaces=ns) for entry in root.findall("a:entry", ns)]
     assert "Repair café" in titles and "Chess Club: news" in titles
+    # RFC 4287: a feed has an author (or every entry does), entries have dates.
+    assert root.findtext("a:author/a:name", namespaces=ns) == "Chess Club"
+    assert root.findtext("a:author/a:uri", namespaces=ns) == "http://localhost:8000/groups/club"
+    for entry in root.findall("a:entry", ns):
+        for field in ("a:published", "a:updated"):
+            stamp = datetime.fromisoformat(entry.findtext(field, namespaces=ns) or "")
+            assert stamp.tzinfo is not None  # RFC 3339: with an offset
+    meetup = next(
+        e
+        for e in root.findall("a:entry", ns)
+        if e.findtext("a:title", namespaces=ns) == "Repair café"
+    )
+    summary = meetup.findtext("a:summary", namespaces=ns) or ""
+    assert "4 May" in summary and "14:00" in summary
+    assert summary.endswith(" · Community hall, 12 Main St, Lyon")
+    content = meetup.findtext("a:content", namespaces=ns) or ""
+    assert content.startswith("<p><strong>") and "4 May" in content.split("</strong>")[0]
+    assert "<br>Community hall, 12 Main St, Lyon</p>" in content
+    assert "<strong>broken lamps</strong>" in content
 
 
 async def test_a_series_is_one_recurring_event_with_overrides_and_exceptions(
@@ -122,6 +143,21 @@ async def test_a_series_is_one_recurring_event_with_overrides_and_exceptions(
     assert overrides[0].decoded("RECURRENCE-ID") == datetime(2030, 3, 26, 19, 0, tzinfo=PARIS)
     assert overrides[0]["STATUS"] == "CANCELLED"
     assert all(v["UID"] == master["UID"] for v in vevents)  # no stray copies of occurrences
+    assert master["UID"].endswith("@localhost:8000")  # the UID's host keeps the port
+
+    # One occurrence's own .ics has the same identity as in the group calendar (UID plus
+    # RECURRENCE-ID), so a calendar holding both shows the meetup once.
+    first = ids[0]
+    (single,) = _events((await web.get(f"/events/{first}.ics")).content)
+    assert single["UID"] == master["UID"]
+    assert single.decoded("RECURRENCE-ID") == datetime(2030, 3, 19, 19, 0, tzinfo=PARIS)
+    assert single.decoded("DTSTART") == datetime(2030, 3, 19, 19, 0, tzinfo=PARIS)
+    (cancelled,) = _events((await web.get(f"/events/{second}.ics")).content)
+    assert (cancelled["UID"], cancelled.decoded("RECURRENCE-ID")) == (
+        overrides[0]["UID"],
+        overrides[0].decoded("RECURRENCE-ID"),
+    )
+    assert cancelled["STATUS"] == "CANCELLED"
 
 
 async def test_the_group_calendar_answers_304_until_something_changes(

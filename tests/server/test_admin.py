@@ -3,6 +3,7 @@ values save nothing; suspending an account ends its sessions and its API tokens.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,6 +107,18 @@ async def test_settings_show_on_the_pages(
     nodeinfo = (await visitor.get("/nodeinfo/2.1")).json()
     assert nodeinfo["openRegistrations"] is False
     assert nodeinfo["metadata"]["nodeName"] == "Riverside Commons"
+
+
+async def test_audit_log_records_old_and_new_of_what_changed(web: WebClient) -> None:
+    await web.login_as_new("root", is_admin=True)
+    assert (await save_settings(web)).status_code == 303  # the form as it is: nothing changed
+    assert (await save_settings(web, name="Riverside", registration="approval")).status_code == 303
+    log = html.unescape((await web.get("/admin/audit")).text)
+    assert log.count("instance.settings") == 1
+    assert "name, registration" in log
+    assert "name: “Hearth” → “Riverside”; registration: “open” → “approval”" in log
+    row = log.split("instance.settings", 1)[1].split("</tr>", 1)[0]
+    assert "description" not in row and "rules" not in row and "contact" not in row
 
 
 @pytest.mark.parametrize(
