@@ -25,6 +25,7 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -77,6 +78,15 @@ class InvalidJSON(FetchError):
 
 class OriginMismatch(FetchError):
     """The object's id is missing or not on the origin it was fetched from."""
+
+
+@dataclass(frozen=True)
+class FetchedBody:
+    """A response body and the URL it was finally fetched from."""
+
+    url: str
+    content_type: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -154,17 +164,16 @@ def _parse_object(body: bytes, url: str) -> JsonObject:
     return data
 
 
-async def _read_document(
+async def _read_body(
     response: httpx.Response, url: str, accepts: Callable[[str], bool], max_bytes: int
-) -> FetchedDocument:
+) -> tuple[str, bytes]:
     status = response.status_code
     if not 200 <= status < 300:
         raise FetchStatusError(f"{url} answered HTTP {status}", status)
     content_type = response.headers.get("content-type", "")
     if not accepts(content_type):
         raise BadContentType(f"{url} is {content_type or 'untyped'}, not an accepted media type")
-    body = await _read_limited(response, url, max_bytes)
-    return FetchedDocument(url, content_type, _parse_object(body, url))
+    return content_type, await _read_limited(response, url, max_bytes)
 
 
 async def _follow(
@@ -177,7 +186,7 @@ async def _follow(
     max_bytes: int,
     io_timeout: float,
     max_redirects: int,
-) -> FetchedDocument:
+) -> FetchedBody:
     current = url
     for _ in range(max_redirects + 1):
         _check_url(current)
@@ -190,14 +199,23 @@ async def _follow(
             ) as response:
                 target = _redirect_target(response, current)
                 if target is None:
-                    return await _read_document(response, current, accepts, max_bytes)
+                    content_type, body = await _read_body(response, current, accepts, max_bytes)
+                    return FetchedBody(current, content_type, body)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FetchTransportError(f"could not fetch {current}: {exc}") from exc
         current = target
     raise TooManyRedirects(f"{url} redirected more than {max_redirects} times")
 
 
-async def fetch_json(
+async def fetch_json(client: httpx.AsyncClient, url: str, **options: Any) -> FetchedDocument:
+    """GET a JSON object: :func:`fetch_bytes` with the same ``options``, then parsed."""
+    fetched = await fetch_bytes(client, url, **options)
+    return FetchedDocument(
+        fetched.url, fetched.content_type, _parse_object(fetched.body, fetched.url)
+    )
+
+
+async def fetch_bytes(
     client: httpx.AsyncClient,
     url: str,
     *,
@@ -207,8 +225,9 @@ async def fetch_json(
     max_bytes: int = 1_000_000,
     timeout: float = 10.0,  # noqa: ASYNC109 (bounds the whole fetch, redirects included)
     max_redirects: int = MAX_REDIRECTS,
-) -> FetchedDocument:
-    """GET a JSON object, following redirects by hand; ``timeout`` bounds the whole fetch."""
+) -> FetchedBody:
+    """GET a body of an accepted media type and at most ``max_bytes`` (media files, say),
+    following redirects by hand with the same checks; ``timeout`` bounds the whole fetch."""
     try:
         async with asyncio.timeout(timeout):
             return await _follow(

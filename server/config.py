@@ -47,6 +47,9 @@ class InstanceConfig:
     contact_email: str = ""
     registration: str = "open"
     timezone: str = "UTC"
+    #: The language of the instance (a BCP 47 tag): of a remote post written in several
+    #: (``contentMap``), the text in this language is shown first.
+    language: str = "en"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,13 @@ class RelayedPost(SQLModel, table=True):
     in_reply_to: str = Field(default="", max_length=2048)
     url: str = Field(default="", max_length=2048)
     content_html: str = Field(sa_column=_text())
+    #: The post's title (``name``: Lemmy, WordPress and Mobilizon posts have one).
+    title: str = Field(default="", max_length=300)
+    #: Content warning (``summary``); with ``sensitive`` the post is shown collapsed.
+    summary: str = Field(default="", max_length=1000)
+    sensitive: bool = Field(default=False)
+    #: JSON list of the attachments (see :class:`server.services.post_shape.Attachment`).
+    attachments_json: str = Field(sa_column=Column(Text, nullable=False, default="[]"))
     #: The Create as received (embedded as is in the group's Announce).
     activity_json: str = Field(sa_column=_text())
     state: str = Field(default="relayed", max_length=16)

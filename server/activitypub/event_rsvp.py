@@ -35,6 +35,7 @@ from server.models_federation import RemoteActor
 from server.models_membership import Participation
 from server.services import rsvp
 from server.services.notices import direct_message, tell_participant
+from server.services.post_shape import is_poll_vote
 from server.services.rsvp_notify import REMOTE_ANSWERERS, announce, status_text
 
 #: Friendica's answers to an Event and what they mean here.
@@ -140,8 +141,8 @@ class EventRsvpHandler:
     async def on_vote(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
         """A Mastodon poll vote on a meetup's RSVP poll."""
         note = activity.get("object")
-        if not isinstance(note, dict) or note.get("type") != "Note" or not note.get("name"):
-            return None
+        if not isinstance(note, dict) or not is_poll_vote(note):
+            return None  # a titled post or a reply is a discussion (relay.py), not a vote
         event_id = local_event_id(self.uris, get_id(note.get("inReplyTo")), "/poll")
         if event_id is None:
             return None

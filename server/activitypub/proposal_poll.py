@@ -29,6 +29,7 @@ from server.models_decisions import Proposal
 from server.models_federation import RemoteActor
 from server.services import proposals as service
 from server.services.notices import direct_message
+from server.services.post_shape import is_poll_vote
 from server.services.rsvp import Attendee
 from server.services.tally import CLOSED_HOOKS
 
@@ -151,8 +152,8 @@ async def send_closed(
 def _vote_target(uris: LocalUris, activity: JsonObject, actor: str) -> tuple[str, int, str] | None:
     """(group slug, proposal id, option) when the activity is a poll vote for a proposal."""
     note = activity.get("object")
-    if not isinstance(note, dict) or note.get("type") != "Note" or not note.get("name"):
-        return None
+    if not isinstance(note, dict) or not is_poll_vote(note):
+        return None  # a titled post with content is a post (relay.py), not a vote
     if get_id(note.get("attributedTo")) not in (None, actor):
         return None
     target = get_id(note.get("inReplyTo")) or ""

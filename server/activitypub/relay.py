@@ -15,6 +15,7 @@ Updates and deletes of relayed posts are relayed too.
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -22,16 +23,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, as_list, get_id, is_public
+from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.uris import LocalUris, host_of
 from server.db import utcnow
-from server.markup import sanitize_html
 from server.models import Group
 from server.models_decisions import Proposal
+from server.models_events import Event
 from server.models_federation import Follow, GroupPost
 from server.models_moderation import GroupBlock, RelayedPost
 from server.services import remote_membership
 from server.services.federation_policy import DomainPolicy
+from server.services.media_cache import MediaCache
+from server.services.post_shape import (
+    NotAPost,
+    PostShape,
+    author_of,
+    is_poll_vote,
+    is_post_type,
+    read_post,
+)
 from server.services.relay_send import send_relay, send_unrelay
+
+log = logging.getLogger(__name__)
 
 #: More groups than this mentioned in one post: spam, relayed by none of them.
 MAX_GROUPS = 3
@@ -52,6 +65,13 @@ class RelayHandler:
     def __init__(self, processor: object) -> None:
         self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
         self.policy: DomainPolicy = processor.policy  # type: ignore[attr-defined]
+        settings = processor.settings  # type: ignore[attr-defined]
+        self.languages = [settings.instance.language, "en"]
+        self.media = MediaCache(
+            processor.remote.http,  # type: ignore[attr-defined]
+            settings.uploads_path,
+            settings.uploads.max_bytes,
+        )
 
     async def _mentioned_groups(self, session: AsyncSession, note: JsonObject) -> list[Group]:
         slugs = []
@@ -68,6 +88,18 @@ class RelayHandler:
         rows = (await session.exec(query.where(RelayedPost.object_uri == reply_to))).all()
         found = [group for _, group in rows]
         members_only = any(post.members_only for post, _ in rows)
+        event_id = local_event_id(self.uris, reply_to) or local_event_id(
+            self.uris, reply_to, "/poll"
+        )
+        event = await session.get(Event, event_id) if event_id else None
+        if event is not None and not event.comments_enabled:
+            log.info("a reply to %s is not shown: comments are closed on the meetup", reply_to)
+        elif event is not None:
+            # RSVP keyword replies are answered before this handler (event_rsvp is
+            # registered first); any other reply is the meetup's discussion.
+            own_group = await session.get(Group, event.group_id)
+            found += [own_group] if own_group and own_group not in found else []
+            return found, members_only or event.visibility == "members"
         pieces = urlsplit(reply_to).path.strip("/").split("/")
         if not self.uris.is_local(reply_to) or len(pieces) != 4 or not pieces[3].isdigit():
             return found, members_only
@@ -81,62 +113,106 @@ class RelayHandler:
 
     async def _may_post(
         self, session: AsyncSession, group: Group, actor: str, members_only: bool
-    ) -> str | None:
-        """``relayed`` or ``held`` for this author in this group, or None (not relayed).
+    ) -> tuple[str | None, str]:
+        """(``relayed`` or ``held``, "") for this author in this group, or (None, why not).
         Members-only conversations are among members, without review."""
         blocked = select(GroupBlock.id).where(
             GroupBlock.group_id == group.id, GroupBlock.actor_uri == actor
         )
-        if group.suspended_at is not None or (await session.exec(blocked)).first():
-            return None
+        if group.suspended_at is not None:
+            return None, "the group is suspended"
+        if (await session.exec(blocked)).first():
+            return None, "the group blocked the author"
         if await remote_membership.is_active_member(session, group, actor):
             moderated = group.posting_policy == "moderated" and not members_only
-            return "held" if moderated else "relayed"
-        if group.posting_policy == "members" or members_only:
-            return None
+            return ("held" if moderated else "relayed"), ""
+        if members_only:
+            return None, "a members-only conversation, and the author is not a member"
+        if group.posting_policy == "members":
+            return None, "the group shares its members' posts only, and the author is not one"
         follows = select(Follow.id).where(
             Follow.follower_uri == actor,
             Follow.followee_uri == self.uris.group(group.slug),
             Follow.state == "accepted",
         )
         if (await session.exec(follows)).first() is None:
-            return None
-        return "held" if group.posting_policy == "moderated" else "relayed"
+            return None, "the group shares its followers' posts only, and the author is not one"
+        return ("held" if group.posting_policy == "moderated" else "relayed"), ""
 
-    def _note(self, activity: JsonObject, actor: str) -> JsonObject | None:
-        note = activity.get("object")
-        if not isinstance(note, dict) or note.get("type") not in ("Note", "Article", "Page"):
-            return None
+    @staticmethod
+    def _refusal(note: JsonObject, actor: str, public: bool, members_only: bool) -> str | None:
+        """Why the post cannot be relayed by any group (None: it may be)."""
         note_id = get_id(note)
-        if not note_id or not same_origin(note_id, actor) or note.get("name"):
-            return None  # a poll vote (a Note with a name) is never a conversation
-        if get_id(note.get("attributedTo")) not in (None, actor):
-            return None
-        return note
+        if not note_id:
+            return "the post has no id"
+        if not same_origin(note_id, actor):
+            return "the post's id is not on the author's server"
+        if author_of(note) not in (None, actor):
+            return "the post is attributed to someone other than the sender"
+        if is_poll_vote(note):
+            return "a poll vote, not a post"
+        if not (public or members_only):
+            return "not public (a direct or followers-only message)"
+        return None
 
     async def on_create(
         self, session: AsyncSession, activity: JsonObject, actor: str
     ) -> str | None:
-        note = self._note(activity, actor)
-        if note is None:
+        note = activity.get("object")
+        if not is_post_type(note):
             return None
         groups = await self._mentioned_groups(session, note)
         reply_to = get_id(note.get("inReplyTo"))
         thread, members_only = await self._thread(session, reply_to) if reply_to else ([], False)
         groups += [group for group in thread if group not in groups]
+        if not groups:
+            return None  # not a conversation of ours
         public = is_public(note.get("to")) or is_public(note.get("cc"))
-        if not groups or len(groups) > MAX_GROUPS or not (public or members_only):
-            return None  # not a conversation of ours (or a private message, or spam)
-        if self.policy.silenced(host_of(actor)):
-            return None
-        outcome = []
+        why = self._refusal(note, actor, public, members_only)
+        if why is None and len(groups) > MAX_GROUPS:
+            why = f"spam: it mentions {len(groups)} groups (at most {MAX_GROUPS})"
+        if why is None and self.policy.silenced(host_of(actor)):
+            why = "the author's server is silenced here"
+        shape = None
+        if why is None:
+            try:
+                shape = read_post(note, self.languages)
+            except NotAPost as refusal:
+                why = str(refusal)
+        outcome, refused = [], []
         for group in groups:
-            state = await self._may_post(session, group, actor, members_only)
-            if state is not None:
-                await self._store(session, group, activity, note, actor, state, members_only)
-                outcome.append(f"{state} by {group.slug}")
-        # Not relayed: the post may still belong in a local follower's home timeline.
-        return ", ".join(outcome) if outcome else None
+            state, why_here = (
+                (None, why)
+                if shape is None
+                else await self._may_post(session, group, actor, members_only)
+            )
+            if state is None or shape is None:
+                refused.append(f"not relayed by {group.slug}: {why_here}")
+                continue
+            if not outcome:
+                await self.media.cache_images(shape.attachments)
+            await self._store(session, group, activity, note, shape, actor, state, members_only)
+            outcome.append(f"{state} by {group.slug}")
+        return await self._outcome(session, activity, actor, outcome, refused)
+
+    async def _outcome(
+        self,
+        session: AsyncSession,
+        activity: JsonObject,
+        actor: str,
+        outcome: list[str],
+        refused: list[str],
+    ) -> str | None:
+        """What the inbox row records. A post no group relayed may still belong in a local
+        follower's home timeline: then the reason is logged and the next handler has it."""
+        for line in refused:
+            log.info("Create %s from %s %s", activity.get("id"), actor, line)
+        if outcome:
+            return "; ".join([", ".join(outcome), *refused])
+        followed = select(Follow.id).where(Follow.followee_uri == actor, Follow.state == "accepted")
+        if (await session.exec(followed)).first() is not None:
+            return None
+        return "; ".join(refused)[:500]
 
     async def _store(
         self,
@@ -144,6 +220,7 @@ class RelayHandler:
         group: Group,
         activity: JsonObject,
         note: JsonObject,
+        shape: PostShape,
         actor: str,
         state: str,
         members_only: bool,
@@ -159,12 +236,12 @@ class RelayHandler:
             object_uri=uri,
             actor_uri=actor,
             in_reply_to=(get_id(note.get("inReplyTo")) or "")[:2048],
-            url=next((u for u in map(get_id, as_list(note.get("url"))) if u), uri)[:2048],
-            content_html=sanitize_html(str(note.get("content") or "")),
+            content_html="",
             activity_json=json.dumps(activity, ensure_ascii=False),
             state=state,
             members_only=members_only,
         )
+        _apply(post, shape)
         session.add(post)
         await session.flush()
         if state == "relayed":
@@ -179,12 +256,22 @@ class RelayHandler:
     async def on_update(
         self, session: AsyncSession, activity: JsonObject, actor: str
     ) -> str | None:
-        note = self._note(activity, actor)
-        posts = await self._relayed(session, str(get_id(note) or ""), actor) if note else []
-        if not posts or note is None:
+        note = activity.get("object")
+        if not is_post_type(note):
             return None
+        posts = await self._relayed(session, str(get_id(note) or ""), actor)
+        if not posts:
+            return None
+        if author_of(note) not in (None, actor):
+            return "ignored: an update attributed to someone other than the sender"
+        try:
+            shape = read_post(note, self.languages)
+        except NotAPost as refusal:
+            log.info("Update %s from %s not relayed: %s", activity.get("id"), actor, refusal)
+            return f"update not relayed: {refusal}"[:500]
+        await self.media.cache_images(shape.attachments)
         for post in posts:
-            post.content_html = sanitize_html(str(note.get("content") or ""))
+            _apply(post, shape)
             post.updated_at = utcnow()
             session.add(post)
             if post.state == "relayed":
@@ -207,6 +294,16 @@ class RelayHandler:
                 await send_unrelay(session, self.uris, group, post)
             await session.delete(post)
         return f"relayed delete ({len(posts)})"
+
+
+def _apply(post: RelayedPost, shape: PostShape) -> None:
+    """Set what the post shows from what the peer sent."""
+    post.title = shape.title
+    post.content_html = shape.content_html
+    post.summary = shape.summary
+    post.sensitive = shape.sensitive
+    post.url = shape.url[:2048]
+    post.attachments_json = shape.attachments_json()
 
 
 def register(processor: object) -> None:

@@ -5,6 +5,7 @@ the audit log, and federates (see :mod:`server.services.relay_send`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,13 +13,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.markup import html_to_text
 from server.models import Group, User
 from server.models_federation import RemoteActor
 from server.models_moderation import GroupBlock, RelayedPost
 from server.services.audit import audit
+from server.services.post_shape import Attachment, attachments_from_json
 from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay
 
 MODERATOR_ACTIONS = ("approve", "hide", "delete", "block")
+#: Posts longer than this (in characters of text) are shortened on the page, with a link
+#: to the original; the shortened text keeps :data:`EXCERPT` characters.
+LONG_POST = 2500
+EXCERPT = 600
 
 
 @dataclass
@@ -38,6 +45,20 @@ class Shown:
     @property
     def author_handle(self) -> str:
         return self.author.handle if self.author else f"@{self.author_name}"
+
+    @cached_property
+    def attachments(self) -> list[Attachment]:
+        """The post's attachments (images cached here, the rest as links)."""
+        return attachments_from_json(self.post.attachments_json)
+
+    @cached_property
+    def excerpt(self) -> str:
+        """For a very long post, its first words as plain text (shown instead of the whole
+        post, with a link to the original); empty for a post shown whole."""
+        text = html_to_text(self.post.content_html)
+        if len(text) <= LONG_POST:
+            return ""
+        return text[:EXCERPT].rsplit(" ", 1)[0] + "…"
 
 
 async def _shown(session: AsyncSession, group: Group, state: str) -> list[Shown]:
@@ -152,12 +173,14 @@ async def unblock(session: AsyncSession, group: Group, block_id: int, moderator:
     await session.delete(block)
 
 
-async def replies_to(session: AsyncSession, group: Group, root_uri: str) -> list[Shown]:
-    """The discussion under ``root_uri`` (a proposal, say): replies, each with its own."""
+async def replies_to(session: AsyncSession, group: Group, *root_uris: str) -> list[Shown]:
+    """The discussion under ``root_uris`` (a proposal; a meetup and its poll): replies,
+    oldest first, each with its own."""
     shown = await _shown(session, group, "relayed")
     children: dict[str, list[Shown]] = {}
     for item in shown:
         children.setdefault(item.post.in_reply_to, []).append(item)
     for item in shown:
         item.replies = children.get(item.post.object_uri, [])
-    return children.get(root_uri, [])
+    found = [item for uri in root_uris for item in children.get(uri, [])]
+    return sorted(found, key=lambda item: (item.post.published_at, item.post.id or 0))

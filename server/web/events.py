@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.activitypub.event_poll import poll_uri
 from server.activitypub.event_routes import event_object, event_poll_object
 from server.activitypub.group_collections import events_collection
 from server.activitypub.routes import wants_activity_json
@@ -17,7 +18,7 @@ from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Group, User
 from server.models_events import Event
-from server.services import attendees
+from server.services import attendees, conversations
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
 from server.services.calendar_feed import feed_path
@@ -177,8 +178,29 @@ async def event_page(request: Request) -> Response:
             "rule": await series_rule(session, event.series_id),
             "can_edit": members.may(user, membership, "post_as_group"),
             **await attendees.page_context(session, event, user, membership),
+            **await _discussion(request, session, event, group, user, membership),
         }
         return await render(request, session, "event.html", context, user=user)
+
+
+async def _discussion(
+    request: Request,
+    session: AsyncSession,
+    event: Event,
+    group: Group,
+    user: User | None,
+    membership: Any,
+) -> dict[str, Any]:
+    """Replies from the fediverse to the meetup and to its RSVP poll, as its discussion."""
+    uris = LocalUris(settings_of(request))
+    event_uri = uris.event(event.id or 0)
+    return {
+        "discussion": await conversations.replies_to(
+            session, group, event_uri, poll_uri(uris, event.id or 0)
+        ),
+        "can_moderate": members.may(user, membership, "moderate"),
+        "next_url": f"/events/{event.id}#discussion",
+    }
 
 
 async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from server.markup import render_markdown
 from server.resources import TEMPLATES_DIR
+from server.services.media_cache import SUBDIRECTORY, cached_path
 
 
 def _markdown(text: str) -> Markup:
@@ -58,6 +60,15 @@ def _media(name: str) -> str:
     return f"/media/{name}" if name else ""
 
 
+@pass_context
+def _cached_media(context: Any, attachment: Any) -> str:
+    """The local URL of a remote post's cached image, or "" (not cached, or expired)."""
+    settings = context.get("settings")
+    if settings is None or cached_path(settings.uploads_path, attachment.cached) is None:
+        return ""
+    return f"/media/{SUBDIRECTORY}/{attachment.cached}"
+
+
 def make_templates() -> Jinja2Templates:
     """Templates with autoescaping on and Hearth's filters."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -66,5 +77,6 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["media"] = _media
     templates.env.filters["blank"] = _blank
     templates.env.filters["zoned"] = _zoned
+    templates.env.filters["cached_media"] = _cached_media
     templates.env.filters["when"] = event_when
     return templates

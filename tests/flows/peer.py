@@ -216,12 +216,16 @@ class Peer:
         self.received: list[Received] = []
         self.answers: deque[tuple[int, dict[str, str]]] = deque()
         self.actor_fetches: Counter[str] = Counter()
+        #: Media the peer serves at ``/files/<name>``: (body, content type).
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.file_fetches: Counter[str] = Counter()
         self.app = Starlette(
             routes=[
                 Route("/users/{name}", self._actor, methods=["GET"]),
                 Route("/users/{name}/inbox", self._inbox, methods=["POST"]),
                 Route("/inbox", self._inbox, methods=["POST"]),
                 Route("/.well-known/webfinger", self._webfinger, methods=["GET"]),
+                Route("/files/{name:path}", self._file, methods=["GET"]),
             ]
         )
 
@@ -249,6 +253,14 @@ class Peer:
         if name in self.gone or name not in self.actors:
             return JSONResponse({"error": "gone"}, status_code=410)
         return JSONResponse(self.actors[name].document(), media_type=AS_TYPE)
+
+    async def _file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.file_fetches[name] += 1
+        if name not in self.files:
+            return Response(status_code=404)
+        body, content_type = self.files[name]
+        return Response(body, media_type=content_type)
 
     async def _webfinger(self, request: Request) -> Response:
         resource = request.query_params.get("resource", "")

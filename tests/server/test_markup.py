@@ -40,10 +40,36 @@ def test_remote_html_keeps_its_formatting_and_gets_nofollow() -> None:
     )
     assert tags_of(html) == [
         ("p", {}),
-        ("a", {"href": "https://a.example/@x", "rel": "nofollow noopener noreferrer ugc"}),
+        (
+            "a",
+            {
+                "href": "https://a.example/@x",
+                "class": "mention",
+                "rel": "nofollow noopener noreferrer ugc",
+            },
+        ),
         ("br", {}),
         ("span", {"class": "h-card"}),
     ]
+
+
+def test_remote_html_keeps_only_the_classes_mastodon_keeps() -> None:
+    html = sanitize_html(
+        '<p><span class="flash flash-error">Your account is locked</span>'
+        '<a href="https://a.example/tags/x" class="mention hashtag button" rel="tag">#x</a>'
+        '<a href="https://a.example/p"><span class="invisible">https://</span>'
+        '<span class="ellipsis">a.example/p</span><span class="card-title">x</span></a></p>'
+    )
+    assert [attrs.get("class") for _, attrs in tags_of(html)] == [
+        None,
+        None,
+        "mention hashtag",
+        None,
+        "invisible",
+        "ellipsis",
+        None,
+    ]
+    assert "Your account is locked" in html
 
 
 @pytest.mark.parametrize("scheme", ["http", "https", "mailto"])
