@@ -174,3 +174,22 @@ class RemotePost(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     #: For a poll (``Question``): {"options": [...], "end": iso, "closed": bool} as JSON.
     poll_json: str = Field(default="", sa_column=_text())
+
+
+REACTION_KINDS = ("Like", "Announce")
+
+
+class Reaction(SQLModel, table=True):
+    """A remote actor's ``Like`` or ``Announce`` (boost) of a local group post or meetup,
+    counted on its page; an ``Undo`` of the activity removes it."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("kind", "actor_uri", "object_uri"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_uri: str = Field(max_length=2048, index=True)
+    kind: str = Field(max_length=16)
+    actor_uri: str = Field(max_length=2048)
+    #: The post or meetup reacted to (a like of a meetup's poll counts for the meetup).
+    object_uri: str = Field(max_length=2048, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())

@@ -65,10 +65,12 @@ def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
         flags,
         group_join,
         proposal_poll,
+        reactions,
         relay,
     )
 
     return [
+        reactions.register,
         proposal_poll.register,
         event_rsvp.register,
         event_replies.register,

@@ -33,6 +33,7 @@ from server.services.events import (
     update_series,
 )
 from server.services.groups import get_group
+from server.services.reactions import reactions_of
 from server.services.timezones import common_timezones
 from server.uploads import remove_image, save_image, upload_body_limit
 from server.web.common import (
@@ -169,6 +170,7 @@ async def event_page(request: Request) -> Response:
     """A meetup's page (or its Event object for servers asking for ActivityStreams)."""
     if wants_activity_json(request):
         return await event_object(request)
+    uris = LocalUris(settings_of(request))
     async with db(request) as session:
         event, group, user, membership = await visible_event(request, session)
         context = {
@@ -177,6 +179,7 @@ async def event_page(request: Request) -> Response:
             "tags": await event_tags(session, event),
             "rule": await series_rule(session, event.series_id),
             "can_edit": members.may(user, membership, "post_as_group"),
+            "reactions": await reactions_of(session, uris.event(event.id or 0)),
             **await attendees.page_context(session, event, user, membership),
             **await _discussion(request, session, event, group, user, membership),
         }

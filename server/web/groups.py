@@ -33,6 +33,7 @@ from server.services.groups import (
     update_group,
 )
 from server.services.posts import list_posts
+from server.services.reactions import counts_by_key
 from server.services.users import get_user
 from server.uploads import remove_image, save_image, upload_body_limit
 from server.web.common import (
@@ -191,7 +192,8 @@ async def group_page(request: Request) -> Response:
             session, group, public_only=not (can_post or is_member)
         )
         can_approve = members.may(user, membership, "approve_members")
-        group_uri = LocalUris(settings_of(request)).group(group.slug)
+        uris = LocalUris(settings_of(request))
+        group_uri = uris.group(group.slug)
         context = {
             "group": group,
             "tags": await group_tags(session, group),
@@ -206,6 +208,9 @@ async def group_page(request: Request) -> Response:
                 session, group, past=False, include_members_only=is_member or can_post, limit=3
             ),
             "post_count": post_count,
+            "post_reactions": await counts_by_key(
+                session, {post.id: uris.post(group.slug, post.id or 0) for post in posts}
+            ),
             "follow_requests": len(await pending_requests(session, group_uri))
             if can_approve
             else 0,

@@ -12,6 +12,7 @@ from server.errors import HearthError, NotFound
 from server.services import membership as members
 from server.services.groups import get_group
 from server.services.posts import create_post, delete_post, get_post, update_post
+from server.services.reactions import reactions_of
 from server.web.common import (
     current_user,
     db,
@@ -48,7 +49,14 @@ async def post_page(request: Request) -> Response:
             request,
             session,
             "post.html",
-            {"group": group, "post": post, "can_post": can_post},
+            {
+                "group": group,
+                "post": post,
+                "can_post": can_post,
+                "reactions": await reactions_of(
+                    session, LocalUris(settings_of(request)).post(group.slug, post.id or 0)
+                ),
+            },
             user=user,
         )
 
