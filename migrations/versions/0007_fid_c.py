@@ -1,7 +1,7 @@
 """reactions: remote Likes and Announces of group posts and meetups
 
 Revision ID: 0007_fid_c
-Revises: 0006
+Revises: 0007_fid_b
 Create Date: 2026-12-06 01:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import server.db
 
 revision = "0007_fid_c"
-down_revision = "0006"
+down_revision = "0007_fid_b"
 branch_labels = None
 depends_on = None
 
