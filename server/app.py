@@ -73,7 +73,7 @@ from server.web.middleware import (
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
-from server.web.rate_limit import RateLimitMiddleware
+from server.web.rate_limit import RateLimitMiddleware, TokenBuckets
 from server.web.read_cache import ReadCache, ReadCacheMiddleware
 from server.web.templating import make_templates
 
@@ -279,10 +279,11 @@ def create_app(
 
     secret_key = load_or_create_secret_key(settings.data_path)
     read_cache = ReadCache(settings.server.read_cache_seconds)
+    rate_buckets = TokenBuckets()
     middleware = [
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
-        Middleware(RateLimitMiddleware, limits=settings.rate_limits),
+        Middleware(RateLimitMiddleware, limits=settings.rate_limits, buckets=rate_buckets),
         Middleware(ReadCacheMiddleware, cache=read_cache),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
         Middleware(
@@ -308,6 +309,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.read_cache = read_cache
+    app.state.rate_buckets = rate_buckets  # shared with the inbox (domains once verified)
     app.state.inbox_recipients = {}  # personal inboxes found valid lately (activitypub.inbox)
     #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
     app.state.secret_key = secret_key

@@ -41,6 +41,10 @@ class HostRouter(httpx.AsyncBaseTransport):
         host = request.url.netloc.decode()
         if host in self.down or host not in self.apps:
             raise httpx.ConnectError(f"connection refused by {host}", request=request)
+        if client := request.extensions.get("client_ip"):
+            # A request from another address: ``extensions={"client_ip": "203.0.113.9"}``.
+            transport = httpx.ASGITransport(app=self.apps[host].app, client=(client, 40000))
+            return await transport.handle_async_request(request)
         return await self.apps[host].handle_async_request(request)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ from server.errors import Gone
 from server.models_federation import RemoteActor
 from server.services.groups import get_group
 from server.services.users import get_user
-from server.web.common import settings_of
+from server.web.common import client_address, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ async def receive(request: Request) -> Response:
         public_url(request),
         request.headers,
         body,
-        remote.resolve_key,
+        remote.key_resolver(client_address(request), actor),
         window=window,
     )
     if isinstance(result, Rejected):
@@ -160,7 +161,20 @@ async def receive(request: Request) -> Response:
         return _problem(result.status, f"signature rejected: {result.reason}")
     if result.owner != actor:
         return _problem(401, "the signing key does not belong to the activity's actor")
+    if (wait := _domain_limit(request, actor)) > 0:
+        return JSONResponse(
+            {"error": "too many activities from your server: slow down and retry later"},
+            status_code=429,
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     return await _store(request, activity, actor, body)
+
+
+def _domain_limit(request: Request, actor: str) -> float:
+    """Spend one of the actor's domain's inbox allowance: only once its signature verified,
+    so nobody else can spend it (unverified requests count against their address only)."""
+    limit = settings_of(request).rate_limits.inbox_per_domain
+    return request.app.state.rate_buckets.take(f"inbox-domain {host_of(actor)}", limit)
 
 
 async def _store(request: Request, activity: JsonObject, actor: str, body: bytes) -> Response:

@@ -19,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.actors import ActorError, parse_actor
 from federation.actors import RemoteActor as RemoteActorInfo
 from federation.addresses import same_origin
-from federation.fetch import FetchError, fetch_object
+from federation.fetch import FetchError, FetchStatusError, FetchTransportError, fetch_object
 from federation.jsonld import JsonObject, get_id
-from federation.verify import ActorKey
+from federation.verify import ActorKey, KeyResolver
 from federation.webfinger import WebFingerError, lookup
 from server.activitypub.local import instance_actor, local_actor_by_uri
 from server.activitypub.uris import LocalUris, host_of
@@ -38,8 +38,14 @@ KEY_REFETCH_INTERVAL = timedelta(minutes=5)
 #: How long a verified-against key is reused from memory. A key that stops verifying is
 #: looked up again at once (``refresh``), so rotations are never held up by the cache.
 KEY_CACHE_SECONDS = 300.0
-#: Failed key fetches from one host within ``KEY_REFETCH_INTERVAL`` before we stop trying.
+#: Key fetches that found no answer (network failure, timeout, 5xx) from one host within
+#: ``KEY_REFETCH_INTERVAL`` before we stop trying: only what the host itself did counts.
 MAX_KEY_FAILURES_PER_HOST = 3
+#: Key fetches that found no key (404, 410, no such key, a wrong document), caused by the
+#: requests of one sender address within ``KEY_REFETCH_INTERVAL``, before that address's
+#: unknown key ids are no longer fetched. Charged to whoever sent the unverified request,
+#: never to the host the key id names (issue #15: that let anyone lock a server out).
+MAX_KEY_FAILURES_PER_SENDER = 3
 
 
 class _Fetch:
@@ -93,7 +99,11 @@ class Remote:
         self.sessions = sessions
         self.policy = policy
         self.uris = LocalUris(settings)
+        #: Key ids that failed, per sender address: ``"<sender> <key id>"``.
         self._failed_keys: dict[str, datetime] = {}
+        self._sender_failures: dict[str, list[datetime]] = {}
+        #: The last refetch of each actor's key caused by each sender: ``(sender, actor)``.
+        self._sender_refreshes: dict[tuple[str, str], datetime] = {}
         #: Keys by key id, as last read or fetched, for :data:`KEY_CACHE_SECONDS`: most
         #: inbox POSTs are verified without asking the database.
         self._key_cache: dict[str, tuple[ActorKey, float]] = {}
@@ -162,24 +172,40 @@ class Remote:
         local = host in ("localhost", "127.0.0.1") or host.startswith("127.")
         return "http" if local and self.settings.federation.allow_private_addresses else "https"
 
-    async def resolve_key(self, key_id: str, *, refresh: bool) -> ActorKey | None:
-        """The key resolver for signature verification (see ``federation.verify``).
+    def key_resolver(self, sender: str, actor: str | None = None) -> KeyResolver:
+        """The key resolver for one request from the address ``sender``. With ``actor`` (an
+        inbox POST), a key id on another origin than the actor's is refused before any
+        fetch: its owner could never be that actor."""
+
+        async def resolve(key_id: str, *, refresh: bool) -> ActorKey | None:
+            if actor is not None and not same_origin(key_id, actor):
+                return None
+            return await self.resolve_key(key_id, refresh=refresh, sender=sender)
+
+        return resolve
+
+    async def resolve_key(self, key_id: str, *, refresh: bool, sender: str = "") -> ActorKey | None:
+        """The key resolver for signature verification (see ``federation.verify``);
+        ``sender`` is the address of the request (what failures are charged to).
 
         Concurrent requests signed with the same key id share one fetch: the first takes
         the key's lock and fetches, the others wait and then find the stored result (or the
         fresh ``key_refreshed_at`` mark), so a burst of bad signatures costs at most two
         fetches (the first sight, then one refresh), not one per request.
         """
+        tried = ""
         if refresh:
-            self._key_cache.pop(key_id, None)
+            dropped = self._key_cache.pop(key_id, None)
+            tried = dropped[0].public_key_pem if dropped else ""
         elif (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
             return cached[0]
-        found = await self._stored_key(key_id, refresh=refresh, mark=False)
+        look = {"refresh": refresh, "sender": sender, "tried": tried}
+        found = await self._stored_key(key_id, mark=False, **look)
         if isinstance(found, _Fetch):
             async with self._key_lock(key_id):
-                found = await self._stored_key(key_id, refresh=refresh, mark=True)
+                found = await self._stored_key(key_id, mark=True, **look)
                 if isinstance(found, _Fetch):
-                    found = await self._fetch_key(key_id)
+                    found = await self._fetch_key(key_id, sender)
         if found is not None:
             if len(self._key_cache) > 10_000:
                 self._key_cache.clear()
@@ -191,11 +217,19 @@ class Remote:
         for key_id in [k for k, (key, _) in self._key_cache.items() if key.owner == actor_uri]:
             self._key_cache.pop(key_id, None)
 
+    def _refreshed_for(self, sender: str, actor_uri: str) -> bool:
+        """Whether this sender's requests caused a refetch of this actor's key lately: a
+        sender's bad signatures cost one refetch per actor per interval, and never hold up
+        another sender's rotated key (issue #15)."""
+        caused = self._sender_refreshes.get((sender, actor_uri))
+        return caused is not None and utcnow() - caused < KEY_REFETCH_INTERVAL
+
     async def _stored_key(
-        self, key_id: str, *, refresh: bool, mark: bool
+        self, key_id: str, *, refresh: bool, sender: str, mark: bool, tried: str = ""
     ) -> ActorKey | _Fetch | None:
-        """The known key (for a refresh: the one fetched moments ago, if any), ``None`` (no
-        key, refreshed moments ago), or ``_FETCH`` (marking the refresh)."""
+        """The known key; for a refresh, a stored key other than ``tried`` (the PEM that
+        just failed: another process fetched a newer one), ``None`` (this sender refetched
+        moments ago) or ``_FETCH`` (marking the refetch)."""
         async with transaction(self.sessions) as session:
             local = await local_actor_by_uri(session, self.uris, key_id)
             if local is not None:
@@ -203,7 +237,7 @@ class Remote:
             row = (
                 await session.exec(select(RemoteActor).where(RemoteActor.key_id == key_id))
             ).first()
-            if row is not None and not refresh:
+            if row is not None and (not refresh or row.public_key_pem != tried):
                 return ActorKey(row.key_id, row.uri, row.public_key_pem)
             if row is None:
                 # An unknown key id of a known actor (``#key-7``): its document counts, so
@@ -212,19 +246,14 @@ class Remote:
                 row = (
                     await session.exec(select(RemoteActor).where(RemoteActor.uri == url))
                 ).first()
-            if (
-                row is not None
-                and row.key_refreshed_at
-                and utcnow() - row.key_refreshed_at < KEY_REFETCH_INTERVAL
-            ):
-                # Refetched moments ago (maybe by another process): that key is the freshest
-                # there is, and bad signatures must not cause a fetch storm.
-                if row.key_id == key_id and row.public_key_pem:
-                    return ActorKey(row.key_id, row.uri, row.public_key_pem)
-                return None
+            if row is not None and self._refreshed_for(sender, row.uri):
+                return None  # bad signatures must not cause a fetch storm
             if row is not None and mark:
                 row.key_refreshed_at = utcnow()
                 session.add(row)
+                if len(self._sender_refreshes) > 10_000:
+                    self._sender_refreshes.clear()
+                self._sender_refreshes[(sender, row.uri)] = row.key_refreshed_at
         return _FETCH
 
     @contextlib.asynccontextmanager
@@ -242,12 +271,14 @@ class Remote:
             else:
                 self._key_locks[key_id] = (lock, users - 1)
 
-    async def _fetch_key(self, key_id: str) -> ActorKey | None:
-        failed_at = self._failed_keys.get(key_id)
+    async def _fetch_key(self, key_id: str, sender: str) -> ActorKey | None:
+        failed_at = self._failed_keys.get(f"{sender} {key_id}")
         if failed_at and utcnow() - failed_at < KEY_REFETCH_INTERVAL:
             return None
         url = key_id.split("#", 1)[0]
-        if self._host_is_failing(host_of(url)):
+        if self._is_failing(self._host_failures, host_of(url), MAX_KEY_FAILURES_PER_HOST):
+            return None
+        if self._is_failing(self._sender_failures, sender, MAX_KEY_FAILURES_PER_SENDER):
             return None
         try:
             document = await self.fetch(url)
@@ -262,19 +293,34 @@ class Remote:
                 raise RemoteError(f"{row.uri} has no key {key_id}")
         except RemoteError as exc:
             log.info("key %s could not be fetched: %s", key_id, exc)
-            self._failed_keys[key_id] = utcnow()
-            self._host_failures.setdefault(host_of(url), []).append(utcnow())
-            if len(self._failed_keys) > 10_000:
-                self._failed_keys.clear()
-                self._host_failures.clear()
+            self._count_failure(key_id, url, sender, exc)
             return None
         return ActorKey(row.key_id, row.uri, row.public_key_pem)
 
-    def _host_is_failing(self, host: str) -> bool:
-        """Whether key fetches from ``host`` failed ``MAX_KEY_FAILURES_PER_HOST`` times lately:
-        made-up key ids (``…/bob?k=1``, ``?k=2``…) then stop costing a fetch each, until
+    def _count_failure(self, key_id: str, url: str, sender: str, exc: RemoteError) -> None:
+        """A host is charged only for not answering (network, timeout, 5xx); a key id that
+        is not there is charged to the sender of the request that named it."""
+        if len(self._failed_keys) > 10_000:
+            self._failed_keys.clear()
+            self._host_failures.clear()
+            self._sender_failures.clear()
+        now = utcnow()
+        self._failed_keys[f"{sender} {key_id}"] = now
+        cause = exc.__cause__
+        host_failed = isinstance(cause, FetchTransportError) or (
+            isinstance(cause, FetchStatusError) and cause.status >= 500
+        )
+        if host_failed:
+            self._host_failures.setdefault(host_of(url), []).append(now)
+        else:
+            self._sender_failures.setdefault(sender, []).append(now)
+
+    @staticmethod
+    def _is_failing(failures: dict[str, list[datetime]], who: str, limit: int) -> bool:
+        """Whether ``who`` (a host, or a sender address) has ``limit`` failed key fetches
+        lately: made-up key ids then stop costing a fetch each until
         ``KEY_REFETCH_INTERVAL`` has passed. Keys already known keep working."""
         now = utcnow()
-        recent = [t for t in self._host_failures.get(host, []) if now - t < KEY_REFETCH_INTERVAL]
-        self._host_failures[host] = recent
-        return len(recent) >= MAX_KEY_FAILURES_PER_HOST
+        recent = [t for t in failures.get(who, []) if now - t < KEY_REFETCH_INTERVAL]
+        failures[who] = recent
+        return len(recent) >= limit

@@ -28,7 +28,7 @@ from server.services import remote_membership
 from server.services.groups import get_group
 from server.services.posts import note_for
 from server.services.users import get_user
-from server.web.common import settings_of
+from server.web.common import client_address, settings_of
 
 AS_JSON = "application/activity+json"
 PAGE_SIZE = 50
@@ -63,7 +63,12 @@ async def check_signed_fetch(request: Request) -> Response | None:
     remote = request.app.state.remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(
-        "GET", public_url(request), request.headers, b"", remote.resolve_key, window=window
+        "GET",
+        public_url(request),
+        request.headers,
+        b"",
+        remote.key_resolver(client_address(request)),
+        window=window,
     )
     if isinstance(result, Rejected):
         return JSONResponse(
@@ -87,7 +92,7 @@ async def verified_signer(request: Request) -> str | None:
         public_url(request),
         request.headers,
         b"",
-        request.app.state.remote.resolve_key,
+        request.app.state.remote.key_resolver(client_address(request)),
         window=timedelta(seconds=settings.federation.signature_window_seconds),
     )
     if isinstance(result, Rejected) or not request.app.state.policy.allows(host_of(result.owner)):

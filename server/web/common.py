@@ -150,6 +150,11 @@ def form_text(form: FormData, key: str, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
+def client_address(request: Request) -> str:
+    """The client's IP address (the proxy's ``X-Forwarded-For`` when it is trusted)."""
+    return request.client.host if request.client else ""
+
+
 def path_id(request: Request, name: str, missing: str) -> int:
     """A numeric id from the URL path; anything else is a 404 saying ``missing``."""
     found = row_id(str(request.path_params[name]))

@@ -1,4 +1,5 @@
-"""Rate limits: the inbox per remote domain and per IP, logging in per IP, the API per token
+"""Rate limits: the inbox per IP (the signer's domain is charged by the inbox once the
+signature verifies, with the same buckets), logging in per IP, the API per token
 (or IP). Over the limit: 429 with ``Retry-After`` (seconds), before the request is read.
 
 Token buckets held in memory per process (refilled continuously, ``limit`` per minute with
@@ -10,17 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import time
 from collections import OrderedDict
-from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.config import RateLimitConfig
 
 MAX_KEYS = 50_000
-KEY_ID = re.compile(r'keyid="([^"]+)"', re.IGNORECASE)
 
 
 class TokenBuckets:
@@ -51,13 +49,6 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def signer_domain(scope: Scope) -> str:
-    """The host of the signing key (draft-cavage ``Signature`` or RFC 9421
-    ``Signature-Input``), read without verifying anything; "" when unsigned."""
-    found = KEY_ID.search(_header(scope, b"signature") or _header(scope, b"signature-input"))
-    return urlsplit(found.group(1)).netloc.lower() if found else ""
-
-
 def _is_inbox(path: str) -> bool:
     return path == "/inbox" or path.endswith("/inbox")
 
@@ -65,19 +56,19 @@ def _is_inbox(path: str) -> bool:
 class RateLimitMiddleware:
     """Answers 429 to clients over their limit (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, limits: RateLimitConfig) -> None:
+    def __init__(self, app: ASGIApp, limits: RateLimitConfig, buckets: TokenBuckets) -> None:
         self.app = app
         self.limits = limits
-        self.buckets = TokenBuckets()
+        self.buckets = buckets
 
     def _keys(self, scope: Scope) -> list[tuple[str, int]]:
         path, method = scope.get("path", ""), scope.get("method", "")
         client = (scope.get("client") or ("unknown", 0))[0]
         limits = self.limits
         if method == "POST" and _is_inbox(path):
-            domain = signer_domain(scope)
-            keys = [(f"inbox-ip {client}", limits.inbox_per_ip)]
-            return keys + ([(f"inbox-domain {domain}", limits.inbox_per_domain)] if domain else [])
+            # Charged to the sender's address: the key id it names is not verified yet (the
+            # signer's domain is charged by the inbox once the signature verifies).
+            return [(f"inbox-ip {client}", limits.inbox_per_ip)]
         if method == "POST" and path == "/login":
             return [(f"login {client}", limits.login_per_ip)]
         if path.startswith("/api/"):
