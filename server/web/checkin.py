@@ -3,6 +3,7 @@ in, or with a one-time code sent to one's fediverse handle), and attendance for 
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,7 +11,7 @@ from starlette.routing import Route
 
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.models import Group, User
 from server.models_events import Event
 from server.services import checkin as service
@@ -52,6 +53,15 @@ def _secret(request: Request) -> str:
     return str(request.app.state.secret_key)
 
 
+#: How often the organizer's page fetches the QR code again (codes change every minute).
+QR_REFRESH_SECONDS = 20
+
+
+def _qr(request: Request, event: Event) -> Markup:
+    url = f"{settings_of(request).base_url}/events/{event.id}/check-in?code="
+    return qr_svg(url + service.current_code(_secret(request), event))
+
+
 async def check_in_page(request: Request) -> Response:
     """Organizers: the QR code to show. Everyone else (arriving from the QR): check in."""
     code = request.query_params.get("code", "")
@@ -63,14 +73,30 @@ async def check_in_page(request: Request) -> Response:
             if not await _is_organizer(session, group, user):
                 raise Forbidden("Scan the code shown at the meetup to check in.")
             context["is_on"] = service.is_on(event)
+            context["refresh_seconds"] = QR_REFRESH_SECONDS
             if service.is_on(event):
-                url = f"{settings_of(request).base_url}/events/{event.id}/check-in?code="
-                context["qr"] = qr_svg(url + service.current_code(_secret(request), event))
+                context["qr"] = _qr(request, event)
             return await render(request, session, "checkin_show.html", context, user=user)
         service.check_code(_secret(request), event, code)
         if user is not None:
             context["done"] = await service.find_check_in(session, event, Attendee.local(user))
         return await render(request, session, "checkin.html", context, user=user)
+
+
+async def check_in_qr(request: Request) -> Response:
+    """Organizers: the current QR code alone (SVG), fetched by the check-in page as it
+    changes; 409 once check-in has closed."""
+    async with db(request) as session:
+        event, group = await _event_and_group(request, session)
+        if not await _is_organizer(session, group, await current_user(request, session)):
+            raise Forbidden("Only the meetup's organizers can show its check-in code.")
+    if not service.is_on(event):
+        raise Conflict("Check-in is closed for this meetup.")
+    return Response(
+        str(_qr(request, event)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def check_in_submit(request: Request) -> Response:
@@ -154,6 +180,7 @@ async def group_attendance(request: Request) -> Response:
 
 routes = [
     Route("/events/{event_id}/check-in", check_in_page, methods=["GET"]),
+    Route("/events/{event_id}/check-in/qr.svg", check_in_qr, methods=["GET"]),
     Route("/events/{event_id}/check-in", check_in_submit, methods=["POST"]),
     Route("/events/{event_id}/check-in/remote", remote_start, methods=["POST"]),
     Route("/events/{event_id}/check-in/confirm", remote_confirm, methods=["POST"]),

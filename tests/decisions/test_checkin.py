@@ -62,8 +62,16 @@ async def test_member_checks_in_with_the_code_shown(
     assert shown.status_code == 200 and "<svg" in shown.text
     code = await _code(web, run_in_db, event_id)
     assert f"check-in?code={code}" in shown.text  # the QR's title carries the URL
+    # No meta refresh taking the page from the organizer: the code alone is fetched again.
+    assert 'http-equiv="refresh"' not in shown.text
+    assert f'data-refresh-url="/events/{event_id}/check-in/qr.svg"' in shown.text
+    fresh = await web.get(f"/events/{event_id}/check-in/qr.svg")
+    assert fresh.status_code == 200 and fresh.headers["content-type"] == "image/svg+xml"
+    assert fresh.text.startswith("<svg") and f"check-in?code={code}" in fresh.text
+    assert fresh.headers["cache-control"] == "no-store"
     await club.add_member("bea")
     assert (await web.get(f"/events/{event_id}/check-in")).status_code == 403  # not the QR
+    assert (await web.get(f"/events/{event_id}/check-in/qr.svg")).status_code == 403
     page = f"/events/{event_id}/check-in?code={code}"
     assert "Check me in as @bea" in (await web.get(page)).text
     done = await web.post_form(f"/events/{event_id}/check-in", {"code": code}, csrf_from=page)

@@ -80,6 +80,13 @@ async def test_one_click_answers_the_waitlist_and_promotion(
 
     page = await _answer(bob, event_id, "going")
     assert "you are #1 on the waitlist" in page
+    # Waitlisted is not going: no answer is shown as chosen, the first button says where
+    # they stand.
+    assert 'aria-pressed="true"' not in page
+    assert (
+        'value="going" class="button button-secondary button-waiting" aria-pressed="false">'
+        "On the waitlist</button>"
+    ) in page
 
     page = await _answer(alice, event_id, "not_going")
     assert "Noted: you can't make it" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -61,7 +62,8 @@ async def test_approval_signup_waits_for_an_admin(
 
     refused = await visitor.post_form("/login", {"login": "bob", "password": PASSWORD})
     assert refused.status_code == 403
-    assert "waiting for an admin" in refused.text
+    assert "<p>Your account is waiting for an admin's approval.</p>" in html.unescape(refused.text)
+    assert "Please check the form" not in refused.text  # nothing is wrong with what they typed
     assert not await is_signed_in(visitor)
 
     signups = await admin.get("/admin/signups")
