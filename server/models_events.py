@@ -117,6 +117,14 @@ class RemoteEvent(SQLModel, table=True):
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
     online_url: str = Field(default="", max_length=2048)
+    image_url: str = Field(default="", max_length=2048)
+    #: Hashtags without ``#``, one per line (Gancio's may contain spaces).
+    tags: str = Field(default="", sa_column=_text())
     status: str = Field(default="confirmed", max_length=16)
     received_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+    @property
+    def tag_list(self) -> list[str]:
+        """The event's hashtags, without ``#``."""
+        return [tag for tag in self.tags.splitlines() if tag]

@@ -30,6 +30,9 @@ def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
     row.latitude = parsed.latitude
     row.longitude = parsed.longitude
     row.online_url = (parsed.online_url or "")[:2048]
+    row.image_url = (parsed.image_url or "")[:2048]
+    tags = (" ".join(html_to_text(tag).split())[:64] for tag in parsed.tags)
+    row.tags = "\n".join(dict.fromkeys(tag for tag in tags if tag))
     row.status = STATUSES.get((parsed.status or "CONFIRMED").upper(), "confirmed")
     return row
 

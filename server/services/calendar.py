@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.events import event_summary
+from federation.events_build import zone_of
 from server.db import utcnow
 from server.inputs import calendar_date, page_number
 from server.models import Group, Membership, User
 from server.models_events import Event, EventTag, RemoteEvent
-from server.models_federation import Follow
+from server.models_federation import Follow, RemoteActor
 
 PAGE_SIZE = 30
 
@@ -96,9 +98,28 @@ async def upcoming_events(
     return [(event, group) for event, group in rows.all()], total
 
 
+@dataclass(frozen=True)
+class RemoteMeetup:
+    """A meetup of a group followed on another server, as My calendar shows it."""
+
+    event: RemoteEvent
+    #: "Sat 4 May 2030, 14:00–17:00 (Europe/Paris)": in the event's zone, or in the
+    #: instance's when the peer sent only offsets (Friendica, Gancio).
+    when: str
+    group_name: str
+    group_url: str
+
+
+def remote_when(event: RemoteEvent, fallback_zone: str) -> str:
+    """When a remote meetup happens, in its own zone or else in ``fallback_zone``."""
+    zone = event.timezone if zone_of(event.timezone) else fallback_zone
+    ends_at = event.ends_at if event.ends_at and event.ends_at > event.starts_at else None
+    return event_summary(event.starts_at, ends_at, zone, False, None, None, False)
+
+
 async def following_calendar(
-    session: AsyncSession, user: User, user_uri: str, limit: int = 100
-) -> tuple[list[tuple[Event, Group]], list[RemoteEvent]]:
+    session: AsyncSession, user: User, user_uri: str, fallback_zone: str, limit: int = 100
+) -> tuple[list[tuple[Event, Group]], list[RemoteMeetup]]:
     """Upcoming meetups of the user's local groups, and of the remote groups they follow."""
     now = utcnow()
     local = await session.exec(
@@ -115,7 +136,8 @@ async def following_calendar(
         Follow.follower_uri == user_uri, Follow.state == "accepted"
     )
     remote = await session.exec(
-        select(RemoteEvent)
+        select(RemoteEvent, RemoteActor)
+        .join(RemoteActor, col(RemoteActor.uri) == col(RemoteEvent.actor_uri), isouter=True)
         .where(
             col(RemoteEvent.actor_uri).in_(followed),
             col(RemoteEvent.starts_at) >= now - timedelta(hours=12),
@@ -123,4 +145,13 @@ async def following_calendar(
         .order_by(col(RemoteEvent.starts_at))
         .limit(limit)
     )
-    return [(event, group) for event, group in local.all()], list(remote.all())
+    meetups = [
+        RemoteMeetup(
+            event=event,
+            when=remote_when(event, fallback_zone),
+            group_name=(actor.name or actor.username) if actor else "",
+            group_url=(actor.url or actor.uri) if actor else event.actor_uri,
+        )
+        for event, actor in remote.all()
+    ]
+    return [(event, group) for event, group in local.all()], meetups

@@ -338,7 +338,8 @@ async def my_calendar(request: Request) -> Response:
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
         user = await require_user(request, session)
-        local, remote = await following_calendar(session, user, uris.user(user.username))
+        zone = settings_of(request).instance.timezone
+        local, remote = await following_calendar(session, user, uris.user(user.username), zone)
         context = {
             "local": local,
             "remote": remote,

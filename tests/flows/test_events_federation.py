@@ -159,7 +159,7 @@ async def test_a_new_meetup_reaches_each_follower_inbox_once(
     assert page.status_code == 200
     calendar = page.text.split("Groups I follow in the fediverse", 1)[1]
     assert "Repair café &amp; bikes" in calendar and "&amp;amp;" not in calendar
-    assert SUMMARY in calendar
+    assert "14:00–17:00 (Europe/Paris)" in calendar  # in the meetup's own zone
     assert 'datetime="2030-05-04T12:00:00+00:00"' in calendar
     assert "Community hall, 12 Main St, 69001 Lyon, France" in calendar
 
