@@ -6,6 +6,7 @@ embedded in an activity are accepted only when they come from the actor's own or
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,8 +16,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation.addresses import is_http_url
-from federation.jsonld import JsonObject, as_list, get_id, is_public
+from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.follows import answer_follow
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
@@ -31,6 +31,7 @@ from server.models_federation import Follow, InboxActivity, RemoteActor, RemoteP
 from server.models_membership import RemoteMember
 from server.services import remote_membership
 from server.services.follower_members import drop_follower
+from server.services.post_shape import NotAPost, content_of, http_url, is_post_type, title_of
 
 log = logging.getLogger(__name__)
 
@@ -299,17 +300,20 @@ class InboxProcessor:
         uri = str(note["id"])
         if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
             return "ignored: already stored"
-        session.add(self._post_from(note, actor))
+        try:
+            session.add(self._post_from(note, actor))
+        except NotAPost as refusal:
+            return f"ignored: {refusal}"
         return "stored post"
 
     def _post_from(self, note: JsonObject, actor: str, row: RemotePost | None = None) -> RemotePost:
+        """The home-timeline row for ``note``; :class:`NotAPost` if its content is not text."""
+        content = content_of(note, [self.settings.instance.language, "en"])
+        title = title_of(note) if is_post_type(note) else ""
+        heading = f"<p><strong>{html.escape(title)}</strong></p>" if title else ""
         row = row or RemotePost(uri=str(note["id"]), actor_uri=actor, content_html="")
-        url = next(
-            (u for u in (get_id(x) for x in as_list(note.get("url"))) if is_http_url(u)),
-            "",
-        )
-        row.url = url[:2048]
-        row.content_html = sanitize_html(str(note.get("content") or ""))
+        row.url = http_url(note.get("url"))[:2048]
+        row.content_html = heading + sanitize_html(content)
         row.summary = html_to_text(str(note.get("summary") or ""))[:1000]
         row.is_public = is_public(note.get("to")) or is_public(note.get("cc"))
         row.poll_json = poll_of(note)
@@ -335,7 +339,10 @@ class InboxProcessor:
         ).first()
         if row is None or row.actor_uri != actor:
             return "ignored: unknown post"
-        self._post_from(note, actor, row).updated_at = utcnow()
+        try:
+            self._post_from(note, actor, row).updated_at = utcnow()
+        except NotAPost as refusal:
+            return f"ignored: {refusal}"
         session.add(row)
         return "post updated"
 

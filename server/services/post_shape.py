@@ -111,7 +111,9 @@ def http_url(value: Any, *, prefer: str = "text/html") -> str:
     return (preferred or [href for href, _ in usable] or [""])[0]
 
 
-def _content(note: JsonObject, languages: list[str]) -> str:
+def content_of(note: JsonObject, languages: list[str]) -> str:
+    """The post's HTML as sent: ``content``, else ``contentMap`` in the first of ``languages``
+    it has (else its first); :class:`NotAPost` when ``content`` is not text."""
     content = note.get("content")
     if content is not None and not isinstance(content, str):
         raise NotAPost(f"its content is a {type(content).__name__}, not text")
@@ -158,13 +160,18 @@ def _attachment(item: Any, sensitive: bool) -> Attachment | None:
     return Attachment(kind, url, alt, str(media_type)[:100], marked)
 
 
+def title_of(note: JsonObject) -> str:
+    """The post's title (``name``) as plain text, or ""."""
+    name = note.get("name")
+    return html_to_text(name)[:MAX_TITLE] if isinstance(name, str) else ""
+
+
 def read_post(note: JsonObject, languages: list[str]) -> PostShape:
     """The post ``note`` shows; :class:`NotAPost` when there is nothing to show."""
     if not is_post_type(note):
         raise NotAPost(f"{types_of(note) or 'an untyped object'} is not a Note, Article or Page")
-    name = note.get("name")
-    title = html_to_text(name)[:MAX_TITLE] if isinstance(name, str) else ""
-    content = _content(note, languages)
+    title = title_of(note)
+    content = content_of(note, languages)
     content_html = sanitize_html(content)
     summary_value = note.get("summary")
     warned = isinstance(summary_value, str) and bool(summary_value.strip())
