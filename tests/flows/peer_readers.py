@@ -329,6 +329,15 @@ def mobilizon_handle(activity: JsonObject) -> JsonObject:
     return mobilizon_event(obj)
 
 
+def mobilizon_can_manage(actor: str, event: JsonObject) -> bool:
+    """``can_manage_event?`` (``transmogrifier.ex``): whether an ``Accept``/``Reject`` of a
+    Join from ``actor`` counts (the group when the event is filed under one, else the
+    organizer)."""
+    if event["attributed_to"] is not None:  # a Group here; Permission needs local members
+        return actor == event["attributed_to"]
+    return actor == event["organizer_actor"]
+
+
 def mobilizon_deleted_id(activity: JsonObject) -> str | None:
     """``Delete`` → ``Utils.get_url(object)``; Mobilizon then fetches that id and deletes its
     copy only if the fetch says gone (``group_object_gone_check``)."""

@@ -91,6 +91,7 @@ async def test_a_meetup_with_a_place_a_link_and_a_cover_reads_right_everywhere(
 
     mobilizon = readers.mobilizon_handle(create)
     assert (mobilizon["attributed_to"], mobilizon["organizer_actor"]) == (CLUB, ORGANIZER)
+    assert readers.mobilizon_can_manage(CLUB, mobilizon)  # the group's Accept{Join} counts
     assert mobilizon["physical_address"] | {"geom": None} == {
         "description": "Community hall, 12 Main St, 69001 Lyon",
         "url": None,
