@@ -65,6 +65,7 @@ from server.web import (
     remote_members,
     reports,
     rsvp,
+    tags,
 )
 from server.web.common import LazyCsrfToken, current_user
 from server.web.middleware import (
@@ -105,6 +106,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *reports.routes,
         *remote_members.routes,
         *follows.routes,
+        *tags.routes,
         *admin.routes,
         *admin_federation.routes,
         *api_groups.routes,

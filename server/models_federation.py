@@ -153,6 +153,8 @@ class GroupPost(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     content_md: str = Field(sa_column=_text())
     content_html: str = Field(sa_column=_text())
+    #: The Note's ``tag`` array (Mention and Hashtag) as JSON, resolved when written.
+    tags_json: str = Field(default="", sa_column=_text())
     visibility: str = Field(default="public", max_length=16)
     published_at: datetime = Field(default_factory=utcnow, sa_column=_when(index=True))
     updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.mentions import entities_of
 from server.activitypub.uris import LocalUris
 from server.api.common import api_user, read_json
 from server.errors import NotFound
@@ -133,9 +134,14 @@ async def create(request: Request) -> Response:
     """Post as the group (its admins and moderators); followers get ``Create(Note)``."""
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        group, user = await _posting(request, session)
+        await _posting(request, session)
         data = await read_json(request, PostIn)
-        post = await create_post(session, uris, group, user, data.content, data.visibility)
+    entities = await entities_of(request, data.content)
+    async with db(request) as session:
+        group, user = await _posting(request, session)
+        post = await create_post(
+            session, uris, group, user, data.content, data.visibility, entities
+        )
         body = post_json(uris, group, post)
     request.app.state.wake_worker()
     location = f"/api/v1/groups/{group.slug}/posts/{post.id}"
@@ -147,9 +153,13 @@ async def patch(request: Request) -> Response:
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
         group, _ = await _posting(request, session)
-        post = await get_post(session, group, _post_id(request))
+        await get_post(session, group, _post_id(request))
         data = await read_json(request, PostPatch)
-        await update_post(session, uris, group, post, data.content)
+    entities = await entities_of(request, data.content)
+    async with db(request) as session:
+        group, _ = await _posting(request, session)
+        post = await get_post(session, group, _post_id(request))
+        await update_post(session, uris, group, post, data.content, entities)
         body = post_json(uris, group, post)
     request.app.state.wake_worker()
     return JSONResponse(body)

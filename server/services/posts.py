@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlmodel import col, func, select
@@ -10,11 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.activitypub.member_audience import member_uris, publish_to_members
+from server.activitypub.mentions import Entities, mentioned_inboxes, mentioned_uris
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
-from server.markup import render_markdown
 from server.models import Group, User
 from server.models_federation import POST_VISIBILITIES, GroupPost
 
@@ -35,9 +36,27 @@ def _check(content: str, visibility: str) -> None:
 async def _addressing(
     session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
 ) -> tuple[list[str], list[str]]:
+    """Members-only: the members by name. Otherwise the visibility's addressing, plus the
+    people mentioned in ``cc`` (as Mastodon addresses its mentions)."""
     if post.visibility == "members":
         return await member_uris(session, group), []
-    return vocab.addressing(post.visibility, f"{uris.group(group.slug)}/followers")
+    to, cc = vocab.addressing(post.visibility, f"{uris.group(group.slug)}/followers")
+    return to, cc + [uri for uri in mentioned_uris(post.tags_json) if uri not in to + cc]
+
+
+def _tags(post: GroupPost) -> list[JsonObject]:
+    try:
+        tags = json.loads(post.tags_json or "[]")
+    except ValueError:
+        return []
+    return tags if isinstance(tags, list) else []
+
+
+def _write(post: GroupPost, content: str, entities: Entities) -> None:
+    """Set the post's text, its HTML (mentions and hashtags linked) and its tag array."""
+    post.content_md = content
+    post.content_html, tags = entities.render(content)
+    post.tags_json = json.dumps(tags, ensure_ascii=False)
 
 
 async def note_for(
@@ -46,7 +65,7 @@ async def note_for(
     """The Note a group post federates as (members-only: addressed to the members)."""
     to, cc = await _addressing(session, uris, group, post)
     group_uri = uris.group(group.slug)
-    return vocab.build_note(
+    note = vocab.build_note(
         id=uris.post(group.slug, post.id or 0),
         attributed_to=group_uri,
         content=post.content_html,
@@ -56,6 +75,9 @@ async def note_for(
         cc=cc,
         url=uris.post(group.slug, post.id or 0),
     )
+    if tags := _tags(post):
+        note["tag"] = tags
+    return note
 
 
 async def create_post(
@@ -65,16 +87,19 @@ async def create_post(
     author: User,
     content: str,
     visibility: str,
+    entities: Entities | None = None,
 ) -> GroupPost:
-    """Post as the group and send ``Create(Note)`` to its followers."""
+    """Post as the group and send ``Create(Note)`` to its followers and the people it
+    mentions (``entities``: resolved beforehand, see ``resolve_entities``)."""
     _check(content, visibility)
     post = GroupPost(
         group_id=group.id,
         author_id=author.id,
-        content_md=content,
-        content_html=render_markdown(content),
+        content_md="",
+        content_html="",
         visibility=visibility,
     )
+    _write(post, content, entities or Entities(uris))
     session.add(post)
     await session.flush()
     await _federate(session, uris, group, post, "Create")
@@ -82,12 +107,16 @@ async def create_post(
 
 
 async def update_post(
-    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, content: str
+    session: AsyncSession,
+    uris: LocalUris,
+    group: Group,
+    post: GroupPost,
+    content: str,
+    entities: Entities | None = None,
 ) -> GroupPost:
     """Change a post's text and send ``Update(Note)``."""
     _check(content, post.visibility)
-    post.content_md = content
-    post.content_html = render_markdown(content)
+    _write(post, content, entities or Entities(uris))
     # Mastodon applies an Update only if ``updated`` is later than what it has, to the second.
     post.updated_at = max(utcnow(), post.published_at + timedelta(seconds=1))
     session.add(post)
@@ -105,8 +134,8 @@ async def delete_post(
     activity = vocab.build_delete(
         uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc
     )
+    await _send(session, uris, group, post, activity)
     await session.delete(post)
-    await _send(session, group, post, activity, group_uri)
 
 
 async def _federate(
@@ -115,16 +144,17 @@ async def _federate(
     note = await note_for(session, uris, group, post)
     build = vocab.build_create if kind == "Create" else vocab.build_update
     activity = build(uris.new_activity(), note["attributedTo"], note, to=note["to"], cc=note["cc"])
-    await _send(session, group, post, activity, uris.group(group.slug))
+    await _send(session, uris, group, post, activity)
 
 
 async def _send(
-    session: AsyncSession, group: Group, post: GroupPost, activity: JsonObject, group_uri: str
+    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, activity: JsonObject
 ) -> None:
     if post.visibility == "members":
         await publish_to_members(session, activity, group)
     else:
-        await publish_to_followers(session, activity, group_uri)
+        extra = await mentioned_inboxes(session, uris, post.tags_json)
+        await publish_to_followers(session, activity, uris.group(group.slug), extra=extra)
 
 
 async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPost:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.activitypub.mentions import entities_of
 from server.activitypub.routes import post_object, wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
@@ -61,23 +62,28 @@ async def post_page(request: Request) -> Response:
         )
 
 
+async def _may_post(request: Request) -> None:
+    """Only the group's organizers post (checked before any mention is looked up)."""
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        await members.require(session, group, user, "post_as_group")
+
+
 async def post_submit(request: Request) -> Response:
     """Publish an announcement as the group (moderators and admins)."""
     form = await read_form(request)
     uris = LocalUris(settings_of(request))
+    content = form_text(form, "content")
+    await _may_post(request)
+    entities = await entities_of(request, content)
     try:
         async with db(request) as session:
             user = await require_user(request, session)
             group = await get_group(session, request.path_params["slug"])
             await members.require(session, group, user, "post_as_group")
-            await create_post(
-                session,
-                uris,
-                group,
-                user,
-                form_text(form, "content"),
-                form_text(form, "visibility", "public"),
-            )
+            visibility = form_text(form, "visibility", "public")
+            await create_post(session, uris, group, user, content, visibility, entities)
     except HearthError as error:
         if error.status != 400:
             raise
@@ -91,12 +97,15 @@ async def post_edit_submit(request: Request) -> Response:
     """Change a post's text (sends Update)."""
     form = await read_form(request)
     uris = LocalUris(settings_of(request))
+    content = form_text(form, "content")
+    await _may_post(request)
+    entities = await entities_of(request, content)
     async with db(request) as session:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "post_as_group")
         post = await get_post(session, group, _post_id(request))
-        await update_post(session, uris, group, post, form_text(form, "content"))
+        await update_post(session, uris, group, post, content, entities)
     flash(request, "Post updated.", "success")
     return redirect(f"/groups/{group.slug}/posts/{post.id}")
 

@@ -1,0 +1,140 @@
+"""Mentions in what a group publishes: ``@user@host`` resolved through WebFinger (the safe
+fetcher, the domain policy), ``@name`` and ``@name@this-host`` to local people and groups;
+the ``tag`` array Mastodon reads (``app/lib/activitypub/activity/create.rb``: a ``Mention``
+is found by its ``href``, the actor id, a ``Hashtag`` by its ``name``) and the serializer's
+shapes (``app/serializers/activitypub/note_serializer.rb``: ``{"type": "Mention", "href":
+<actor id>, "name": "@user@domain"}``, ``{"type": "Hashtag", "href": <tag page>, "name":
+"#tag"}``). Mentioned people are addressed in ``cc`` and delivered to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+
+from federation.jsonld import JsonObject
+from server.activitypub.remote import Remote, RemoteError
+from server.activitypub.uris import LocalUris
+from server.db import transaction
+from server.markup_entities import Linker, MentionLink, find_mentions, render_with_entities
+from server.models import Group, User
+from server.models_federation import RemoteActor
+
+#: More mentions than this in one text are left as text (each costs a WebFinger lookup).
+MAX_MENTIONS = 10
+
+
+@dataclass(frozen=True)
+class Mentioned:
+    """A resolved account: its actor id (``href``, ``cc``), profile page and handle."""
+
+    uri: str
+    url: str
+    username: str
+    acct: str  # user@domain
+
+
+@dataclass
+class Entities:
+    """The accounts a text mentions, resolved once before it is rendered and stored."""
+
+    uris: LocalUris
+    accounts: dict[tuple[str, str], Mentioned] = field(default_factory=dict)
+
+    def find(self, username: str, domain: str | None) -> Mentioned | None:
+        host = (domain or self.uris.domain).lower()
+        return self.accounts.get((username.lower(), host))
+
+    def render(self, text: str) -> tuple[str, list[JsonObject]]:
+        """The HTML (Mastodon's mention and hashtag links) and the ``tag`` array."""
+
+        def link(username: str, domain: str | None) -> MentionLink | None:
+            found = self.find(username, domain)
+            return MentionLink(found.url, found.username) if found else None
+
+        linker = Linker(mention=link, tag_url=self.tag_url)
+        html = render_with_entities(text, linker)
+        tags: list[JsonObject] = []
+        for username, domain in linker.mentioned:
+            account = self.find(username, domain)
+            if account is not None:
+                tags.append({"type": "Mention", "href": account.uri, "name": f"@{account.acct}"})
+        tags += [
+            {"type": "Hashtag", "href": self.tag_url(tag.lower()), "name": f"#{tag}"}
+            for tag in linker.tags
+        ]
+        return html, tags
+
+    def tag_url(self, tag: str) -> str:
+        return f"{self.uris.base}/tags/{quote(tag)}"
+
+
+async def _local(session: AsyncSession, uris: LocalUris, name: str) -> Mentioned | None:
+    user = (await session.exec(select(User).where(User.username == name.lower()))).first()
+    if user is not None and user.state == "active":
+        uri = uris.user(user.username)
+        return Mentioned(uri, uri, user.username, f"{user.username}@{uris.domain}")
+    group = (await session.exec(select(Group).where(Group.slug == name.lower()))).first()
+    if group is not None and group.suspended_at is None:
+        uri = uris.group(group.slug)
+        return Mentioned(uri, uri, group.slug, f"{group.slug}@{uris.domain}")
+    return None
+
+
+async def resolve_entities(
+    remote: Remote, sessions: async_sessionmaker[AsyncSession], uris: LocalUris, text: str
+) -> Entities:
+    """Resolve the text's mentions (before a transaction opens: this may use the network).
+    An account that cannot be found stays plain text, as on Mastodon."""
+    entities = Entities(uris)
+    for username, domain in find_mentions(text)[:MAX_MENTIONS]:
+        host = (domain or uris.domain).lower()
+        found: Mentioned | None
+        if host == uris.domain.lower():
+            async with transaction(sessions) as session:
+                found = await _local(session, uris, username)
+        else:
+            try:
+                actor = await remote.actor_by_handle(f"@{username}@{host}")
+            except RemoteError:
+                continue
+            found = Mentioned(
+                actor.uri, actor.url or actor.uri, actor.username or username, f"{username}@{host}"
+            )
+        if found is not None:
+            entities.accounts[(username.lower(), host)] = found
+    return entities
+
+
+async def entities_of(request: Request, text: str) -> Entities:
+    """:func:`resolve_entities` with the app's fetcher and database (call it after the
+    permission checks, outside any transaction)."""
+    state = request.app.state
+    return await resolve_entities(state.remote, state.sessions, LocalUris(state.settings), text)
+
+
+def mentioned_uris(tags_json: str) -> list[str]:
+    """The actor ids a stored ``tag`` array mentions."""
+    try:
+        tags = json.loads(tags_json or "[]")
+    except ValueError:
+        return []
+    return [
+        str(tag["href"])
+        for tag in tags
+        if isinstance(tag, dict) and tag.get("type") == "Mention" and tag.get("href")
+    ]
+
+
+async def mentioned_inboxes(session: AsyncSession, uris: LocalUris, tags_json: str) -> list[str]:
+    """Where to deliver so the mentioned people on other servers are notified."""
+    remote = [uri for uri in mentioned_uris(tags_json) if not uris.is_local(uri)]
+    if not remote:
+        return []
+    rows = await session.exec(select(RemoteActor).where(col(RemoteActor.uri).in_(remote)))
+    return sorted({actor.delivery_inbox for actor in rows.all()})
