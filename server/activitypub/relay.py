@@ -10,6 +10,13 @@ Who gets relayed follows the group's posting policy: ``members`` (default), ``fo
 posts (a direct message that mentions the group stays private), posts mentioning more than
 :data:`MAX_GROUPS` groups (spam), people the group blocked, silenced or suspended domains.
 Updates and deletes of relayed posts are relayed too.
+
+Posts are read as peers send them (:mod:`server.services.post_shape`): Lemmy's, WordPress's
+and Mobilizon's titled ``Page``/``Article``/``Note`` are posts (only Mastodon's content-less
+``Note{name, inReplyTo}`` is a vote); their images are copied to the local media cache
+(:mod:`server.services.media_cache`). Replies to a meetup's ``Event`` or its RSVP poll are the
+meetup's discussion (RSVP keyword replies are taken before, by ``event_replies``). When a
+post that concerns a group is not relayed, the inbox row and the log say why.
 """
 
 from __future__ import annotations
