@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome, post_activity
+from server.activitypub.leases import LeaseKeeper
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
@@ -57,6 +58,7 @@ ANNOUNCE_EVERY_SECONDS = 60.0
 #: is a transaction, and rounds spent looking leave the delivery slots empty.
 INBOX_POLL_SECONDS = 0.5
 BLOCKED = "domain blocked by this instance's federation policy"
+LEASE_LOST = "lease lost"
 
 
 #: A periodic job: called with a session (one transaction) and the worker's ``LocalUris``,
@@ -121,8 +123,10 @@ class Worker:
         self.state = app_state
         self.set_concurrency(max_in_flight)
         self.lease = timedelta(seconds=app_state.settings.federation.lease_seconds)  # type: ignore[attr-defined]
-        self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
         self.sessions = app_state.sessions  # type: ignore[attr-defined]
+        #: Renews the leases of what this worker holds; no row is started on a doubtful one.
+        self.leases = LeaseKeeper(self.sessions, self.lease)
+        self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
         self.processor = InboxProcessor(app_state)
         self.senders = Senders(self.sessions, self.uris)
         self._wake = asyncio.Event()
@@ -184,6 +188,7 @@ class Worker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.leases.stop()
 
     async def _round_in_background(self) -> bool:
         await self.state.policy.refresh()  # type: ignore[attr-defined]
@@ -255,12 +260,18 @@ class Worker:
 
     async def _process_inbox(self) -> int:
         self._inbox_hint, self._inbox_polled_at = False, time.monotonic()
+        since = time.monotonic()
         async with transaction(self.sessions) as session:
             ids = await claim_inbox(
                 session, limit=INBOX_BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
+        self.leases.claimed(self.leases.inbox, ids, since)
         for activity_id in ids:
-            await self.processor.process(activity_id)
+            try:
+                if self.leases.safe(self.leases.inbox, activity_id):
+                    await self.processor.process(activity_id)
+            finally:
+                self.leases.release(self.leases.inbox, activity_id)
         if ids:
             self._inbox_hint = True  # a full batch may have left more behind
             self.state.read_cache.clear()  # type: ignore[attr-defined]
@@ -275,6 +286,7 @@ class Worker:
 
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
         """Claim due deliveries and start one task each; each task records its own outcome."""
+        since = time.monotonic()
         async with transaction(self.sessions) as session:
             claimed = await claim_due(session, limit=limit, lease=self.lease)
             skipped = await unavailable_hosts(session) if claimed else set()
@@ -287,12 +299,18 @@ class Worker:
         todo = [item for item in claimed if item.host not in skipped]
         if not todo:
             return []
+        self.leases.claimed(self.leases.deliveries, (item.id for item in todo), since)
         senders = await self.senders.get(item.activity_id for item in todo)
         return [asyncio.create_task(self._deliver_one(item, senders)) for item in todo]
 
     async def _deliver_one(self, item: ClaimedDelivery, senders: dict[int, Sender]) -> str:
-        outcome = await self._send(item, senders.get(item.activity_id))
-        return await self._record(item, outcome)
+        try:
+            outcome = await self._send(item, senders.get(item.activity_id))
+            if outcome is None:
+                return LEASE_LOST
+            return await self._record(item, outcome)
+        finally:
+            self.leases.release(self.leases.deliveries, item.id)
 
     async def _record(self, item: ClaimedDelivery, outcome: DeliveryOutcome) -> str:
         """Record an outcome; outcomes that finish together share one transaction."""
@@ -319,7 +337,10 @@ class Worker:
                 if not done.done():
                     done.set_result(state)
 
-    async def _send(self, item: ClaimedDelivery, sender: Sender) -> DeliveryOutcome:
+    async def _send(self, item: ClaimedDelivery, sender: Sender) -> DeliveryOutcome | None:
+        """POST one delivery once a slot of its host is free; None, sending nothing, when
+        its lease can no longer be vouched for (another claim may have it: it is not ours
+        to send, and it stays queued)."""
         if sender is None:
             return DeliveryOutcome(
                 status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0
@@ -327,6 +348,9 @@ class Worker:
         body, signer = sender
         poster = self.state.poster or self.state.http  # type: ignore[attr-defined]
         async with self._host_slots[item.host]:
+            if not self.leases.safe(self.leases.deliveries, item.id):
+                log.warning("delivery %s to %s left alone: its lease ran out", item.id, item.host)
+                return None
             outcome = await post_activity(poster, item.inbox, body, signer.sign)
         log.debug("delivered %s to %s: %s", item.activity_id, item.inbox, outcome.status)
         return outcome
