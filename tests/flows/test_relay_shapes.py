@@ -25,6 +25,8 @@ from tests.flows.relay_scenes import (
     post_to_inbox,
 )
 from tests.flows.scenes import rows
+from tests.security.test_html_injection import payload
+from tests.server.html_safety import tags_of, unsafe_markup
 
 #: A PNG's first bytes: what the media cache checks before keeping a file as an image.
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -255,3 +257,31 @@ async def test_the_log_says_why_a_post_was_not_relayed(
     [row] = [r for r in await rows(b, InboxActivity) if r.activity_uri == create["id"]]
     assert row.result == f"not relayed by club: {reason}"
     assert await rows(b, RelayedPost) == []
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>x</script>"])
+async def test_markup_in_every_field_of_a_relayed_post_stays_text(
+    net: FederationNet, peer: Peer, url: str
+) -> None:
+    _, b, mo = await club_with_followers(net, peer)
+    await b.web.logout()
+    fields = {
+        "name": payload("title"),
+        "summary": payload("warning"),
+        "url": [url, {"type": "Link", "href": url}],
+        "attachment": [
+            {"type": "Image", "url": url, "name": payload("alt")},
+            {"type": "Document", "url": "https://peer.test/files/a.pdf", "name": payload("doc")},
+            {"type": "Link", "href": url, "name": payload("link")},
+        ],
+    }
+    note = mention_note(mo, 1, payload("content"), **fields)
+    await post_to_inbox(net, peer, note)
+    [post] = await rows(b, RelayedPost)
+    assert post.state == "relayed"
+    page = (await b.web.get("/groups/club")).text
+    assert unsafe_markup(page) == []
+    for tag, attributes in tags_of(page):
+        assert "pwn" not in f"{tag} {attributes}", (tag, attributes)
+    assert "title" in post.title and "warning" in post.summary
+    assert 'href="https://peer.test/files/a.pdf"' in page and url not in page
