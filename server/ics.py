@@ -37,8 +37,11 @@ def _location(event: Event) -> str:
     return ", ".join(part for part in parts if part) or ("Online" if event.online_url else "")
 
 
-def to_vevent(event: Event, group: Group, base_url: str, domain: str) -> icalendar.Event:
-    """One meetup as a VEVENT, in its own time zone (all-day events as dates)."""
+def to_vevent(
+    event: Event, group: Group, base_url: str, domain: str, note: str = ""
+) -> icalendar.Event:
+    """One meetup as a VEVENT, in its own time zone (all-day events as dates); ``note`` is
+    added to the description (who holds the meetup's roles, say)."""
     tz = ZoneInfo(event.timezone)
     vevent = icalendar.Event()
     vevent.add("uid", event_uid(domain, event))
@@ -64,6 +67,8 @@ def to_vevent(event: Event, group: Group, base_url: str, domain: str) -> icalend
     description = event.description_md.strip()
     if event.online_url:
         description = f"{description}\n\nOnline: {event.online_url}".strip()
+    if note:
+        description = f"{description}\n\n{note}".strip()
     if description:
         vevent.add("description", description)
     if location := _location(event):
@@ -142,6 +147,7 @@ def build_calendar(
     base_url: str,
     domain: str,
     series: Mapping[int, SeriesFeed] | None = None,
+    notes: Mapping[int, str] | None = None,
 ) -> bytes:
     """A VCALENDAR of meetups with the VTIMEZONEs they use.
 
@@ -162,6 +168,7 @@ def build_calendar(
                 ):
                     calendar.add_component(component)
             continue
-        calendar.add_component(to_vevent(event, group, base_url, domain))
+        note = (notes or {}).get(event.id or 0, "")
+        calendar.add_component(to_vevent(event, group, base_url, domain, note))
     calendar.add_missing_timezones()
     return calendar.to_ical()

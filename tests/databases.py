@@ -18,7 +18,8 @@ import server.models_decisions
 import server.models_events
 import server.models_federation
 import server.models_membership
-import server.models_moderation  # noqa: F401
+import server.models_moderation
+import server.models_practice  # noqa: F401
 from server.db import create_engine
 from server.migrate import alembic_config, migrate
 

@@ -35,7 +35,7 @@ from server.activitypub.queue import (
 from server.activitypub.senders import Sender, Senders
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.services import email_queue, reminders
+from server.services import email_queue, reminders, rotation
 from server.services.event_publishing import publish_due_occurrences
 from server.services.event_publishing import send_changed_counts as send_event_counts
 from server.services.series import extend_series
@@ -84,6 +84,8 @@ def periodic_jobs() -> list[Periodic]:
         Periodic("proposal counts", 10.0, send_changed_counts),
         Periodic("meetup counts", 10.0, send_event_counts),
         Periodic("meetup reminders", reminders.EVERY_SECONDS, reminders.send_due_reminders),
+        Periodic("role reminders", reminders.EVERY_SECONDS, rotation.remind_holders),
+        Periodic("your turn for open roles", 600.0, rotation.ask_due),
         Periodic("queued email", email_queue.EVERY_SECONDS, email_queue.send_queued_email),
     ]
 

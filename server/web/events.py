@@ -49,6 +49,7 @@ from server.web.common import (
     settings_of,
 )
 from server.web.event_forms import fields_from_form, form_values, values_of
+from server.web.practice import practice_context
 
 
 def _event_id(request: Request) -> int:
@@ -181,6 +182,7 @@ async def event_page(request: Request) -> Response:
             "can_edit": members.may(user, membership, "post_as_group"),
             "reactions": await reactions_of(session, uris.event(event.id or 0)),
             **await attendees.page_context(session, event, user, membership),
+            **await practice_context(session, group, event, user, membership),
             **await _discussion(request, session, event, group, user, membership),
         }
         return await render(request, session, "event.html", context, user=user)

@@ -22,6 +22,7 @@ from server.db import utcnow
 from server.ics import SeriesFeed, build_calendar
 from server.models_events import Event, EventSeries
 from server.models_federation import GroupPost
+from server.services import meetup_roles
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.events import series_events
 from server.services.groups import get_group
@@ -128,7 +129,15 @@ async def event_ics(request: Request) -> Response:
     settings = settings_of(request)
     async with db(request) as session:
         event, group, _, _ = await visible_event(request, session)
-    body = build_calendar(None, [(event, group)], settings.base_url, settings.instance.domain)
+        slots = await meetup_roles.slots(session, group, event)
+    roles = meetup_roles.holders_text(slots) if any(slot.holder for slot in slots) else ""
+    body = build_calendar(
+        None,
+        [(event, group)],
+        settings.base_url,
+        settings.instance.domain,
+        notes={event.id or 0: f"Roles: {roles}" if roles else ""},
+    )
     return _ics_response(body, f"meetup-{event.id}.ics")
 
 

@@ -1,0 +1,186 @@
+"""Meetup minutes: from the meetup's start the note-taker (or an organizer) writes them in
+Markdown, prefilled with the agenda, who was there and the decisions of the linked
+proposals; they are published to the group's members or to everyone (the group's choice).
+
+Who was there comes from check-in, which is never public: members see who met in person,
+so members-only minutes are prefilled with names, public minutes only with how many came.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db import utcnow
+from server.errors import Forbidden, InvalidInput
+from server.markup import render_markdown
+from server.models import Group, User
+from server.models_decisions import Proposal
+from server.models_events import Event
+from server.models_practice import MINUTES_VISIBILITIES, AgendaItem, Minutes
+from server.services import membership as members
+from server.services.agenda import items
+from server.services.checkin import attendance
+from server.services.meetup_roles import NOTE_TAKER, holds, is_organizer, practice_settings
+from server.services.tally import OUTCOME_TEXT
+
+MAX_BODY = 50_000
+
+
+async def get_minutes(session: AsyncSession, event: Event) -> Minutes | None:
+    return (await session.exec(select(Minutes).where(Minutes.event_id == event.id))).first()
+
+
+async def may_write(session: AsyncSession, group: Group, event: Event, user: User | None) -> bool:
+    """The meetup's note-taker and the group's organizers write the minutes."""
+    return await is_organizer(session, group, user) or await holds(session, event, user, NOTE_TAKER)
+
+
+async def may_read(
+    session: AsyncSession, group: Group, minutes: Minutes, user: User | None
+) -> bool:
+    """Published public minutes: anyone; published members-only ones: members. Drafts are
+    for those who may write them (:func:`may_write`)."""
+    if minutes.published_at is not None and minutes.visibility == "public":
+        return True
+    membership = await members.get_membership(session, group, user)
+    return members.may(user, membership, "see_members") and minutes.published_at is not None
+
+
+async def set_visibility(session: AsyncSession, group: Group, user: User, visibility: str) -> None:
+    """The group's choice: minutes for members or for everyone (organizers)."""
+    await members.require(session, group, user, "moderate")
+    if visibility not in MINUTES_VISIBILITIES:
+        raise InvalidInput("Minutes are for members or public.", field="visibility")
+    settings = await practice_settings(session, group)
+    settings.minutes_visibility = visibility
+    session.add(settings)
+    await session.flush()
+
+
+async def _who_was_there(session: AsyncSession, event: Event, public: bool) -> list[str]:
+    rows = await attendance(session, event)
+    if not rows:
+        return ["Nobody checked in."]
+    if public:
+        return [f"{len(rows)} {'person' if len(rows) == 1 else 'people'} checked in."]
+    return [
+        f"- {row.user.name} (@{row.user.username})" if row.user else f"- {row.actor_uri}"
+        for row in rows
+    ]
+
+
+def _decision_line(proposal: Proposal) -> str:
+    if proposal.tallied_at is None:
+        return f"- {proposal.title}: voting open until {proposal.closes_at:%Y-%m-%d %H:%M} UTC."
+    result = json.loads(proposal.result_json or "{}")
+    winner = f" ({result['winner']})" if result.get("winner") else ""
+    return f"- {proposal.title}: {OUTCOME_TEXT.get(proposal.outcome, proposal.outcome)}{winner}."
+
+
+async def _decisions(session: AsyncSession, agenda: list[AgendaItem]) -> list[str]:
+    ids = [item.proposal_id for item in agenda if item.proposal_id]
+    if not ids:
+        return ["No proposals were linked to the agenda."]
+    found = await session.exec(select(Proposal).where(col(Proposal.id).in_(ids)))
+    by_id = {p.id: p for p in found.all()}
+    return [_decision_line(by_id[i]) for i in dict.fromkeys(ids) if i in by_id]
+
+
+async def prefill(session: AsyncSession, group: Group, event: Event) -> str:
+    """Markdown to start the minutes from: agenda, who was there, decisions."""
+    settings = await practice_settings(session, group)
+    agenda = await items(session, event)
+    lines = ["## Agenda", ""]
+    for number, item in enumerate(agenda, 1):
+        lines.append(f"{number}. **{item.title}** ({item.presenter}, {item.minutes} min)")
+        lines.append("   Notes: ")
+    if not agenda:
+        lines.append("No agenda items.")
+    lines += ["", "## Who was there", ""]
+    lines += await _who_was_there(session, event, settings.minutes_visibility == "public")
+    lines += ["", "## Decisions", "", *await _decisions(session, agenda), ""]
+    return "\n".join(lines)
+
+
+def _check(title: str, summary: str, body: str) -> None:
+    if not title.strip():
+        raise InvalidInput("Give the minutes a title.", field="title")
+    if len(title) > 200:
+        raise InvalidInput("The title is at most 200 characters.", field="title")
+    if len(summary) > 500:
+        raise InvalidInput("The summary is at most 500 characters.", field="summary")
+    if not body.strip():
+        raise InvalidInput("The minutes are empty.", field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput("Minutes are at most 50,000 characters.", field="body")
+
+
+async def save(
+    session: AsyncSession,
+    group: Group,
+    event: Event,
+    user: User,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    publish: bool = False,
+) -> tuple[Minutes, bool]:
+    """Write (or edit) the minutes, publishing them when asked; returns them and whether they
+    were published before this save (an edit of published minutes federates as an Update)."""
+    if not await may_write(session, group, event, user):
+        raise Forbidden("Only the note-taker and the organizers write the minutes.")
+    if event.starts_at > utcnow():
+        raise InvalidInput("Minutes can be written once the meetup has begun.")
+    _check(title, summary, body)
+    minutes = await get_minutes(session, event) or Minutes(
+        event_id=event.id or 0, group_id=group.id or 0, title=""
+    )
+    was_published = minutes.published_at is not None
+    minutes.author_id = minutes.author_id or user.id
+    minutes.title = title.strip()
+    minutes.summary = " ".join(summary.split())
+    minutes.body_md = body
+    minutes.body_html = render_markdown(body)
+    minutes.updated_at = utcnow()
+    if publish and not was_published:
+        minutes.published_at = utcnow()
+        chosen = (await practice_settings(session, group)).minutes_visibility
+        minutes.visibility = "members" if event.visibility == "members" else chosen
+    session.add(minutes)
+    await session.flush()
+    return minutes, was_published
+
+
+async def archive(
+    session: AsyncSession, group: Group, user: User | None
+) -> list[tuple[Minutes, Event]]:
+    """The group's published minutes the viewer may read, newest meetup first."""
+    membership = await members.get_membership(session, group, user)
+    is_member = members.may(user, membership, "see_members")
+    query = (
+        select(Minutes, Event)
+        .join(Event, col(Event.id) == col(Minutes.event_id))
+        .where(Minutes.group_id == group.id, col(Minutes.published_at).is_not(None))
+        .order_by(col(Event.starts_at).desc())
+        .limit(500)
+    )
+    return [
+        (minutes, event)
+        for minutes, event in (await session.exec(query)).all()
+        if is_member or minutes.visibility == "public"
+    ]
+
+
+def archive_markdown(group: Group, entries: list[tuple[Minutes, Event]]) -> str:
+    """The minutes archive as one Markdown document."""
+    lines = [f"# Minutes of {group.name}", ""]
+    for minutes, event in entries:
+        lines += [f"## {event.starts_at:%Y-%m-%d}: {minutes.title}", ""]
+        if minutes.summary:
+            lines += [f"*{minutes.summary}*", ""]
+        lines += [minutes.body_md.strip(), ""]
+    return "\n".join(lines)
