@@ -38,6 +38,7 @@ from server.api import follows as api_follows
 from server.api import groups as api_groups
 from server.api import openapi
 from server.api import posts as api_posts
+from server.api import practice as api_practice
 from server.api.common import ApiError, error_response
 from server.config import Settings, load_settings
 from server.db import engine_for, session_factory, transaction
@@ -119,6 +120,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_attendance.routes,
         *api_posts.routes,
         *api_follows.routes,
+        *api_practice.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),

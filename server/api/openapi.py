@@ -19,6 +19,9 @@ from server.api.openapi_events import EVENT_SCHEMA, event_paths
 from server.api.openapi_events import MODELS as EVENT_MODELS
 from server.api.openapi_posts import MODELS as POST_MODELS
 from server.api.openapi_posts import post_paths
+from server.api.openapi_practice import MODELS as PRACTICE_MODELS
+from server.api.openapi_practice import SCHEMAS as PRACTICE_SCHEMAS
+from server.api.openapi_practice import practice_paths
 from server.api.posts import PostOut
 from server.web.common import settings_of
 
@@ -149,6 +152,7 @@ def build_openapi(base_url: str) -> JsonObject:
     }
     schemas["Event"] = EVENT_SCHEMA
     schemas["Proposal"] = PROPOSAL_SCHEMA
+    schemas.update(PRACTICE_SCHEMAS)
     for model in (
         GroupIn,
         GroupPatch,
@@ -157,6 +161,7 @@ def build_openapi(base_url: str) -> JsonObject:
         *DECISION_MODELS,
         *ATTENDANCE_MODELS,
         *POST_MODELS,
+        *PRACTICE_MODELS,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -171,6 +176,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **decision_paths(_ref, _json, _errors),
             **attendance_paths(_ref, _json, _errors),
             **post_paths(_ref, _json, _errors),
+            **practice_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

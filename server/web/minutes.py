@@ -97,6 +97,7 @@ async def _form_context(
 async def edit_minutes(request: Request) -> Response:
     """The minutes form (the note-taker and organizers) and its submission."""
     error: HearthError | None = None
+    data = await read_form(request) if request.method == "POST" else None
     async with db(request) as session:
         user = await require_user(request, session)
         event, group, _, _ = await visible_event(request, session)
@@ -104,8 +105,7 @@ async def edit_minutes(request: Request) -> Response:
         if not await service.may_write(session, group, event, user):
             raise NotFound("Only the note-taker and the organizers write the minutes.")
         context = await _form_context(session, group, event, minutes)
-        if request.method == "POST":
-            data = await read_form(request)
+        if data is not None:
             fields = {key: form_text(data, key) for key in ("title", "summary", "body")}
             publish = form_text(data, "action") == "publish"
             try:
