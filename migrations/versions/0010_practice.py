@@ -1,7 +1,7 @@
 """practice grounds: meetup roles, nudges, agendas, minutes
 
-Revision ID: 0009_practice
-Revises: 0008_events
+Revision ID: 0010_practice
+Revises: 0009_fid_c
 Create Date: 2026-12-06 00:38:15.595769
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import server.db
 
-revision = "0009_practice"
-down_revision = "0008_events"
+revision = "0010_practice"
+down_revision = "0009_fid_c"
 branch_labels = None
 depends_on = None
 
