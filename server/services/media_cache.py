@@ -32,6 +32,9 @@ EXPIRY_SECONDS = 30 * 24 * 3600.0
 PRUNE_EVERY_SECONDS = 3600.0
 #: One image's fetch, redirects included, is abandoned after this long.
 FETCH_TIMEOUT = 10.0
+#: All the images of one post: what is not fetched by then stays a link to the original
+#: (the inbox worker holds the activity meanwhile).
+POST_BUDGET = 20.0
 IMAGE_ACCEPT = ", ".join(sorted(set(MEDIA_TYPES.values())))
 
 
@@ -60,11 +63,13 @@ class MediaCache:
         """Fetch each image attachment not cached yet; set its ``cached`` file name (left
         empty when the image cannot be had: the page then links to the original)."""
         self.prune_if_due()
+        deadline = time.monotonic() + POST_BUDGET
         for attachment in attachments:
-            if attachment.kind == "image" and not attachment.cached:
-                attachment.cached = await self._fetch(attachment.url) or ""
+            left = deadline - time.monotonic()
+            if attachment.kind == "image" and not attachment.cached and left > 0:
+                attachment.cached = await self._fetch(attachment.url, min(left, FETCH_TIMEOUT))
 
-    async def _fetch(self, url: str) -> str | None:
+    async def _fetch(self, url: str, timeout: float) -> str:  # noqa: ASYNC109 (a budget)
         stem = hashlib.sha256(url.encode()).hexdigest()[:40]
         for extension in MEDIA_TYPES:
             if (self.directory / (stem + extension)).is_file():
@@ -76,15 +81,15 @@ class MediaCache:
                 accept=IMAGE_ACCEPT,
                 accepts=_is_image_type,
                 max_bytes=self.max_bytes,
-                timeout=FETCH_TIMEOUT,
+                timeout=timeout,
             )
         except FetchError as exc:
             log.info("media cache: not caching %s: %s", url, exc)
-            return None
+            return ""
         extension = sniff_image_extension(fetched.body[:16])
         if extension is None:
             log.info("media cache: %s is not a PNG, JPEG, GIF or WebP image", url)
-            return None
+            return ""
         name = stem + extension
         await asyncio.to_thread(self._write, name, fetched.body)
         return name

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from federation.safe_transport import SafeTransport
 from server.services import media_cache
@@ -85,3 +86,13 @@ async def test_cached_images_expire(tmp_path: Path) -> None:
     assert cached_path(tmp_path, old.cached) is None
     assert cached_path(tmp_path, new.cached) is not None
     assert cached_path(tmp_path, "../secret.png") is None
+
+
+async def test_a_post_past_its_time_budget_keeps_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(media_cache, "POST_BUDGET", 0.0)
+    late = Attachment("image", "https://pics.example/late.png")
+    await MediaCache(_serving(PNG, "image/png", seen), tmp_path, 1000).cache_images([late])
+    assert (late.cached, seen) == ("", [])
