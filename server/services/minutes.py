@@ -19,6 +19,7 @@ from server.markup import render_markdown
 from server.models import Group, User
 from server.models_decisions import Proposal
 from server.models_events import Event
+from server.models_federation import RemoteActor
 from server.models_practice import MINUTES_VISIBILITIES, AgendaItem, Minutes
 from server.services import membership as members
 from server.services.agenda import items
@@ -66,8 +67,13 @@ async def _who_was_there(session: AsyncSession, event: Event, public: bool) -> l
         return ["Nobody checked in."]
     if public:
         return [f"{len(rows)} {'person' if len(rows) == 1 else 'people'} checked in."]
+    uris = [row.actor_uri for row in rows if row.actor_uri]
+    found = await session.exec(select(RemoteActor).where(col(RemoteActor.uri).in_(uris)))
+    handles = {actor.uri: actor.handle for actor in found.all()}
     return [
-        f"- {row.user.name} (@{row.user.username})" if row.user else f"- {row.actor_uri}"
+        f"- {row.user.name} (@{row.user.username})"
+        if row.user
+        else f"- {handles.get(row.actor_uri or '', row.actor_uri)}"
         for row in rows
     ]
 

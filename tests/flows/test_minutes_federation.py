@@ -44,8 +44,12 @@ def _articles(peer: Peer) -> list[dict[str, Any]]:
 async def test_a_follower_receives_public_minutes_as_an_article_replying_to_the_meetup(
     net: FederationNet, peer: Peer
 ) -> None:
+    a = await net.add("a")
     b = await net.add("b")
     await organize_group(b, "club")
+    await a.web.login_as_new("alice")
+    followed = await a.web.post_form("/follow", {"handle": "@club@b.test"}, csrf_from="/home")
+    assert followed.status_code == 303
     for name in ("bob", "carol"):
         await follow_from_peer(net, peer, peer.add_actor(name), b, "club")
     public = await b.web.post_form(
@@ -81,6 +85,10 @@ async def test_a_follower_receives_public_minutes_as_an_article_replying_to_the_
     assert article["context"] == CLUB
     assert article["to"] == [PUBLIC] and f"{CLUB}/followers" in article["cc"]
     assert "updated" not in article
+
+    # Alice on another Hearth instance finds the minutes on her home timeline.
+    home = await a.web.get("/home")
+    assert "Repair café: minutes" in home.text, home.text[-3000:]
 
     # The Article is served at its id, as a peer fetching it would see it.
     fetched = await net.http.get(minutes_uri, headers={"Accept": AS_TYPE})

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from server.models_decisions import CheckIn
 from server.models_events import Event
+from server.models_federation import RemoteActor
 from tests.decisions.conftest import close_now
 from tests.practice.conftest import Club, RunInDb, checked_in, meetup_at, role_ids
 from tests.web import WebClient
@@ -39,7 +41,7 @@ async def test_note_taker_writes_and_publishes_members_only_minutes(
     )
     assert early.status_code == 400 and "once the meetup has begun" in early.text
 
-    # The meetup happened: the organizer and Bo checked in.
+    # The meetup happened: the organizer, Bo and Mo (from another server) checked in.
     async def begun(session: Any) -> None:
         event = await session.get(Event, event_id)
         event.starts_at -= timedelta(days=1, hours=1)
@@ -47,6 +49,13 @@ async def test_note_taker_writes_and_publishes_members_only_minutes(
 
     await run_in_db(begun)
     await checked_in(run_in_db, event_id, "organizer", "bo")
+
+    async def remote_check_in(session: Any) -> None:  # someone from Mastodon proved a handle
+        mo = "https://social.example/users/mo"
+        session.add(RemoteActor(uri=mo, username="mo", domain="social.example", inbox=mo))
+        session.add(CheckIn(event_id=event_id, actor_uri=mo))
+
+    await run_in_db(remote_check_in)
 
     # Bo is a member but not the note-taker.
     await club.sign_in("bo")
@@ -57,6 +66,7 @@ async def test_note_taker_writes_and_publishes_members_only_minutes(
     body = form.text.split('name="body"')[1].split("</textarea>")[0]
     assert "1. **Thursdays?** (ana, 20 min)" in body
     assert "- organizer (@organizer)" in body and "- bo (@bo)" in body
+    assert "- @mo@social.example" in body
     assert "- Move the meetup to Thursdays?: passed (Agree)." in body
 
     empty = await web.post_form(
