@@ -93,6 +93,15 @@ class _ResponseBody(httpx.AsyncByteStream):
                 yield chunk
 
     async def aclose(self) -> None:
+        """Free the connection: pooled again when the body was read to its end, otherwise
+        aborted at once. A peer that stalls (a key server trickling a byte a second) must
+        not keep the socket through a graceful TLS shutdown it never answers (issue #15:
+        about 30 s more with aiohttp releases that wait for the peer's close_notify)."""
+        connection = self.response.connection
+        if connection is not None and not self.response.content.is_eof():
+            transport = connection.transport
+            if transport is not None:
+                transport.abort()
         self.response.release()
 
 

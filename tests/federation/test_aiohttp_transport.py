@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from federation.aiohttp_transport import AiohttpTransport
+from federation.fetch import FetchError, fetch_object
 from federation.safe_transport import SafeTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -185,3 +187,47 @@ async def test_tls_is_verified_for_the_name_and_never_reused_for_another_name(
         with pytest.raises(httpx.ConnectError, match="certificate"):
             await http.get(f"https://b.example:{port}/")
     assert names == ["a.example", "b.example"]  # a.example's connection was reused once
+
+
+# ---------------------------------------------------------------- a server trickling bytes
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize("stage", ["status line", "body"])
+async def test_a_trickling_server_loses_its_connection_at_the_deadline(
+    tmp_path: Path, tls: bool, stage: str
+) -> None:
+    """A key server sending one byte every 0.2 s: the fetch gives up at its deadline (1 s)
+    and the connection is closed then, not tens of seconds later (issue #15)."""
+    trusting, server_context = certificate_authority(tmp_path)
+    closed = asyncio.Event()
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        if stage == "body":
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n"
+                b"Content-Length: 100000\r\n\r\n{"
+            )
+        payload = b"HTTP/1.1 200 OK\r\n" if stage == "status line" else b" " * 1000
+        try:
+            for byte in payload:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                with contextlib.suppress(TimeoutError):
+                    if not await asyncio.wait_for(reader.read(1), 0.2):
+                        break  # the client closed the connection
+        except (ConnectionError, OSError):
+            pass
+        closed.set()
+
+    scheme = "https" if tls else "http"
+    async with (
+        serving(trickle, server_context if tls else None) as port,
+        client(verify=trusting) as http,
+    ):
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(FetchError):
+            await fetch_object(http, f"{scheme}://a.example:{port}/users/key", timeout=1.0)
+        await asyncio.wait_for(closed.wait(), 3.0)
+        assert asyncio.get_running_loop().time() - started < 2.5
