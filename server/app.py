@@ -36,6 +36,7 @@ from server.api import decisions as api_decisions
 from server.api import events as api_events
 from server.api import follows as api_follows
 from server.api import groups as api_groups
+from server.api import notifications as api_notifications
 from server.api import openapi
 from server.api import posts as api_posts
 from server.api import practice as api_practice
@@ -61,6 +62,7 @@ from server.web import (
     follows,
     groups,
     minutes,
+    notifications,
     pages,
     posts,
     practice,
@@ -112,6 +114,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *remote_members.routes,
         *follows.routes,
         *tags.routes,
+        *notifications.routes,
         *admin.routes,
         *admin_federation.routes,
         *api_groups.routes,
@@ -121,6 +124,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_posts.routes,
         *api_follows.routes,
         *api_practice.routes,
+        *api_notifications.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),

@@ -82,7 +82,10 @@ class Notification(SQLModel, table=True):
     """A message to a local user (RSVP confirmations, waitlist promotions, reminders…)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
@@ -91,6 +94,17 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=2048)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     read_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class EmailChoice(SQLModel, table=True):
+    """A member's choice to have (or not) one category of notifications emailed; without a
+    row the category's default applies (``server.services.notifications.CATEGORIES``)."""
+
+    __tablename__ = "email_choices"
+
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    category: str = Field(max_length=32, primary_key=True)
+    email: bool = Field(default=True)
 
 
 class OutgoingEmail(SQLModel, table=True):

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, as_list, get_id
 from server.activitypub.uris import LocalUris
+from server.services import news
 from server.services.reports import report_from_flag
 
 
@@ -22,6 +23,9 @@ class FlagHandler:
         if report is None:
             return "ignored: the report names nothing of ours"
         session.add(report)
+        await news.report_filed(
+            session, self.uris.settings, await news.actor_label(session, report.target_actor_uri)
+        )
         return "report stored"
 
 

@@ -13,7 +13,7 @@ from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import Conflict, NotFound
 from server.models import User
-from server.models_federation import Follow, RemoteActor, RemotePost
+from server.models_federation import Follow, RemoteActor
 from server.services.follower_members import admit_follower
 
 
@@ -129,20 +129,3 @@ async def followed_by(
         .order_by(col(RemoteActor.username))
     )
     return [(follow, actor) for follow, actor in (await session.exec(query)).all()]
-
-
-async def home_timeline(
-    session: AsyncSession, uris: LocalUris, user: User, limit: int = 40
-) -> list[tuple[RemotePost, RemoteActor]]:
-    """Posts from the accounts a user follows (accepted follows only), newest first."""
-    followed = select(Follow.followee_uri).where(
-        Follow.follower_uri == uris.user(user.username), Follow.state == "accepted"
-    )
-    query = (
-        select(RemotePost, RemoteActor)
-        .join(RemoteActor, col(RemoteActor.uri) == col(RemotePost.actor_uri))
-        .where(col(RemotePost.actor_uri).in_(followed))
-        .order_by(col(RemotePost.published_at).desc())
-        .limit(limit)
-    )
-    return [(post, actor) for post, actor in (await session.exec(query)).all()]

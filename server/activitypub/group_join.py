@@ -23,6 +23,7 @@ from server.errors import HearthError
 from server.models import Group
 from server.models_federation import Follow, RemoteActor
 from server.models_membership import RemoteMember
+from server.services import news
 from server.services import remote_membership as service
 from server.services.notices import direct_message
 
@@ -143,6 +144,8 @@ class GroupJoinHandler:
             await session.flush()
             await answer_join(session, self.uris, group, member, accept=True)
             return "joined the group"
+        who = await news.actor_label(session, actor)
+        await news.join_requested(session, self.uris.settings, group, who)
         return "join waiting for a moderator"
 
     async def on_leave(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:

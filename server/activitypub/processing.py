@@ -29,7 +29,7 @@ from server.models import Group
 from server.models_events import RemoteEvent
 from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
 from server.models_membership import RemoteMember
-from server.services import remote_membership
+from server.services import news, remote_membership
 from server.services.follower_members import drop_follower
 from server.services.post_shape import NotAPost, content_of, http_url, is_post_type, title_of
 
@@ -180,19 +180,31 @@ class InboxProcessor:
         if follow.state == "accepted":
             await answer_follow(session, self.uris, follow, accept=True, original=activity)
             return "accepted"
+        await self._tell_moderators(session, target, actor)
         return "pending approval"
+
+    async def _tell_moderators(self, session: AsyncSession, target: str, actor: str) -> None:
+        """A follow request waits: the group's moderators hear about it."""
+        group = await self._local_group(session, target)
+        if group is not None:
+            who = await news.actor_label(session, actor)
+            await news.follow_requested(session, self.uris.settings, group, who)
+
+    async def _local_group(self, session: AsyncSession, target: str) -> Group | None:
+        """The local group ``target`` names, if it names one."""
+        found = self.uris.local_actor_path(target)
+        if not found or found[0] != "groups":
+            return None
+        return (await session.exec(select(Group).where(Group.slug == found[1]))).first()
 
     async def _approves_manually(self, session: AsyncSession, target: str, actor: str) -> bool:
         """Whether a moderator must approve: approval and invite groups, except for people
         a moderator invited (or already a member)."""
-        found = self.uris.local_actor_path(target)
-        if found and found[0] == "groups":
-            group = (await session.exec(select(Group).where(Group.slug == found[1]))).first()
-            if group is None or group.membership_mode == "open":
-                return False
-            member = await remote_membership.find(session, group, actor)
-            return member is None or member.state not in ("invited", "active")
-        return False
+        group = await self._local_group(session, target)
+        if group is None or group.membership_mode == "open":
+            return False
+        member = await remote_membership.find(session, group, actor)
+        return member is None or member.state not in ("invited", "active")
 
     async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
         inner = activity.get("object")

@@ -38,7 +38,7 @@ from server.models_decisions import Proposal
 from server.models_events import Event
 from server.models_federation import Follow, GroupPost
 from server.models_moderation import GroupBlock, RelayedPost
-from server.services import remote_membership
+from server.services import news, remote_membership
 from server.services.federation_policy import DomainPolicy
 from server.services.media_cache import MediaCache
 from server.services.post_shape import (
@@ -253,6 +253,9 @@ class RelayHandler:
         await session.flush()
         if state == "relayed":
             await send_relay(session, self.uris, group, post)
+        else:
+            who = await news.actor_label(session, actor)
+            await news.post_held(session, self.uris.settings, group, who)
 
     async def _relayed(self, session: AsyncSession, uri: str, actor: str) -> list[RelayedPost]:
         query = select(RelayedPost).where(

@@ -19,7 +19,7 @@ from server.models import Group, User
 from server.models_events import Event
 from server.models_federation import RemoteActor
 from server.models_membership import Participation, RemoteMember
-from server.services import attendees, rsvp
+from server.services import attendees, news, rsvp
 from server.services import membership as members
 from server.services.groups import get_group
 from server.services.rsvp_notify import announce, announce_decision, status_text
@@ -170,6 +170,7 @@ async def join(request: Request) -> Response:
         user = await api_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         membership = await members.join_group(session, group, user)
+        await news.local_join(session, settings_of(request), group, user, membership.state)
         body = {"state": membership.state, "role": membership.role}
     return JSONResponse(body, status_code=201)
 

@@ -20,7 +20,7 @@ from server.errors import Forbidden, NotFound
 from server.inputs import row_id
 from server.models import Group, User
 from server.models_decisions import Proposal
-from server.services import checkin
+from server.services import checkin, news
 from server.services import membership as members
 from server.services import proposals as service
 from server.services.events import get_event
@@ -139,6 +139,7 @@ async def create_proposal(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         proposal = await service.create_proposal(session, group, user, fields)
         await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
+        await news.proposal_opened(session, settings_of(request), group, proposal, user)
         body = await proposal_json(session, group, proposal)
     request.app.state.wake_worker()
     return JSONResponse(body, status_code=201)

@@ -19,6 +19,7 @@ from server.errors import NotFound
 from server.models import Group, User
 from server.models_events import Event
 from server.services import membership as members
+from server.services import news
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.event_publishing import publish_changes, publish_new, publish_removal
 from server.services.events import (
@@ -241,7 +242,7 @@ async def patch(request: Request) -> Response:
     """Change a meetup; followers get an Update and SEQUENCE goes up."""
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, _ = await _editable(request, session)
+        event, group, editor = await _editable(request, session)
         data = await read_json(request, EventPatch)
         fields = fields_of(event, await event_tags(session, event))
         changes = data.model_dump(exclude_unset=True)
@@ -255,6 +256,7 @@ async def patch(request: Request) -> Response:
         current.pop("recurrence", None)
         await update_event(session, event, EventFields(**current))
         await publish_changes(session, uris, group, [event])
+        await news.meetup_changed(session, uris.settings, [event], by=editor)
         body = await event_json(session, settings_of(request), event, group)
     request.app.state.wake_worker()
     return JSONResponse(body)
@@ -264,9 +266,10 @@ async def cancel(request: Request) -> Response:
     """Cancel a meetup."""
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, _ = await _editable(request, session)
+        event, group, editor = await _editable(request, session)
         await cancel_event(session, event)
         await publish_changes(session, uris, group, [event])
+        await news.meetup_changed(session, uris.settings, [event], by=editor)
         body = await event_json(session, settings_of(request), event, group)
     request.app.state.wake_worker()
     return JSONResponse(body)

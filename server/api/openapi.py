@@ -11,6 +11,7 @@ from starlette.routing import Route
 from server import __version__
 from server.api.follows import FollowOut
 from server.api.groups import GroupIn, GroupOut, GroupPatch
+from server.api.notifications import NOTIFICATION_SCHEMA, MarkReadIn, notification_paths
 from server.api.openapi_attendance import MODELS as ATTENDANCE_MODELS
 from server.api.openapi_attendance import attendance_paths
 from server.api.openapi_decisions import MODELS as DECISION_MODELS
@@ -153,6 +154,7 @@ def build_openapi(base_url: str) -> JsonObject:
     schemas["Event"] = EVENT_SCHEMA
     schemas["Proposal"] = PROPOSAL_SCHEMA
     schemas.update(PRACTICE_SCHEMAS)
+    schemas["Notification"] = NOTIFICATION_SCHEMA
     for model in (
         GroupIn,
         GroupPatch,
@@ -162,6 +164,7 @@ def build_openapi(base_url: str) -> JsonObject:
         *ATTENDANCE_MODELS,
         *POST_MODELS,
         *PRACTICE_MODELS,
+        MarkReadIn,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -177,6 +180,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **attendance_paths(_ref, _json, _errors),
             **post_paths(_ref, _json, _errors),
             **practice_paths(_ref, _json, _errors),
+            **notification_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

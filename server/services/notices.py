@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import uuid
+from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
@@ -18,9 +19,10 @@ from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
-from server.models import Group, User
+from server.models import Group, Membership, User
 from server.models_federation import RemoteActor
 from server.models_membership import Notification, OutgoingEmail, Participation
+from server.services.notifications import wants_email
 from server.services.rsvp_words import CHANGE_HINT
 
 
@@ -45,14 +47,86 @@ async def notify_user(
     link: str = "",
     email_subject: str = "",
 ) -> Notification:
-    """A notification for a local user, plus an email when ``email_subject`` is given."""
+    """A notification for a local user, plus an email when ``email_subject`` is given and
+    the user has not turned off email for this kind of news."""
     notification = Notification(user_id=user.id or 0, kind=kind[:32], text=text, link=link)
     session.add(notification)
-    if email_subject and user.state == "active":
+    if (
+        email_subject
+        and user.state == "active"
+        and settings.smtp.host
+        and await wants_email(session, user, kind)
+    ):
         url = f"{settings.base_url}{link}" if link.startswith("/") else link
         body = f"Hello {user.name},\n\n{text}\n\n{url}\n".rstrip() + "\n"
         await queue_email(session, settings, user.email, email_subject, body)
     return notification
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a notification says (``email_subject``: also emailed, with that subject)."""
+
+    kind: str
+    text: str
+    link: str = ""
+    email_subject: str = ""
+
+
+async def notify_users(
+    session: AsyncSession,
+    settings: Settings,
+    users: list[User],
+    note: Note,
+    *,
+    skip: User | None = None,
+) -> None:
+    """The same notification for several local users (``skip``: the one who caused it)."""
+    for user in users:
+        if skip is None or user.id != skip.id:
+            await notify_user(
+                session,
+                settings,
+                user,
+                kind=note.kind,
+                text=note.text,
+                link=note.link,
+                email_subject=note.email_subject,
+            )
+
+
+async def group_moderators(session: AsyncSession, group: Group) -> list[User]:
+    """The group's active admins and moderators (who answer requests and held posts)."""
+    query = (
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(
+            Membership.group_id == group.id,
+            Membership.state == "active",
+            col(Membership.role).in_(("admin", "moderator")),
+            User.state == "active",
+        )
+        .order_by(col(User.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def group_members(session: AsyncSession, group: Group) -> list[User]:
+    """The group's active local members."""
+    query = (
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.group_id == group.id, Membership.state == "active")
+        .where(User.state == "active")
+        .order_by(col(User.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def instance_admins(session: AsyncSession) -> list[User]:
+    """The instance's active admins."""
+    query = select(User).where(col(User.is_admin).is_(True), User.state == "active")
+    return list((await session.exec(query.order_by(col(User.id)))).all())
 
 
 async def direct_message(
@@ -119,15 +193,7 @@ async def tell_participant(
     if participation.user_id is not None:
         user = await session.get(User, participation.user_id)
         if user is not None:
-            await notify_user(
-                session,
-                settings,
-                user,
-                kind=kind,
-                text=text,
-                link=link,
-                email_subject=email_subject,
-            )
+            await notify_users(session, settings, [user], Note(kind, text, link, email_subject))
         return
     query = select(RemoteActor).where(RemoteActor.uri == (participation.actor_uri or ""))
     actor = (await session.exec(query)).first()

@@ -26,12 +26,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
-from server.models import Group, Membership, User
+from server.models import Group, Membership
 from server.models_decisions import CheckIn, Proposal, ProposalVote
 from server.models_events import Event
 from server.models_federation import RemoteActor
 from server.models_membership import RemoteMember
-from server.services.notices import message_people, notify_user
+from server.services.notices import Note, group_members, message_people, notify_users
 from server.services.proposals import is_abstention, is_objection, options_of
 
 OUTCOME_TEXT = {
@@ -182,15 +182,9 @@ async def tell_members(
 ) -> None:
     """The result to every active member: a notification here, one message to the others."""
     link = f"/groups/{group.slug}/proposals/{proposal.id}"
-    users = (
-        await session.exec(
-            select(User)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(Membership.group_id == group.id, Membership.state == "active")
-        )
-    ).all()
-    for user in users:
-        await notify_user(session, settings, user, kind="proposal_result", text=text, link=link)
+    subject = f"Decided in {group.name}: {proposal.title}"
+    note = Note("proposal_result", text, link, subject)
+    await notify_users(session, settings, await group_members(session, group), note)
     remote = list(
         (
             await session.exec(

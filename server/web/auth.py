@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from server.email import password_reset_message
 from server.errors import Forbidden, HearthError, NotFound
+from server.services import news
 from server.services.credentials import (
     check_password_reset,
     create_password_reset,
@@ -72,6 +73,8 @@ async def signup_submit(request: Request) -> Response:
             user = await create_user(session, new, state=state)
             if state == "active":
                 log_in(request, user)
+            else:
+                await news.signup_waiting(session, settings_of(request), user)
     except HearthError as error:
         async with db(request) as session:
             return await render(

@@ -20,6 +20,7 @@ from server.errors import Forbidden, NotFound
 from server.inputs import row_id
 from server.models import User
 from server.services.instance import InstanceInfo, load_instance_info
+from server.services.notifications import count_unread
 from server.web.middleware import BodyTooLarge
 
 CSRF_FIELD = "csrf_token"
@@ -196,6 +197,7 @@ async def render(
     page = {
         "request": request,
         "user": user,
+        "unread_notifications": await count_unread(session, user) if user else 0,
         "instance": instance,
         "settings": settings_of(request),
         "csrf_token": LazyCsrfToken(request),

@@ -18,7 +18,7 @@ from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Group, User
 from server.models_events import Event
-from server.services import attendees, conversations
+from server.services import attendees, conversations, news
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
 from server.services.calendar_feed import feed_path
@@ -246,7 +246,7 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
     cover: str | None = None
     try:
         async with db(request) as session:
-            event, group, _ = await _editable(request, session)
+            event, group, editor = await _editable(request, session)
             fields = fields_from_form(form)
             fields.recurrence = None
             if form_text(form, "scope") == "series" and event.series_id:
@@ -256,6 +256,7 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
             cover = await _save_cover(request, form)
             _apply_cover(changed, cover)
             await publish_changes(session, uris, group, changed)
+            await news.meetup_changed(session, uris.settings, changed, by=editor)
     except HearthError as error:
         if cover:
             remove_image(settings_of(request).uploads_path, cover)
@@ -279,9 +280,10 @@ async def cancel_submit(request: Request) -> Response:
     await read_form(request)
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, _ = await _editable(request, session)
+        event, group, editor = await _editable(request, session)
         await cancel_event(session, event)
         await publish_changes(session, uris, group, [event])
+        await news.meetup_changed(session, uris.settings, [event], by=editor)
     request.app.state.wake_worker()
     flash(request, "The meetup is cancelled. Followers have been told.")
     return redirect(f"/events/{event.id}")

@@ -12,6 +12,7 @@ from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
 from server.inputs import row_id
+from server.services import home_feed
 from server.services import membership as members
 from server.services.groups import get_group
 from server.web.common import (
@@ -88,12 +89,17 @@ async def poll_vote(request: Request) -> Response:
 
 
 async def home_page(request: Request) -> Response:
-    """The signed-in user's timeline: posts of the fediverse accounts they follow."""
+    """The signed-in member's home: next meetups of their groups and follows, then what
+    those groups and accounts published, newest first (``page``)."""
     uris = LocalUris(settings_of(request))
+    raw_page = request.query_params.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
     async with db(request) as session:
         user = await require_user(request, session)
         context = {
-            "timeline": await follows.home_timeline(session, uris, user),
+            "home": await home_feed.home(
+                session, user, uris.user(user.username), page, uris.settings.instance.timezone
+            ),
             "following": await follows.followed_by(session, uris, user),
             "handle": request.query_params.get("handle", "")[:300],
             "poll_options": remote_polls.poll_options,

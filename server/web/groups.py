@@ -16,7 +16,7 @@ from server.activitypub.routes import group_actor, wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import Conflict, Gone, HearthError, InvalidInput
 from server.models import Group, User
-from server.services import conversations, remote_membership
+from server.services import conversations, news, remote_membership
 from server.services import membership as members
 from server.services.audit import audit
 from server.services.calendar import group_calendar
@@ -293,6 +293,7 @@ async def join_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         membership = await members.join_group(session, group, user)
+        await news.local_join(session, settings_of(request), group, user, membership.state)
     if membership.state == "pending":
         flash(request, "Your request to join was sent to the group's moderators.")
     else:
@@ -353,6 +354,8 @@ async def member_action(request: Request) -> Response:
         if action in ("approve", "decline"):
             await members.require(session, group, user, "approve_members")
             await members.approve_member(session, group, member, action == "approve")
+            if action == "approve":
+                await news.member_approved(session, settings_of(request), group, member)
         elif action == "role":
             await members.require(session, group, user, "manage_roles")
             await members.set_role(session, group, member, form_text(form, "role"))

@@ -24,7 +24,7 @@ from server.errors import Forbidden, HearthError, InvalidInput, NotFound
 from server.inputs import whole_number
 from server.models import Group, User
 from server.models_decisions import Proposal
-from server.services import conversations
+from server.services import conversations, news
 from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
@@ -155,6 +155,7 @@ async def new_proposal(request: Request) -> Response:
                 error = exc
             else:
                 await publish_proposal(session, LocalUris(settings), group, proposal)
+                await news.proposal_opened(session, settings, group, proposal, user)
                 request.app.state.wake_worker()
                 flash(request, "Proposal opened: members can vote now.", "success")
                 return redirect(f"/groups/{group.slug}/proposals/{proposal.id}")

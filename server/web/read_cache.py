@@ -28,6 +28,7 @@ PRIVATE_PREFIXES = (
     "/reset",
     "/report",
     "/home",
+    "/notifications",
     "/follow",
     "/static/",
     "/media/",

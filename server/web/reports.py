@@ -13,7 +13,7 @@ from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import InvalidInput
 from server.models import Group
-from server.services import federation_admin, reports
+from server.services import federation_admin, news, reports
 from server.services.audit import audit
 from server.services.groups import get_group
 from server.web.common import (
@@ -47,13 +47,15 @@ async def report_submit(request: Request) -> Response:
     form = await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        await reports.report_by_user(
+        report = await reports.report_by_user(
             session,
             user,
             form_text(form, "actor"),
             form_text(form, "object"),
             form_text(form, "reason"),
         )
+        about = await news.actor_label(session, report.target_actor_uri)
+        await news.report_filed(session, settings_of(request), about)
     flash(request, "Thank you: the admins will look at your report.", "success")
     return redirect("/")
 

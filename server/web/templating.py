@@ -33,6 +33,13 @@ def _zoned(value: datetime | None, zone_name: str, style: str = "%-d %B %Y %H:%M
     return f"{value.astimezone(ZoneInfo(zone_name)).strftime(style)} ({zone_name})"
 
 
+def _localdate(value: datetime | None, zone: str, style: str = "%-d %b %Y %H:%M") -> str:
+    """A moment in the given time zone (the instance's, for times that belong to no meetup)."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(zone)).strftime(style)
+
+
 def event_when(event: Any) -> str:
     """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)"."""
     tz = ZoneInfo(event.timezone)
@@ -74,6 +81,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
+    templates.env.filters["localdate"] = _localdate
     templates.env.filters["media"] = _media
     templates.env.filters["blank"] = _blank
     templates.env.filters["zoned"] = _zoned

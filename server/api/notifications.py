@@ -1,0 +1,155 @@
+"""``/api/v1/notifications``: the token user's notifications (newest first, paged by
+``max_id``) and marking them read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.api.common import ApiError, api_user, read_json
+from server.db import MAX_ROW_ID
+from server.models_membership import Notification
+from server.services import notifications as notes
+from server.web.common import db, settings_of
+
+
+class MarkReadIn(BaseModel):
+    """Which notifications to mark read: some ``ids``, or ``all``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(
+        default_factory=list, max_length=500
+    )
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkReadIn:
+        if not self.ids and not self.all:
+            raise ValueError("give the ids to mark read, or all: true")
+        return self
+
+
+def notification_json(item: Notification, base_url: str) -> dict[str, Any]:
+    """A notification as the API shows it (the link made absolute)."""
+    link = f"{base_url}{item.link}" if item.link.startswith("/") else item.link
+    category = notes.category_of(item.kind)
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "category": category.key if category else None,
+        "text": item.text,
+        "url": link or None,
+        "created_at": item.created_at.isoformat(),
+        "read": item.read_at is not None,
+    }
+
+
+def _int_param(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 18 or not 0 < int(raw) <= MAX_ROW_ID:
+        raise ApiError(400, "invalid_input", [{"field": name, "message": "a positive integer"}])
+    return int(raw)
+
+
+async def list_notifications(request: Request) -> Response:
+    """The caller's notifications; ``unread=true`` for the unread ones only."""
+    limit = _int_param(request, "limit", notes.PAGE_SIZE) or notes.PAGE_SIZE
+    max_id = _int_param(request, "max_id", None)
+    unread = request.query_params.get("unread", "false").lower()
+    if unread not in ("true", "false", "1", "0"):
+        raise ApiError(400, "invalid_input", [{"field": "unread", "message": "true or false"}])
+    base_url = settings_of(request).base_url
+    async with db(request) as session:
+        user = await api_user(request, session)
+        items = await notes.list_notifications(
+            session,
+            user,
+            before_id=max_id,
+            limit=min(limit, notes.MAX_PAGE_SIZE),
+            unread_only=unread in ("true", "1"),
+        )
+        unread_count = await notes.count_unread(session, user)
+    return JSONResponse(
+        {
+            "items": [notification_json(item, base_url) for item in items],
+            "unread_count": unread_count,
+        }
+    )
+
+
+async def mark_read(request: Request) -> Response:
+    """Mark some (``ids``) or all (``all: true``) of the caller's notifications read."""
+    data = await read_json(request, MarkReadIn)
+    async with db(request) as session:
+        user = await api_user(request, session)
+        marked = await notes.mark_read(session, user, None if data.all else data.ids)
+        unread_count = await notes.count_unread(session, user)
+    return JSONResponse({"marked": marked, "unread_count": unread_count})
+
+
+NOTIFICATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "category": {"enum": [*(c.key for c in notes.CATEGORIES), None]},
+        "text": {"type": "string"},
+        "url": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "read": {"type": "boolean"},
+    },
+}
+
+
+def notification_paths(ref: Any, json_body: Any, errors: Any) -> dict[str, Any]:
+    """The OpenAPI paths of this module."""
+    listed = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": ref("Notification")},
+            "unread_count": {"type": "integer"},
+        },
+    }
+    marked = {
+        "type": "object",
+        "properties": {"marked": {"type": "integer"}, "unread_count": {"type": "integer"}},
+    }
+    query = [
+        {"name": "unread", "in": "query", "schema": {"type": "boolean"}},
+        {"name": "max_id", "in": "query", "schema": {"type": "integer"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}},
+    ]
+    body = {"required": True, "content": {"application/json": {"schema": ref("MarkReadIn")}}}
+    return {
+        "/api/v1/notifications": {
+            "get": {
+                "summary": "My notifications, newest first (max_id pages back)",
+                "operationId": "listNotifications",
+                "security": [{"bearer": []}],
+                "parameters": query,
+                "responses": {"200": json_body(listed, "Notifications"), **errors(400, 401)},
+            }
+        },
+        "/api/v1/notifications/read": {
+            "post": {
+                "summary": "Mark notifications read",
+                "operationId": "markNotificationsRead",
+                "security": [{"bearer": []}],
+                "requestBody": body,
+                "responses": {"200": json_body(marked, "Marked"), **errors(400, 401, 415)},
+            }
+        },
+    }
+
+
+routes = [
+    Route("/api/v1/notifications", list_notifications, methods=["GET"]),
+    Route("/api/v1/notifications/read", mark_read, methods=["POST"]),
+]
