@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
@@ -29,6 +29,7 @@ from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.models import Group
 from server.models_events import Event
+from server.models_federation import OutboxActivity
 
 ANNOUNCE_AHEAD = timedelta(days=14)
 
@@ -150,10 +151,14 @@ async def _send_delete(
         )
     else:
         to, cc = await member_uris(session, group), []
-    for object_uri, former_type in (
-        (poll_uri(uris, event.id or 0), "Question"),
-        (uris.event(event.id or 0), "Event"),
-    ):
+    objects = (poll_uri(uris, event.id or 0), "Question"), (uris.event(event.id or 0), "Event")
+    # The outbox and /activities/ stop serving what was published about it.
+    await session.exec(
+        update(OutboxActivity)
+        .where(col(OutboxActivity.object_uri).in_([uri for uri, _ in objects]))
+        .values(is_public=False)
+    )
+    for object_uri, former_type in objects:
         activity = vocab.build_delete(
             uris.new_activity(), group_uri, object_uri, to=to, cc=cc, former_type=former_type
         )

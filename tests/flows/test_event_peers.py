@@ -210,6 +210,7 @@ async def test_a_server_backfilling_the_outbox_after_a_follow_gets_the_meetup_as
     page = (await net.http.get(outbox["first"], headers=headers)).json()
     creates = [item for item in page["orderedItems"] if item["object"]["type"] == "Event"]
     assert [item["object"]["id"] for item in creates] == [event]  # the deleted one is left out
+    assert outbox["totalItems"] == len(page["orderedItems"]) == 2  # the Event and its poll
     backfilled = readers.gancio_create(creates[0])
     assert backfilled["title"] == "Repair café (moved)"
     assert backfilled["start_datetime"] == 1904130000  # 15:00 Paris
