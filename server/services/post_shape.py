@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from federation.addresses import is_http_url
 from federation.jsonld import JsonObject, as_list, get_id
@@ -26,6 +27,7 @@ MAX_ATTACHMENTS = 8
 MAX_TITLE = 300
 MAX_SUMMARY = 1000
 MAX_ALT = 1500
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
 class NotAPost(Exception):
@@ -134,7 +136,7 @@ def content_of(note: JsonObject, languages: list[str]) -> str:
 def _attachment(item: Any, sensitive: bool) -> Attachment | None:
     if not isinstance(item, dict):
         return None
-    kinds = types_of(item)
+    kinds = types_of(item) or ["Document"]  # untyped: a file, as Mastodon takes it
     url = http_url(item.get("url"), prefer="") or http_url(item.get("href"), prefer="")
     if not url:
         return None
@@ -153,9 +155,10 @@ def _attachment(item: Any, sensitive: bool) -> Attachment | None:
     elif "Video" in kinds or "Audio" in kinds:
         kind = "video" if "Video" in kinds else "audio"
     else:
-        # A Document without a type may still be an image (Mastodon decides by the file);
-        # the media cache checks the bytes before showing it as one.
-        kind = "document" if media_type else "image"
+        # A Document without a media type may still be an image (Mastodon decides by the
+        # file): one named like an image is tried, and the cache checks its bytes.
+        named_like_image = urlsplit(url).path.lower().endswith(IMAGE_SUFFIXES)
+        kind = "image" if not media_type and named_like_image else "document"
     marked = sensitive or item.get("sensitive") is True
     return Attachment(kind, url, alt, str(media_type)[:100], marked)
 
