@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from federation.aiohttp_poster import AiohttpPoster
 from federation.safe_transport import SafeTransport
@@ -73,6 +74,7 @@ from server.web import (
     tags,
 )
 from server.web.common import LazyCsrfToken, current_user
+from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
     BodySizeLimitMiddleware,
     BodyTooLarge,
@@ -293,6 +295,8 @@ def create_app(
     read_cache = ReadCache(settings.server.read_cache_seconds)
     rate_buckets = TokenBuckets()
     middleware = [
+        # First: the client address every limit below counts by (from trusted proxies only).
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies),
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
         Middleware(RateLimitMiddleware, limits=settings.rate_limits, buckets=rate_buckets),
@@ -321,7 +325,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.read_cache = read_cache
-    app.state.rate_buckets = rate_buckets  # shared with the inbox (domains once verified)
+    app.state.rate_buckets = rate_buckets
+    app.state.login_throttle = LoginThrottle(
+        secret_key
+    )  # failed logins per account  # shared with the inbox (domains once verified)
     app.state.inbox_recipients = {}  # personal inboxes found valid lately (activitypub.inbox)
     #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
     app.state.secret_key = secret_key

@@ -99,7 +99,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         port=server.port,
         ssl_certfile=server.ssl_certfile or None,
         ssl_keyfile=server.ssl_keyfile or None,
-        proxy_headers=True,
+        proxy_headers=False,  # the app applies server.trusted_proxies itself
         log_level="info",
     )
     return 0

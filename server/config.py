@@ -8,6 +8,7 @@ documents the same keys (a test keeps the two in step). Any problem raises
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import re
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.inputs import whole_number
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 FEDERATION_MODES = ("open", "blocklist", "allowlist")
@@ -63,6 +66,10 @@ class ServerConfig:
     #: How long anonymous public reads (actors, pages, calendars) are served from memory;
     #: 0 turns the read cache off.
     read_cache_seconds: float = 5.0
+    #: Addresses (or networks) of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed; rate limits and key-fetch budgets count per
+    #: client address, so only a proxy you run belongs here. ``*`` trusts everyone.
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
 
 
 @dataclass(frozen=True)
@@ -189,8 +196,8 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
     if kind is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if isinstance(value, str) and (number := whole_number(value, -(2**63), 2**63)) is not None:
+            return number
         raise ConfigError(key, f"must be a whole number, not {value!r}")
     if kind is float:
         return _number(key, value)
@@ -312,6 +319,14 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"uploads.{key}", "must be at least 1024")
     if settings.federation.max_inbox_bytes < 1024:
         raise ConfigError("federation.max_inbox_bytes", "must be at least 1024")
+    for proxy in settings.server.trusted_proxies:
+        if proxy != "*":
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    "server.trusted_proxies", f"{proxy!r} is not an IP address or network"
+                ) from None
     if settings.federation.lease_seconds < 1:
         raise ConfigError("federation.lease_seconds", "must be at least 1")
     if settings.federation.signature_window_seconds < 30:

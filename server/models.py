@@ -43,6 +43,9 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     #: Part of the private "my events" feed token: bumping it revokes the old feed URL.
     calendar_key_version: int = Field(default=0)
+    #: Part of every session's stamp: raised when the user signs out, which ends every
+    #: session of the account (a copied cookie included).
+    session_version: int = Field(default=0)
 
     @property
     def name(self) -> str:

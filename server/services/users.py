@@ -127,9 +127,11 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
 
 
 async def set_password(session: AsyncSession, user: User, password: str) -> None:
-    """Replace a user's password after checking the rules."""
+    """Replace a user's password after checking the rules; every session of the account
+    ends (the caller signs the current browser in again if it should stay)."""
     _check_password(password)
     user.password_hash = hash_password(password)
+    user.session_version += 1  # every session of the account ends
     session.add(user)
 
 

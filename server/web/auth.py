@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,6 +33,7 @@ from server.web.common import (
     safe_next,
     settings_of,
 )
+from server.web.login_throttle import DEVICE_COOKIE, DEVICE_MAX_AGE, LoginThrottle
 
 
 async def signup_page(request: Request) -> Response:
@@ -102,32 +105,68 @@ async def login_page(request: Request) -> Response:
         )
 
 
+class TooManyAttempts(HearthError):
+    """Failed logins on this account from browsers it has not used: wait a little."""
+
+    status = 429
+
+
 async def login_submit(request: Request) -> Response:
-    """Check the credentials and start a session."""
+    """Check the credentials and start a session (slowed per account: login_throttle)."""
     form = await read_form(request)
     login = form_text(form, "login")
     target = safe_next(form_text(form, "next"))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    async with db(request) as session:
+        account = await find_user_by_login(session, login)
+    key = f"user {account.id}" if account else f"login {login.strip().lower()[:300]}"
+    trusted = (
+        account is not None
+        and account.id is not None
+        and throttle.trusts(request.cookies.get(DEVICE_COOKIE), account.id)
+    )
     try:
+        if not trusted and (wait := throttle.wait(key)) > 0:
+            raise TooManyAttempts(
+                f"Too many failed attempts on this account: try again in {math.ceil(wait)} "
+                "seconds, or from a browser you signed in with before."
+            )
         async with db(request) as session:
             user = await authenticate(session, login, form_text(form, "password"))
     except HearthError as error:
+        if not trusted and isinstance(error, Forbidden):
+            throttle.failed(key)
         async with db(request) as session:
-            return await render(
+            response = await render(
                 request,
                 session,
                 "login.html",
                 {"error": error, "form": {"login": login}, "next": target},
                 status=error.status,
             )
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(math.ceil(throttle.wait(key)) or 1)
+        return response
+    throttle.succeeded(key)
     log_in(request, user)
     flash(request, f"Welcome back, {user.name}.", "success")
-    return redirect(target)
+    response = redirect(target)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        throttle.device_cookie(user.id or 0),
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings_of(request).instance.scheme == "https",
+    )
+    return response
 
 
 async def logout(request: Request) -> Response:
     """End the session (POST with a CSRF token, so no link can sign you out)."""
     await read_form(request)
-    log_out(request)
+    async with db(request) as session:
+        await log_out(request, session)
     return redirect("/")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,8 +40,9 @@ async def db(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def _session_stamp(user: User) -> str:
-    """Changes when the password changes, which signs out every other browser."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes when the password changes or the user signs out (``session_version``),
+    which ends every session of the account (other browsers, any copy of the cookie)."""
+    return f"v{user.session_version}"
 
 
 def log_in(request: Request, user: User) -> None:
@@ -52,8 +52,13 @@ def log_in(request: Request, user: User) -> None:
     request.session["stamp"] = _session_stamp(user)
 
 
-def log_out(request: Request) -> None:
-    """End the session."""
+async def log_out(request: Request, session: AsyncSession) -> None:
+    """End this session and, server-side, every session of its user: the signed cookie is
+    worthless afterwards, wherever a copy of it is."""
+    user = await current_user(request, session)
+    if user is not None:
+        user.session_version += 1
+        session.add(user)
     request.session.clear()
 
 
