@@ -124,14 +124,16 @@ def is_json_type(content_type: str) -> bool:
     )
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
+    """Raise FetchURLError unless ``url`` is an acceptable http(s) URL."""
     try:
         parse_http_url(url)
     except InvalidHostError as exc:
         raise FetchURLError(str(exc)) from None
 
 
-def _redirect_target(response: httpx.Response, url: str) -> str | None:
+def redirect_target(response: httpx.Response, url: str) -> str | None:
+    """The absolute URL a redirect points to, or None if ``response`` is not a redirect."""
     if response.status_code not in REDIRECT_STATUSES:
         return None
     location: str = response.headers.get("location", "")
@@ -140,7 +142,8 @@ def _redirect_target(response: httpx.Response, url: str) -> str | None:
     return urljoin(url, location)
 
 
-async def _read_limited(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+async def read_limited(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+    """The body, or FetchTooLarge as soon as it passes ``max_bytes``."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchTooLarge(f"{url} is {declared} bytes, more than {max_bytes}")
@@ -173,7 +176,7 @@ async def _read_body(
     content_type = response.headers.get("content-type", "")
     if not accepts(content_type):
         raise BadContentType(f"{url} is {content_type or 'untyped'}, not an accepted media type")
-    return content_type, await _read_limited(response, url, max_bytes)
+    return content_type, await read_limited(response, url, max_bytes)
 
 
 async def _follow(
@@ -189,7 +192,7 @@ async def _follow(
 ) -> FetchedBody:
     current = url
     for _ in range(max_redirects + 1):
-        _check_url(current)
+        check_url(current)
         headers = {"Accept": accept}
         if sign is not None:
             headers.update(sign("GET", current, b""))
@@ -197,7 +200,7 @@ async def _follow(
             async with client.stream(
                 "GET", current, headers=headers, timeout=io_timeout, follow_redirects=False
             ) as response:
-                target = _redirect_target(response, current)
+                target = redirect_target(response, current)
                 if target is None:
                     content_type, body = await _read_body(response, current, accepts, max_bytes)
                     return FetchedBody(current, content_type, body)

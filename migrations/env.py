@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import server.models
+import server.models_calendar_import
 import server.models_decisions
 import server.models_events
 import server.models_federation

@@ -33,6 +33,7 @@ from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
 from server.api import attendance as api_attendance
+from server.api import calendar_imports as api_calendar_imports
 from server.api import decisions as api_decisions
 from server.api import events as api_events
 from server.api import follows as api_follows
@@ -73,6 +74,7 @@ from server.web import (
     rsvp,
     tags,
 )
+from server.web import calendar_imports as web_calendar_imports
 from server.web.common import LazyCsrfToken, current_user
 from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
@@ -127,6 +129,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_follows.routes,
         *api_practice.routes,
         *api_notifications.routes,
+        *api_calendar_imports.routes,
+        *web_calendar_imports.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
         Mount("/media", MediaFiles(directory=str(settings.uploads_path)), name="media"),

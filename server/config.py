@@ -119,6 +119,19 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class CalendarImportsConfig:
+    """Groups subscribed to external calendars (``server.services.calendar_import``)."""
+
+    #: How often the worker reads each subscribed calendar, in minutes.
+    poll_minutes: int = 60
+    #: After failed reads the wait doubles each time, up to this many hours.
+    max_backoff_hours: int = 24
+    #: Largest calendar file read, in bytes, and the longest a read may take.
+    max_bytes: int = 2_000_000
+    timeout_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
 class Settings:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -127,6 +140,7 @@ class Settings:
     uploads: UploadsConfig = field(default_factory=UploadsConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    calendar_imports: CalendarImportsConfig = field(default_factory=CalendarImportsConfig)
 
     @property
     def base_url(self) -> str:
@@ -317,6 +331,13 @@ def validate(settings: Settings) -> None:
     for key in ("max_bytes",):
         if getattr(settings.uploads, key) < 1024:
             raise ConfigError(f"uploads.{key}", "must be at least 1024")
+    imports = settings.calendar_imports
+    if imports.poll_minutes < 1 or imports.max_backoff_hours < 1 or imports.timeout_seconds <= 0:
+        raise ConfigError(
+            "calendar_imports.poll_minutes", "intervals and timeouts must be positive"
+        )
+    if imports.max_bytes < 1024:
+        raise ConfigError("calendar_imports.max_bytes", "must be at least 1024")
     if settings.federation.max_inbox_bytes < 1024:
         raise ConfigError("federation.max_inbox_bytes", "must be at least 1024")
     for proxy in settings.server.trusted_proxies:

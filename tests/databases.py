@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
+import server.models_calendar_import
 import server.models_decisions
 import server.models_events
 import server.models_federation

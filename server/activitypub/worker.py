@@ -36,6 +36,7 @@ from server.activitypub.senders import Sender, Senders
 from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.services import email_queue, reminders, rotation
+from server.services.calendar_poll import poll_due
 from server.services.event_publishing import publish_due_occurrences
 from server.services.event_publishing import send_changed_counts as send_event_counts
 from server.services.series import extend_series
@@ -53,6 +54,8 @@ SLOW_AFTER_SECONDS = 2.0
 MAX_SLOW = 1024
 MAX_INBOX_ATTEMPTS = 5
 ANNOUNCE_EVERY_SECONDS = 60.0
+#: How often the worker looks for subscribed calendars due for a read.
+CALENDAR_EVERY_SECONDS = 30.0
 #: While deliveries are under way, the inbox table is looked at no more often than this,
 #: unless an inbox POST to this process (``wake()``) says there is something new: each look
 #: is a transaction, and rounds spent looking leave the delivery slots empty.
@@ -72,7 +75,9 @@ class Periodic:
 
     name: str
     every_seconds: float
-    job: PeriodicJob
+    job: PeriodicJob | None = None
+    #: Instead of ``job``: a job that opens its own transactions (it waits on the network).
+    alone: Callable[[], Awaitable[int]] | None = None
     last_run: float = field(default=-1e9)
 
 
@@ -135,6 +140,9 @@ class Worker:
         self._inbox_hint = True
         self._inbox_polled_at = -1e9
         self.periodic = periodic_jobs()
+        self.periodic.append(
+            Periodic("calendar imports", CALENDAR_EVERY_SECONDS, alone=self._poll_calendars)
+        )
         self._in_flight: set[asyncio.Task[str]] = set()
         #: Deliveries waiting on a slow or dead host for over ``SLOW_AFTER_SECONDS``: they no
         #: longer take a slot, so a few dead peers cannot starve the healthy ones.
@@ -240,8 +248,11 @@ class Worker:
                 continue
             periodic.last_run = now
             try:
+                if periodic.alone is not None:
+                    done[periodic.name] = await periodic.alone()
+                    continue
                 async with transaction(self.sessions) as session:
-                    if await _job_lock(session, periodic.name):
+                    if periodic.job and await _job_lock(session, periodic.name):
                         done[periodic.name] = await periodic.job(session, self.uris)
             except Exception:
                 log.exception("periodic job %r failed", periodic.name)
@@ -253,6 +264,12 @@ class Worker:
         """Federate series occurrences now within their announcement window (once a minute)."""
         done = await self.run_periodic(force=force)
         return done.get("announce due meetups", 0)
+
+    async def _poll_calendars(self) -> int:
+        """Read the subscribed calendars that are due (``server.services.calendar_poll``)."""
+        settings = self.state.settings  # type: ignore[attr-defined]
+        http = self.state.http  # type: ignore[attr-defined]
+        return await poll_due(self.sessions, http, self.uris, settings.calendar_imports)
 
     def _inbox_due(self) -> bool:
         """Whether this round looks at the inbox table (see INBOX_POLL_SECONDS)."""

@@ -14,6 +14,8 @@ from server.api.groups import GroupIn, GroupOut, GroupPatch
 from server.api.notifications import NOTIFICATION_SCHEMA, MarkReadIn, notification_paths
 from server.api.openapi_attendance import MODELS as ATTENDANCE_MODELS
 from server.api.openapi_attendance import attendance_paths
+from server.api.openapi_calendar_imports import MODELS as CALENDAR_IMPORT_MODELS
+from server.api.openapi_calendar_imports import calendar_import_paths
 from server.api.openapi_decisions import MODELS as DECISION_MODELS
 from server.api.openapi_decisions import PROPOSAL_SCHEMA, decision_paths
 from server.api.openapi_events import EVENT_SCHEMA, event_paths
@@ -165,6 +167,7 @@ def build_openapi(base_url: str) -> JsonObject:
         *POST_MODELS,
         *PRACTICE_MODELS,
         MarkReadIn,
+        *CALENDAR_IMPORT_MODELS,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -181,6 +184,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **post_paths(_ref, _json, _errors),
             **practice_paths(_ref, _json, _errors),
             **notification_paths(_ref, _json, _errors),
+            **calendar_import_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

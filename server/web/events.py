@@ -22,6 +22,7 @@ from server.services import attendees, conversations, news
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
 from server.services.calendar_feed import feed_path
+from server.services.calendar_import import import_source
 from server.services.event_publishing import publish_changes, publish_new, publish_removal
 from server.services.events import (
     cancel_event,
@@ -181,6 +182,7 @@ async def event_page(request: Request) -> Response:
             "rule": await series_rule(session, event.series_id),
             "can_edit": members.may(user, membership, "post_as_group"),
             "reactions": await reactions_of(session, uris.event(event.id or 0)),
+            "import_source": await import_source(session, event),
             **await attendees.page_context(session, event, user, membership),
             **await practice_context(session, group, event, user, membership),
             **await _discussion(request, session, event, group, user, membership),

@@ -1,0 +1,178 @@
+"""``/api/v1`` calendar imports: subscribe a group to an external calendar (or import an
+``.ics`` file once), list, read again now, remove; detach an imported meetup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.activitypub.uris import LocalUris
+from server.api.common import ApiError, api_user, read_json
+from server.errors import NotFound
+from server.models import Group, User
+from server.models_calendar_import import CalendarImport
+from server.services import membership as members
+from server.services.calendar_import import (
+    SyncReport,
+    delete_import,
+    detach,
+    get_import,
+    group_imports,
+)
+from server.services.calendar_poll import NewCalendar
+from server.services.events import get_event
+from server.services.groups import get_group
+from server.web.calendar_imports import read_now, subscribe_now
+from server.web.common import db, path_id, settings_of
+
+CALENDAR_TYPES = ("text/calendar", "application/ics")
+
+
+class CalendarImportIn(BaseModel):
+    """A calendar to subscribe to: its ICS link (``webcal://`` works too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Zone of times without one (default: the calendar's, else the instance's)",
+    )
+
+
+class CalendarImportOut(BaseModel):
+    """A calendar import and how its last read went."""
+
+    id: int
+    kind: str = Field(description="url (polled) or file (imported once)")
+    url: str
+    name: str
+    timezone: str
+    event_count: int
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime | None
+    failures: int
+    last_error: str
+    created: int | None = Field(default=None, description="Meetups made by this read")
+    updated: int | None = None
+    cancelled: int | None = None
+
+
+def import_json(item: CalendarImport, report: SyncReport | None = None) -> dict[str, object]:
+    """The API shape of an import (with what the read just done changed, if any)."""
+    out = CalendarImportOut(
+        id=item.id or 0,
+        kind=item.kind,
+        url=item.url,
+        name=item.name,
+        timezone=item.timezone,
+        event_count=item.event_count,
+        last_polled_at=item.last_polled_at,
+        last_success_at=item.last_success_at,
+        next_poll_at=item.next_poll_at,
+        failures=item.failures,
+        last_error=item.last_error,
+    )
+    if report is not None:
+        out.created, out.updated, out.cancelled = report.created, report.updated, report.cancelled
+    return out.model_dump(mode="json", exclude_none=report is None)
+
+
+async def _organizer(request: Request, session: AsyncSession) -> tuple[Group, User]:
+    user = await api_user(request, session)
+    group = await get_group(session, request.path_params["slug"])
+    await members.require(session, group, user, "post_as_group")
+    return group, user
+
+
+def _import_id(request: Request) -> int:
+    return path_id(request, "import_id", "No such calendar import.")
+
+
+async def list_imports(request: Request) -> Response:
+    """The group's calendar imports (its admins and moderators)."""
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        items = [import_json(item) for item in await group_imports(session, group)]
+    return JSONResponse({"items": items})
+
+
+async def _new_calendar(request: Request) -> NewCalendar:
+    settings = settings_of(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in CALENDAR_TYPES:
+        timezone = request.query_params.get("timezone") or settings.instance.timezone
+        name = request.query_params.get("filename", "calendar.ics")
+        return NewCalendar(timezone=timezone, data=await request.body(), filename=name)
+    data = await read_json(request, CalendarImportIn)
+    return NewCalendar(timezone=data.timezone or settings.instance.timezone, url=data.url)
+
+
+async def create(request: Request) -> Response:
+    """Subscribe the group to a calendar (JSON ``{"url": …}``), or import a ``text/calendar``
+    body once; the calendar is read at once and refused (422) if it cannot be."""
+    async with db(request) as session:
+        group, user = await _organizer(request, session)
+    item, report = await subscribe_now(request, group, user, await _new_calendar(request))
+    location = f"/api/v1/groups/{group.slug}/calendar-imports/{item.id}"
+    return JSONResponse(import_json(item, report), status_code=201, headers={"Location": location})
+
+
+async def read(request: Request) -> Response:
+    """One calendar import and how its last read went."""
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        return JSONResponse(import_json(await get_import(session, group, _import_id(request))))
+
+
+async def refresh(request: Request) -> Response:
+    """Read the calendar now (a failure is recorded on the import, as for the worker)."""
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        item = await get_import(session, group, _import_id(request))
+        if item.kind != "url":
+            raise ApiError(409, "not_subscribed", "An imported file is not read again.")
+    report = await read_now(request, item.id or 0)
+    async with db(request) as session:
+        item = await get_import(session, group, _import_id(request))
+        return JSONResponse(import_json(item, report))
+
+
+async def remove(request: Request) -> Response:
+    """Stop importing: upcoming meetups of the calendar (not detached ones) are cancelled."""
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        item = await get_import(session, group, _import_id(request))
+        await delete_import(session, LocalUris(settings_of(request)), item)
+    request.app.state.wake_worker()
+    return Response(status_code=204)
+
+
+async def detach_event(request: Request) -> Response:
+    """Detach an imported meetup: the import no longer changes it."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+        event = await get_event(session, path_id(request, "event_id", "No such meetup."))
+        group = await session.get(Group, event.group_id)
+        if group is None:
+            raise NotFound("No such meetup.")
+        await members.require(session, group, user, "post_as_group")
+        link = await detach(session, event)
+        return JSONResponse({"event_id": event.id, "uid": link.uid, "detached": link.detached})
+
+
+routes = [
+    Route("/api/v1/groups/{slug}/calendar-imports", list_imports, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/calendar-imports", create, methods=["POST"]),
+    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}", read, methods=["GET"]),
+    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}", remove, methods=["DELETE"]),
+    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}/refresh", refresh, methods=["POST"]),
+    Route("/api/v1/events/{event_id}/detach", detach_event, methods=["POST"]),
+]

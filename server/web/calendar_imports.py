@@ -1,0 +1,189 @@
+"""The "Import a calendar" page of a group: subscribe to an ICS / webcal link, upload an
+``.ics`` file once, see how each import's last read went, read again, remove; and the
+"Detach" button of an imported meetup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.activitypub.uris import LocalUris
+from server.errors import HearthError, NotFound
+from server.models import Group, User
+from server.models_calendar_import import CalendarImport
+from server.services import membership as members
+from server.services.calendar_import import (
+    SyncReport,
+    delete_import,
+    detach,
+    get_import,
+    group_imports,
+)
+from server.services.calendar_poll import NewCalendar, poll_one, subscribe
+from server.services.events import get_event
+from server.services.groups import get_group
+from server.services.timezones import common_timezones
+from server.web.common import (
+    db,
+    flash,
+    form_text,
+    path_id,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    settings_of,
+)
+
+UPLOAD_LIMIT = 1_000_000
+
+
+async def _organizer(request: Request, session: AsyncSession) -> tuple[Group, User]:
+    user = await require_user(request, session)
+    group = await get_group(session, request.path_params["slug"])
+    await members.require(session, group, user, "post_as_group")
+    return group, user
+
+
+async def _page(
+    request: Request, form: dict[str, str] | None = None, error: HearthError | None = None
+) -> Response:
+    async with db(request) as session:
+        group, user = await _organizer(request, session)
+        context: dict[str, Any] = {
+            "group": group,
+            "imports": await group_imports(session, group),
+            "timezones": common_timezones(),
+            "form": form or {"timezone": settings_of(request).instance.timezone},
+            "error": error,
+        }
+        status = error.status if error else 200
+        return await render(
+            request, session, "calendar_imports.html", context, status=status, user=user
+        )
+
+
+async def subscribe_now(
+    request: Request, group: Group, user: User, new: NewCalendar
+) -> tuple[CalendarImport, SyncReport]:
+    """Add an import and read it at once (the web form and the API)."""
+    settings = settings_of(request)
+    state = request.app.state
+    found = await subscribe(
+        state.sessions, state.http, LocalUris(settings), settings, group, user, new
+    )
+    state.wake_worker()
+    state.read_cache.clear()
+    return found
+
+
+async def read_now(request: Request, import_id: int) -> SyncReport:
+    """Read a subscribed calendar now (the web form and the API)."""
+    settings = settings_of(request)
+    state = request.app.state
+    report = await poll_one(
+        state.sessions, state.http, LocalUris(settings), settings.calendar_imports, import_id
+    )
+    state.wake_worker()
+    state.read_cache.clear()
+    return report
+
+
+async def imports_page(request: Request) -> Response:
+    """The group's calendar imports and the forms to add one (organizers)."""
+    return await _page(request)
+
+
+def _summary(report: SyncReport) -> str:
+    return (
+        f"{report.created} new, {report.updated} changed and {report.cancelled} cancelled meetups."
+    )
+
+
+async def _add(request: Request, new: NewCalendar, form: dict[str, str]) -> Response:
+    async with db(request) as session:
+        group, user = await _organizer(request, session)
+    try:
+        item, report = await subscribe_now(request, group, user, new)
+    except HearthError as exc:
+        return await _page(request, form, exc)
+    flash(request, f"Imported “{item.name or item.url}”: {_summary(report)}", "success")
+    return redirect(f"/groups/{group.slug}/calendar-imports")
+
+
+async def add_submit(request: Request) -> Response:
+    """Subscribe the group to a calendar link."""
+    form = await read_form(request)
+    values = {key: form_text(form, key) for key in ("url", "timezone")}
+    new = NewCalendar(timezone=values["timezone"], url=values["url"])
+    return await _add(request, new, values)
+
+
+async def upload_submit(request: Request) -> Response:
+    """Import the events of an uploaded ``.ics`` file once."""
+    form = await read_form(request, max_part_size=UPLOAD_LIMIT, max_files=1)
+    try:
+        upload = form.get("file")
+        values = {"timezone": form_text(form, "timezone")}
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            error = HearthError("Choose an .ics file to import.", field="file")
+            return await _page(request, values, error)
+        data = await upload.read(UPLOAD_LIMIT + 1)
+        new = NewCalendar(timezone=values["timezone"], data=data, filename=upload.filename)
+    finally:
+        await form.close()
+    return await _add(request, new, values)
+
+
+async def refresh_submit(request: Request) -> Response:
+    """Read a subscribed calendar now."""
+    await read_form(request)
+    import_id = path_id(request, "import_id", "No such calendar import.")
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        await get_import(session, group, import_id)
+    report = await read_now(request, import_id)
+    flash(request, f"Calendar read: {_summary(report)}")
+    return redirect(f"/groups/{group.slug}/calendar-imports")
+
+
+async def delete_submit(request: Request) -> Response:
+    """Stop importing a calendar; its upcoming meetups are cancelled."""
+    await read_form(request)
+    async with db(request) as session:
+        group, _ = await _organizer(request, session)
+        item = await get_import(session, group, path_id(request, "import_id", "No such import."))
+        count = await delete_import(session, LocalUris(settings_of(request)), item)
+    request.app.state.wake_worker()
+    flash(request, f"The calendar import was removed and {count} upcoming meetups cancelled.")
+    return redirect(f"/groups/{group.slug}/calendar-imports")
+
+
+async def detach_submit(request: Request) -> Response:
+    """Detach an imported meetup so it can be edited here without the import undoing it."""
+    await read_form(request)
+    async with db(request) as session:
+        user = await require_user(request, session)
+        event = await get_event(session, path_id(request, "event_id", "No such meetup."))
+        group = await session.get(Group, event.group_id)
+        if group is None:
+            raise NotFound("No such meetup.")
+        await members.require(session, group, user, "post_as_group")
+        await detach(session, event)
+    flash(request, "Detached: the calendar import no longer changes this meetup.", "success")
+    return redirect(f"/events/{event.id}")
+
+
+routes = [
+    Route("/groups/{slug}/calendar-imports", imports_page, methods=["GET"]),
+    Route("/groups/{slug}/calendar-imports", add_submit, methods=["POST"]),
+    Route("/groups/{slug}/calendar-imports/upload", upload_submit, methods=["POST"]),
+    Route("/groups/{slug}/calendar-imports/{import_id}/refresh", refresh_submit, methods=["POST"]),
+    Route("/groups/{slug}/calendar-imports/{import_id}/delete", delete_submit, methods=["POST"]),
+    Route("/events/{event_id}/detach", detach_submit, methods=["POST"]),
+]
