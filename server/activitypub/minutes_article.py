@@ -16,6 +16,7 @@ remote members by name only, and delivered to their inboxes only.
 
 from __future__ import annotations
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
@@ -100,3 +101,27 @@ async def send_minutes(
         await publish(session, activity, inboxes)
         return True
     return False
+
+
+async def send_minutes_removal(
+    session: AsyncSession, uris: LocalUris, group: Group, event: Event
+) -> None:
+    """The meetup is being deleted: its federated minutes go too (``Delete{Tombstone}`` to
+    the audience they had)."""
+    minutes = (await session.exec(select(Minutes).where(Minutes.event_id == event.id))).first()
+    if minutes is None or minutes.federated_at is None:
+        return
+    to, cc, inboxes = await _audience(session, uris, group, minutes)
+    activity = vocab.build_delete(
+        uris.new_activity(),
+        uris.group(group.slug),
+        minutes_uri(uris, event),
+        to=to,
+        cc=cc,
+        former_type="Article",
+        deleted=utcnow(),
+    )
+    if minutes.visibility == "public":
+        await publish_to_followers(session, activity, uris.group(group.slug), extra=inboxes)
+    elif inboxes:
+        await publish(session, activity, inboxes)

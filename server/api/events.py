@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.config import Settings
@@ -281,6 +282,7 @@ async def remove(request: Request) -> Response:
     async with db(request) as session:
         event, group, _ = await _editable(request, session)
         await publish_removal(session, uris, group, event)
+        await send_minutes_removal(session, uris, group, event)
         await session.delete(event)
     request.app.state.wake_worker()
     return Response(status_code=204)

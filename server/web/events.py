@@ -13,6 +13,7 @@ from starlette.routing import Route
 from server.activitypub.event_poll import poll_uri
 from server.activitypub.event_routes import event_object, event_poll_object
 from server.activitypub.group_collections import events_collection
+from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
@@ -298,6 +299,7 @@ async def delete_submit(request: Request) -> Response:
     async with db(request) as session:
         event, group, _ = await _editable(request, session)
         await publish_removal(session, uris, group, event)
+        await send_minutes_removal(session, uris, group, event)
         await session.delete(event)
     request.app.state.wake_worker()
     flash(request, "The meetup was deleted.")

@@ -1,7 +1,7 @@
 """Meetup minutes leaving an instance (issue #20): a group's public minutes reach a peer
 following the group as one signed ``Create{Article}`` per inbox — ``name``, ``summary``,
 ``content``, ``inReplyTo`` the meetup's ``Event``, ``context`` the group — and an edit as
-``Update{Article}``; members-only minutes go to the remote members by name only.
+``Update{Article}``, the meetup's deletion as ``Delete{Tombstone}``; members-only minutes go to the remote members by name only.
 
 The peer's expectations are Mastodon's (mastodon/mastodon
 app/lib/activitypub/activity/create.rb): ``Article`` is one of its ``CONVERTED_TYPES``, shown
@@ -116,6 +116,18 @@ async def test_a_follower_receives_public_minutes_as_an_article_replying_to_the_
     assert update["type"] == "Update" and update["object"]["id"] == minutes_uri
     assert "<strong>thirteen</strong>" in update["object"]["content"]
     assert "updated" in update["object"]
+
+    # Deleting the meetup deletes its minutes where they went.
+    peer.received.clear()
+    deleted = await b.web.post_form(f"/events/{event_id}/delete", csrf_from=f"/events/{event_id}")
+    assert deleted.status_code == 303
+    await net.drain()
+    tombstones = [
+        r.json()["object"]
+        for r in peer.posts()
+        if r.json()["type"] == "Delete" and r.json()["object"].get("formerType") == "Article"
+    ]
+    assert [t["id"] for t in tombstones] == [minutes_uri]
 
 
 async def test_members_only_minutes_go_to_remote_members_by_name(
