@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import col, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
@@ -43,31 +44,46 @@ async def visible_meetup(
 
 
 async def practice_settings(session: AsyncSession, group: Group) -> PracticeSettings:
-    """The group's practice settings (created with the defaults on first use)."""
+    """The group's practice settings (created with the defaults on first use; two requests
+    creating them at once both get the one row)."""
     found = await session.get(PracticeSettings, group.id)
     if found is None:
-        found = PracticeSettings(group_id=group.id or 0)
-        session.add(found)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(PracticeSettings(group_id=group.id or 0))
+        except IntegrityError:
+            pass
+        found = await session.get(PracticeSettings, group.id, populate_existing=True)
+        assert found is not None
     return found
 
 
 async def group_roles(session: AsyncSession, group: Group) -> list[MeetupRole]:
-    """The group's roles in order; the default ones are created the first time."""
+    """The group's roles in order; the default ones are created the first time (by the one
+    request whose UPDATE marks them created, however many ask at once)."""
     settings = await practice_settings(session, group)
     if settings.roles_seeded_at is None:
-        settings.roles_seeded_at = utcnow()
-        session.add(settings)
-        for position, name in enumerate(DEFAULT_ROLES):
-            session.add(
-                MeetupRole(
-                    group_id=group.id or 0,
-                    name=name,
-                    position=position,
-                    kind=DEFAULT_KINDS.get(name, ""),
-                )
+        claimed = await session.exec(
+            update(PracticeSettings)
+            .where(
+                col(PracticeSettings.group_id) == group.id,
+                col(PracticeSettings.roles_seeded_at).is_(None),
             )
-        await session.flush()
+            .values(roles_seeded_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            for position, name in enumerate(DEFAULT_ROLES):
+                session.add(
+                    MeetupRole(
+                        group_id=group.id or 0,
+                        name=name,
+                        position=position,
+                        kind=DEFAULT_KINDS.get(name, ""),
+                    )
+                )
+            await session.flush()
+        await session.refresh(settings)
     query = (
         select(MeetupRole)
         .where(MeetupRole.group_id == group.id)

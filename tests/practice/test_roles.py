@@ -4,13 +4,17 @@ the reminder before the meetup."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import icalendar
 from sqlmodel import select
 
+from server.db import session_factory, transaction
 from server.models_membership import Notification
+from server.services import meetup_roles
+from server.services.groups import get_group
 from tests.practice.conftest import Club, RunInDb, meetup_at, role_ids
 from tests.web import WebClient
 
@@ -143,3 +147,15 @@ async def test_organizers_add_rename_and_remove_roles(
     await club.add_member("ana")
     refused = await web.post_form(form, {"action": "add", "name": "Chair"}, csrf_from=form)
     assert refused.status_code == 403
+
+
+async def test_first_visits_at_once_create_the_default_roles_once(
+    club: Club, web: WebClient, app: Any
+) -> None:
+    async def visit() -> list[str]:
+        async with transaction(session_factory(app.state.engine)) as session:
+            group = await get_group(session, "club")
+            return [role.name for role in await meetup_roles.group_roles(session, group)]
+
+    first, second = await asyncio.gather(visit(), visit())
+    assert first == second == ["Facilitator", "Note-taker", "Greeter", "Timekeeper"]
