@@ -1,7 +1,8 @@
 """Meetup minutes leaving an instance (issue #20): a group's public minutes reach a peer
 following the group as one signed ``Create{Article}`` per inbox — ``name``, ``summary``,
 ``content``, ``inReplyTo`` the meetup's ``Event``, ``context`` the group — and an edit as
-``Update{Article}``, the meetup's deletion as ``Delete{Tombstone}``; members-only minutes go to the remote members by name only.
+``Update{Article}``, the meetup's deletion as ``Delete{Tombstone}``; members-only minutes go
+to the remote members by name only.
 
 The peer's expectations are Mastodon's (mastodon/mastodon
 app/lib/activitypub/activity/create.rb): ``Article`` is one of its ``CONVERTED_TYPES``, shown
