@@ -72,6 +72,7 @@ from server.web import (
     remote_members,
     reports,
     rsvp,
+    setup,
     tags,
 )
 from server.web import calendar_imports as web_calendar_imports
@@ -102,6 +103,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *group_collections.routes,
         *pages.routes,
         *auth.routes,
+        *setup.routes,
         *groups.routes,
         *posts.routes,
         *proposals.routes,

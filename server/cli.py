@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from server import __version__
-from server.config import ConfigError, Settings, load_settings, validate
+from server.config import ConfigError, InstanceConfig, Settings, load_settings, validate
+from server.passwords import MIN_PASSWORD_LENGTH, WeakPasswordError, check_password_rules
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int] | int]
 
@@ -28,16 +29,34 @@ def _fail(message: str, status: int) -> NoReturn:
     raise SystemExit(status)
 
 
+#: Tries at the interactive password prompt before giving up.
+PASSWORD_TRIES = 5
+
+
 def _read_password(args: argparse.Namespace) -> str:
+    """The new password: from standard input (one line), or asked on the terminal, where a
+    too short or mistyped one is explained and asked again."""
     if getattr(args, "password_stdin", False) or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\n")
         if not password:
             raise CliError("no password was given on standard input")
         return password
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Password again: "):
-        raise CliError("the two passwords differ")
-    return first
+    print(
+        f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters "
+        "(a few words make a good one).",
+        file=sys.stderr,
+    )
+    for _ in range(PASSWORD_TRIES):
+        first = getpass.getpass("Password: ")
+        try:
+            check_password_rules(first)
+        except WeakPasswordError as exc:
+            print(f"{exc} Try again.", file=sys.stderr)
+            continue
+        if first == getpass.getpass("Password again: "):
+            return first
+        print("The two passwords differ. Try again.", file=sys.stderr)
+    raise CliError(f"no password set after {PASSWORD_TRIES} tries")
 
 
 def _with_server_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -49,6 +68,10 @@ def _with_server_overrides(settings: Settings, args: argparse.Namespace) -> Sett
     if not changes:
         return settings
     updated = dataclasses.replace(settings, server=dataclasses.replace(settings.server, **changes))
+    if "port" in changes and settings.instance.domain == InstanceConfig.domain:
+        # No domain configured: links and handles name the port actually served.
+        instance = dataclasses.replace(settings.instance, domain=f"localhost:{changes['port']}")
+        updated = dataclasses.replace(updated, instance=instance)
     validate(updated)
     return updated
 

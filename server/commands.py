@@ -52,6 +52,28 @@ async def _migrate(settings: Settings) -> list[str]:
         await engine.dispose()
 
 
+async def _has_accounts(settings: Settings) -> bool:
+    from sqlmodel import func, select
+
+    from server.models import User
+
+    async with _session(settings) as session:
+        return bool((await session.exec(select(func.count()).select_from(User))).one())
+
+
+def _offer_setup(settings: Settings) -> None:
+    """With no account yet, print the one-time code that opens /setup in the browser."""
+    from server.setup_code import create_setup_code
+
+    code = create_setup_code(settings.data_path)
+    print(
+        f"\nNo account exists yet. Open {settings.base_url}/setup and enter this one-time"
+        f" code to create the admin account:\n\n    {code}\n\n"
+        "(Or, in another terminal: hearth user create NAME --email ADDRESS --admin)\n",
+        flush=True,
+    )
+
+
 async def migrate_cmd(args: argparse.Namespace, settings: Settings) -> int:
     """Apply pending migrations."""
     applied = await _migrate(settings)
@@ -85,9 +107,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         + (f" with {workers} processes" if workers > 1 else ""),
         flush=True,
     )
+    if not asyncio.run(_has_accounts(settings)):
+        _offer_setup(settings)
     if workers > 1:
         if getattr(args, "config_path", None):
             os.environ["HEARTH_CONFIG"] = args.config_path  # read again by each process
+        # The domain may come from --port (see cli._with_server_overrides): pass it on.
+        os.environ["HEARTH_INSTANCE_DOMAIN"] = settings.instance.domain
         app: object = "server.app:app_from_environment"
     else:
         app = create_app(settings)
@@ -164,6 +190,9 @@ async def user_create(args: argparse.Namespace, settings: Settings) -> int:
     async with _session(settings) as session:
         new = NewUser(args.username, args.email, password, args.display_name, is_admin=args.admin)
         user = await create_user(session, new, by_operator=True)
+    from server.setup_code import use_up_setup_code
+
+    use_up_setup_code(settings.data_path)  # the instance has an account: /setup closes
     role = "admin " if user.is_admin else ""
     print(f"created {role}user @{user.username}")
     return 0

@@ -12,6 +12,7 @@ from server.services.federation_admin import known_instances
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
 from server.services.users import count_active_users, get_user
 from server.web.common import db, render
+from server.web.setup import needs_setup
 
 
 async def home(request: Request) -> Response:
@@ -25,6 +26,7 @@ async def home(request: Request) -> Response:
             "query": query,
             "pages": max(1, -(-total // query.per_page)),
             "is_filtered": bool(query.text or query.tag or query.place),
+            "needs_setup": await needs_setup(request, session),
             "stats": {
                 "users": await count_active_users(session),
                 "groups": await count_groups(session),

@@ -24,6 +24,7 @@ PRIVATE_PREFIXES = (
     "/api/",
     "/calendar/",
     "/login",
+    "/setup",
     "/signup",
     "/reset",
     "/report",

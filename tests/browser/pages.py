@@ -8,12 +8,14 @@ scrolling and no Content-Security-Policy violation reported so far.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Tab
-from tests.servers import PASSWORD
+from tests.browser.conftest import ADMIN_USERNAME, Tab
+from tests.servers import PASSWORD, HearthServer, clean_env, run_hearth
 
 UNLABELED_FIELDS_JS = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => el.type !== 'hidden')
@@ -74,3 +76,51 @@ def create_group(page: Page, slug: str, name: str, *, summary: str, place: str, 
     page.get_by_label("Tags").fill(tags)
     page.get_by_role("button", name="Create group").click()
     expect(page).to_have_url(re.compile(f"/groups/{slug}$"))
+
+
+def cli_group_with_meetups(
+    server: HearthServer,
+    slug: str,
+    name: str,
+    meetups: list[tuple[str, str]],
+    *,
+    happening_now: str = "",
+) -> list[int]:
+    """A group made with ``hearth group create`` (owner: the admin) and meetups posted
+    through the API with a ``hearth token create`` token: (title, visibility) each, on
+    consecutive days of May 2031, plus one going on right now if ``happening_now`` names
+    it (for check-in). Returns the meetups' ids."""
+    workdir = server.log_path.parent
+    env = clean_env(HEARTH_INSTANCE_DOMAIN=server.domain)
+    run_hearth(workdir, env, "group", "create", slug, "--name", name, "--owner", ADMIN_USERNAME)
+    token = run_hearth(workdir, env, "token", "create", ADMIN_USERNAME).strip()
+    ids = []
+    bodies = [
+        {
+            "title": title,
+            "start": f"2031-05-{day}T19:00",
+            "end": f"2031-05-{day}T21:00",
+            "visibility": visibility,
+        }
+        for day, (title, visibility) in enumerate(meetups, start=10)
+    ]
+    if happening_now:
+        now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+        start, end = now - timedelta(minutes=10), now + timedelta(hours=2)
+        bodies.append({"title": happening_now, "start": start.isoformat(), "end": end.isoformat()})
+    for extra in bodies:
+        body = {
+            "timezone": "Europe/Paris" if "T19:00" in extra["start"] else "UTC",
+            "venue_name": "Wash & Go, 3 Mill Street",
+            "visibility": "public",
+            "tags": ["neighbors"],
+            **extra,
+        }
+        response = httpx.post(
+            f"{server.base_url}/api/v1/groups/{slug}/events",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 201, response.text
+        ids.append(int(response.json()["id"]))
+    return ids

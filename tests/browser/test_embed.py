@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, expect
 
 from tests.browser.conftest import ADMIN_USERNAME, Tab
-from tests.browser.pages import Steps, log_in
-from tests.servers import HearthServer, clean_env, free_port, run_hearth
+from tests.browser.pages import Steps, cli_group_with_meetups, log_in
+from tests.servers import HearthServer, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -67,24 +66,9 @@ def parent_site() -> Iterator[ParentSite]:
 
 @pytest.fixture(scope="module")
 def board_group(hearth_server: HearthServer) -> str:
-    """A group made with the CLI, with three public meetups and a members-only one (API)."""
-    workdir = hearth_server.log_path.parent
-    env = clean_env(HEARTH_INSTANCE_DOMAIN=hearth_server.domain)
-    run_hearth(workdir, env, "group", "create", SLUG, "--name", GROUP, "--owner", ADMIN_USERNAME)
-    token = run_hearth(workdir, env, "token", "create", ADMIN_USERNAME).strip()
-    headers = {"Authorization": f"Bearer {token}"}
+    """A group made with the CLI, with three public meetups and a members-only one."""
     meetups = [(title, "public") for title in MEETUPS] + [("Members dinner", "members")]
-    for day, (title, visibility) in enumerate(meetups, start=10):
-        body = {
-            "title": title,
-            "start": f"2031-05-{day}T19:00",
-            "end": f"2031-05-{day}T21:00",
-            "timezone": "Europe/Paris",
-            "venue_name": "Wash & Go, 3 Mill Street",
-            "visibility": visibility,
-        }
-        url = f"{hearth_server.base_url}/api/v1/groups/{SLUG}/events"
-        assert httpx.post(url, json=body, headers=headers).status_code == 201
+    cli_group_with_meetups(hearth_server, SLUG, GROUP, meetups)
     return SLUG
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import sys
 from dataclasses import dataclass
@@ -20,14 +21,28 @@ class CliResult:
     err: str
 
 
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal (so the CLI prompts)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def run_cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
     stdin: str = "",
+    typed: list[str] | None = None,
 ) -> CliResult:
-    """``hearth ARGS`` with ``stdin`` as standard input (not a terminal)."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    """``hearth ARGS`` with ``stdin`` as standard input (not a terminal), or at a terminal
+    where ``typed`` answers the password prompts one by one."""
+    if typed is None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    else:
+        answers = iter(typed)
+        monkeypatch.setattr(sys, "stdin", Terminal())
+        monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
     capsys.readouterr()
     try:
         status = main(args)

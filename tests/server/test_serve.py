@@ -31,7 +31,11 @@ def test_serve_starts_from_nothing(tmp_path: Path) -> None:
         assert home.status_code == 200
         assert "Find a group" in home.text
         assert home.headers["x-content-type-options"] == "nosniff"
-        assert "Hearth is serving http://localhost:8000" in server.log_path.read_text()
+        log = server.log_path.read_text()
+        # No domain configured: the links name the port served, not the default 8000.
+        assert f"Hearth is serving http://localhost:{port} on 127.0.0.1:{port}" in log
+        assert f"Open http://localhost:{port}/setup and enter this one-time code" in log
+        assert 'href="/setup"' in home.text
 
     data = tmp_path / "data"
     assert (data / "hearth.db").is_file()
