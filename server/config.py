@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.inputs import whole_number
+from server.inputs import is_iana_zone, whole_number
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 FEDERATION_MODES = ("open", "blocklist", "allowlist")
@@ -365,6 +365,8 @@ def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
 
 def _check_timezone(name: str) -> None:
     try:
+        if not is_iana_zone(name):
+            raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(

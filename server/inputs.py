@@ -8,9 +8,11 @@ caller says which 4xx it is."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date, datetime, time
+from importlib import resources
 from typing import Any
 
 #: The largest primary key a row can have: ids are INTEGER columns, 32-bit signed on
@@ -86,6 +88,19 @@ def local_datetime(raw: object) -> datetime | None:
     except ValueError:
         return None
     return moment if in_date_range(moment.date()) else None
+
+
+@functools.cache
+def iana_zone_names() -> frozenset[str]:
+    """The IANA time zone names (tzdata's list): not ``localtime``, ``posixrules`` or
+    other files that happen to lie in the system's zoneinfo folder."""
+    names = resources.files("tzdata").joinpath("zones").read_text().split()
+    return frozenset(name for name in names if name != "Factory")
+
+
+def is_iana_zone(raw: object) -> bool:
+    """Whether ``raw`` names an IANA time zone (``Europe/Paris``, ``UTC``)."""
+    return isinstance(raw, str) and raw in iana_zone_names()
 
 
 def json_depth_ok(body: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:

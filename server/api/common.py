@@ -58,6 +58,13 @@ async def api_user(request: Request, session: AsyncSession) -> User:
     return user
 
 
+async def optional_api_user(request: Request, session: AsyncSession) -> User | None:
+    """The bearer token's user when one is sent (401 if it is bad), else None."""
+    if not request.headers.get("authorization"):
+        return None
+    return await api_user(request, session)
+
+
 async def read_json(request: Request, model: type[ModelT]) -> ModelT:
     """Parse and validate a JSON body into ``model`` (400 with field errors otherwise)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":

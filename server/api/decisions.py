@@ -23,7 +23,6 @@ from server.models_decisions import Proposal
 from server.services import checkin, news
 from server.services import membership as members
 from server.services import proposals as service
-from server.services.events import get_event
 from server.services.groups import get_group
 from server.services.rsvp import Attendee
 from server.services.tally import count
@@ -172,7 +171,7 @@ async def check_in(request: Request) -> Response:
     data = await read_json(request, CheckInIn)
     async with db(request) as session:
         user = await api_user(request, session)
-        event = await get_event(session, _number(request, "event_id"))
+        event, _, _ = await members.visible_event(session, _number(request, "event_id"), user)
         checkin.check_code(str(request.app.state.secret_key), event, data.code)
         row, new = await checkin.check_in(session, event, Attendee.local(user))
         body = {"event": event.id, "checked_in_at": row.checked_in_at.isoformat()}
@@ -183,10 +182,10 @@ async def attendance(request: Request) -> Response:
     """Who checked in at a meetup: the group's organizers only."""
     async with db(request) as session:
         user = await api_user(request, session)
-        event = await get_event(session, _number(request, "event_id"))
-        group = await session.get(Group, event.group_id)
-        membership = await members.get_membership(session, group, user) if group else None
-        if group is None or not members.may(user, membership, "moderate"):
+        event, _, membership = await members.visible_event(
+            session, _number(request, "event_id"), user
+        )
+        if not members.may(user, membership, "moderate"):
             raise Forbidden("Only the group's organizers see attendance.")
         rows = await checkin.attendance(session, event)
         items = [

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.uris import LocalUris
-from server.api.common import ApiError, api_user, read_json
+from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.config import Settings
 from server.errors import NotFound
 from server.models import Group, User
@@ -232,10 +232,9 @@ async def create(request: Request) -> Response:
 async def read(request: Request) -> Response:
     """One public (or unlisted) meetup."""
     async with db(request) as session:
-        event = await get_event(session, path_id(request, "event_id", "No such meetup."))
-        group = await session.get(Group, event.group_id)
-        if group is None or event.visibility == "members":
-            raise NotFound("No such meetup.")
+        user = await optional_api_user(request, session)
+        event_id = path_id(request, "event_id", "No such meetup.")
+        event, group, _ = await members.visible_event(session, event_id, user)
         return JSONResponse(await event_json(session, settings_of(request), event, group))
 
 

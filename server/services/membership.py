@@ -20,8 +20,10 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db import is_row_id
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.models import ROLES, Group, Membership, User
+from server.models_events import Event
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_group": frozenset({"admin"}),
@@ -165,3 +167,18 @@ async def approve_member(session: AsyncSession, group: Group, member: User, appr
     else:
         await session.delete(membership)
     await session.flush()
+
+
+async def visible_event(
+    session: AsyncSession, event_id: int, user: User | None
+) -> tuple[Event, Group, Membership | None]:
+    """The meetup, its group and the viewer's membership, if ``user`` may see it: a
+    members-only meetup is a 404 to anyone else (its existence is not told)."""
+    event = await session.get(Event, event_id) if is_row_id(event_id) else None
+    group = await session.get(Group, event.group_id) if event is not None else None
+    if event is None or group is None:
+        raise NotFound("No such meetup.")
+    membership = await get_membership(session, group, user)
+    if event.visibility == "members" and not may(user, membership, "see_members"):
+        raise NotFound("No such meetup.")
+    return event, group, membership

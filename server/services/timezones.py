@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from server.errors import InvalidInput
+from server.inputs import is_iana_zone
 
 
 class NonexistentLocalTime(InvalidInput):
@@ -22,6 +23,8 @@ def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone called ``name``, or InvalidInput."""
     if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
         raise InvalidInput("Choose a time zone such as Europe/Paris.", field=field)
+    if not is_iana_zone(name):  # not ``localtime`` or other files of the zoneinfo folder
+        raise InvalidInput(f"“{name}” is not a known time zone.", field=field)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

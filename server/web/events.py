@@ -62,14 +62,8 @@ async def visible_event(
     request: Request, session: AsyncSession
 ) -> tuple[Event, Group, User | None, Any]:
     """The event, its group, the viewer and their membership; members-only needs a member."""
-    event = await get_event(session, _event_id(request))
-    group = await session.get(Group, event.group_id)
-    if group is None:
-        raise NotFound("No such meetup.")
     user = await current_user(request, session)
-    membership = await members.get_membership(session, group, user)
-    if event.visibility == "members" and not members.may(user, membership, "see_members"):
-        raise NotFound("No such meetup.")
+    event, group, membership = await members.visible_event(session, _event_id(request), user)
     return event, group, user, membership
 
 

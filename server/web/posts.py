@@ -42,9 +42,10 @@ async def post_page(request: Request) -> Response:
         user = await current_user(request, session)
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
-        if post.visibility == "followers" and not can_post:
-            raise NotFound("No such post.")
-        if post.visibility == "members" and not members.may(user, membership, "see_members"):
+        is_member = membership is not None and membership.state == "active"
+        # The same rule as the group page's list (list_posts): followers-only and
+        # members-only posts show to the group's members and organizers.
+        if post.visibility not in ("public", "unlisted") and not (can_post or is_member):
             raise NotFound("No such post.")
         return await render(
             request,
