@@ -50,6 +50,12 @@ CATEGORIES: tuple[Category, ...] = (
         ("event_changed", "event_cancelled"),
     ),
     Category(
+        "roles",
+        "Meetup roles: reminders of a role I hold, and “your turn?” when one is open",
+        True,
+        ("role_reminder", "role_nudge"),
+    ),
+    Category(
         "proposals",
         "Proposals opened in my groups, and their outcome",
         False,
