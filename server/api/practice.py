@@ -19,6 +19,7 @@ from server.models import Group, User
 from server.models_events import Event
 from server.models_practice import AgendaItem, Minutes
 from server.services import agenda, meetup_roles, rotation
+from server.services import membership as members
 from server.services import minutes as minutes_service
 from server.web.common import db, path_id, settings_of
 
@@ -76,7 +77,7 @@ MODELS = (AssignIn, AgendaItemIn, AgendaItemPatch, AgendaOrderIn, MinutesIn)
 async def _meetup(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await api_user(request, session)
     event_id = path_id(request, "event_id", "No such meetup.")
-    event, group, _ = await meetup_roles.visible_meetup(session, event_id, user)
+    event, group, _ = await members.visible_event(session, event_id, user)
     return event, group, user
 
 

@@ -28,21 +28,6 @@ DEFAULT_KINDS = {"Facilitator": FACILITATOR, "Note-taker": NOTE_TAKER}
 MAX_ROLES = 12
 
 
-async def visible_meetup(
-    session: AsyncSession, event_id: int, user: User | None
-) -> tuple[Event, Group, Membership | None]:
-    """The meetup, its group and the user's membership; a members-only meetup is a 404 for
-    anyone else."""
-    event = await session.get(Event, event_id) if is_row_id(event_id) else None
-    group = await session.get(Group, event.group_id) if event else None
-    if event is None or group is None:
-        raise NotFound("No such meetup.")
-    membership = await members.get_membership(session, group, user)
-    if event.visibility == "members" and not members.may(user, membership, "see_members"):
-        raise NotFound("No such meetup.")
-    return event, group, membership
-
-
 async def practice_settings(session: AsyncSession, group: Group) -> PracticeSettings:
     """The group's practice settings (created with the defaults on first use; two requests
     creating them at once both get the one row)."""

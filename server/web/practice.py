@@ -93,7 +93,7 @@ async def practice_context(
 async def _meetup(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await require_user(request, session)
     event_id = path_id(request, "event_id", "No such meetup.")
-    event, group, _ = await meetup_roles.visible_meetup(session, event_id, user)
+    event, group, _ = await members.visible_event(session, event_id, user)
     return event, group, user
 
 
