@@ -21,6 +21,7 @@ from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import EventRsvpHandler
 from server.activitypub.uris import LocalUris
+from server.inputs import row_id
 from server.markup import html_to_text
 from server.services.rsvp_words import answer_in
 
@@ -30,11 +31,11 @@ def replied_event_id(uris: LocalUris, uri: str | None) -> int | None:
     if not uri or not uris.is_local(uri):
         return None
     pieces = urlsplit(uri).path.strip("/").split("/")
-    if len(pieces) < 2 or pieces[0] != "events" or not pieces[1].isdigit():
+    if len(pieces) < 2 or pieces[0] != "events":
         return None
     rest = pieces[2:]
     if rest in ([], ["poll"]) or (len(rest) == 2 and rest[0] == "messages" and rest[1]):
-        return int(pieces[1])
+        return row_id(pieces[1])
     return None
 
 

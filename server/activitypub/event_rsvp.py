@@ -29,6 +29,7 @@ from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.errors import HearthError
+from server.inputs import row_id
 from server.models import Group
 from server.models_events import Event
 from server.models_federation import RemoteActor
@@ -52,9 +53,9 @@ def local_event_id(uris: LocalUris, uri: str | None, suffix: str = "") -> int | 
         return None
     path = urlsplit(uri).path.rstrip("/")
     pieces = path.removesuffix(suffix).strip("/").split("/") if path.endswith(suffix) else []
-    if len(pieces) != 2 or pieces[0] != "events" or not pieces[1].isdigit():
+    if len(pieces) != 2 or pieces[0] != "events":
         return None
-    return int(pieces[1])
+    return row_id(pieces[1])
 
 
 class EventRsvpHandler:

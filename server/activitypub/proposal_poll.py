@@ -23,6 +23,7 @@ from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import HearthError
+from server.inputs import row_id
 from server.markup import sanitize_html
 from server.models import Group
 from server.models_decisions import Proposal
@@ -162,9 +163,10 @@ def _vote_target(uris: LocalUris, activity: JsonObject, actor: str) -> tuple[str
     pieces = target.removeprefix(uris.base).strip("/").split("/")
     if len(pieces) != 4 or pieces[0] != "groups" or pieces[2] != "proposals":
         return None
-    if not pieces[3].isdigit():
+    proposal_id = row_id(pieces[3])
+    if proposal_id is None:
         return None
-    return pieces[1], int(pieces[3]), str(note["name"])[:200]
+    return pieces[1], proposal_id, str(note["name"])[:200]
 
 
 class VoteHandler:

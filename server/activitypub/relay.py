@@ -33,6 +33,7 @@ from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.uris import LocalUris, host_of
 from server.db import utcnow
+from server.inputs import row_id
 from server.models import Group
 from server.models_decisions import Proposal
 from server.models_events import Event
@@ -108,11 +109,11 @@ class RelayHandler:
             found += [own_group] if own_group and own_group not in found else []
             return found, members_only or event.visibility == "members"
         pieces = urlsplit(reply_to).path.strip("/").split("/")
-        if not self.uris.is_local(reply_to) or len(pieces) != 4 or not pieces[3].isdigit():
+        if not self.uris.is_local(reply_to) or len(pieces) != 4 or row_id(pieces[3]) is None:
             return found, members_only
         own = (await session.exec(select(Group).where(Group.slug == pieces[1]))).first()
         model = {"posts": GroupPost, "proposals": Proposal}.get(pieces[2])
-        item = await session.get(model, int(pieces[3])) if own and model else None
+        item = await session.get(model, row_id(pieces[3])) if own and model else None
         if own is not None and item is not None and item.group_id == own.id:
             found += [own] if own not in found else []
             members_only = members_only or item.visibility == "members"

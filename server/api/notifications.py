@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
 from server.db import MAX_ROW_ID
+from server.inputs import row_id
 from server.models_membership import Notification
 from server.services import notifications as notes
 from server.web.common import db, settings_of
@@ -53,9 +54,10 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 18 or not 0 < int(raw) <= MAX_ROW_ID:
+    number = row_id(raw)
+    if number is None:
         raise ApiError(400, "invalid_input", [{"field": name, "message": "a positive integer"}])
-    return int(raw)
+    return number
 
 
 async def list_notifications(request: Request) -> Response:

@@ -11,7 +11,7 @@ from server.activitypub import follows, remote_polls
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
-from server.inputs import row_id
+from server.inputs import page_number, row_id
 from server.services import home_feed
 from server.services import membership as members
 from server.services.groups import get_group
@@ -92,8 +92,7 @@ async def home_page(request: Request) -> Response:
     """The signed-in member's home: next meetups of their groups and follows, then what
     those groups and accounts published, newest first (``page``)."""
     uris = LocalUris(settings_of(request))
-    raw_page = request.query_params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+    page = page_number(request.query_params.get("page"), 99_999)
     async with db(request) as session:
         user = await require_user(request, session)
         context = {

@@ -6,13 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.inputs import row_id
 from server.services import notifications as notes
 from server.web.common import db, flash, read_form, redirect, render, require_user
 
 
 def _before(request: Request) -> int | None:
     raw = request.query_params.get("before", "")
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    return row_id(raw)
 
 
 async def notifications_page(request: Request) -> Response:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
+from server.inputs import whole_number
 from server.models import Group, Membership, User
 from server.models_decisions import Proposal
 from server.models_events import Event
@@ -109,9 +110,10 @@ def _number(form: FormData, key: str, default: int | None = None) -> int | None:
     raw = form_text(form, key).strip()
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 6:
+    number = whole_number(raw, 0, 999_999)
+    if number is None:
         raise InvalidInput("Enter a whole number.", field=key)
-    return int(raw)
+    return number
 
 
 async def role_action(request: Request) -> Response:

@@ -65,6 +65,8 @@ JSON_VALUES = [
     "null", '"²"', HUGE, "-1", str(2**64), "1e999", '"9999-12-31T23:59:00Z"', '"9999-12-31"',
     '"localtime"', "[]", "{}", "true",
 ]  # fmt: skip
+# Query parameters routes read (grep query_params in server/), each given the hostile value.
+QUERY_KEYS = ["page", "from", "to", "id", "before", "timezone", "limit", "unread", "tag"]
 # Routes that end the session or remove the fixtures go last.
 LAST = re.compile(r"delete|remove|leave|logout|cancel|reset")
 
@@ -74,7 +76,7 @@ def value_for(field: str, scenario: dict[str, str]) -> str:
         return scenario["date"]
     if field in TIME_FIELDS:
         return scenario["time"]
-    if field.endswith("_id") or field in {"id", "page", "count", "interval", "max_uses"}:
+    if field.endswith("_id") or field in {"id", "page", "before", "limit", "count", "interval"}:
         return scenario["id"]
     return PLAIN.get(field, scenario["text"])
 
@@ -172,7 +174,7 @@ def requests_for(owner: Owner, endpoint: Endpoint) -> Iterator[tuple[dict[str, s
             if key.endswith("_id"):
                 hostile_ids[key] = scenario["id"]
         query = "?" + "&".join(
-            f"{key}={value_for(key, scenario)}" for key in ("page", "from", "to", "id")
+            f"{key}={value_for(key, scenario)}" for key in QUERY_KEYS
         )
         form = {} if takes_json else {field: value_for(field, scenario) for field in FORM_FIELDS}
         if has_ids:
@@ -226,7 +228,7 @@ async def test_mixed_hostile_requests_get_no_5xx(owner: Owner, app: Any, data: A
     query = "?" + "&".join(
         f"{key}={quote(value)}"
         for key, value in data.draw(
-            st.dictionaries(st.sampled_from(["page", "from", "to", "id"]), hostile_texts)
+            st.dictionaries(st.sampled_from(QUERY_KEYS), hostile_texts)
         ).items()
     )
     if data.draw(st.booleans()):
