@@ -42,6 +42,8 @@ class Proposal(SQLModel, table=True):
     title: str = Field(max_length=200)
     body_md: str = Field(default="", sa_column=_text())
     body_html: str = Field(default="", sa_column=_text())
+    #: Mentions and hashtags of the text (the ``tag`` array) as JSON.
+    tags_json: str = Field(default="", sa_column=_text())
     #: The options as a JSON list of strings, in order.
     options_json: str = Field(sa_column=_text())
     method: str = Field(default="majority", max_length=16)

@@ -55,6 +55,8 @@ class Event(SQLModel, table=True):
     title: str = Field(max_length=200)
     description_md: str = Field(default="", sa_column=_text())
     description_html: str = Field(default="", sa_column=_text())
+    #: Mentions and hashtags of the description (the ``tag`` array) as JSON.
+    tags_json: str = Field(default="", sa_column=_text())
     starts_at: datetime = Field(sa_column=_when())
     ends_at: datetime = Field(sa_column=_when())
     timezone: str = Field(max_length=64)

@@ -11,6 +11,7 @@ from federation import events as ap_events
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.member_audience import member_uris
+from server.activitypub.mentions import stored_tags, with_mentions
 from server.activitypub.uris import LocalUris
 from server.models import Group, User
 from server.models_events import Event
@@ -81,7 +82,8 @@ async def event_document(
         participant_count=counts.going,
         status=STATUSES.get(event.status, "CONFIRMED"),
         comments_enabled=event.comments_enabled,
-        tags=await event_tags(session, event),
+        tags=_hashtags(await event_tags(session, event), event.tags_json),
+        tag_url_prefix=f"{uris.base}/tags/",
         image_url=f"{uris.base}/media/{event.cover}" if event.cover else None,
         image_media_type=MEDIA_TYPES.get(Path(event.cover).suffix, "image/jpeg"),
         fallback_image_url=_fallback_image(uris, group),
@@ -90,7 +92,15 @@ async def event_document(
         to=to,
         cc=cc,
     )
-    return ap_events.build_event(fields)
+    document = ap_events.build_event(fields)
+    return with_mentions(document, event.tags_json, address=event.visibility != "members")
+
+
+def _hashtags(tags: list[str], tags_json: str) -> list[str]:
+    """The meetup's tags, then the hashtags of its description not among them."""
+    known = [tag.lower() for tag in tags]
+    written = [str(tag.get("name", "")).lstrip("#") for tag in stored_tags(tags_json, "Hashtag")]
+    return [*tags, *(name for name in written if name and name.lower() not in known)]
 
 
 async def current_outbox_item(

@@ -9,6 +9,7 @@ shapes (``app/serializers/activitypub/note_serializer.rb``: ``{"type": "Mention"
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.markup_entities import Linker, MentionLink, find_mentions, render_with_entities
 from server.models import Group, User
+from server.models_events import Event
 from server.models_federation import RemoteActor
 
 #: More mentions than this in one text are left as text (each costs a WebFinger lookup).
@@ -118,17 +120,50 @@ async def entities_of(request: Request, text: str) -> Entities:
     return await resolve_entities(state.remote, state.sessions, LocalUris(state.settings), text)
 
 
-def mentioned_uris(tags_json: str) -> list[str]:
-    """The actor ids a stored ``tag`` array mentions."""
+def describe(entities: Entities, text: str) -> tuple[str, str]:
+    """The HTML of a text (mentions and hashtags linked) and its ``tag`` array as JSON, the
+    two columns a post, meetup or proposal keeps."""
+    html, tags = entities.render(text)
+    return html, json.dumps(tags, ensure_ascii=False)
+
+
+def describe_events(events: Sequence[Event], entities: Entities) -> None:
+    """Render each meetup's description with its mentions and hashtags (after the meetup
+    service wrote it) and keep its ``tag`` array."""
+    for event in events:
+        event.description_html, event.tags_json = describe(entities, event.description_md)
+
+
+def stored_tags(tags_json: str, kind: str) -> list[JsonObject]:
+    """The ``Mention`` or ``Hashtag`` items of a stored ``tag`` array."""
     try:
         tags = json.loads(tags_json or "[]")
     except ValueError:
         return []
-    return [
-        str(tag["href"])
-        for tag in tags
-        if isinstance(tag, dict) and tag.get("type") == "Mention" and tag.get("href")
-    ]
+    if not isinstance(tags, list):
+        return []
+    return [tag for tag in tags if isinstance(tag, dict) and tag.get("type") == kind]
+
+
+def mentioned_uris(tags_json: str) -> list[str]:
+    """The actor ids a stored ``tag`` array mentions."""
+    return [str(tag["href"]) for tag in stored_tags(tags_json, "Mention") if tag.get("href")]
+
+
+def with_mentions(document: JsonObject, tags_json: str, *, address: bool = True) -> JsonObject:
+    """The document with the stored mentions in its ``tag`` array and (``address``) its
+    ``cc``, as Mastodon addresses the people a status mentions."""
+    mentions = stored_tags(tags_json, "Mention")
+    if not mentions:
+        return document
+    document["tag"] = [*document.get("tag", []), *mentions]
+    if address:
+        known = [*document.get("to", []), *document.get("cc", [])]
+        document["cc"] = [
+            *document.get("cc", []),
+            *(m["href"] for m in mentions if m["href"] not in known),
+        ]
+    return document
 
 
 async def mentioned_inboxes(session: AsyncSession, uris: LocalUris, tags_json: str) -> list[str]:

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject, get_id
 from server.activitypub.member_audience import member_actors
+from server.activitypub.mentions import mentioned_inboxes, stored_tags, with_mentions
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -62,10 +63,14 @@ async def question_document(
     to, cc, _ = await _audience(session, uris, group, proposal)
     counts = await service.vote_counts(session, proposal)
     link = f"{uris.base}/groups/{group.slug}/proposals/{proposal.id}"
-    content = sanitize_html(
-        f"<p><strong>{html.escape(proposal.title)}</strong></p>{proposal.body_html}"
-        f'<p>Vote here or on <a href="{link}">{html.escape(group.name)}</a> '
-        "until the poll closes.</p>"
+    # The body is our own sanitized HTML, kept as is: its hashtags keep rel="tag".
+    content = (
+        sanitize_html(f"<p><strong>{html.escape(proposal.title)}</strong></p>")
+        + proposal.body_html
+        + sanitize_html(
+            f'<p>Vote here or on <a href="{link}">{html.escape(group.name)}</a> '
+            "until the poll closes.</p>"
+        )
     )
     question: JsonObject = {
         "@context": vocab.ld_context(),
@@ -87,7 +92,9 @@ async def question_document(
     }
     if proposal.tallied_at is not None:
         question["closed"] = vocab.format_datetime(proposal.tallied_at)
-    return question
+    if hashtags := stored_tags(proposal.tags_json, "Hashtag"):
+        question["tag"] = hashtags
+    return with_mentions(question, proposal.tags_json, address=proposal.visibility == "public")
 
 
 async def _send(
@@ -101,6 +108,7 @@ async def _send(
     )
     activity["@context"] = question.pop("@context")
     if proposal.visibility == "public":
+        inboxes += await mentioned_inboxes(session, uris, proposal.tags_json)
         await publish_to_followers(session, activity, uris.group(group.slug), extra=inboxes)
     elif inboxes:
         await publish(session, activity, inboxes)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.mentions import describe, entities_of
 from server.activitypub.proposal_poll import publish_proposal
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
@@ -136,7 +137,9 @@ async def create_proposal(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
         group = await get_group(session, request.path_params["slug"])
+        entities = await entities_of(request, fields.body)
         proposal = await service.create_proposal(session, group, user, fields)
+        proposal.body_html, proposal.tags_json = describe(entities, proposal.body_md)
         await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
         await news.proposal_opened(session, settings_of(request), group, proposal, user)
         body = await proposal_json(session, group, proposal)

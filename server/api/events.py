@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.mentions import describe_events, entities_of
 from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, optional_api_user, read_json
@@ -218,7 +219,9 @@ async def create(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "post_as_group")
         data = await read_json(request, EventIn)
+        entities = await entities_of(request, data.description)
         events = await create_events(session, group, user, _fields(data))
+        describe_events(events, entities)
         await publish_new(session, uris, group, events)
         body = [await event_json(session, settings_of(request), event, group) for event in events]
     request.app.state.wake_worker()
@@ -254,7 +257,9 @@ async def patch(request: Request) -> Response:
             changes["end_local"] = _naive(end, "end") if end else None
         current = asdict(fields) | changes
         current.pop("recurrence", None)
+        entities = await entities_of(request, current["description"])
         await update_event(session, event, EventFields(**current))
+        describe_events([event], entities)
         await publish_changes(session, uris, group, [event])
         await news.meetup_changed(session, uris.settings, [event], by=editor)
         body = await event_json(session, settings_of(request), event, group)

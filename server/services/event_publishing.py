@@ -24,6 +24,7 @@ from server.activitypub.event_poll import (
     takes_poll_answers,
 )
 from server.activitypub.member_audience import member_uris, publish_to_members
+from server.activitypub.mentions import mentioned_inboxes
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
@@ -76,11 +77,13 @@ async def _send_poll(
 async def _deliver(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event, activity: JsonObject
 ) -> None:
-    """Members-only meetups go to the members only; the others to the followers."""
+    """Members-only meetups go to the members only; the others to the followers and the
+    people the description mentions."""
     if event.visibility == "members":
         await publish_to_members(session, activity, group)
     else:
-        await publish_to_followers(session, activity, uris.group(group.slug))
+        extra = await mentioned_inboxes(session, uris, event.tags_json)
+        await publish_to_followers(session, activity, uris.group(group.slug), extra=extra)
 
 
 async def publish_new(

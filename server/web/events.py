@@ -13,6 +13,7 @@ from starlette.routing import Route
 from server.activitypub.event_poll import poll_uri
 from server.activitypub.event_routes import event_object, event_poll_object
 from server.activitypub.group_collections import events_collection
+from server.activitypub.mentions import describe_events, entities_of
 from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
@@ -140,7 +141,9 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
             user = await require_user(request, session)
             group = await get_group(session, slug)
             await members.require(session, group, user, "post_as_group")
+            entities = await entities_of(request, form_text(form, "description"))
             events = await create_events(session, group, user, fields_from_form(form))
+            describe_events(events, entities)
             cover = await _save_cover(request, form)
             _apply_cover(events, cover)
             await publish_new(session, uris, group, events)
@@ -244,12 +247,14 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
     try:
         async with db(request) as session:
             event, group, editor = await _editable(request, session)
+            entities = await entities_of(request, form_text(form, "description"))
             fields = fields_from_form(form)
             fields.recurrence = None
             if form_text(form, "scope") == "series" and event.series_id:
                 changed = await update_series(session, event, fields)
             else:
                 changed = [await update_event(session, event, fields)]
+            describe_events(changed, entities)
             cover = await _save_cover(request, form)
             _apply_cover(changed, cover)
             await publish_changes(session, uris, group, changed)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.mentions import describe, entities_of
 from server.activitypub.proposal_poll import publish_proposal, question_document
 from server.activitypub.routes import (
     activity_response,
@@ -150,7 +151,9 @@ async def new_proposal(request: Request) -> Response:
             form = {key: form_text(data, key) for key in data}
             try:
                 fields = fields_from_form(data, settings.instance.timezone)
+                entities = await entities_of(request, fields.body)
                 proposal = await service.create_proposal(session, group, user, fields)
+                proposal.body_html, proposal.tags_json = describe(entities, proposal.body_md)
             except InvalidInput as exc:
                 error = exc
             else:

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 from server.models_federation import GroupPost
+from tests.decisions.conftest import Club
+from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, PeerActor
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows
@@ -110,3 +112,41 @@ async def test_editing_a_post_keeps_its_mentions_and_members_only_posts_do_not_l
     update = peer.posts("/users/ana/inbox")[1].json()
     mentions, hashtags = mastodon_tags(update["object"], peer.actors)
     assert (mentions, hashtags) == ([ana], ["garden"])
+
+
+async def test_meetup_descriptions_mention_and_tag_as_mastodon_reads_them(
+    net: FederationNet, peer: Peer
+) -> None:
+    b, ana = await _scene(net, peer)
+    data = {**FORM, "description": "Bring tools, @ana@peer.test! #RepairCafe"}
+    made = await b.web.post_form(
+        "/groups/club/events/new", data, csrf_from="/groups/club/events/new"
+    )
+    assert made.status_code == 303, made.text
+    await net.drain()
+    creates = [r.json() for r in peer.posts("/users/ana/inbox") if r.json()["type"] == "Create"]
+    event = next(a["object"] for a in creates if a["object"]["type"] == "Event")
+    assert ana.uri in event["cc"]
+    mentions, hashtags = mastodon_tags(event, peer.actors)
+    assert mentions == [ana]
+    assert hashtags == ["repair", "diy", "repaircafe"]  # the meetup's tags, then the text's
+    assert {"type": "Hashtag", "name": "#RepairCafe", "href": "https://b.test/tags/repaircafe"} in (
+        event["tag"]
+    )
+    assert 'class="u-url mention">@<span>ana</span></a>' in event["content"]
+    page = await b.web.get(made.headers["location"])
+    assert 'class="mention hashtag" rel="tag">#<span>RepairCafe</span></a>' in page.text
+
+
+async def test_a_public_proposal_mentions_as_mastodon_reads_it(
+    net: FederationNet, peer: Peer
+) -> None:
+    b, ana = await _scene(net, peer)
+    body = "As @ana@peer.test suggested #Schedule"
+    await Club(b.web).open_proposal(title="Thursdays?", body=body, visibility="public")
+    await net.drain()
+    [create] = [r.json() for r in peer.posts("/users/ana/inbox")]
+    question = create["object"]
+    assert question["type"] == "Question" and ana.uri in question["cc"]
+    assert mastodon_tags(question, peer.actors) == ([ana], ["schedule"])
+    assert 'rel="tag">#<span>Schedule</span></a>' in question["content"]
