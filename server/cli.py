@@ -176,6 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate = command("create", "create an API token and print it", commands.token_create, token)
     tcreate.add_argument("username")
     tcreate.add_argument("--name", default="cli")
+
+    from server.backup import backup
+
+    save = command(
+        "backup",
+        "copy the SQLite database (safely, while serving), the secret key and uploads",
+        backup,
+    )
+    save.add_argument("directory", help="a new or empty folder to write the copy to")
     return parser
 
 

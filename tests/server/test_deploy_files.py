@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from pathlib import Path
 
 import yaml
@@ -46,3 +47,21 @@ def test_the_deployment_guide_is_linked_and_names_real_settings() -> None:
         assert variable in guide
         section, key = variable.removeprefix("HEARTH_").lower().split("_", 1)
         assert key in {field.name for field in dataclasses.fields(section_fields()[section])}
+
+
+def test_compose_refuses_to_start_without_a_domain_or_a_database_password() -> None:
+    """Compose's ``${VAR:?message}`` stops ``docker compose up`` with the message when VAR is
+    unset or empty; ``${VAR:-default}`` would start with a guessable password instead."""
+    text = (ROOT / "compose.yaml").read_text()
+    for variable, message in (
+        ("HEARTH_DOMAIN", "set HEARTH_DOMAIN to your public host name"),
+        ("POSTGRES_PASSWORD", "set POSTGRES_PASSWORD to a long random password"),
+    ):
+        uses = re.findall(r"\$\{" + variable + r"(:[?-]|)([^}]*)\}", text)
+        required = [rest for kind, rest in uses if kind == ":?"]
+        assert required and all(message in rest for rest in required), uses
+    assert not re.findall(r"\$\{POSTGRES_PASSWORD(:-|\})", text)
+    compose = yaml.safe_load(text)
+    assert (
+        "POSTGRES_PASSWORD:?" in compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    )

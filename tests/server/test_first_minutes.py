@@ -4,6 +4,8 @@ the first admin made in the browser at /setup, and ``hearth backup``."""
 from __future__ import annotations
 
 import html
+import sqlite3
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from server.config import Settings
 from server.setup_code import create_setup_code
+from tests.databases import POSTGRES_URL
 from tests.server.cli_runner import run_cli
 from tests.server.conftest import AsyncCliRunner
 from tests.server.db_access import Snapshot
@@ -109,3 +112,38 @@ async def test_creating_an_account_on_the_command_line_closes_setup(
     assert result.status == 0, result.err
     assert not (settings.data_path / "setup_code").exists()
     assert (await web.get("/setup")).headers["location"] == "/login"
+
+
+async def test_backup_copies_database_key_and_uploads_of_a_running_instance(
+    web: WebClient, settings: Settings, acli: AsyncCliRunner, cli_config: Path, tmp_path: Path
+) -> None:
+    await web.login_as_new("alice")
+    assert (await web.create_group("club", "Chess Club")).status_code == 303
+    photo = settings.uploads_path / "ab" / "photo.webp"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(b"RIFF-not-really-an-image")
+    target = tmp_path / "backups" / "monday"
+
+    result = await acli("--config", str(cli_config), "backup", str(target))
+    assert result.status == 0, result.err
+    key = target / "secret_key"
+    assert key.read_text() == (settings.data_path / "secret_key").read_text()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (target / "uploads" / "ab" / "photo.webp").read_bytes() == photo.read_bytes()
+    if POSTGRES_URL:
+        assert "the database is PostgreSQL: back it up with pg_dump" in result.out
+        assert not (target / "hearth.db").exists()
+    else:
+        assert result.out == (
+            f"backed up the database (hearth.db), the secret key and 1 uploaded file(s) "
+            f"to {target}\n"
+        )
+        with sqlite3.connect(target / "hearth.db") as copy:
+            names = [row[0] for row in copy.execute("SELECT username FROM users")]
+            groups = [row[0] for row in copy.execute("SELECT slug FROM groups")]
+        assert names == ["alice"] and groups == ["club"]
+    assert (await web.get("/groups/club")).status_code == 200  # the server kept running
+
+    again = await acli("--config", str(cli_config), "backup", str(target))
+    assert again.status == 1
+    assert again.err == f"hearth: {target} exists and is not an empty folder: choose a new one\n"
