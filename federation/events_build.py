@@ -133,6 +133,7 @@ class _Words:
     day: str  # how "weekday day month" reads
     all_day: str
     online: str
+    unknown_place: str
 
     def day_text(self, day: date, *, year: bool) -> str:
         weekday, month = self.weekdays.split()[day.weekday()], self.months.split()[day.month - 1]
@@ -147,6 +148,7 @@ _WORDS = {
         "{weekday} {day} {month}",
         "all day",
         "Online",
+        "Place to be announced",
     ),
     "fr": _Words(
         "lun. mar. mer. jeu. ven. sam. dim.",
@@ -154,6 +156,7 @@ _WORDS = {
         "{weekday} {day} {month}",
         "toute la journée",
         "En ligne",
+        "Lieu à préciser",
     ),
     "de": _Words(
         "Mo. Di. Mi. Do. Fr. Sa. So.",
@@ -161,6 +164,7 @@ _WORDS = {
         "{weekday} {day}. {month}",
         "ganztägig",
         "Online",
+        "Ort wird noch bekannt gegeben",
     ),
 }
 
@@ -300,15 +304,19 @@ def _online_place(url: str) -> JsonObject:
     return {"type": "Place", "name": ONLINE_PLACE_NAME, "address": address}
 
 
-def _location(fields: EventFields) -> JsonObject | None:
+def _location(fields: EventFields) -> JsonObject:
     """One Place object, never a list: Mobilizon's ``get_address`` (``converter/utils.ex``)
     has no case for a list and drops the event. A physical place wins over the online link
-    (which Mobilizon and Hearth read from the ``Website`` Link); an online-only meetup gets
-    a Place too, so Mobilizon keeps its time zone (``calculate_timezone`` in
-    ``converter/event.ex`` drops it when there is no address)."""
+    (which Mobilizon and Hearth read from the ``Website`` Link); an online-only meetup, or
+    one whose place is not known yet, gets a Place too, so Mobilizon keeps its time zone
+    (``calculate_timezone`` in ``converter/event.ex`` drops it when there is no address)."""
     if fields.location is not None:
         return _place(fields.location)
-    return _online_place(fields.online_url) if fields.online_url else None
+    if fields.online_url:
+        return _online_place(fields.online_url)
+    # Neither yet: Gancio's Update needs a place with an address line (or it drops the
+    # edit), and Mobilizon keeps the zone only with an address.
+    return _place(Place(name=_words(fields.locale).unknown_place))
 
 
 def _attachments(fields: EventFields) -> list[JsonObject]:

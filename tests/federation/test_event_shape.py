@@ -50,9 +50,16 @@ def test_an_online_meetup_is_one_place_with_the_link_as_its_address_url() -> Non
     assert (parsed.id, parsed.online_url, parsed.location_text) == (EVENT_ID, LINK, None)
 
 
-def test_no_stand_in_picture_without_a_link_and_no_location_without_either() -> None:
+def test_a_meetup_without_place_or_link_says_the_place_is_to_be_announced() -> None:
     document = event(location=None, online_url=None, image_url=None, fallback_image_url=PICTURE)
-    assert (document["attachment"], "location" in document) == ([], False)
+    assert document["attachment"] == []  # no stand-in picture without a link
+    tba = {"type": "PostalAddress", "streetAddress": "Lieu à préciser"}
+    assert event(location=None, online_url=None, locale="fr")["location"] == {
+        "type": "Place",
+        "name": "Lieu à préciser",
+        "address": tba,
+    }
+    assert parse_event(document, GROUP).location_text == "Place to be announced"
 
 
 def test_the_summary_term_is_not_as_summary_in_the_events_context() -> None:

@@ -160,8 +160,9 @@ def test_optional_parts_are_left_out() -> None:
         updated=None,
         tags=[],
     )
-    for key in ("endTime", "location", "maximumAttendeeCapacity", "remainingAttendeeCapacity"):
+    for key in ("endTime", "maximumAttendeeCapacity", "remainingAttendeeCapacity"):
         assert key not in document
+    assert document["location"]["name"] == "Place to be announced"  # see test_event_shape
     for key in ("image", "category", "updated"):
         assert key not in document
     assert document["isOnline"] is False

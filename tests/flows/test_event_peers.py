@@ -215,3 +215,19 @@ async def test_a_server_backfilling_the_outbox_after_a_follow_gets_the_meetup_as
     assert backfilled["title"] == "Repair café (moved)"
     assert backfilled["start_datetime"] == 1904130000  # 15:00 Paris
     assert "Picnic" not in json.dumps(page)
+
+
+async def test_a_meetup_whose_place_is_not_known_yet_still_edits_in_gancio_and_keeps_its_zone(
+    net: FederationNet, peer: Peer
+) -> None:
+    b = await _club(net, peer)
+    no_place = {**ONLINE_ONLY, "online_url": ""}
+    event = await _submit(net, b, "/groups/club/events/new", no_place)
+    create = _last(peer, "Create")
+    stored = readers.gancio_create(create)
+    assert stored["place"] == {"name": "Place to be announced", "address": "Place to be announced"}
+    assert readers.mobilizon_handle(create)["timezone"] == "Europe/Paris"
+    await _submit(
+        net, b, event.removeprefix("https://b.test") + "/edit", {**no_place, "title": "Swap"}
+    )
+    assert readers.gancio_update(_last(peer, "Update"), stored)["title"] == "Swap"
