@@ -25,7 +25,11 @@ SCHEMAS: JsonObject = {
                     "properties": {
                         "role_id": {"type": "integer"},
                         "name": {"type": "string"},
-                        "holder": {"type": ["string", "null"], "description": "@username"},
+                        "taken": {"type": "boolean"},
+                        "holder": {
+                            "type": ["string", "null"],
+                            "description": "@username (shown to the group's members only)",
+                        },
                         "suggested": {
                             "type": "array",
                             "items": {"type": "string"},

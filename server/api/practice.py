@@ -83,6 +83,8 @@ async def _meetup(request: Request, session: AsyncSession) -> tuple[Event, Group
 
 async def _roles_json(session: AsyncSession, group: Group, event: Event, user: User) -> Any:
     slots = await meetup_roles.slots(session, group, event)
+    membership = await members.get_membership(session, group, user)
+    is_member = members.may(user, membership, "see_members")
     suggested = (
         await rotation.suggestions(session, group, event, slots)
         if await meetup_roles.is_organizer(session, group, user)
@@ -93,7 +95,8 @@ async def _roles_json(session: AsyncSession, group: Group, event: Event, user: U
             {
                 "role_id": slot.role.id,
                 "name": slot.role.name,
-                "holder": f"@{slot.holder.username}" if slot.holder else None,
+                "taken": slot.holder is not None,
+                "holder": f"@{slot.holder.username}" if slot.holder and is_member else None,
                 "suggested": [f"@{s.user.username}" for s in suggested.get(slot.role.id or 0, [])],
             }
             for slot in slots

@@ -23,6 +23,7 @@ from server.ics import SeriesFeed, build_calendar
 from server.models_events import Event, EventSeries
 from server.models_federation import GroupPost
 from server.services import meetup_roles
+from server.services import membership as members
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.events import series_events
 from server.services.groups import get_group
@@ -128,8 +129,10 @@ async def event_ics(request: Request) -> Response:
     """One meetup as an .ics file."""
     settings = settings_of(request)
     async with db(request) as session:
-        event, group, _, _ = await visible_event(request, session)
-        slots = await meetup_roles.slots(session, group, event)
+        event, group, user, membership = await visible_event(request, session)
+        # Who holds a role is for members, as the attendee list is (the page hides names too).
+        is_member = members.may(user, membership, "see_members")
+        slots = await meetup_roles.slots(session, group, event) if is_member else []
     roles = meetup_roles.holders_text(slots) if any(slot.holder for slot in slots) else ""
     body = build_calendar(
         None,

@@ -47,6 +47,10 @@ async def test_roles_agenda_and_minutes_over_the_api(
     taken = await http.put(f"{base}/roles/{ids['Facilitator']}/volunteer", headers=ana)
     assert taken.status_code == 200 and taken.json()["items"][0]["holder"] == "@ana"
     assert taken.json()["items"][0]["suggested"] == []  # only organizers see suggestions
+    await web.login_as_new("outsider")
+    outsider = await _token(run_in_db, "outsider")
+    seen = (await http.get(f"{base}/roles", headers=outsider)).json()["items"][0]
+    assert (seen["taken"], seen["holder"]) == (True, None)  # names are for members
     clash = await http.put(f"{base}/roles/{ids['Facilitator']}/volunteer", headers=bo)
     assert clash.status_code == 409 and "already holds" in clash.json()["detail"]["message"]
     not_allowed = await http.put(

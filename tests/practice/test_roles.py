@@ -77,8 +77,17 @@ async def test_member_volunteers_hands_back_and_organizer_assigns(
         vevent["DESCRIPTION"]
     )
 
+    # Outside the group, who holds a role is not told (as the attendee list is not).
+    await web.logout()
+    [anonymous] = icalendar.Calendar.from_ical(
+        (await web.get(f"/events/{event_id}.ics")).content
+    ).walk("VEVENT")
+    assert "Roles:" not in str(anonymous.get("DESCRIPTION", ""))
+    public_page = (await web.get(path)).text
+    assert "role-holder" not in public_page and public_page.count('<span class="badge">taken') == 2
+
     # Ana hands her role back: it is open again.
-    await club.sign_in("ana")
+    await web.login("ana")
     back = await web.post_form(f"{path}/roles/{roles['Facilitator']}/hand-back", csrf_from=path)
     assert back.status_code == 303
     page = await web.get(path)
