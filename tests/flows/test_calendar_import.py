@@ -290,3 +290,31 @@ async def test_round_trip_of_hearths_own_feed(net: FederationNet, peer: Peer) ->
     )
     assert summary(await rows(b, Event), mirror_id) == summary(events, mirror_id)
     assert len(await rows(b, Event, col(Event.group_id) == mirror_id)) == 5
+
+
+async def test_later_occurrences_are_announced_when_due(net: FederationNet, peer: Peer) -> None:
+    """Like Hearth's own series: an occurrence weeks away goes out once it is two weeks away
+    (time moves in the database, never by sleeping)."""
+    host = CalendarHost(
+        calendar(vevent("swap@cal", _day(30), "Seed swap", "RRULE:FREQ=WEEKLY;COUNT=3"))
+    )
+    b, auth = await _setup(net, peer, host)
+    await b.web.client.post(API, json={"url": "https://cal.test/c.ics"}, headers=auth)
+    await net.drain()
+    assert _posted(peer, "Create") == []
+    first = min(await rows(b, Event), key=lambda event: event.starts_at)
+
+    async def come_closer(session: Any) -> None:
+        soon = utcnow() + timedelta(days=10)
+        await session.exec(
+            update(Event)
+            .where(col(Event.id) == first.id)
+            .values(starts_at=soon, ends_at=soon + timedelta(hours=2))
+        )
+
+    await b.run(come_closer)
+    await b.app.state.worker.run_periodic(force=True)
+    await net.drain()
+    assert _posted(peer, "Create") == ["Seed swap"]
+    [announced] = await rows(b, Event, col(Event.federated_at).is_not(None))
+    assert announced.id == first.id
