@@ -85,11 +85,13 @@ def cli_group_with_meetups(
     meetups: list[tuple[str, str]],
     *,
     happening_now: str = "",
+    extra: dict[str, dict[str, object]] | None = None,
 ) -> list[int]:
     """A group made with ``hearth group create`` (owner: the admin) and meetups posted
     through the API with a ``hearth token create`` token: (title, visibility) each, on
     consecutive days of May 2031, plus one going on right now if ``happening_now`` names
-    it (for check-in). Returns the meetups' ids."""
+    it (for check-in); ``extra`` adds API fields by title (e.g. a capacity). Returns the
+    meetups' ids."""
     workdir = server.log_path.parent
     env = clean_env(HEARTH_INSTANCE_DOMAIN=server.domain)
     run_hearth(workdir, env, "group", "create", slug, "--name", name, "--owner", ADMIN_USERNAME)
@@ -108,13 +110,14 @@ def cli_group_with_meetups(
         now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
         start, end = now - timedelta(minutes=10), now + timedelta(hours=2)
         bodies.append({"title": happening_now, "start": start.isoformat(), "end": end.isoformat()})
-    for extra in bodies:
+    for body_fields in bodies:
         body = {
-            "timezone": "Europe/Paris" if "T19:00" in extra["start"] else "UTC",
+            "timezone": "Europe/Paris" if "T19:00" in body_fields["start"] else "UTC",
             "venue_name": "Wash & Go, 3 Mill Street",
             "visibility": "public",
             "tags": ["neighbors"],
-            **extra,
+            **body_fields,
+            **(extra or {}).get(str(body_fields["title"]), {}),
         }
         response = httpx.post(
             f"{server.base_url}/api/v1/groups/{slug}/events",
