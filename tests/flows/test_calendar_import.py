@@ -96,6 +96,8 @@ async def test_subscribe_update_cancel_and_poll_politely(net: FederationNet, pee
     await _force_due(b)
     assert (await b.app.state.worker.run_periodic(force=True))["calendar imports"] == 0
     assert host.requests[-1]["if-none-match"] == host.etag
+    assert host.requests[-1]["if-modified-since"].endswith(" GMT")
+    assert "if-none-match" not in host.requests[0]  # the first read is unconditional
 
     # The talk moves, the walk is cancelled, one swap is cancelled by an override.
     first_swap = _day(3)
