@@ -285,3 +285,26 @@ async def test_markup_in_every_field_of_a_relayed_post_stays_text(
         assert "pwn" not in f"{tag} {attributes}", (tag, attributes)
     assert "title" in post.title and "warning" in post.summary
     assert 'href="https://peer.test/files/a.pdf"' in page and url not in page
+
+
+async def test_an_edit_that_adds_a_sensitive_image_hides_only_the_image(
+    net: FederationNet, peer: Peer
+) -> None:
+    _, b, mo = await club_with_followers(net, peer)
+    first = mention_note(mo, 1, "Our new bench")
+    await post_to_inbox(net, peer, first)
+    peer.files["bench.png"] = (PNG, "image/png")
+    image = {
+        "type": "Document",
+        "mediaType": "image/png",
+        "url": "https://peer.test/files/bench.png",
+        "name": "A bench with a rude carving",
+        "sensitive": True,
+    }
+    edited = {**first["object"], "attachment": [image], "updated": "2026-12-01T11:00:00Z"}
+    await post_to_inbox(net, peer, mo.activity("Update", edited, to=[PUBLIC]))
+    page = (await b.web.get("/groups/club")).text
+    hidden = _between(page, '<details class="content-warning">', "</details>")
+    assert "<summary>Sensitive media</summary>" in hidden
+    assert 'alt="A bench with a rude carving"' in hidden and 'src="/media/remote/' in hidden
+    assert "Our new bench" in page and "Our new bench" not in hidden
