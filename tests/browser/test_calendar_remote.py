@@ -2,7 +2,7 @@
 on a phone, each shows its picture, its time in the instance's zone when the peer sent none
 (Friendica, Gancio), its place, hashtags and group; the online link and the group link can
 be tapped (they sit above the link covering the whole entry); no sideways scroll, no CSP
-violation.
+violation, no axe-core violation.
 
 The server's database is seeded before it starts with what processing a Gancio Create would
 have stored (see tests/flows/test_calendar_remote.py for that path over the wire).
@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 
 from server.models_events import RemoteEvent
 from server.models_federation import Follow, RemoteActor
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import PHONE, Tab
 from tests.browser.pages import Steps, log_in
 from tests.servers import HearthServer, clean_env, create_user, free_port, run_hearth, serve
@@ -105,6 +106,7 @@ def test_a_remote_meetup_on_a_phone(
         picture = entry.locator("img.event-thumb")
         expect(picture).to_be_visible()
         assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert axe_violations(page) == []
 
         entry.get_by_role("link", name="Join online").click()
         page.wait_for_url("**/events?tag=cinema")
