@@ -86,15 +86,18 @@ def cli_group_with_meetups(
     *,
     happening_now: str = "",
     extra: dict[str, dict[str, object]] | None = None,
+    about: tuple[str, ...] = (),
 ) -> list[int]:
     """A group made with ``hearth group create`` (owner: the admin) and meetups posted
     through the API with a ``hearth token create`` token: (title, visibility) each, on
     consecutive days of May 2031, plus one going on right now if ``happening_now`` names
-    it (for check-in); ``extra`` adds API fields by title (e.g. a capacity). Returns the
-    meetups' ids."""
+    it (for check-in); ``extra`` adds API fields by title (e.g. a capacity), ``about`` more
+    ``group create`` options. Returns the meetups' ids."""
     workdir = server.log_path.parent
     env = clean_env(HEARTH_INSTANCE_DOMAIN=server.domain)
-    run_hearth(workdir, env, "group", "create", slug, "--name", name, "--owner", ADMIN_USERNAME)
+    run_hearth(
+        workdir, env, "group", "create", slug, "--name", name, "--owner", ADMIN_USERNAME, *about
+    )
     token = run_hearth(workdir, env, "token", "create", ADMIN_USERNAME).strip()
     ids = []
     bodies = [

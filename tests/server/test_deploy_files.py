@@ -65,3 +65,21 @@ def test_compose_refuses_to_start_without_a_domain_or_a_database_password() -> N
     assert (
         "POSTGRES_PASSWORD:?" in compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
     )
+
+
+def test_readme_keeps_its_two_commands_first_and_its_links_and_images_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.DOTALL)
+    assert blocks[0].strip().endswith(".venv/bin/hearth serve")
+    assert blocks[1].strip().endswith(".venv/bin/pytest")
+    targets = re.findall(r"\]\(((?:docs|deploy)/[^)#]+)(?:#[^)]*)?\)", readme)
+    assert "docs/public-in-15-minutes.md" in targets and "docs/federation.md" in targets
+    for target in targets:
+        assert (ROOT / target).is_file(), target
+    images = [target for target in targets if target.endswith(".png")]
+    assert len(images) >= 4
+    for image in images:
+        assert (ROOT / image).stat().st_size < 200_000, image  # small enough for the repo
+    guide = (ROOT / "docs" / "public-in-15-minutes.md").read_text()
+    for step in ("Caddyfile", "[Service]", "[smtp]", "hearth backup", "/setup", "Upgrades"):
+        assert step in guide, step
