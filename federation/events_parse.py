@@ -33,6 +33,10 @@ MAX_COUNT = 10_000_000
 _TIMESTAMP_LENGTH = 64
 _STATUS_SPELLINGS = {"CANCELED": "CANCELLED"}
 
+#: Meetups happen between these years (the same bounds as Hearth's own forms).
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
+
 
 class EventError(ValueError):
     """An object that is not an Event we can use (wrong type, forged origin, bad times)."""
@@ -126,6 +130,9 @@ def _timestamp(value: Any, zone: tzinfo | None) -> datetime:
         moment.astimezone(UTC)  # refuse what cannot be placed on the UTC line
     except (ValueError, OverflowError) as exc:
         raise EventError(f"{value!r} is not an ISO 8601 timestamp") from exc
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        # Adding a day, a duration or a reminder to year 9999 overflows in every page.
+        raise EventError(f"{value!r} is not between {FIRST_YEAR} and {LAST_YEAR}")
     return moment
 
 

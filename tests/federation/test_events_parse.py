@@ -186,6 +186,9 @@ def test_what_is_not_an_event_is_refused(obj: Any) -> None:
         {"startTime": "2025-05-03T14:00:00Z" + " " * 100},
         {"startTime": ["2025-05-03T14:00:00Z"]},
         {"startTime": "0001-01-01T00:00:00+01:00"},
+        {"startTime": "9999-12-31T23:59:00Z"},  # every page would overflow adding to it
+        {"startTime": "1899-12-31T12:00:00Z"},
+        {"endTime": "9999-12-31T23:59:00Z"},
         {"endTime": "2025-05-03"[:7]},
         {"endTime": {"@value": "2025-05-03T17:00:00Z"}},
         {"endTime": "2025-05-03T13:00:00+02:00"},
