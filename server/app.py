@@ -29,6 +29,7 @@ from federation.safe_transport import SafeTransport
 from server import __version__
 from server.activitypub import discovery, group_collections, inbox
 from server.activitypub import routes as activitypub_routes
+from server.activitypub.group_archive_schema import ARCHIVE_PATHS, MAX_ARCHIVE_BYTES
 from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
 from server.activitypub.worker import Worker
@@ -37,6 +38,7 @@ from server.api import calendar_imports as api_calendar_imports
 from server.api import decisions as api_decisions
 from server.api import events as api_events
 from server.api import follows as api_follows
+from server.api import group_archive as api_group_archive
 from server.api import groups as api_groups
 from server.api import notifications as api_notifications
 from server.api import openapi
@@ -76,6 +78,7 @@ from server.web import (
     tags,
 )
 from server.web import calendar_imports as web_calendar_imports
+from server.web import group_archive as web_group_archive
 from server.web.common import LazyCsrfToken, current_user
 from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
@@ -104,6 +107,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *pages.routes,
         *auth.routes,
         *setup.routes,
+        *web_group_archive.routes,
         *groups.routes,
         *posts.routes,
         *proposals.routes,
@@ -132,6 +136,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *api_practice.routes,
         *api_notifications.routes,
         *api_calendar_imports.routes,
+        *api_group_archive.routes,
         *web_calendar_imports.routes,
         *openapi.routes,
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
@@ -145,6 +150,8 @@ def _body_limit(settings: Settings) -> object:
     def limit_for(path: str) -> int:
         if _UPLOAD_FORM.match(path):
             return upload_limit
+        if path in ARCHIVE_PATHS:
+            return MAX_ARCHIVE_BYTES
         if path == "/inbox" or path.endswith("/inbox"):
             return settings.federation.max_inbox_bytes
         return DEFAULT_BODY_LIMIT

@@ -169,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     gcreate.add_argument("--owner", required=True, help="username of the group's first admin")
     gcreate.add_argument("--summary", default="", help="Markdown")
     gcreate.add_argument("--location", default="")
+    gexport = command(
+        "export",
+        "write a group's archive (to move it to another server)",
+        commands.group_export,
+        group,
+    )
+    gexport.add_argument("slug", help="the group's handle")
+    gexport.add_argument("file", help="the archive file to write (JSON, must not exist)")
+    gimport = command("import", "create a group from an archive file", commands.group_import, group)
+    gimport.add_argument("file", help="an archive written by `hearth group export`")
+    gimport.add_argument("--owner", required=True, help="username of the group's admin here")
+    gimport.add_argument("--slug", default="", help="another handle for the group here")
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
         dest="token_command", metavar="ACTION", required=True

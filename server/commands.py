@@ -6,6 +6,7 @@ import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -244,4 +245,66 @@ async def token_create(args: argparse.Namespace, settings: Settings) -> int:
         user = await get_user(session, args.username)
         token = await create_api_token(session, user, args.name)
     print(token)
+    return 0
+
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists():
+        raise CliError(f"{target} exists: choose a new file name")
+
+
+def _write_new_file(target: Path, text: str) -> None:
+    try:
+        with open(target, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def _read_file(source: Path) -> bytes:
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror}") from None
+
+
+async def group_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a group's archive (docs/group-archive.md) to a file."""
+    import json
+
+    from server.activitypub.group_archive import export_group
+    from server.activitypub.uris import LocalUris
+    from server.services.groups import get_group
+
+    target = Path(args.file)
+    _refuse_existing(target)
+    async with _session(settings) as session:
+        group = await get_group(session, args.slug)
+        archive = await export_group(session, LocalUris(settings), group)
+    _write_new_file(target, json.dumps(archive, ensure_ascii=False, indent=1))
+    print(
+        f"wrote {target}: {len(archive['members'])} member(s), {len(archive['meetups'])} meetup(s)"
+    )
+    return 0
+
+
+async def group_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a group from an archive file, owned by an existing user."""
+    from server.activitypub.group_archive_schema import parse_archive
+    from server.activitypub.group_import import import_group
+    from server.activitypub.uris import LocalUris
+    from server.errors import HearthError
+    from server.services.users import get_user
+
+    source = Path(args.file)
+    raw = _read_file(source)
+    try:
+        archive = parse_archive(raw)
+    except HearthError as exc:
+        raise CliError(f"{source}: {exc.message}") from None
+    async with _session(settings) as session:
+        owner = await get_user(session, args.owner)
+        group = await import_group(session, LocalUris(settings), archive, owner, args.slug or "")
+    print(f"imported group {settings.base_url}/groups/{group.slug} (was {archive.source.actor})")
     return 0

@@ -76,6 +76,10 @@ class Group(SQLModel, table=True):
     posting_policy: str = Field(default="members", max_length=16)
     #: Set when an instance admin suspended the group: hidden, and nothing federates.
     suspended_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    #: The actor URIs this group was before it moved here (one per line): ``alsoKnownAs``.
+    also_known_as: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: The actor this group moved to (``movedTo``); its pages then redirect there.
+    moved_to: str = Field(default="", max_length=2048)
     private_key_pem: str = Field(
         default="", sa_column=Column(Text, nullable=False, default=""), repr=False
     )

@@ -63,7 +63,29 @@ async def group_document(session: AsyncSession, settings: Settings, group: Group
         attachment={"Place": html.escape(group.location)} if group.location else {},
         tags=tags,
     )
-    return build_actor(fields)
+    return with_move_fields(build_actor(fields), group)
+
+
+#: The terms Mastodon's context gives ``alsoKnownAs`` and ``movedTo`` (both ids).
+MOVE_TERMS = {
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+}
+
+
+def with_move_fields(document: JsonObject, group: Group) -> JsonObject:
+    """Add ``alsoKnownAs`` (the actors the group was) and ``movedTo`` (where it went)."""
+    also_known_as = [uri for uri in group.also_known_as.splitlines() if uri]
+    if not also_known_as and not group.moved_to:
+        return document
+    context = document.get("@context")
+    if isinstance(context, list) and context and isinstance(context[-1], dict):
+        context[-1].update(MOVE_TERMS)
+    if also_known_as:
+        document["alsoKnownAs"] = also_known_as
+    if group.moved_to:
+        document["movedTo"] = group.moved_to
+    return document
 
 
 def user_document(settings: Settings, user: User) -> JsonObject:

@@ -20,6 +20,7 @@ from server.api.openapi_decisions import MODELS as DECISION_MODELS
 from server.api.openapi_decisions import PROPOSAL_SCHEMA, decision_paths
 from server.api.openapi_events import EVENT_SCHEMA, event_paths
 from server.api.openapi_events import MODELS as EVENT_MODELS
+from server.api.openapi_group_archive import group_archive_paths
 from server.api.openapi_posts import MODELS as POST_MODELS
 from server.api.openapi_posts import post_paths
 from server.api.openapi_practice import MODELS as PRACTICE_MODELS
@@ -185,6 +186,7 @@ def build_openapi(base_url: str) -> JsonObject:
             **practice_paths(_ref, _json, _errors),
             **notification_paths(_ref, _json, _errors),
             **calendar_import_paths(_ref, _json, _errors),
+            **group_archive_paths(_ref, _json, _errors),
         },
         "components": {
             "schemas": schemas,

@@ -38,6 +38,7 @@ RESERVED_NAMES = frozenset(
         "health",
         "help",
         "home",
+        "import",
         "inbox",
         "instance",
         "login",

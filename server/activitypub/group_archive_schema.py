@@ -1,0 +1,176 @@
+"""The shape of a version 1 group archive, checked before anything is written.
+
+Every field the import writes is checked here (types, allowed values, lengths), so a bad
+archive is refused with the place of the first problems named, e.g.
+``meetups[2].starts_at: Input should be a valid datetime``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from server.errors import InvalidInput
+from server.inputs import parse_json
+
+MAX_ITEMS = 100_000
+#: The largest archive accepted (the web form and the API), and where it is accepted.
+MAX_ARCHIVE_BYTES = 20_000_000
+ARCHIVE_PATHS = ("/api/v1/groups/import", "/groups/import")
+Url = HttpUrl
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Source(_Part):
+    server: Url
+    actor: Url
+
+
+class GroupPart(_Part):
+    slug: str = Field(min_length=1, max_length=30)
+    name: str = Field(min_length=1, max_length=100)
+    summary_md: str = Field(default="", max_length=20_000)
+    location: str = Field(default="", max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    visibility: Literal["public", "unlisted"] = "public"
+    membership_mode: Literal["open", "approval", "invite"] = "open"
+    proposals_by: Literal["members", "moderators"] = "members"
+    posting_policy: Literal["members", "followers", "moderated"] = "members"
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+
+class Member(_Part):
+    actor: Url
+    role: Literal["admin", "moderator", "member"] = "member"
+    state: Literal["active", "pending", "invited"] = "active"
+
+
+class Follower(_Part):
+    actor: Url
+
+
+class Answer(_Part):
+    actor: Url
+    status: Literal["going", "maybe", "not_going", "waitlisted", "pending", "rejected"]
+    via: Literal["web", "api", "join", "friendica", "poll"] = "web"
+    note: str = Field(default="", max_length=500)
+    at: AwareDatetime | None = None
+
+
+class CheckInPart(_Part):
+    actor: Url
+    at: AwareDatetime
+
+
+class Meetup(_Part):
+    id: Url
+    title: str = Field(min_length=1, max_length=200)
+    description_md: str = Field(default="", max_length=50_000)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: str = Field(min_length=1, max_length=64)
+    all_day: bool = False
+    venue_name: str = Field(default="", max_length=200)
+    street: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=20)
+    locality: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    online_url: str = Field(default="", max_length=2048)
+    capacity: int | None = Field(default=None, ge=1)
+    join_mode: Literal["free", "restricted", "invite", "external"] = "free"
+    external_url: str = Field(default="", max_length=2048)
+    status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
+    visibility: Literal["public", "unlisted", "members"] = "public"
+    comments_enabled: bool = True
+    remind_minutes: int = Field(default=1440, ge=0)
+    answers: list[Answer] = Field(default_factory=list, max_length=MAX_ITEMS)
+    check_ins: list[CheckInPart] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class Post(_Part):
+    author: Url | None = None
+    content_md: str = Field(min_length=1, max_length=50_000)
+    visibility: Literal["public", "unlisted", "followers", "members"] = "public"
+    published_at: AwareDatetime
+
+
+class Vote(_Part):
+    actor: Url
+    option: str = Field(min_length=1, max_length=200)
+    at: AwareDatetime | None = None
+
+
+class ProposalPart(_Part):
+    title: str = Field(min_length=1, max_length=200)
+    body_md: str = Field(default="", max_length=50_000)
+    author: Url | None = None
+    options: list[str] = Field(min_length=1, max_length=50)
+    method: Literal["majority", "consent", "poll"] = "majority"
+    eligibility: Literal["members", "checked_in"] = "members"
+    visibility: Literal["members", "public"] = "members"
+    secret: bool = False
+    quorum_count: int | None = Field(default=None, ge=0)
+    quorum_percent: int | None = Field(default=None, ge=0, le=100)
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    tallied_at: AwareDatetime | None = None
+    outcome: Literal["", "passed", "rejected", "no_quorum", "blocked", "poll_closed"] = ""
+    result: dict[str, Any] | None = None
+    votes: list[Vote] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class Archive(_Part):
+    format: Literal["hearth-group-archive"]
+    version: Literal[1]
+    exported_at: datetime | None = None
+    source: Source
+    group: GroupPart
+    members: list[Member] = Field(default_factory=list, max_length=MAX_ITEMS)
+    followers: list[Follower] = Field(default_factory=list, max_length=MAX_ITEMS)
+    meetups: list[Meetup] = Field(default_factory=list, max_length=MAX_ITEMS)
+    posts: list[Post] = Field(default_factory=list, max_length=MAX_ITEMS)
+    proposals: list[ProposalPart] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "archive"
+
+
+def parse_archive(raw: bytes | str) -> Archive:
+    """The archive in ``raw``, or InvalidInput naming what is wrong and where."""
+    if "\\u0000" in (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw):
+        raise InvalidInput("The archive contains NUL characters.", field="archive")
+    try:
+        data = parse_json(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The archive is not JSON: {exc}", field="archive") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The archive is not a JSON object.", field="archive")
+    if data.get("format") != "hearth-group-archive":
+        raise InvalidInput("This is not a Hearth group archive (format).", field="archive")
+    if data.get("version") != 1:
+        raise InvalidInput(
+            f"Archive version {data.get('version')!r} is not supported (this server reads 1).",
+            field="archive",
+        )
+    try:
+        archive = Archive.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_place(e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+        message = "The archive is invalid: " + "; ".join(problems)
+        raise InvalidInput(message, field="archive") from None
+    for index, meetup in enumerate(archive.meetups):
+        if meetup.ends_at < meetup.starts_at:
+            raise InvalidInput(f"meetups[{index}]: ends before it starts", field="archive")
+    return archive
