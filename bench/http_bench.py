@@ -28,6 +28,7 @@ import dataclasses
 import json
 import os
 import socket
+import ssl
 import statistics
 import sys
 import tempfile
@@ -226,9 +227,9 @@ class RawClient:
     httpx costs more CPU per request than the server under test, which made the load
     generator the bottleneck on 2 cores; this one does just enough for the benchmark."""
 
-    def __init__(self, base: str, connections: int) -> None:
-        host, port = base.removeprefix("http://").split(":")
-        self.host, self.port = host, int(port)
+    def __init__(self, base: str, connections: int, tls: ssl.SSLContext | None = None) -> None:
+        host, port = base.split("://")[-1].split(":")
+        self.host, self.port, self.tls = host, int(port), tls
         self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
             asyncio.Queue()
         )
@@ -236,12 +237,15 @@ class RawClient:
 
     async def __aenter__(self) -> RawClient:
         for _ in range(self.connections):
-            self.idle.put_nowait(await asyncio.open_connection(self.host, self.port))
+            self.idle.put_nowait(await self._connect())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         while not self.idle.empty():
             self.idle.get_nowait()[1].close()
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(self.host, self.port, ssl=self.tls)
 
     async def request(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
@@ -264,7 +268,7 @@ class RawClient:
                 await reader.readuntil(b"\r\n")
         except (OSError, asyncio.IncompleteReadError, ValueError):
             writer.close()
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await self._connect()
             status = 599
         self.idle.put_nowait((reader, writer))
         return status

@@ -6,7 +6,8 @@
 
 Runs bench/delivery.py (fan-out to 1,000 simulated instances at 1k, 10k and 100k followers),
 bench/http_bench.py inbox and reads (a real uvicorn in a child process, 50 concurrent
-clients), bench/dead_peers.py, and — on PostgreSQL — bench/workers.py (one vs two `hearth
+clients), bench/dead_peers.py, bench/first_contact.py (1,000 Follows from new actors on 20
+instances over TLS), and — on PostgreSQL — bench/workers.py (one vs two `hearth
 worker` processes), each as a child process with a time limit, then prints the table. A MISS
 is reported, not an error: the script fails only if a benchmark breaks. All traffic stays on
 127.0.0.1.
@@ -138,6 +139,31 @@ def dead_peer_rows(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def first_contact_rows(data: dict[str, Any]) -> list[Row]:
+    ratio = data["rate"] / data["floor_rate"] if data["floor_rate"] else 0.0
+    first, after = data["first_accept_s"], data["after_last_follow_s"]
+    complete = data["follows_accepted"] == data["followers"] and not data["duplicates"]
+    timely = first is not None and first <= 1.0 and after is not None and after <= 2.0
+    return [
+        Row(
+            f"first contact, {data['followers']:,} new followers on {data['instances']} instances",
+            f"{data['rate']:,.0f} Follows/s (p99 {data['p99_ms']:.0f} ms), "
+            f"{ratio:.2f}× bare loop, {data['cpu_ms_per_follow']:.1f} ms CPU each",
+            "≥ 250/s, ≥ 0.6×, ≤ 6 ms",
+            data["rate"] >= 250 and ratio >= 0.6 and data["cpu_ms_per_follow"] <= 6,
+        ),
+        Row(
+            "first contact: Accepts after the first Follow / after the last",
+            f"first {first if first is None else round(first, 2)} s, "
+            f"last +{after if after is None else round(after, 2)} s; "
+            f"{data['follows_accepted']:,} accepted, {data['duplicates']} twice, "
+            f"{data['verified']} verified, {len(data['failures'])} bad",
+            "≤ 1 s / ≤ 2 s, all once",
+            timely and complete and not data["failures"],
+        ),
+    ]
+
+
 def worker_rows(data: dict[str, Any]) -> list[Row]:
     one, two = data["runs"]
     return [
@@ -172,11 +198,13 @@ def main() -> int:
         inbox = ["inbox", "--requests", "300"]
         reads = ["reads", "--events", "1000", "--followers", "2000", "--requests", "100"]
         dead = ["--peers", "100", "--hung", "5", "--failing", "5"]
+        first = ["--followers", "200", "--instances", "10"]
     else:
         delivery = ["--followers", "1000,10000,100000", "--sinks", "1000", "--unshared", "0"]
         inbox = ["inbox", "--requests", "3000"]
         reads = ["reads", "--requests", "1000"]
         dead = []
+        first = []
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="hearth-run-all-") as tmp:
         out = Path(tmp)
@@ -188,6 +216,7 @@ def main() -> int:
         rows += http_rows("inbox", run("http_bench.py", [*inbox, *db], out / "i.json", 300))
         rows += http_rows("reads", run("http_bench.py", [*reads, *db], out / "r.json", 600))
         rows += dead_peer_rows(run("dead_peers.py", dead, out / "p.json", 300))
+        rows += first_contact_rows(run("first_contact.py", [*first, *db], out / "f.json", 600))
         if args.database_url:  # several workers share one PostgreSQL
             posts = ["--posts", "1"] if args.quick else []
             rows += worker_rows(run("workers.py", [*db, *posts], out / "w.json", 600))
