@@ -20,6 +20,7 @@ from server.models_events import Event, RemoteEvent
 from server.models_federation import Follow, GroupPost, RemoteActor, RemotePost
 from server.models_membership import Participation
 from server.services.calendar import RemoteMeetup, following_calendar, remote_when
+from server.services.meetup_lists import Entry, entries_of
 
 #: Items per page of the feed.
 PER_PAGE = 20
@@ -44,7 +45,7 @@ class FeedItem:
 class Home:
     """What the home page shows."""
 
-    next_local: list[tuple[Event, Group]]
+    next_local: list[Entry]
     next_remote: list[RemoteMeetup]
     answers: dict[int, str]
     feed: list[FeedItem]
@@ -149,13 +150,13 @@ async def feed_page(
 async def home(session: AsyncSession, user: User, user_uri: str, page: int, zone: str) -> Home:
     """Everything the home page shows for this member (``zone``: the instance's, for
     remote meetups sent without one)."""
-    local, remote = await following_calendar(session, user, user_uri, zone, limit=NEXT_COUNT)
+    local, remote = await following_calendar(session, user, user_uri, zone, limit=NEXT_COUNT * 8)
     feed, has_more = await feed_page(session, user, user_uri, page, zone)
     event_ids = [event.id for event, _ in local if event.id is not None]
     event_ids += [entry.item.id for entry in feed if entry.kind == "meetup"]
     return Home(
-        next_local=local,
-        next_remote=remote,
+        next_local=await entries_of(session, local, zone, NEXT_COUNT),
+        next_remote=remote[:NEXT_COUNT],
         answers=await answers_of(session, user, event_ids),
         feed=feed,
         page=max(1, min(page, MAX_PAGE)),

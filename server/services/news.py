@@ -124,6 +124,15 @@ async def member_approved(
     await notify_users(session, settings, [user], note)
 
 
+async def invited(
+    session: AsyncSession, settings: Settings, group: Group, by: User, invitee: User, link: str
+) -> None:
+    """A moderator invites someone with an account here (``link``: the invitation)."""
+    text = f"{by.name} invites you to join {group.name}."
+    note = Note("invitation", text, link, f"Invitation to join {group.name}")
+    await notify_users(session, settings, [invitee], note)
+
+
 async def follow_requested(
     session: AsyncSession, settings: Settings, group: Group, who: str
 ) -> None:

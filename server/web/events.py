@@ -36,6 +36,7 @@ from server.services.events import (
     update_series,
 )
 from server.services.groups import get_group
+from server.services.meetup_lists import entries_of
 from server.services.reactions import reactions_of
 from server.services.timezones import common_timezones
 from server.uploads import remove_image, save_image, upload_body_limit
@@ -321,9 +322,10 @@ async def group_events_page(request: Request) -> Response:
             past=past,
             include_members_only=members.may(user, membership, "see_members"),
         )
+        zone = settings_of(request).instance.timezone
         context = {
             "group": group,
-            "events": events,
+            "entries": await entries_of(session, [(event, group) for event in events], zone),
             "past": past,
             "can_post": members.may(user, membership, "post_as_group"),
         }
@@ -335,9 +337,9 @@ async def upcoming_page(request: Request) -> Response:
     query = EventQuery.from_params(request.query_params)
     async with db(request) as session:
         rows, total = await upcoming_events(session, query)
-        return await render(
-            request, session, "events.html", {"rows": rows, "total": total, "query": query}
-        )
+        entries = await entries_of(session, rows, settings_of(request).instance.timezone)
+        context = {"rows": rows, "entries": entries, "total": total, "query": query}
+        return await render(request, session, "events.html", context)
 
 
 async def my_calendar(request: Request) -> Response:
@@ -348,7 +350,7 @@ async def my_calendar(request: Request) -> Response:
         zone = settings_of(request).instance.timezone
         local, remote = await following_calendar(session, user, uris.user(user.username), zone)
         context = {
-            "local": local,
+            "local": await entries_of(session, local, zone),
             "remote": remote,
             "feed_url": settings_of(request).base_url
             + feed_path(str(request.app.state.secret_key), user),

@@ -8,11 +8,17 @@ from starlette.routing import Route
 
 from server.activitypub.routes import user_actor, wants_activity_json
 from server.markup import render_markdown
+from server.services.calendar import EventQuery, upcoming_events
 from server.services.federation_admin import known_instances
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
+from server.services.meetup_lists import entries_of
 from server.services.users import count_active_users, get_user
-from server.web.common import db, render
+from server.web.common import db, render, settings_of
 from server.web.setup import needs_setup
+
+#: Meetups on the home page (a series counts once), read from the next ``UPCOMING_READ``.
+UPCOMING_SHOWN = 6
+UPCOMING_READ = 60
 
 
 async def home(request: Request) -> Response:
@@ -20,7 +26,10 @@ async def home(request: Request) -> Response:
     query = DirectoryQuery.from_params(request.query_params)
     async with db(request) as session:
         groups, total = await search_directory(session, query)
+        rows, _ = await upcoming_events(session, EventQuery(), limit=UPCOMING_READ)
+        zone = settings_of(request).instance.timezone
         context = {
+            "upcoming": await entries_of(session, rows, zone, UPCOMING_SHOWN),
             "groups": groups,
             "total": total,
             "query": query,

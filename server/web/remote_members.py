@@ -16,9 +16,11 @@ from server.activitypub.uris import LocalUris
 from server.errors import Conflict, InvalidInput, NotFound
 from server.models import Group, Membership
 from server.services import membership as members
+from server.services import news
 from server.services import remote_membership as service
 from server.services.audit import audit
 from server.services.groups import get_group
+from server.services.users import find_user_by_login
 from server.web.common import (
     db,
     flash,
@@ -81,6 +83,9 @@ async def invite_submit(request: Request) -> Response:
         await members.require(session, group, user, "approve_members")
     if handle.count("@") < 1 or len(handle) > 300:
         raise InvalidInput("Enter a handle like @alex@town.example.", field="handle")
+    username, _, domain = handle.lstrip("@").partition("@")
+    if domain.lower() == settings_of(request).instance.domain.lower():
+        return await _invite_local(request, username)
     try:
         person = await request.app.state.remote.actor_by_handle(handle)
     except RemoteError as exc:
@@ -95,6 +100,22 @@ async def invite_submit(request: Request) -> Response:
             await group_join.answer_join(session, uris, group, member, accept=True)
     request.app.state.wake_worker()
     flash(request, f"Invitation sent to {person.handle}.", "success")
+    return redirect(f"/groups/{group.slug}/members")
+
+
+async def _invite_local(request: Request, username: str) -> Response:
+    """Someone with an account here: a notification (and email) with the invitation link."""
+    async with db(request) as session:
+        user = await require_user(request, session)
+        group = await get_group(session, request.path_params["slug"])
+        invitee = await find_user_by_login(session, username)
+        if invitee is None or invitee.state != "active":
+            raise InvalidInput(f"Nobody here is called @{username}.", field="handle")
+        if await members.get_membership(session, group, invitee) is not None:
+            raise Conflict(f"@{invitee.username} is already a member or asked to join.")
+        link = invite_link(request, group).removeprefix(settings_of(request).base_url)
+        await news.invited(session, settings_of(request), group, user, invitee, link)
+    flash(request, f"Invitation sent to @{invitee.username}.", "success")
     return redirect(f"/groups/{group.slug}/members")
 
 

@@ -40,22 +40,37 @@ def _localdate(value: datetime | None, zone: str, style: str = "%-d %b %Y %H:%M"
     return value.astimezone(ZoneInfo(zone)).strftime(style)
 
 
-def event_when(event: Any) -> str:
-    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)"."""
+def event_when(event: Any, home_zone: str = "", today: datetime | None = None) -> str:
+    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)".
+
+    Given the instance's zone (``home_zone``) and the current moment (``today``), the year is
+    left out for dates of this year and the zone when it is the instance's own."""
     tz = ZoneInfo(event.timezone)
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    day = "%a %-d %b %Y"
+    this_year = today is not None and today.astimezone(tz).year == start.year == end.year
+    year = "" if this_year else " %Y"
+    zone = "" if event.timezone == home_zone else f" ({event.timezone})"
+    day = f"%a %-d %b{year}"
     if event.all_day:
         last = (end - timedelta(days=1)).date()
         span = (
             start.strftime(day)
             if last == start.date()
-            else f"{start:%a %-d %b} – {last:%a %-d %b %Y}"
+            else f"{start:%a %-d %b} – {last.strftime(day)}"
         )
         return f"{span} (all day)"
     if end.date() == start.date():
-        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M} ({event.timezone})"
-    return f"{start:%a %-d %b %Y %H:%M} – {end:%a %-d %b %Y %H:%M} ({event.timezone})"
+        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M}{zone}"
+    return f"{start.strftime(day)} {start:%H:%M} – {end.strftime(day)} {end:%H:%M}{zone}"
+
+
+@pass_context
+def _when_here(context: Any, event: Any) -> str:
+    """``event_when`` as this instance's pages show it (year and zone only when they differ)."""
+    settings = context.get("settings")
+    if settings is None:
+        return event_when(event)
+    return event_when(event, settings.instance.timezone, datetime.now(UTC))
 
 
 def _blank(value: Any) -> Any:
@@ -86,5 +101,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["blank"] = _blank
     templates.env.filters["zoned"] = _zoned
     templates.env.filters["cached_media"] = _cached_media
-    templates.env.filters["when"] = event_when
+    templates.env.filters["when"] = _when_here
     return templates

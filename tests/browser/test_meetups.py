@@ -66,8 +66,9 @@ def last_sunday_of_march(after: date) -> date:
 
 
 def short_day(day: date) -> str:
-    """The date as the event pages print it: 'Tue 1 Dec 2026'."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    """The date as the event pages print it: 'Tue 1 Dec', with the year when not this year."""
+    year = "" if day.year == date.today().year else f" {day.year}"
+    return f"{day:%a} {day.day} {day:%b}{year}"
 
 
 def open_new_meetup_form(page: Page, slug: str) -> None:
@@ -171,16 +172,43 @@ def test_organizer_plans_a_weekly_meetup_and_prints_flyers(
     first_event_url = page.url
     first_id = int(first_event_url.rsplit("/", 1)[1])
 
-    # The group's calendar lists the four Tuesdays, 19:00 in the meetup's zone.
+    # The group's calendar shows the series as one line; opened, it lists the four Tuesdays,
+    # 19:00 in the meetup's zone.
     page.goto(f"/groups/{slug}/events")
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming meetups")
     items = page.locator(".event-list > li")
-    expect(items).to_have_count(4)
-    for item, day in zip(items.all(), tuesdays, strict=True):
-        expect(item).to_contain_text(f"{short_day(day)}, 19:00–21:00")
-        expect(item).to_contain_text(ZONE)
-        expect(item.get_by_role("link", name="Bike repair evening")).to_be_visible()
-    steps.check("group-calendar")
+    expect(items).to_have_count(1)
+    expect(items.get_by_role("link", name="Bike repair evening")).to_be_visible()
+    next_day = short_day(tuesdays[0]).split(" ", 1)[1]
+    line = items.locator("summary")
+    expect(line).to_have_text(f"Every Tuesday 19:00 · next {next_day} (4 dates)")
+    dates = items.locator(".series-date-list > li")
+    expect(dates.first).to_be_hidden()
+    steps.check("group-calendar-series")
+    line.click()
+    expect(dates).to_have_count(4)
+    for item, day in zip(dates.all(), tuesdays, strict=True):
+        expect(item).to_be_visible()
+        expect(item).to_contain_text(f"{short_day(day)}, 19:00–21:00 ({ZONE})")
+    steps.check("group-calendar-series-open")
+
+    # The month grid of the first Tuesday's month has the meetup on that day, at 19:00.
+    page.get_by_role("link", name="Month view").click()
+    expect(page).to_have_url(re.compile(f"/groups/{slug}/events/month$"))
+    page.goto(f"/groups/{slug}/events/month?month={tuesdays[0]:%Y-%m}")
+    grid = page.get_by_role("table", name=f"{tuesdays[0]:%B %Y}")
+    links = grid.get_by_role("link", name="19:00 Bike repair evening")
+    expect(links).to_have_count(sum(1 for day in tuesdays if day.month == tuesdays[0].month))
+    link = links.first
+    expect(link).to_be_visible()
+    day_cell = grid.locator("td.has-meetups").first
+    expect(day_cell.get_by_role("link")).to_have_text("19:00 Bike repair evening")
+    expect(day_cell.locator(".month-day-number")).to_contain_text(f"{tuesdays[0].day} ")
+    steps.check("month-grid")
+    following = (tuesdays[0].replace(day=1) + timedelta(days=32)).replace(day=1)
+    page.locator('a[rel="next"]').click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{following:%B %Y}")
+    steps.check("month-grid-next")
 
     # The group page shows the next three under "Upcoming meetups".
     page.goto(f"/groups/{slug}")
@@ -235,13 +263,15 @@ def test_organizer_plans_a_weekly_meetup_and_prints_flyers(
 
     # The instance-wide list finds the series by tag.
     page.goto("/events?tag=bikes")
-    expect(page.get_by_role("main").locator(f'a[href="/events/{first_id}"]')).to_be_visible()
+    found = page.get_by_role("main").locator(".event-list > li", has_text="Bike repair evening")
+    expect(found.locator(f'.event-item-title a[href="/events/{first_id}"]')).to_be_visible()
     steps.check("instance-events")
 
     # The organizer's own calendar, then the same pages in the dark color scheme.
     page.goto("/me/calendar")
     mine = page.locator(".event-list > li", has_text=f"Bike Kitchen {device.title()}")
-    expect(mine).to_have_count(4)
+    expect(mine).to_have_count(1)  # the series, on one line
+    expect(mine.locator(".series-date-list > li")).to_have_count(4)
     steps.check("my-calendar")
     page.emulate_media(color_scheme="dark")
     for path, name in [

@@ -319,3 +319,31 @@ async def test_the_api_refuses_bad_requests_with_reasons(
     document = (await web.get("/api/v1/openapi.json")).json()
     assert {"/api/v1/notifications", "/api/v1/notifications/read"} <= set(document["paths"])
     assert "Notification" in document["components"]["schemas"]
+
+
+async def test_a_moderator_invites_someone_here_who_is_told_with_the_link(
+    web: WebClient, people: Callable[..., Any], settings: Settings, app: Any, mailbox: Mailbox
+) -> None:
+    await web.login_as_new("organizer")
+    created = await web.create_group("club", "Chess Club", membership_mode="invite")
+    assert created.status_code == 303
+    alice = await people("alice")
+    domain = settings.instance.domain
+    invited = await web.post_form(
+        "/groups/club/invite", {"handle": f"@alice@{domain}"}, csrf_from="/groups/club/members"
+    )
+    assert invited.status_code == 303, invited.text
+    page = (await alice.get("/notifications")).text
+    assert texts(page) == ["organizer invites you to join Chess Club."]
+    link = re.search(r'href="(/groups/club/invitation/[^"]+)"', page)
+    assert link is not None
+    assert "Chess Club" in (await alice.get(link.group(1))).text
+    await send_email(app)
+    [email] = mailbox.to("alice@example.org")
+    assert email["Subject"] == "Invitation to join Chess Club"
+    assert f"{settings.base_url}{link.group(1)}" in email.get_content()
+
+    nobody = await web.post_form(
+        "/groups/club/invite", {"handle": f"@nobody@{domain}"}, csrf_from="/groups/club/members"
+    )
+    assert nobody.status_code == 400 and "Nobody here is called @nobody." in nobody.text
