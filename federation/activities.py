@@ -104,6 +104,12 @@ def build_follow(
     return _activity("Follow", id, actor, object, to=[object] if to is None else to)
 
 
+def build_move(id: str, actor: str, target: str, *, to: Sequence[str]) -> JsonObject:
+    """``Move``: ``actor`` now lives at ``target`` (object: the actor itself, as Mastodon's
+    ``app/lib/activitypub/activity/move.rb`` requires)."""
+    return _activity("Move", id, actor, actor, to=to, target=target)
+
+
 def _answer(
     kind: str, id: str, actor: str, object: Reference, to: Sequence[str] | None
 ) -> JsonObject:

@@ -81,6 +81,7 @@ from server.web import (
 from server.web import calendar_imports as web_calendar_imports
 from server.web import group_archive as web_group_archive
 from server.web.common import LazyCsrfToken, current_user
+from server.web.group_moved import MovedGroupMiddleware
 from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
     BodySizeLimitMiddleware,
@@ -317,6 +318,7 @@ def create_app(
         Middleware(RateLimitMiddleware, limits=settings.rate_limits, buckets=rate_buckets),
         Middleware(ReadCacheMiddleware, cache=read_cache),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
+        Middleware(MovedGroupMiddleware),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key,

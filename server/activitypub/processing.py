@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.follows import answer_follow
+from server.activitypub.group_import import MOVING
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
@@ -65,6 +66,7 @@ def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
         event_rsvp,
         flags,
         group_join,
+        move,
         proposal_poll,
         reactions,
         relay,
@@ -78,6 +80,7 @@ def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
         group_join.register,
         relay.register,
         flags.register,
+        move.register,
     ]
 
 
@@ -174,7 +177,8 @@ class InboxProcessor:
         follow.activity_uri = str(activity["id"])
         follow.updated_at = utcnow()
         if follow.state != "accepted":
-            follow.state = "pending" if manual else "accepted"
+            # A follower carried over from the group's old home (MOVING) is not asked again.
+            follow.state = "accepted" if follow.state == MOVING or not manual else "pending"
         session.add(follow)
         await session.flush()
         if follow.state == "accepted":

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,10 +14,10 @@ from starlette.routing import Route
 from server.activitypub.group_archive_schema import parse_archive
 from server.activitypub.group_import import import_group
 from server.activitypub.uris import LocalUris
-from server.api.common import ApiError, api_user
+from server.api.common import ApiError, api_user, read_json
 from server.api.groups import group_json
 from server.web.common import db, settings_of
-from server.web.group_archive import archive_download
+from server.web.group_archive import archive_download, move_group
 
 
 async def download(request: Request) -> Response:
@@ -40,7 +41,26 @@ async def upload(request: Request) -> Response:
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/groups/{group.slug}"})
 
 
+class MoveIn(BaseModel):
+    """Where the group now lives: the new group's actor URI (it must list this group in
+    ``alsoKnownAs``, i.e. the archive was imported there)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(min_length=8, max_length=2048)
+
+
+async def move(request: Request) -> Response:
+    """Send ``Move`` to the group's followers and redirect its pages to the new group."""
+    async with db(request) as session:
+        user = await api_user(request, session)
+    data = await read_json(request, MoveIn)
+    group = await move_group(request, user, request.path_params["slug"], data.target)
+    return JSONResponse({"slug": group.slug, "moved_to": group.moved_to})
+
+
 routes = [
+    Route("/api/v1/groups/{slug}/move", move, methods=["POST"]),
     Route("/api/v1/groups/import", upload, methods=["POST"]),
     Route("/api/v1/groups/{slug}/archive", download, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from server import __version__
 from server.api.follows import FollowOut
+from server.api.group_archive import MoveIn
 from server.api.groups import GroupIn, GroupOut, GroupPatch
 from server.api.notifications import NOTIFICATION_SCHEMA, MarkReadIn, notification_paths
 from server.api.openapi_attendance import MODELS as ATTENDANCE_MODELS
@@ -169,6 +170,7 @@ def build_openapi(base_url: str) -> JsonObject:
         *PRACTICE_MODELS,
         MarkReadIn,
         *CALENDAR_IMPORT_MODELS,
+        MoveIn,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))

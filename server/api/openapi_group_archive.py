@@ -26,6 +26,11 @@ ARCHIVE = {
     },
 }
 
+MOVED = {
+    "type": "object",
+    "properties": {"slug": {"type": "string"}, "moved_to": {"type": "string"}},
+}
+
 
 def group_archive_paths(
     ref: Callable[[str], JsonObject],
@@ -41,6 +46,23 @@ def group_archive_paths(
                 "operationId": "exportGroup",
                 "security": SECURED,
                 "responses": {"200": json_body(ARCHIVE, "The archive"), **errors(401, 403, 404)},
+            },
+        },
+        "/api/v1/groups/{slug}/move": {
+            "parameters": [SLUG_PARAM],
+            "post": {
+                "summary": "Move the group to its imported copy: Move to followers, movedTo, "
+                "pages redirect",
+                "operationId": "moveGroup",
+                "security": SECURED,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("MoveIn")}},
+                },
+                "responses": {
+                    "200": json_body(MOVED, "Moved"),
+                    **errors(400, 401, 403, 404, 409, 415),
+                },
             },
         },
         "/api/v1/groups/import": {

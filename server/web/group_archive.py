@@ -14,9 +14,10 @@ from starlette.routing import Route
 from server.activitypub.group_archive import archive_filename, export_group
 from server.activitypub.group_archive_schema import MAX_ARCHIVE_BYTES, parse_archive
 from server.activitypub.group_import import import_group
+from server.activitypub.move import announce_move, check_target
 from server.activitypub.uris import LocalUris
-from server.errors import HearthError, InvalidInput
-from server.models import User
+from server.errors import Conflict, HearthError, InvalidInput
+from server.models import Group, User
 from server.services import membership as members
 from server.services.groups import get_group
 from server.web.common import (
@@ -29,6 +30,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.group_moved import forget_moves
 
 
 async def move_page(request: Request, error: HearthError | None = None) -> Response:
@@ -58,6 +60,39 @@ async def download(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         return await archive_download(request, session, user, request.path_params["slug"])
+
+
+async def move_group(request: Request, user: User, slug: str, target: str) -> Group:
+    """Announce that the group now lives at ``target`` (the web form and the API)."""
+    state = request.app.state
+    uris = LocalUris(settings_of(request))
+    async with db(request) as session:
+        group = await get_group(session, slug)
+        await members.require(session, group, user, "edit_group")
+        if group.moved_to:
+            raise Conflict(f"This group already moved to {group.moved_to}.", field="target")
+    new_home = await check_target(state.remote, uris.group(slug), target)
+    async with db(request) as session:
+        group = await get_group(session, slug)
+        await announce_move(session, uris, group, new_home)
+    forget_moves(request.app)
+    state.read_cache.clear()
+    state.wake_worker()
+    return group
+
+
+async def move_submit(request: Request) -> Response:
+    """The "Move" form: check the new group and announce the move."""
+    form = await read_form(request)
+    target = form_text(form, "target").strip()
+    async with db(request) as session:
+        user = await require_user(request, session)
+    try:
+        group = await move_group(request, user, request.path_params["slug"], target)
+    except HearthError as exc:
+        return await move_page(request, exc)
+    flash(request, f"{group.name} moved to {group.moved_to}; its followers are told.", "success")
+    return redirect(f"/groups/{group.slug}/move")
 
 
 async def _import_page(
@@ -107,5 +142,6 @@ routes = [
     Route("/groups/import", import_page, methods=["GET"]),
     Route("/groups/import", import_submit, methods=["POST"]),
     Route("/groups/{slug}/move", move_page, methods=["GET"]),
+    Route("/groups/{slug}/move", move_submit, methods=["POST"]),
     Route("/groups/{slug}/archive", download, methods=["GET"]),
 ]

@@ -11,7 +11,7 @@ from server.models_decisions import CheckIn
 from server.services.credentials import create_api_token
 from server.services.users import get_user
 from tests.federation_net import FederationNet, Instance
-from tests.flows.peer import Peer, PeerActor
+from tests.flows.peer import JsonObject, Peer, PeerActor
 from tests.flows.scenes import follow_from_peer, organize_group
 
 
@@ -32,6 +32,7 @@ class LivelyGroup:
     event_id: int
     follower: PeerActor
     organizer: dict[str, str]
+    follow: JsonObject
 
 
 async def lively_group(
@@ -77,5 +78,5 @@ async def lively_group(
 
     await instance.run(check_in)
     carol = peer.add_actor("carol")
-    await follow_from_peer(net, peer, carol, instance, slug)
-    return LivelyGroup(slug, event_id, carol, organizer)
+    follow = await follow_from_peer(net, peer, carol, instance, slug)
+    return LivelyGroup(slug, event_id, carol, organizer, follow)

@@ -75,3 +75,19 @@ async def test_only_admins_see_the_move_page(web: WebClient) -> None:
     await web.login_as_new("bob")
     assert (await web.get("/groups/club/move")).status_code == 403
     assert (await web.get("/groups/club/archive")).status_code == 403
+
+
+async def test_the_move_form_explains_a_bad_address(web: WebClient) -> None:
+    await web.login_as_new("alice")
+    assert (await web.create_group("club", "Book Club")).status_code == 303
+    page = await web.get("/groups/club/move")
+    assert 'name="target"' in page.text
+    for target, reason in (
+        ("ftp://elsewhere/club", "Give the new group"),
+        ("http://localhost:8000/groups/club", "That is this group"),
+    ):
+        refused = await web.post_form(
+            "/groups/club/move", {"target": target}, csrf_from="/groups/club/move"
+        )
+        assert refused.status_code == 400 and reason in refused.text
+    assert (await web.get("/groups/club")).status_code == 200
