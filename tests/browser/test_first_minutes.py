@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import DESKTOP, PHONE, Tab
-from tests.browser.pages import Steps, expect_flash
+from tests.browser.pages import Steps, create_group, expect_flash, log_in
 from tests.servers import PASSWORD, HearthServer, clean_env, free_port, run_hearth, serve
 
 pytestmark = pytest.mark.browser
@@ -46,6 +46,7 @@ def new_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HearthSer
         HEARTH_INSTANCE_DOMAIN=f"127.0.0.1:{port}",
         HEARTH_INSTANCE_NAME="Millbrook Commons",
         HEARTH_INSTANCE_REGISTRATION="approval",
+        HEARTH_INSTANCE_TIMEZONE="America/Chicago",  # not UTC: times must stay as entered
     )
     run_hearth(workdir, env, "migrate")
     with serve(workdir, env, port) as server:
@@ -118,3 +119,51 @@ def test_first_admin_then_a_pending_neighbor(
     finally:
         organizer.context.close()
         neighbor.context.close()
+
+
+def test_proposal_times_and_the_audit_log_read_as_entered(
+    browser: Browser, new_instance: HearthServer, screenshots: Path
+) -> None:
+    """(After the setup above: Rosa is the admin.) A proposal's closing time shows in the
+    zone it was typed in; the audit log says what changed in the settings, old → new."""
+    tab = _tab(browser, new_instance, phone=True)
+    try:
+        page = tab.page
+        steps = Steps(tab, screenshots, "zone-phone")
+        tab.goto("/")
+        log_in(page, "rosa")
+        create_group(
+            page,
+            "tool-library",
+            "Tool Library",
+            summary="Lend a drill.",
+            place="Millbrook",
+            tags="tools",
+        )
+        tab.goto("/groups/tool-library/proposals/new")
+        page.get_by_label("Question").fill("Open on Sundays?")
+        closes = page.get_by_label("Voting closes (America/Chicago)")
+        day = page.evaluate("() => new Date(Date.now() + 20 * 864e5).toISOString().slice(0, 10)")
+        closes.fill(f"{day}T18:30")
+        page.get_by_role("button", name="Open the vote").click()
+        expect(
+            page.get_by_role("main").get_by_text("18:30 (America/Chicago)").first
+        ).to_be_visible()
+        expect(page.get_by_role("main").get_by_text("UTC")).to_have_count(0)
+        steps.check("proposal")
+
+        tab.goto("/admin")
+        page.get_by_label("Description").fill("Millbrook's groups and meetups.")
+        page.get_by_role("button", name="Save settings").click()
+        expect_flash(page, "Instance settings saved.")
+        tab.goto("/admin/audit")
+        row = page.locator("tbody tr").filter(has_text="instance.settings")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(
+            "description: “Groups and meetups for our neighborhood.” → "
+            "“Millbrook's groups and meetups.”"
+        )
+        expect(row).not_to_contain_text("registration")
+        steps.check("audit-log")
+    finally:
+        tab.context.close()
