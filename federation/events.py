@@ -31,8 +31,9 @@ their readers in ``tests/flows/peer_readers.py``)
   for a list and drops the whole event. An online-only meetup gets a Place named ``Online``
   whose ``address.url`` is the link: Gancio reads online links only there, and Mobilizon
   keeps the event's time zone only when it has an address. A meetup with neither gets a
-  Place "to be announced" (Gancio drops an Update whose place has no address line). With both a place and a link,
-  the place wins there; the link still travels as Mobilizon's ``Website`` Link.
+  Place "to be announced" (Gancio drops an Update whose place has no address line). With
+  both a place and a link, the place wins there; the link still travels as Mobilizon's
+  ``Website`` Link.
 - ``attachment[0]`` is a picture with a ``url``: Gancio's Update fetches it unconditionally.
   A meetup with a link but no cover sends the group's picture (or Hearth's) first.
 - ``actor`` (the organizer) differs from ``attributedTo`` (the group): only then does
