@@ -186,8 +186,10 @@ def test_slow_host_fan_out_duplicates_only_what_was_in_flight(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
     """40 followers on one host answering in 0.4 s: rows wait behind the per-host limit for
-    several leases, before and after the kill. Only the requests under way at the kill
-    (at most ``PER_HOST``) arrive twice; without a crash nothing would."""
+    several leases, before and after the kill. Only the requests under way at the kill arrive
+    twice; without a crash nothing would. A host's slot is freed when the answer arrives,
+    before the outcome is written, so at the kill each of the ``PER_HOST`` slots holds at
+    most one request being sent and, on a loaded machine, one answered but not yet recorded."""
     port = free_port()
     env = _env(port, database_env)
     _prepare(tmp_path, env)
@@ -196,7 +198,7 @@ def test_slow_host_fan_out_duplicates_only_what_was_in_flight(
         received, in_flight = _fan_out_with_a_kill(tmp_path, env, port, sinks, followers, 8)
     duplicates = sum(received.values()) - followers
     print(f"slow host: {in_flight} requests in flight at the kill, {duplicates} duplicates")
-    assert 0 <= duplicates <= in_flight <= PER_HOST, (duplicates, in_flight)
+    assert 0 <= duplicates <= in_flight <= 2 * PER_HOST, (duplicates, in_flight)
 
 
 def _post_follows(sinks: Sinks, group: str, count: int) -> list[str]:
