@@ -60,6 +60,9 @@ CALENDAR_EVERY_SECONDS = 30.0
 #: unless an inbox POST to this process (``wake()``) says there is something new: each look
 #: is a transaction, and rounds spent looking leave the delivery slots empty.
 INBOX_POLL_SECONDS = 0.5
+#: While the inbox is being processed, deliveries are claimed at most this often (each
+#: processed Follow may have queued an Accept; each claim is a transaction).
+DELIVERY_NUDGE_SECONDS = 0.1
 BLOCKED = "domain blocked by this instance's federation policy"
 LEASE_LOST = "lease lost"
 
@@ -144,6 +147,10 @@ class Worker:
             Periodic("calendar imports", CALENDAR_EVERY_SECONDS, alone=self._poll_calendars)
         )
         self._in_flight: set[asyncio.Task[str]] = set()
+        #: Inbox processing under ``run_forever``: a task of its own, so deliveries (the
+        #: Accepts of a burst of Follows among them) are started while it runs.
+        self._inbox_task: asyncio.Task[int] | None = None
+        self._nudged_at = -1e9
         #: Deliveries waiting on a slow or dead host for over ``SLOW_AFTER_SECONDS``: they no
         #: longer take a slot, so a few dead peers cannot starve the healthy ones.
         self._slow: set[asyncio.Task[str]] = set()
@@ -193,8 +200,7 @@ class Worker:
         """Cancel deliveries under way and wait for them, so none still holds a database
         connection when the engine is disposed (their leases make them due again)."""
         tasks = [*self._in_flight, *self._slow]
-        if self._recorder is not None:
-            tasks.append(self._recorder)
+        tasks += [t for t in (self._recorder, self._inbox_task) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -202,7 +208,7 @@ class Worker:
 
     async def _round_in_background(self) -> bool:
         await self.state.policy.refresh()  # type: ignore[attr-defined]
-        processed = await self._process_inbox() if self._inbox_due() else 0
+        processed = self._start_inbox() if self._inbox_due() else False
         await self.run_periodic()
         room = self.max_in_flight - len(self._in_flight)
         # Claim in batches: topping up one delivery at a time would cost a claim per send.
@@ -214,6 +220,29 @@ class Worker:
             task.add_done_callback(self._delivery_done)
             loop.call_later(SLOW_AFTER_SECONDS, self._set_aside, task)
         return bool(processed or started)
+
+    def _start_inbox(self) -> bool:
+        """Process the inbox in a task of its own unless one is at it: a slow activity (a
+        remote fetch) or a burst of new followers never holds up the deliveries."""
+        if self._inbox_task is not None and not self._inbox_task.done():
+            return False
+        self._inbox_task = asyncio.create_task(self._process_inbox(nudge=True))
+        self._inbox_task.add_done_callback(self._inbox_done)
+        return True
+
+    def _inbox_done(self, task: asyncio.Task[int]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("inbox processing failed", exc_info=task.exception())
+        elif not task.cancelled() and (task.result() or self._inbox_hint):
+            self._wake.set()  # a full batch may have left more behind, or more arrived
+
+    def _nudge_deliveries(self) -> None:
+        """An inbox activity was processed (it may have queued an Accept): start a round,
+        which claims deliveries, at most every ``DELIVERY_NUDGE_SECONDS``."""
+        now = time.monotonic()
+        if now - self._nudged_at >= DELIVERY_NUDGE_SECONDS:
+            self._nudged_at = now
+            self._wake.set()
 
     def _delivery_done(self, task: asyncio.Task[str]) -> None:
         self._slow.discard(task)
@@ -273,11 +302,15 @@ class Worker:
 
     def _inbox_due(self) -> bool:
         """Whether this round looks at the inbox table (see INBOX_POLL_SECONDS)."""
+        if self._inbox_task is not None and not self._inbox_task.done():
+            return False  # the running task takes the hint when it finishes its batch
         if self._inbox_hint or not self._in_flight:
             return True
         return time.monotonic() - self._inbox_polled_at >= INBOX_POLL_SECONDS
 
-    async def _process_inbox(self) -> int:
+    async def _process_inbox(self, *, nudge: bool = False) -> int:
+        """Process a batch of stored activities; with ``nudge``, wake the delivery side
+        as they are processed (``run_forever``)."""
         self._inbox_hint, self._inbox_polled_at = False, time.monotonic()
         since = time.monotonic()
         async with transaction(self.sessions) as session:
@@ -291,6 +324,8 @@ class Worker:
                     await self.processor.process(activity_id)
             finally:
                 self.leases.release(self.leases.inbox, activity_id)
+            if nudge:
+                self._nudge_deliveries()
         if ids:
             self._inbox_hint = True  # a full batch may have left more behind
             self.state.read_cache.clear()  # type: ignore[attr-defined]

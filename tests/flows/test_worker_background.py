@@ -174,3 +174,43 @@ async def test_activities_stored_by_another_process_are_processed_during_deliver
         slow.gate.set()
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_deliveries_flow_while_the_inbox_waits_on_a_remote_fetch(
+    net: FederationNet, peer: Peer
+) -> None:
+    """An activity from an unknown actor whose server hangs keeps the inbox side busy; a
+    post queued meanwhile still reaches its follower (inbox processing and deliveries are
+    scheduled apart, as in a burst of Follows from new servers)."""
+    b = await net.add("b")
+    group = await organize_group(b, "club")
+    await follow_from_peer(net, peer, peer.add_actor("fast"), b, "club")
+    hanging = SlowInbox()  # answers the actor fetch only when the gate opens
+    net.router.add("slow.test", hanging)
+    turtle = "https://slow.test/users/turtle"
+    like = {"id": f"{turtle}/likes/1", "type": "Like", "actor": turtle, "object": group}
+
+    async def store_like(session) -> None:  # type: ignore[no-untyped-def]
+        row = InboxActivity(activity_uri=like["id"], actor_uri=turtle, type="Like", body="")
+        row.body = json.dumps(like)
+        session.add(row)
+
+    await b.run(store_like)
+    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    try:
+        b.app.state.wake_worker()
+        await asyncio.wait_for(hanging.arrived.wait(), WAIT_SECONDS)  # the fetch hangs
+        await post_as_group(b, "club", "Chess tonight")
+        b.app.state.wake_worker()
+
+        async def delivered() -> bool:
+            return (await _states(b)).get("peer.test") == "delivered"
+
+        await _until(delivered, "the post's delivery while the inbox waits")
+        assert any(r.json()["type"] == "Create" for r in peer.posts())
+        like_row = [r for r in await rows(b, InboxActivity) if r.activity_uri == like["id"]]
+        assert like_row[0].attempts == 0  # not even tried to the end: slow.test still hangs
+    finally:
+        hanging.gate.set()
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
