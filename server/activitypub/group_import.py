@@ -15,6 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.group_archive_schema import Archive, Meetup, ProposalPart
+from server.activitypub.remote import Remote, RemoteError
 from server.activitypub.uris import LocalUris
 from server.markup import render_markdown
 from server.models import Group, Membership, User
@@ -184,3 +185,23 @@ async def import_group(
         await _proposal(session, who, group, proposal)
     await session.flush()
     return group
+
+
+#: Member actors fetched right after a web or API import (the rest when they next act).
+FETCH_MEMBERS_LIMIT = 200
+
+
+async def fetch_member_actors(remote: Remote, archive: Archive) -> int:
+    """Fetch the remote members' actors (after the import is committed), so the members page
+    can show them; returns how many were read. Unreachable ones are skipped."""
+    fetched = 0
+    for member in archive.members[:FETCH_MEMBERS_LIMIT]:
+        uri = str(member.actor)
+        if remote.uris.is_local(uri):
+            continue
+        try:
+            await remote.actor(uri)
+        except RemoteError:
+            continue
+        fetched += 1
+    return fetched

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.activitypub.group_archive_schema import parse_archive
-from server.activitypub.group_import import import_group
+from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.api.groups import group_json
@@ -38,6 +38,8 @@ async def upload(request: Request) -> Response:
         slug = request.query_params.get("slug", "")
         group = await import_group(session, LocalUris(settings), archive, user, slug)
         body = await group_json(session, settings, group)
+    await fetch_member_actors(request.app.state.remote, archive)
+    request.app.state.read_cache.clear()
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/groups/{group.slug}"})
 
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from server.activitypub.group_archive import archive_filename, export_group
 from server.activitypub.group_archive_schema import MAX_ARCHIVE_BYTES, parse_archive
-from server.activitypub.group_import import import_group
+from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.move import announce_move, check_target
 from server.activitypub.uris import LocalUris
 from server.errors import Conflict, HearthError, InvalidInput
@@ -133,6 +133,7 @@ async def import_submit(request: Request) -> Response:
             slug = group.slug
     except HearthError as exc:
         return await _import_page(request, values, exc)
+    await fetch_member_actors(request.app.state.remote, archive)
     request.app.state.read_cache.clear()
     flash(request, f"Imported {archive.group.name} from {archive.source.actor}.", "success")
     return redirect(f"/groups/{slug}")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.browser.conftest import ADMIN_USERNAME, PHONE, Tab
 from tests.browser.pages import Steps, cli_group_with_meetups, expect_flash, log_in
@@ -41,6 +41,17 @@ def new_server(tmp_path: Path) -> Iterator[HearthServer]:
     yield from _start(tmp_path / "new")
 
 
+def _signed_in(
+    context: BrowserContext, server: HearthServer, screenshots: Path, prefix: str, path: str
+) -> tuple[Tab, Steps]:
+    """A tab signed in as the admin at ``path``, with its screenshot steps."""
+    tab = Tab(context, server.base_url)
+    tab.goto("/")
+    log_in(tab.page, ADMIN_USERNAME)
+    tab.goto(path)
+    return tab, Steps(tab, screenshots, prefix)
+
+
 def test_an_organizer_moves_a_group_to_another_server(
     browser: Browser,
     old_server: HearthServer,
@@ -55,11 +66,8 @@ def test_an_organizer_moves_a_group_to_another_server(
     for context in (old, new):
         context.set_default_timeout(15_000)
     try:
-        tab = Tab(old, old_server.base_url)
-        page, steps = tab.page, Steps(tab, screenshots, "group-move")
-        tab.goto("/")
-        log_in(page, ADMIN_USERNAME)
-        tab.goto("/groups/club/edit")
+        tab, steps = _signed_in(old, old_server, screenshots, "group-move", "/groups/club/edit")
+        page = tab.page
         page.get_by_role("link", name="Move or download the group").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Move Book Club to another server"
@@ -69,11 +77,8 @@ def test_an_organizer_moves_a_group_to_another_server(
             page.get_by_role("link", name="Download the archive").click()
         download.value.save_as(archive)
 
-        there = Tab(new, new_server.base_url)
-        new_page, new_steps = there.page, Steps(there, screenshots, "group-import")
-        there.goto("/")
-        log_in(new_page, ADMIN_USERNAME)
-        there.goto("/groups/new")
+        there, new_steps = _signed_in(new, new_server, screenshots, "group-import", "/groups/new")
+        new_page = there.page
         new_page.get_by_role("link", name="Import its archive").click()
         expect(new_page.get_by_role("heading", level=1)).to_have_text("Import a group")
         new_steps.check("form")

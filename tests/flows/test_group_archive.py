@@ -69,6 +69,12 @@ async def test_export_then_import_carries_the_whole_group(net: FederationNet, pe
     assert "<strong>café</strong>" in post.content_html
     page = await b.web.client.get(f"/events/{event.id}")
     assert page.status_code == 200 and "Repair café" in page.text
+    await b.web.login("olga")
+    for path in ("/groups/club", "/groups/club/members", "/groups/club/events"):
+        shown = await b.web.get(path)
+        assert shown.status_code == 200, (path, shown.status_code)
+    members_page = await b.web.get("/groups/club/members")
+    assert "a.test/users/bea" in members_page.text or "bea@a.test" in members_page.text
 
 
 async def test_bad_archives_are_refused_with_the_reason(net: FederationNet, peer: Peer) -> None:
