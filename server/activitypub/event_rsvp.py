@@ -223,6 +223,18 @@ class EventRsvpHandler:
             return None  # perhaps a follow or a group Join: the next handler looks
         return await self._withdraw(session, named.event_id, actor)
 
+    async def on_account_deleted(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> None:
+        """Mastodon's ``Delete{object: the actor itself}``: the person's answers are
+        withdrawn (seats freed, waitlists promoted); the next handlers remove the rest."""
+        if get_id(activity.get("object")) != actor:
+            return None
+        query = select(Participation.event_id).where(Participation.actor_uri == actor)
+        for event_id in list((await session.exec(query)).all()):
+            await self._withdraw(session, event_id, actor)
+        return None
+
     async def _participation(
         self, session: AsyncSession, event_id: int, actor: str
     ) -> Participation | None:
@@ -292,3 +304,4 @@ def register(processor: object) -> None:
     for kind in FRIENDICA_ANSWERS:
         add(kind, handler.on_friendica)
     add("Undo", handler.on_undo)
+    add("Delete", handler.on_account_deleted)

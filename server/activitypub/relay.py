@@ -295,6 +295,14 @@ class RelayHandler:
         self, session: AsyncSession, activity: JsonObject, actor: str
     ) -> str | None:
         target = get_id(activity.get("object")) or ""
+        if target == actor:  # an account deleted: its posts are no longer shared (Undo)
+            query = select(RelayedPost).where(RelayedPost.actor_uri == actor)
+            for post in (await session.exec(query)).all():
+                group = await session.get(Group, post.group_id)
+                if group is not None and post.state == "relayed":
+                    await send_unrelay(session, self.uris, group, post)
+                await session.delete(post)
+            return None  # the follows, memberships and the actor go next (processing.py)
         posts = await self._relayed(session, target, actor)
         if not posts:
             return None
