@@ -10,7 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from server.db import UTCDateTime, utcnow
 
-FOLLOW_STATES = ("pending", "accepted", "rejected")
+#: ``moving``: a follower carried over in a group archive, until it follows here (accepted
+#: at once then; see server.activitypub.group_import).
+FOLLOW_STATES = ("pending", "accepted", "rejected", "moving")
 DELIVERY_STATES = ("pending", "delivered", "given_up")
 POST_VISIBILITIES = ("public", "unlisted", "followers", "members")
 

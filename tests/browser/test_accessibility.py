@@ -40,6 +40,8 @@ MEMBER_PAGES = [
     "/me/notifications",
     "/groups/new",
     f"/groups/{SLUG}/edit",
+    f"/groups/{SLUG}/move",
+    "/groups/import",
     f"/groups/{SLUG}/members",
     f"/groups/{SLUG}/proposals",
     f"/groups/{SLUG}/proposals/new",
