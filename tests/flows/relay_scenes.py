@@ -24,13 +24,7 @@ async def club_with_followers(
     """B's club (posting policy ``policy``) followed by alice on A and by mo on the peer."""
     a, b = await net.add("a"), await net.add("b")
     await organize_group(b, "club")
-
-    async def set_policy(session: Any) -> None:
-        group = (await session.exec(select(Group).where(Group.slug == "club"))).one()
-        group.posting_policy = policy
-        session.add(group)
-
-    await b.run(set_policy)
+    await set_posting_policy(b, "club", policy)
     await a.web.login_as_new("alice")
     response = await a.web.post_form("/follow", {"handle": "@club@b.test"}, csrf_from="/home")
     assert response.status_code == 303
@@ -39,6 +33,17 @@ async def club_with_followers(
     await net.drain()
     peer.received.clear()
     return a, b, mo
+
+
+async def set_posting_policy(instance: Instance, slug: str, policy: str) -> None:
+    """Set the group's posting policy directly (the forms that set it are tested elsewhere)."""
+
+    async def update(session: Any) -> None:
+        group = (await session.exec(select(Group).where(Group.slug == slug))).one()
+        group.posting_policy = policy
+        session.add(group)
+
+    await instance.run(update)
 
 
 def mention_note(actor: PeerActor, number: int, text: str, **fields: Any) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def counts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def mastodon_reply(
-    actor: PeerActor, in_reply_to: str, text: str, number: int, *, direct: bool
+    actor: PeerActor, in_reply_to: str | None, text: str, number: int, *, direct: bool
 ) -> dict[str, Any]:
     """A reply as Mastodon sends it: the Note of app/serializers/activitypub/note_serializer.rb
     (replies/likes/shares collections, atomUri, conversation, contentMap, the Mention tag)
