@@ -59,6 +59,19 @@ def _parse_time(value: object) -> datetime:
     return utcnow()
 
 
+async def _record(session: AsyncSession, row_id: int, result: str) -> None:
+    """Record an activity's outcome: done, or to be retried (a few times) if it failed."""
+    row = await session.get(InboxActivity, row_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.result = result[:500]
+    row.leased_until = None
+    if not result.startswith(("failed", "error")) or row.attempts >= 5:
+        row.processed_at = utcnow()
+    session.add(row)
+
+
 def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
     """The ``register`` functions of the feature modules that handle inbox activities."""
     from server.activitypub import (
@@ -129,32 +142,25 @@ class InboxProcessor:
                 return
             activity = json.loads(row.body)
             actor = row.actor_uri
+        recorded = False
         try:
             if str(activity.get("type", "")) not in self.handlers:
                 result = f"ignored: {activity.get('type')!s:.40} is not handled"
             else:
-                await self._ensure_actor(actor)
+                await self.remote.ensure_actor(actor)
                 async with transaction(self.sessions) as session:
                     result = await self._dispatch(session, activity, actor)
+                    await _record(session, row_id, result)  # one commit for both
+                recorded = True
         except RemoteError as exc:
             result = f"failed: {exc}"
         except Exception as exc:
             log.exception("processing %s failed", row_id)
             result = f"error: {type(exc).__name__}"
-        async with transaction(self.sessions) as session:
-            row = await session.get(InboxActivity, row_id)
-            if row is None:
-                return
-            row.attempts += 1
-            row.result = result[:500]
-            row.leased_until = None
-            if not result.startswith(("failed", "error")) or row.attempts >= 5:
-                row.processed_at = utcnow()
-            session.add(row)
+        if not recorded:  # what the handler did was rolled back; the outcome is kept
+            async with transaction(self.sessions) as session:
+                await _record(session, row_id, result)
         log.info("inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, result)
-
-    async def _ensure_actor(self, actor_uri: str) -> RemoteActor:
-        return await self.remote.actor(actor_uri)
 
     async def _actor_row(self, session: AsyncSession, uri: str) -> RemoteActor | None:
         return (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()

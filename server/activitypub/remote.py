@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,7 +24,7 @@ from federation.fetch import FetchError, FetchStatusError, FetchTransportError, 
 from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey, KeyResolver
 from federation.webfinger import WebFingerError, lookup
-from server.activitypub.local import instance_actor, local_actor_by_uri
+from server.activitypub.local import LocalActor, instance_actor, local_actor_by_uri
 from server.activitypub.uris import LocalUris, host_of
 from server.config import Settings
 from server.db import transaction, utcnow
@@ -46,6 +47,11 @@ MAX_KEY_FAILURES_PER_HOST = 3
 #: unknown key ids are no longer fetched. Charged to whoever sent the unverified request,
 #: never to the host the key id names (issue #15: that let anyone lock a server out).
 MAX_KEY_FAILURES_PER_SENDER = 3
+#: How long the instance actor (which signs our fetches) is reused from memory.
+SIGNER_CACHE_SECONDS = 60.0
+#: How long an actor this process stored is taken as known without reading it back: the
+#: activity whose signature caused the fetch is processed moments later.
+STORED_ACTOR_SECONDS = 60.0
 
 
 class _Fetch:
@@ -109,16 +115,27 @@ class Remote:
         self._key_cache: dict[str, tuple[ActorKey, float]] = {}
         self._host_failures: dict[str, list[datetime]] = {}
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._signer: tuple[LocalActor, float] | None = None
+        #: Actors stored by this process lately: URI → until when they count as known.
+        self._stored: dict[str, float] = {}
 
     async def fetch(self, url: str) -> JsonObject:
         """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
         self._check_host(host_of(url))
-        async with transaction(self.sessions) as session:
-            signer = await instance_actor(session, self.uris)
+        signer = await self._instance_signer()
         try:
             return await fetch_object(self.http, url, sign=signer.sign)
         except FetchError as exc:
             raise RemoteError(f"could not fetch {url}: {exc}") from exc
+
+    async def _instance_signer(self) -> LocalActor:
+        """The instance actor that signs fetches, read once per ``SIGNER_CACHE_SECONDS``
+        rather than once per fetch."""
+        if self._signer is None or self._signer[1] <= time.monotonic():
+            async with transaction(self.sessions) as session:
+                signer = await instance_actor(session, self.uris)
+            self._signer = (signer, time.monotonic() + SIGNER_CACHE_SECONDS)
+        return self._signer[0]
 
     def _check_host(self, host: str) -> None:
         """Blocked domains (or, in allowlist mode, unlisted ones) are never contacted."""
@@ -140,6 +157,13 @@ class Remote:
         document = await self.fetch(uri)
         return await self.store_actor(document, uri)
 
+    async def ensure_actor(self, uri: str) -> None:
+        """Make sure an actor is known and fresh (see :meth:`actor`); no database read when
+        this process stored it within ``STORED_ACTOR_SECONDS`` (a new sender's key fetch)."""
+        if self._stored.get(uri, 0.0) > time.monotonic():
+            return
+        await self.actor(uri)
+
     async def store_actor(self, document: JsonObject, fetched_from: str) -> RemoteActor:
         """Validate an actor document fetched from ``fetched_from`` and upsert it."""
         try:
@@ -155,6 +179,9 @@ class Remote:
             row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
             session.add(row)
         self._key_cache.pop(row.key_id, None)
+        if len(self._stored) > 10_000:
+            self._stored.clear()
+        self._stored[row.uri] = time.monotonic() + STORED_ACTOR_SECONDS
         return row
 
     async def actor_by_handle(self, handle: str) -> RemoteActor:
@@ -202,8 +229,8 @@ class Remote:
         look = {"refresh": refresh, "sender": sender, "tried": tried}
         found = await self._stored_key(key_id, mark=False, **look)
         if isinstance(found, _Fetch):
-            async with self._key_lock(key_id):
-                found = await self._stored_key(key_id, mark=True, **look)
+            async with self._key_lock(key_id) as alone:
+                found = await self._after_waiting(key_id, alone, look)
                 if isinstance(found, _Fetch):
                     found = await self._fetch_key(key_id, sender)
         if found is not None:
@@ -212,8 +239,22 @@ class Remote:
             self._key_cache[key_id] = (found, time.monotonic() + KEY_CACHE_SECONDS)
         return found
 
+    async def _after_waiting(
+        self, key_id: str, alone: bool, look: dict[str, Any]
+    ) -> ActorKey | _Fetch | None:
+        """What to do once the key's lock is ours: a request that waited finds the key
+        the one before it fetched in memory; the first sight of a key nobody else is
+        fetching goes straight to the fetch (its lookup a moment ago found nothing)."""
+        if not look["refresh"]:
+            if (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
+                return cached[0]
+            if alone:
+                return _FETCH
+        return await self._stored_key(key_id, mark=True, **look)
+
     def forget_keys_of(self, actor_uri: str) -> None:
         """Drop an actor's keys from memory (the actor was deleted)."""
+        self._stored.pop(actor_uri, None)
         for key_id in [k for k, (key, _) in self._key_cache.items() if key.owner == actor_uri]:
             self._key_cache.pop(key_id, None)
 
@@ -257,13 +298,14 @@ class Remote:
         return _FETCH
 
     @contextlib.asynccontextmanager
-    async def _key_lock(self, key_id: str) -> AsyncIterator[None]:
-        """One fetch of a key at a time; the lock is dropped when nobody holds or awaits it."""
+    async def _key_lock(self, key_id: str) -> AsyncIterator[bool]:
+        """One fetch of a key at a time; the lock is dropped when nobody holds or awaits it.
+        Yields whether nobody else held or awaited it when we asked."""
         lock, users = self._key_locks.get(key_id, (asyncio.Lock(), 0))
         self._key_locks[key_id] = (lock, users + 1)
         try:
             async with lock:
-                yield
+                yield users == 0
         finally:
             lock, users = self._key_locks[key_id]
             if users <= 1:
