@@ -119,6 +119,7 @@ class Peers:
         self.sample = sample
         self.ca_file = ca_file
         self.accepts: Counter[str] = Counter()
+        self.arrived = 0
         self.times: list[float] = []
         self.floor = 0
         self.verified = 0
@@ -179,17 +180,21 @@ class Peers:
             return 202
         follow = activity.get("object")
         follow_id = follow.get("id") if isinstance(follow, dict) else follow
+        arrived, self.arrived = time.time(), self.arrived + 1
+        status = 202
+        if (self.arrived - 1) % self.sample == 0:
+            # Verified before the Accept is counted: whoever reads the stats once every Accept
+            # arrived also sees every sampled verification (the key fetch is awaited).
+            key = await self.key(signature_key_id(headers))
+            reason = verify_cavage("POST", path, headers, body, key) if key else "no key"
+            if reason:
+                self.failures.append(f"{path}: {reason}")
+                status = 401
+            else:
+                self.verified += 1
         self.accepts[str(follow_id)] += 1
-        self.times.append(time.time())
-        if (sum(self.accepts.values()) - 1) % self.sample:
-            return 202
-        key = await self.key(signature_key_id(headers))
-        reason = verify_cavage("POST", path, headers, body, key) if key else "no key"
-        if reason:
-            self.failures.append(f"{path}: {reason}")
-            return 401
-        self.verified += 1
-        return 202
+        self.times.append(arrived)
+        return status
 
     async def key(self, key_id: str) -> rsa.RSAPublicKey | None:
         """Hearth's public key, read from its actor document (once per key id)."""
