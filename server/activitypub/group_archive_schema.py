@@ -8,18 +8,51 @@ archive is refused with the place of the first problems named, e.g.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+)
 
 from server.errors import InvalidInput
-from server.inputs import parse_json
+from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range, is_iana_zone, parse_json
+from server.services.reminders import REMIND_CHOICES
 
 MAX_ITEMS = 100_000
 #: The largest archive accepted (the web form and the API), and where it is accepted.
 MAX_ARCHIVE_BYTES = 20_000_000
 ARCHIVE_PATHS = ("/api/v1/groups/import", "/groups/import")
 Url = HttpUrl
+
+
+def _in_date_range(moment: datetime) -> datetime:
+    if not in_date_range(moment.date()):
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return moment
+
+
+def _iana_zone(name: str) -> str:
+    if not is_iana_zone(name):
+        raise ValueError("must be an IANA time zone name, e.g. Europe/Paris")
+    return name
+
+
+def _remind_choice(minutes: int) -> int:
+    if minutes not in REMIND_CHOICES:
+        raise ValueError(f"must be one of {', '.join(map(str, REMIND_CHOICES))}")
+    return minutes
+
+
+#: The same limits the web forms and the API apply: the import writes rows as they are.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_date_range)]
+Zone = Annotated[str, AfterValidator(_iana_zone)]
+RemindMinutes = Annotated[int, AfterValidator(_remind_choice)]
 
 
 class _Part(BaseModel):
@@ -60,21 +93,21 @@ class Answer(_Part):
     status: Literal["going", "maybe", "not_going", "waitlisted", "pending", "rejected"]
     via: Literal["web", "api", "join", "friendica", "poll"] = "web"
     note: str = Field(default="", max_length=500)
-    at: AwareDatetime | None = None
+    at: Moment | None = None
 
 
 class CheckInPart(_Part):
     actor: Url
-    at: AwareDatetime
+    at: Moment
 
 
 class Meetup(_Part):
     id: Url
     title: str = Field(min_length=1, max_length=200)
     description_md: str = Field(default="", max_length=50_000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    timezone: str = Field(min_length=1, max_length=64)
+    starts_at: Moment
+    ends_at: Moment
+    timezone: Zone
     all_day: bool = False
     venue_name: str = Field(default="", max_length=200)
     street: str = Field(default="", max_length=200)
@@ -84,13 +117,13 @@ class Meetup(_Part):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     online_url: str = Field(default="", max_length=2048)
-    capacity: int | None = Field(default=None, ge=1)
+    capacity: int | None = Field(default=None, ge=1, le=100_000)
     join_mode: Literal["free", "restricted", "invite", "external"] = "free"
     external_url: str = Field(default="", max_length=2048)
     status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
     visibility: Literal["public", "unlisted", "members"] = "public"
     comments_enabled: bool = True
-    remind_minutes: int = Field(default=1440, ge=0)
+    remind_minutes: RemindMinutes = 1440
     answers: list[Answer] = Field(default_factory=list, max_length=MAX_ITEMS)
     check_ins: list[CheckInPart] = Field(default_factory=list, max_length=MAX_ITEMS)
 
@@ -99,13 +132,13 @@ class Post(_Part):
     author: Url | None = None
     content_md: str = Field(min_length=1, max_length=50_000)
     visibility: Literal["public", "unlisted", "followers", "members"] = "public"
-    published_at: AwareDatetime
+    published_at: Moment
 
 
 class Vote(_Part):
     actor: Url
     option: str = Field(min_length=1, max_length=200)
-    at: AwareDatetime | None = None
+    at: Moment | None = None
 
 
 class ProposalPart(_Part):
@@ -117,11 +150,11 @@ class ProposalPart(_Part):
     eligibility: Literal["members", "checked_in"] = "members"
     visibility: Literal["members", "public"] = "members"
     secret: bool = False
-    quorum_count: int | None = Field(default=None, ge=0)
+    quorum_count: int | None = Field(default=None, ge=1, le=100_000)
     quorum_percent: int | None = Field(default=None, ge=0, le=100)
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
-    tallied_at: AwareDatetime | None = None
+    opens_at: Moment
+    closes_at: Moment
+    tallied_at: Moment | None = None
     outcome: Literal["", "passed", "rejected", "no_quorum", "blocked", "poll_closed"] = ""
     result: dict[str, Any] | None = None
     votes: list[Vote] = Field(default_factory=list, max_length=MAX_ITEMS)

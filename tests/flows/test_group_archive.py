@@ -89,7 +89,21 @@ async def test_bad_archives_are_refused_with_the_reason(net: FederationNet, peer
     broken_date["meetups"][0]["starts_at"] = "next Tuesday"
     bad_answer = copy.deepcopy(archive)
     bad_answer["meetups"][0]["answers"][0]["status"] = "perhaps"
+    # Rows are written as the archive says, so what the app's own forms refuse (and what
+    # the database or the pages could not hold) is refused here too.
+    out_of_range = {
+        "capacity": 10**12,
+        "remind_minutes": 7,
+        "timezone": "Mars/Olympus",
+        "ends_at": "9999-12-31T23:59:00+00:00",
+    }
+    wrong_values = []
+    for field, value in out_of_range.items():
+        changed = copy.deepcopy(archive)
+        changed["meetups"][0][field] = value
+        wrong_values.append((changed, f"meetups[0].{field}"))
     cases = [
+        *wrong_values,
         (b"{not json", "not JSON"),
         (json.dumps({"format": "something-else"}).encode(), "not a Hearth group archive"),
         (newer, "version 2 is not supported"),
