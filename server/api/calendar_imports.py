@@ -13,14 +13,13 @@ from starlette.routing import Route
 
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
-from server.errors import NotFound
 from server.models import Group, User
 from server.models_calendar_import import CalendarImport
 from server.services import membership as members
 from server.services.calendar_import import (
     SyncReport,
     delete_import,
-    detach,
+    detach_as,
     get_import,
     group_imports,
 )
@@ -160,11 +159,7 @@ async def detach_event(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
         event = await get_event(session, path_id(request, "event_id", "No such meetup."))
-        group = await session.get(Group, event.group_id)
-        if group is None:
-            raise NotFound("No such meetup.")
-        await members.require(session, group, user, "post_as_group")
-        link = await detach(session, event)
+        link = await detach_as(session, user, event)
         return JSONResponse({"event_id": event.id, "uid": link.uid, "detached": link.detached})
 
 

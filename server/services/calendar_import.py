@@ -24,6 +24,7 @@ from server.errors import InvalidInput, NotFound
 from server.models import Group, Membership, User
 from server.models_calendar_import import CalendarImport, ImportedEvent
 from server.models_events import Event
+from server.services import membership as members
 from server.services.calendar_reading import Occurrence, ReadCalendar
 from server.services.event_publishing import ANNOUNCE_AHEAD, publish_changes, publish_new
 from server.services.events import (
@@ -287,6 +288,15 @@ async def import_source(
         )
     ).first()
     return (row[0], row[1]) if row else None
+
+
+async def detach_as(session: AsyncSession, user: User, event: Event) -> ImportedEvent:
+    """``detach``, done by one of the meetup group's organizers (the web form and the API)."""
+    group = await session.get(Group, event.group_id)
+    if group is None:
+        raise NotFound("No such meetup.")
+    await members.require(session, group, user, "post_as_group")
+    return await detach(session, event)
 
 
 async def detach(session: AsyncSession, event: Event) -> ImportedEvent:

@@ -13,14 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.uris import LocalUris
-from server.errors import HearthError, NotFound
+from server.errors import HearthError
 from server.models import Group, User
 from server.models_calendar_import import CalendarImport
 from server.services import membership as members
 from server.services.calendar_import import (
     SyncReport,
     delete_import,
-    detach,
+    detach_as,
     get_import,
     group_imports,
 )
@@ -170,11 +170,7 @@ async def detach_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         event = await get_event(session, path_id(request, "event_id", "No such meetup."))
-        group = await session.get(Group, event.group_id)
-        if group is None:
-            raise NotFound("No such meetup.")
-        await members.require(session, group, user, "post_as_group")
-        await detach(session, event)
+        await detach_as(session, user, event)
     flash(request, "Detached: the calendar import no longer changes this meetup.", "success")
     return redirect(f"/events/{event.id}")
 
