@@ -32,7 +32,7 @@ from sqlmodel import col, func, select
 from server.activitypub.uris import LocalUris
 from server.app import create_app, default_poster
 from server.db import create_engine, transaction
-from server.models_federation import Delivery, Follow, RemoteActor
+from server.models import Delivery, Follow, RemoteActor
 from server.services.posts import create_post
 
 sys.path.insert(0, str(Path(__file__).parent))

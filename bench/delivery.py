@@ -48,8 +48,7 @@ from server.app import create_app, default_http_client, default_poster
 from server.config import RateLimitConfig, Settings, load_settings
 from server.db import create_engine, transaction
 from server.migrate import migrate
-from server.models import Group, User
-from server.models_federation import Delivery, Follow, OutboxActivity, RemoteActor
+from server.models import Delivery, Follow, Group, OutboxActivity, RemoteActor, User
 from server.services.groups import GroupFields, create_group
 from server.services.posts import create_post
 from server.services.users import NewUser, create_user

@@ -49,8 +49,7 @@ from delivery import bench_settings, database  # a sibling script, not a package
 from server.app import create_app, default_http_client
 from server.db import create_engine
 from server.markup import render_markdown
-from server.models import Group
-from server.models_events import Event, EventSeries, EventTag
+from server.models import Event, EventSeries, EventTag, Group
 from server.services.recurrence import occurrences
 
 BIG = "big-kitchen"

@@ -50,7 +50,7 @@ from federation.keys import generate_rsa_keypair
 from federation.verify import ActorKey, Rejected, signed_headers, verify_request
 from server.app import create_app
 from server.db import create_engine, session_factory, transaction
-from server.models_federation import Follow, RemoteActor
+from server.models import Follow, RemoteActor
 from server.services.groups import GroupFields, create_group
 from server.services.users import NewUser, create_user
 

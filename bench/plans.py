@@ -36,17 +36,17 @@ from bench.http_bench import BIG, seed_reads
 from server.activitypub.publish import follower_inboxes
 from server.activitypub.queue import claim_due, claim_inbox
 from server.db import create_engine, session_factory, transaction, utcnow
-from server.models import Group
-from server.models_events import Event
-from server.models_federation import (
+from server.models import (
     Delivery,
+    Event,
     Follow,
+    Group,
     InboxActivity,
     OutboxActivity,
+    Participation,
+    RelayedPost,
     RemoteActor,
 )
-from server.models_membership import Participation
-from server.models_moderation import RelayedPost
 from server.services import rsvp
 from server.services.calendar import group_calendar
 

@@ -44,7 +44,7 @@ from bench.http_bench import cpu_seconds
 from server.activitypub.uris import LocalUris
 from server.app import create_app
 from server.db import create_engine, transaction
-from server.models_federation import Delivery
+from server.models import Delivery
 from server.services.posts import create_post
 
 

@@ -5,14 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import server.models
-import server.models_calendar_import
-import server.models_decisions
-import server.models_events
-import server.models_federation
-import server.models_membership
-import server.models_moderation
-import server.models_practice  # noqa: F401
+import server.models  # noqa: F401  (registers every table)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

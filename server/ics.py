@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from server.models import Group
-from server.models_events import Event, EventSeries
+from server.models import Event, EventSeries, Group
 from server.services.recurrence import MAX_COUNT, occurrences
 
 PRODID = "-//Hearth//Neighborhood meetups//EN"

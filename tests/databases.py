@@ -14,13 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
-import server.models_calendar_import
-import server.models_decisions
-import server.models_events
-import server.models_federation
-import server.models_membership
-import server.models_moderation
-import server.models_practice  # noqa: F401
+import server.models  # noqa: F401  (registers every table)
 from server.db import create_engine
 from server.migrate import alembic_config, migrate
 

@@ -14,8 +14,7 @@ from federation.webfinger import build_jrd, parse_resource
 from server import __version__
 from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
-from server.models import Group, User
-from server.models_federation import GroupPost
+from server.models import Group, GroupPost, User
 from server.services.instance import load_instance_info
 from server.web.common import settings_of
 

@@ -31,8 +31,7 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
-from server.models import Group
-from server.models_events import Event
+from server.models import Event, Group
 from server.services import rsvp
 from server.services.rsvp_notify import when_text
 from server.services.rsvp_words import CHANGE_HINT

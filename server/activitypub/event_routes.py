@@ -18,8 +18,7 @@ from server.activitypub.routes import (
 from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.errors import NotFound
-from server.models import Group
-from server.models_events import Event
+from server.models import Event, Group
 from server.services import remote_membership
 from server.services.events import get_event
 from server.web.common import path_id, settings_of

@@ -30,10 +30,7 @@ from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.errors import HearthError
 from server.inputs import row_id
-from server.models import Group
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_membership import Participation
+from server.models import Event, Group, Participation, RemoteActor
 from server.services import rsvp
 from server.services.notices import direct_message, tell_participant
 from server.services.post_shape import is_poll_vote

@@ -12,8 +12,7 @@ from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import Conflict, NotFound
-from server.models import User
-from server.models_federation import Follow, RemoteActor
+from server.models import Follow, RemoteActor, User
 from server.services.follower_members import admit_follower
 
 

@@ -15,11 +15,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.activities import format_datetime
 from server.activitypub.uris import LocalUris
-from server.models import Group, Membership, User
-from server.models_decisions import CheckIn, Proposal, ProposalVote
-from server.models_events import Event
-from server.models_federation import Follow, GroupPost
-from server.models_membership import Participation, RemoteMember
+from server.models import (
+    CheckIn,
+    Event,
+    Follow,
+    Group,
+    GroupPost,
+    Membership,
+    Participation,
+    Proposal,
+    ProposalVote,
+    RemoteMember,
+    User,
+)
 from server.services.groups import group_tags
 
 ARCHIVE_FORMAT = "hearth-group-archive"

@@ -32,8 +32,7 @@ from server.activitypub.routes import (
 )
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.models import Group, Membership, User
-from server.models_events import Event
+from server.models import Event, Group, Membership, User
 from server.services import remote_membership
 from server.services.groups import get_group
 from server.web.common import settings_of

@@ -18,11 +18,19 @@ from server.activitypub.group_archive_schema import Archive, Meetup, ProposalPar
 from server.activitypub.remote import Remote, RemoteError
 from server.activitypub.uris import LocalUris
 from server.markup import render_markdown
-from server.models import Group, Membership, User
-from server.models_decisions import CheckIn, Proposal, ProposalVote
-from server.models_events import Event
-from server.models_federation import Follow, GroupPost
-from server.models_membership import Participation, RemoteMember
+from server.models import (
+    CheckIn,
+    Event,
+    Follow,
+    Group,
+    GroupPost,
+    Membership,
+    Participation,
+    Proposal,
+    ProposalVote,
+    RemoteMember,
+    User,
+)
 from server.services.groups import GroupFields, create_group
 
 #: The state of a follow carried over from the old group, until its follower re-follows.

@@ -20,9 +20,7 @@ from server.activitypub.follows import answer_follow
 from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError
-from server.models import Group
-from server.models_federation import Follow, RemoteActor
-from server.models_membership import RemoteMember
+from server.models import Follow, Group, RemoteActor, RemoteMember
 from server.services import news
 from server.services import remote_membership as service
 from server.services.notices import direct_message

@@ -25,7 +25,7 @@ from server.activitypub.inbox_writer import Incoming
 from server.activitypub.uris import host_of
 from server.db import transaction
 from server.errors import Gone
-from server.models_federation import RemoteActor
+from server.models import RemoteActor
 from server.services.groups import get_group
 from server.services.users import get_user
 from server.web.common import client_address, settings_of

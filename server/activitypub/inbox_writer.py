@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.queue import mark_hosts_available
 from server.activitypub.uris import host_of
 from server.db import transaction, utcnow
-from server.models_federation import InboxActivity
+from server.models import InboxActivity
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import transaction, utcnow
-from server.models_federation import Delivery, InboxActivity
+from server.models import Delivery, InboxActivity
 
 log = logging.getLogger(__name__)
 

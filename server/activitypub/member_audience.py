@@ -8,9 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject
 from server.activitypub.publish import inboxes_of, publish
-from server.models import Group
-from server.models_federation import OutboxActivity, RemoteActor
-from server.models_membership import RemoteMember
+from server.models import Group, OutboxActivity, RemoteActor, RemoteMember
 
 
 async def member_actors(session: AsyncSession, group: Group) -> list[RemoteActor]:

@@ -23,9 +23,7 @@ from server.activitypub.remote import Remote, RemoteError
 from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.markup_entities import Linker, MentionLink, find_mentions, render_with_entities
-from server.models import Group, User
-from server.models_events import Event
-from server.models_federation import RemoteActor
+from server.models import Event, Group, RemoteActor, User
 
 #: More mentions than this in one text are left as text (each costs a WebFinger lookup).
 MAX_MENTIONS = 10

@@ -26,9 +26,7 @@ from server.activitypub.publish import inboxes_of, publish, publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.markup import sanitize_html
-from server.models import Group
-from server.models_events import Event
-from server.models_practice import Minutes
+from server.models import Event, Group, Minutes
 
 
 def minutes_uri(uris: LocalUris, event: Event) -> str:

@@ -19,9 +19,7 @@ from server.activitypub.remote import Remote, RemoteError
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput
-from server.models import Group, Membership, User
-from server.models_federation import Follow, RemoteActor
-from server.models_membership import RemoteMember
+from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User
 
 
 def lists_origin(document: JsonObject, origin: str) -> bool:

@@ -26,10 +26,15 @@ from server.activitypub.remote_polls import poll_of
 from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
-from server.models import Group
-from server.models_events import RemoteEvent
-from server.models_federation import Follow, InboxActivity, RemoteActor, RemotePost
-from server.models_membership import RemoteMember
+from server.models import (
+    Follow,
+    Group,
+    InboxActivity,
+    RemoteActor,
+    RemoteEvent,
+    RemoteMember,
+    RemotePost,
+)
 from server.services import news, remote_membership
 from server.services.follower_members import drop_follower
 from server.services.post_shape import NotAPost, content_of, http_url, is_post_type, title_of

@@ -26,9 +26,7 @@ from server.db import utcnow
 from server.errors import HearthError
 from server.inputs import row_id
 from server.markup import sanitize_html
-from server.models import Group
-from server.models_decisions import Proposal
-from server.models_federation import RemoteActor
+from server.models import Group, Proposal, RemoteActor
 from server.services import proposals as service
 from server.services.notices import direct_message
 from server.services.post_shape import is_poll_vote

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.delivery import Recipient, dedupe_inboxes
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.queue import enqueue
-from server.models_federation import Follow, OutboxActivity, RemoteActor
+from server.models import Follow, OutboxActivity, RemoteActor
 
 FOLLOWER_BATCH = 1000
 

@@ -21,7 +21,7 @@ from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
 from server.activitypub.uris import host_of
 from server.db import utcnow
-from server.models_federation import Delivery, DeliveryHost, OutboxActivity
+from server.models import Delivery, DeliveryHost, OutboxActivity
 
 LEASE = timedelta(minutes=2)
 

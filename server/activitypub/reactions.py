@@ -19,9 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.uris import LocalUris
 from server.inputs import row_id
-from server.models import Group
-from server.models_events import Event
-from server.models_federation import REACTION_KINDS, GroupPost
+from server.models import REACTION_KINDS, Event, Group, GroupPost
 from server.services import reactions
 
 

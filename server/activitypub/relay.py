@@ -34,11 +34,7 @@ from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.uris import LocalUris, host_of
 from server.db import utcnow
 from server.inputs import row_id
-from server.models import Group
-from server.models_decisions import Proposal
-from server.models_events import Event
-from server.models_federation import Follow, GroupPost
-from server.models_moderation import GroupBlock, RelayedPost
+from server.models import Event, Follow, Group, GroupBlock, GroupPost, Proposal, RelayedPost
 from server.services import news, remote_membership
 from server.services.federation_policy import DomainPolicy
 from server.services.media_cache import MediaCache

@@ -29,7 +29,7 @@ from server.activitypub.uris import LocalUris, host_of
 from server.config import Settings
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
-from server.models_federation import RemoteActor
+from server.models import RemoteActor
 from server.services.federation_policy import DomainPolicy
 
 log = logging.getLogger(__name__)

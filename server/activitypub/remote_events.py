@@ -9,7 +9,7 @@ from federation.events import EventError, parse_event
 from federation.jsonld import JsonObject
 from server.db import utcnow
 from server.markup import html_to_text, sanitize_html
-from server.models_events import RemoteEvent
+from server.models import RemoteEvent
 
 STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
 

@@ -16,8 +16,7 @@ from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import html_to_text
-from server.models import User
-from server.models_federation import RemoteActor, RemotePost
+from server.models import RemoteActor, RemotePost, User
 
 MAX_OPTIONS = 20
 

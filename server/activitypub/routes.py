@@ -22,8 +22,7 @@ from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
 from server.errors import Gone, NotFound
 from server.inputs import page_number as read_page
-from server.models import Group
-from server.models_federation import Follow, GroupPost, OutboxActivity
+from server.models import Follow, Group, GroupPost, OutboxActivity
 from server.services import remote_membership
 from server.services.groups import get_group
 from server.services.posts import note_for

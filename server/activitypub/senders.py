@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.local import LocalActor, local_actor_by_uri
 from server.activitypub.uris import LocalUris
 from server.db import transaction
-from server.models_federation import OutboxActivity
+from server.models import OutboxActivity
 
 TTL_SECONDS = 30.0
 MAX_ACTIVITIES = 512

@@ -15,10 +15,7 @@ from starlette.routing import Route
 
 from server.api.common import api_user, read_json
 from server.errors import Forbidden, NotFound
-from server.models import Group, User
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_membership import Participation, RemoteMember
+from server.models import Event, Group, Participation, RemoteActor, RemoteMember, User
 from server.services import attendees, news, rsvp
 from server.services import membership as members
 from server.services.groups import get_group

@@ -19,8 +19,7 @@ from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.errors import Forbidden, NotFound
 from server.inputs import row_id
-from server.models import Group, User
-from server.models_decisions import Proposal
+from server.models import Group, Proposal, User
 from server.services import checkin, news
 from server.services import membership as members
 from server.services import proposals as service

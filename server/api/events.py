@@ -18,8 +18,7 @@ from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.config import Settings
 from server.errors import NotFound
-from server.models import Group, User
-from server.models_events import Event
+from server.models import Event, Group, User
 from server.services import membership as members
 from server.services import news
 from server.services.calendar import EventQuery, upcoming_events

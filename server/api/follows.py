@@ -15,7 +15,7 @@ from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.errors import NotFound
-from server.models_federation import Follow, RemoteActor
+from server.models import Follow, RemoteActor
 from server.web.common import db, settings_of
 
 

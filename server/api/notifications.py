@@ -13,7 +13,7 @@ from starlette.routing import Route
 from server.api.common import ApiError, api_user, read_json
 from server.db import MAX_ROW_ID
 from server.inputs import row_id
-from server.models_membership import Notification
+from server.models import Notification
 from server.services import notifications as notes
 from server.web.common import db, settings_of
 

@@ -16,8 +16,7 @@ from server.activitypub.uris import LocalUris
 from server.api.common import api_user, read_json
 from server.errors import NotFound
 from server.inputs import page_number, row_id
-from server.models import Group, User
-from server.models_federation import GroupPost
+from server.models import Group, GroupPost, User
 from server.services import membership as members
 from server.services.groups import get_group
 from server.services.posts import (

@@ -14,10 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.models import Group, User
-from server.models_decisions import Proposal
-from server.models_events import Event
-from server.models_practice import AgendaItem
+from server.models import AgendaItem, Event, Group, Proposal, User
 from server.services import membership as members
 from server.services.meetup_roles import FACILITATOR, check_not_over, holds, is_organizer
 

@@ -23,10 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import InvalidInput
-from server.models import Membership, User
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_membership import Participation
+from server.models import Event, Membership, Participation, RemoteActor, User
 from server.services import membership as members
 from server.services import rsvp
 from server.services.rsvp_notify import status_text

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models import User
-from server.models_moderation import AuditEntry
+from server.models import AuditEntry, User
 
 
 def audit(

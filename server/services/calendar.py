@@ -13,9 +13,7 @@ from federation.events import event_summary
 from federation.events_build import zone_of
 from server.db import utcnow
 from server.inputs import calendar_date, page_number
-from server.models import Group, Membership, User
-from server.models_events import Event, EventTag, RemoteEvent
-from server.models_federation import Follow, RemoteActor
+from server.models import Event, EventTag, Follow, Group, Membership, RemoteActor, RemoteEvent, User
 
 PAGE_SIZE = 30
 

@@ -21,9 +21,7 @@ from federation.addresses import InvalidHostError, ip_literal, is_public_address
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import Group, Membership, User
-from server.models_calendar_import import CalendarImport, ImportedEvent
-from server.models_events import Event
+from server.models import CalendarImport, Event, Group, ImportedEvent, Membership, User
 from server.services import membership as members
 from server.services.calendar_reading import Occurrence, ReadCalendar
 from server.services.event_publishing import ANNOUNCE_AHEAD, publish_changes, publish_new

@@ -23,8 +23,7 @@ from server.activitypub.uris import LocalUris
 from server.config import CalendarImportsConfig, Settings
 from server.db import transaction, utcnow
 from server.errors import HearthError
-from server.models import Group, User
-from server.models_calendar_import import CalendarImport
+from server.models import CalendarImport, Group, User
 from server.services.calendar_import import (
     SyncReport,
     announce_due_imports,

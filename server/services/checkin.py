@@ -19,9 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import UTCDateTime, utcnow
 from server.errors import Forbidden, InvalidInput
-from server.models import User
-from server.models_decisions import CheckIn, CheckInCode
-from server.models_events import Event
+from server.models import CheckIn, CheckInCode, Event, User
 from server.services.rsvp import Attendee, of_person
 
 #: Check-in opens this long before the start and stays open this long after the end.

@@ -14,9 +14,7 @@ from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import html_to_text
-from server.models import Group, User
-from server.models_federation import RemoteActor
-from server.models_moderation import GroupBlock, RelayedPost
+from server.models import Group, GroupBlock, RelayedPost, RemoteActor, User
 from server.services.audit import audit
 from server.services.post_shape import Attachment, attachments_from_json
 from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay

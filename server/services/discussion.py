@@ -17,8 +17,7 @@ from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import render_markdown
-from server.models import Group, User
-from server.models_moderation import RelayedPost
+from server.models import Group, RelayedPost, User
 from server.services.relay_send import send_relay
 
 MAX_COMMENT = 5000

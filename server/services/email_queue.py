@@ -27,7 +27,7 @@ from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import session_factory, transaction, utcnow
 from server.email import deliver_email
-from server.models_membership import OutgoingEmail
+from server.models import OutgoingEmail
 
 #: Attempts before an email is given up (``failed``).
 MAX_ATTEMPTS = 8

@@ -28,9 +28,7 @@ from server.activitypub.mentions import mentioned_inboxes
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
-from server.models import Group
-from server.models_events import Event
-from server.models_federation import OutboxActivity
+from server.models import Event, Group, OutboxActivity
 
 ANNOUNCE_AHEAD = timedelta(days=14)
 

@@ -14,14 +14,15 @@ from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 from server.markup import render_markdown
-from server.models import Group, User
-from server.models_events import (
+from server.models import (
     EVENT_STATUSES,
     EVENT_VISIBILITIES,
     JOIN_MODES,
     Event,
     EventSeries,
     EventTag,
+    Group,
+    User,
 )
 from server.services.groups import parse_tags
 from server.services.recurrence import Recurrence, occurrences, parse_rrule

@@ -14,10 +14,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import FEDERATION_MODES
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import InstanceSetting, User
-from server.models_federation import Delivery, Follow, RemoteActor
-from server.models_membership import RemoteMember
-from server.models_moderation import DOMAIN_ACTIONS, ActorBlock, DomainPolicy, RelayedPost
+from server.models import (
+    DOMAIN_ACTIONS,
+    ActorBlock,
+    Delivery,
+    DomainPolicy,
+    Follow,
+    InstanceSetting,
+    RelayedPost,
+    RemoteActor,
+    RemoteMember,
+    User,
+)
 from server.services.audit import audit
 from server.services.federation_policy import MODE_KEY
 from server.services.federation_policy import DomainPolicy as LivePolicy

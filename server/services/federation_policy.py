@@ -18,9 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.policy import domain_matches
 from server.config import FEDERATION_MODES, Settings
 from server.db import transaction
-from server.models import InstanceSetting
-from server.models_moderation import ActorBlock
-from server.models_moderation import DomainPolicy as DomainPolicyRow
+from server.models import ActorBlock, InstanceSetting
+from server.models import DomainPolicy as DomainPolicyRow
 
 RELOAD_SECONDS = 5.0
 #: The instance setting that overrides the config's ``federation.mode``.

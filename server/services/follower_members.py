@@ -9,9 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
-from server.models import Group
-from server.models_federation import RemoteActor
-from server.models_membership import RemoteMember
+from server.models import Group, RemoteActor, RemoteMember
 
 
 async def _approving_group(session: AsyncSession, uris: LocalUris, followee: str) -> Group | None:

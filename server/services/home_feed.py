@@ -15,10 +15,18 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models import Group, Membership, User
-from server.models_events import Event, RemoteEvent
-from server.models_federation import Follow, GroupPost, RemoteActor, RemotePost
-from server.models_membership import Participation
+from server.models import (
+    Event,
+    Follow,
+    Group,
+    GroupPost,
+    Membership,
+    Participation,
+    RemoteActor,
+    RemoteEvent,
+    RemotePost,
+    User,
+)
 from server.services.calendar import RemoteMeetup, following_calendar, remote_when
 from server.services.meetup_lists import Entry, entries_of
 

@@ -16,8 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import InvalidInput
-from server.models import Group
-from server.models_events import Event, EventSeries
+from server.models import Event, EventSeries, Group
 from server.services.calendar import visible_to_public
 from server.services.recurrence import Recurrence, parse_rrule
 

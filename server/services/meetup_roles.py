@@ -16,9 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.models import Group, Membership, User
-from server.models_events import Event
-from server.models_practice import DEFAULT_ROLES, MeetupRole, PracticeSettings, RoleHolder
+from server.models import (
+    DEFAULT_ROLES,
+    Event,
+    Group,
+    MeetupRole,
+    Membership,
+    PracticeSettings,
+    RoleHolder,
+    User,
+)
 from server.services import membership as members
 
 #: The kinds of the default roles: the facilitator runs the agenda, the note-taker the minutes.

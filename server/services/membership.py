@@ -22,8 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.models import ROLES, Group, Membership, User
-from server.models_events import Event
+from server.models import ROLES, Event, Group, Membership, User
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_group": frozenset({"admin"}),

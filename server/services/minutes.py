@@ -16,11 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.db import utcnow
 from server.errors import Forbidden, InvalidInput
 from server.markup import render_markdown
-from server.models import Group, User
-from server.models_decisions import Proposal
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_practice import MINUTES_VISIBILITIES, AgendaItem, Minutes
+from server.models import (
+    MINUTES_VISIBILITIES,
+    AgendaItem,
+    Event,
+    Group,
+    Minutes,
+    Proposal,
+    RemoteActor,
+    User,
+)
 from server.services import membership as members
 from server.services.agenda import items
 from server.services.checkin import attendance

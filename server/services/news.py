@@ -9,11 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
-from server.models import Group, User
-from server.models_decisions import Proposal
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_membership import Participation
+from server.models import Event, Group, Participation, Proposal, RemoteActor, User
 from server.services.notices import (
     Note,
     group_members,

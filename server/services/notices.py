@@ -19,9 +19,15 @@ from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
-from server.models import Group, Membership, User
-from server.models_federation import RemoteActor
-from server.models_membership import Notification, OutgoingEmail, Participation
+from server.models import (
+    Group,
+    Membership,
+    Notification,
+    OutgoingEmail,
+    Participation,
+    RemoteActor,
+    User,
+)
 from server.services.notifications import wants_email
 from server.services.rsvp_words import CHANGE_HINT
 

@@ -14,8 +14,7 @@ from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import User
-from server.models_membership import EmailChoice, Notification
+from server.models import EmailChoice, Notification, User
 
 #: Notifications shown per page (and the API's default page size).
 PAGE_SIZE = 30

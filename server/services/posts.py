@@ -16,8 +16,7 @@ from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import Group, User
-from server.models_federation import POST_VISIBILITIES, GroupPost
+from server.models import POST_VISIBILITIES, Group, GroupPost, User
 
 MAX_POST = 5000
 

@@ -18,17 +18,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.markup import render_markdown
-from server.models import Group, User
-from server.models_decisions import (
+from server.models import (
     PROPOSAL_ELIGIBILITY,
     PROPOSAL_METHODS,
     PROPOSAL_VISIBILITIES,
     CheckIn,
+    Event,
+    Group,
     Proposal,
     ProposalVote,
+    RemoteActor,
+    User,
 )
-from server.models_events import Event
-from server.models_federation import RemoteActor
 from server.services import membership as members
 from server.services.rsvp import Attendee, is_member, of_person
 

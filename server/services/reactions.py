@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models_federation import Reaction
+from server.models import Reaction
 
 Key = TypeVar("Key")
 

@@ -13,8 +13,7 @@ from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
-from server.models import Group
-from server.models_moderation import RelayedPost
+from server.models import Group, RelayedPost
 
 
 async def _audience(

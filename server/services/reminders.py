@@ -27,9 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.uris import LocalUris
 from server.db import utcnow
-from server.models import Group
-from server.models_events import Event
-from server.models_membership import Participation
+from server.models import Event, Group, Participation
 from server.services.notices import tell_participant
 from server.services.rsvp_notify import when_text
 

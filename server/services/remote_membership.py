@@ -14,9 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.models import ROLES, Group
-from server.models_federation import RemoteActor
-from server.models_membership import RemoteMember
+from server.models import ROLES, Group, RemoteActor, RemoteMember
 
 
 async def find(session: AsyncSession, group: Group, actor_uri: str) -> RemoteMember | None:

@@ -16,9 +16,7 @@ from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris, host_of
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import User
-from server.models_federation import RemoteActor
-from server.models_moderation import Report
+from server.models import RemoteActor, Report, User
 from server.services.audit import audit
 
 MAX_REASON = 2000

@@ -20,10 +20,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import UTCDateTime, utcnow
-from server.models import Group, User
-from server.models_decisions import CheckIn
-from server.models_events import Event
-from server.models_practice import MeetupRole, PracticeSettings, RoleHolder, RoleNudge
+from server.models import (
+    CheckIn,
+    Event,
+    Group,
+    MeetupRole,
+    PracticeSettings,
+    RoleHolder,
+    RoleNudge,
+    User,
+)
 from server.services.meetup_roles import Slot, active_local_members, slots
 from server.services.notices import notify_user
 from server.services.rsvp_notify import when_text

@@ -26,9 +26,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.models import Membership, User
-from server.models_events import Event
-from server.models_membership import Participation, RemoteMember
+from server.models import Event, Membership, Participation, RemoteMember, User
 
 Row = TypeVar("Row")
 Answer = Literal["going", "maybe", "not_going"]

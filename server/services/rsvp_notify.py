@@ -15,9 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.events_build import event_summary
 from server.config import Settings
-from server.models import Group
-from server.models_events import Event
-from server.models_membership import Participation
+from server.models import Event, Group, Participation
 from server.services.notices import tell_participant
 from server.services.rsvp import RsvpResult
 

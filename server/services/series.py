@@ -8,7 +8,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models_events import Event, EventSeries
+from server.models import Event, EventSeries
 from server.services.events import event_tags, set_tags
 from server.services.recurrence import HORIZON, occurrences
 from server.services.timezones import zone

@@ -26,11 +26,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
-from server.models import Group, Membership
-from server.models_decisions import CheckIn, Proposal, ProposalVote
-from server.models_events import Event
-from server.models_federation import RemoteActor
-from server.models_membership import RemoteMember
+from server.models import (
+    CheckIn,
+    Event,
+    Group,
+    Membership,
+    Proposal,
+    ProposalVote,
+    RemoteActor,
+    RemoteMember,
+)
 from server.services.notices import Note, group_members, message_people, notify_users
 from server.services.proposals import is_abstention, is_objection, options_of
 

@@ -14,8 +14,7 @@ from starlette.routing import Route
 
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError
-from server.models import Group, User
-from server.models_calendar_import import CalendarImport
+from server.models import CalendarImport, Group, User
 from server.services import membership as members
 from server.services.calendar_import import (
     SyncReport,

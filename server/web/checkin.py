@@ -12,8 +12,7 @@ from starlette.routing import Route
 from server.activitypub.remote import RemoteError
 from server.activitypub.uris import LocalUris
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.models import Group, User
-from server.models_events import Event
+from server.models import Event, Group, User
 from server.services import checkin as service
 from server.services import membership as members
 from server.services.events import get_event

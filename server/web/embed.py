@@ -19,8 +19,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.errors import Gone
-from server.models import Group
-from server.models_events import Event
+from server.models import Event, Group
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.groups import get_group
 from server.services.instance import InstanceInfo, load_instance_info

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 
 from server.errors import InvalidInput
 from server.inputs import FIRST_YEAR, LAST_YEAR, calendar_date, clock_time, whole_number
-from server.models_events import Event
+from server.models import Event
 from server.services.events import COPIED_FIELDS, EventFields, fields_of
 from server.services.groups import parse_tags
 from server.services.recurrence import WEEKDAYS, Recurrence

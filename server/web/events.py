@@ -18,8 +18,7 @@ from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.routes import wants_activity_json
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
-from server.models import Group, User
-from server.models_events import Event
+from server.models import Event, Group, User
 from server.services import attendees, conversations, news
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events

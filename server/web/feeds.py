@@ -20,8 +20,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.ics import SeriesFeed, build_calendar
-from server.models_events import Event, EventSeries
-from server.models_federation import GroupPost
+from server.models import Event, EventSeries, GroupPost
 from server.services import meetup_roles
 from server.services import membership as members
 from server.services.calendar import EventQuery, upcoming_events

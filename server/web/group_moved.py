@@ -21,8 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.activitypub.routes import wants_activity_json
 from server.db import transaction
-from server.models import Group
-from server.models_events import Event
+from server.models import Event, Group
 
 #: How long a process trusts its list of moved groups (a move in another process shows
 #: up after this; in this one at once).

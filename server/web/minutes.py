@@ -19,9 +19,7 @@ from server.activitypub.routes import (
 )
 from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
-from server.models import Group
-from server.models_events import Event
-from server.models_practice import Minutes
+from server.models import Event, Group, Minutes
 from server.services import meetup_roles
 from server.services import membership as members
 from server.services import minutes as service

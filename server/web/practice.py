@@ -17,9 +17,7 @@ from starlette.routing import Route
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.inputs import whole_number
-from server.models import Group, Membership, User
-from server.models_decisions import Proposal
-from server.models_events import Event
+from server.models import Event, Group, Membership, Proposal, User
 from server.services import agenda, meetup_roles, rotation
 from server.services import membership as members
 from server.services import minutes as minutes_service

@@ -23,8 +23,7 @@ from server.activitypub.routes import (
 from server.activitypub.uris import LocalUris
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
 from server.inputs import whole_number
-from server.models import Group, User
-from server.models_decisions import Proposal
+from server.models import Group, Proposal, User
 from server.services import conversations, news
 from server.services import membership as members
 from server.services import proposals as service

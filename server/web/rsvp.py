@@ -12,9 +12,7 @@ from starlette.routing import Route
 
 from server.errors import Forbidden, NotFound
 from server.ics import build_calendar
-from server.models import Group
-from server.models_events import Event
-from server.models_membership import Participation
+from server.models import Event, Group, Participation
 from server.services import attendees, rsvp
 from server.services import membership as members
 from server.services.calendar_feed import feed_owner

@@ -11,8 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import NotFound
-from server.models import Group
-from server.models_federation import GroupPost
+from server.models import Group, GroupPost
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.groups import DirectoryQuery, search_directory
 from server.web.common import db, render, settings_of

@@ -18,8 +18,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import Session, create_engine
 
-from server.models_events import RemoteEvent
-from server.models_federation import Follow, RemoteActor
+from server.models import Follow, RemoteActor, RemoteEvent
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import PHONE, Tab
 from tests.browser.pages import Steps, log_in

@@ -19,9 +19,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import Session, create_engine
 
-from server.models import Group
-from server.models_federation import RemoteActor
-from server.models_moderation import RelayedPost
+from server.models import Group, RelayedPost, RemoteActor
 from tests.browser.conftest import PHONE, Tab
 from tests.browser.pages import Steps
 from tests.servers import HearthServer, clean_env, free_port, run_hearth, serve

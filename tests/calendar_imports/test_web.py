@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from server.models_calendar_import import CalendarImport
-from server.models_events import Event
+from server.models import CalendarImport, Event
 from tests.calendar_imports.calendar_server import calendar, vevent
 from tests.events.conftest import Organizer
 from tests.web import WebClient

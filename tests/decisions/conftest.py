@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from server.db import utcnow
-from server.models_decisions import Proposal
+from server.models import Proposal
 from server.services.timezones import utc_to_local
 from tests.flows.conftest import net, peer  # noqa: F401 (fixtures for federated scenes)
 from tests.web import WebClient

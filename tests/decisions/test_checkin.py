@@ -14,9 +14,7 @@ from sqlmodel import select
 
 from server.db import utcnow
 from server.errors import Forbidden
-from server.models_decisions import CheckIn
-from server.models_events import Event
-from server.models_federation import InboxActivity, OutboxActivity
+from server.models import CheckIn, Event, InboxActivity, OutboxActivity
 from server.services import checkin
 from tests.decisions.conftest import Club
 from tests.events.conftest import FORM
@@ -145,7 +143,7 @@ async def test_one_time_codes_cannot_be_reused_or_used_late(
 
 
 async def _issue_expired(session: Any, event_id: int, person: str) -> str:
-    from server.models_decisions import CheckInCode
+    from server.models import CheckInCode
 
     code = await checkin.new_one_time_code(session, await session.get(Event, event_id), person)
     row = (await session.exec(select(CheckInCode).where(CheckInCode.actor_uri == person))).one()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from server.models_moderation import RelayedPost
+from server.models import RelayedPost
 from tests.decisions.conftest import Club
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, PeerActor, sign_cavage

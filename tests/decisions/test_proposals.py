@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.db import utcnow
-from server.models_decisions import Proposal, ProposalVote
+from server.models import Proposal, ProposalVote
 from tests.decisions.conftest import Club
 from tests.web import WebClient
 

@@ -11,8 +11,7 @@ import pytest
 from sqlmodel import select
 
 from server.activitypub.worker import Worker
-from server.models_decisions import Proposal
-from server.models_membership import Notification
+from server.models import Notification, Proposal
 from server.services.tally import close_proposal
 from tests.decisions.conftest import Club, close_now
 from tests.web import WebClient

@@ -12,9 +12,7 @@ import pytest
 from sqlmodel import select
 
 from server.activitypub import proposal_poll
-from server.models import Group
-from server.models_decisions import ProposalVote
-from server.models_membership import RemoteMember
+from server.models import Group, ProposalVote, RemoteMember
 from tests.decisions.conftest import Club, close_now
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, PeerActor, sign_cavage

@@ -23,7 +23,7 @@ from sqlmodel import func, select
 
 from server.activitypub.worker import BATCH, MAX_IN_FLIGHT, PER_HOST
 from server.db import create_engine, session_factory, transaction
-from server.models_federation import Delivery, Follow, InboxActivity, RemoteActor
+from server.models import Delivery, Follow, InboxActivity, RemoteActor
 from tests.e2e.sinks import Sinks
 from tests.servers import (
     PASSWORD,

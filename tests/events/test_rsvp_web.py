@@ -16,8 +16,7 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from server.models import User
-from server.models_membership import Notification
+from server.models import Notification, User
 from tests.events.conftest import Organizer
 from tests.web import WebClient
 

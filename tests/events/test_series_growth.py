@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from server.db import session_factory, transaction
-from server.models_events import Event
+from server.models import Event
 from server.services.series import extend_series
 from tests.events.conftest import Organizer
 from tests.web import WebClient

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.models_decisions import CheckIn
+from server.models import CheckIn
 from server.services.credentials import create_api_token
 from server.services.users import get_user
 from tests.federation_net import FederationNet, Instance

@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from server.models import Group
-from server.models_federation import Delivery, OutboxActivity
+from server.models import Delivery, Group, OutboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.scenes import follow_from_peer, organize_group, rows

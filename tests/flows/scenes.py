@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import SQLModel, select
 
-from server.models_federation import Follow
+from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import JsonObject, Peer, PeerActor
 

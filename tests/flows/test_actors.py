@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from server.models import Group
-from server.models_federation import Follow
+from server.models import Follow, Group
 from tests.federation_net import FederationNet, Instance
 from tests.flows.scenes import post_as_group
 

@@ -13,9 +13,7 @@ import pytest
 from sqlmodel import select
 
 from server.activitypub.remote import RemoteError
-from server.models import Group, Membership, User
-from server.models_federation import Delivery, Follow
-from server.models_moderation import RelayedPost, Report
+from server.models import Delivery, Follow, Group, Membership, RelayedPost, Report, User
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor, fetch_public_key, verify_cavage
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows

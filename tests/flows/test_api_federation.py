@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.models_federation import Follow, OutboxActivity
+from server.models import Follow, OutboxActivity
 from server.services.credentials import create_api_token
 from server.services.users import get_user
 from tests.federation_net import FederationNet, Instance

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.models_federation import Follow
+from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, sign_cavage
 from tests.flows.scenes import organize_group, post_as_group, rows

@@ -14,8 +14,7 @@ import httpx
 from sqlmodel import col, update
 
 from server.db import session_factory, transaction, utcnow
-from server.models_calendar_import import CalendarImport, ImportedEvent
-from server.models_events import Event
+from server.models import CalendarImport, Event, ImportedEvent
 from server.services.credentials import create_api_token
 from server.services.users import get_user
 from tests.calendar_imports.calendar_server import CalendarHost, calendar, vevent

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.models_events import RemoteEvent
+from server.models import RemoteEvent
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import JsonObject, Peer
 from tests.flows.scenes import rows

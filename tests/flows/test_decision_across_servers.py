@@ -10,9 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from server.models_decisions import Proposal, ProposalVote
-from server.models_federation import RemotePost
-from server.models_membership import Notification, RemoteMember
+from server.models import Notification, Proposal, ProposalVote, RemoteMember, RemotePost
 from tests.decisions.conftest import Club, close_now
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer

@@ -13,7 +13,7 @@ from sqlmodel import col, update
 from server.activitypub.queue import claim_due
 from server.app import create_app
 from server.db import create_engine, utcnow
-from server.models_federation import Delivery, Follow, GroupPost, OutboxActivity
+from server.models import Delivery, Follow, GroupPost, OutboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import PUBLIC, Peer, fetch_public_key, verify_cavage
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows

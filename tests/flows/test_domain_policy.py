@@ -10,7 +10,7 @@ import pytest
 from server.activitypub.remote import RemoteError
 from server.app import create_app
 from server.db import create_engine
-from server.models_federation import Delivery, Follow, RemoteActor
+from server.models import Delivery, Follow, RemoteActor
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows

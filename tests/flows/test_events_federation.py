@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import col, select
 
-from server.models_events import Event, RemoteEvent
-from server.models_federation import Delivery, InboxActivity, OutboxActivity
+from server.models import Delivery, Event, InboxActivity, OutboxActivity, RemoteEvent
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, fetch_public_key, verify_cavage

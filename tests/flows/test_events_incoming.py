@@ -16,9 +16,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.activitypub.follows import follow_remote
-from server.models import User
-from server.models_events import RemoteEvent
-from server.models_federation import Follow, InboxActivity
+from server.models import Follow, InboxActivity, RemoteEvent, User
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import JsonObject, Peer, PeerActor
 from tests.flows.scenes import rows

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from server.models_federation import Follow, InboxActivity
+from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
 from tests.flows.scenes import follow_from_peer, organize_group, rows

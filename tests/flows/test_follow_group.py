@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from server.models_federation import Follow, RemotePost
+from server.models import Follow, RemotePost
 from tests.federation_net import FederationNet, Instance
 
 

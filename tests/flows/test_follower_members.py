@@ -3,7 +3,7 @@ stops being one when they unfollow; following an open group makes a follower, no
 
 from __future__ import annotations
 
-from server.models_membership import RemoteMember
+from server.models import RemoteMember
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.scenes import approve_follow_requests, organize_group, rows

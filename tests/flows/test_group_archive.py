@@ -7,11 +7,16 @@ from __future__ import annotations
 import copy
 import json
 
-from server.models import Group
-from server.models_decisions import CheckIn, ProposalVote
-from server.models_events import Event
-from server.models_federation import Follow, GroupPost
-from server.models_membership import Participation, RemoteMember
+from server.models import (
+    CheckIn,
+    Event,
+    Follow,
+    Group,
+    GroupPost,
+    Participation,
+    ProposalVote,
+    RemoteMember,
+)
 from tests.federation_net import FederationNet, Instance
 from tests.flows.move_scenes import lively_group, token_of
 from tests.flows.peer import Peer

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 
-from server.models_events import Event
-from server.models_federation import Follow, InboxActivity
-from server.models_membership import Participation
+from server.models import Event, Follow, InboxActivity, Participation
 from tests.federation_net import FederationNet, Instance
 from tests.flows.move_peer import handle_moves
 from tests.flows.move_scenes import lively_group, token_of

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.models_federation import Follow, InboxActivity, RemoteActor
+from server.models import Follow, InboxActivity, RemoteActor
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_CONTEXT, AS_TYPE, Peer, sign_cavage
 from tests.flows.scenes import follow_from_peer, organize_group, rows

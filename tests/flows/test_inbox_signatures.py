@@ -15,7 +15,7 @@ import httpx
 import pytest
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
 
-from server.models_federation import Follow, InboxActivity
+from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import (
     AS_TYPE,

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.models_federation import InboxActivity
-from server.models_moderation import RelayedPost
+from server.models import InboxActivity, RelayedPost
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.relay_scenes import CLUB, set_posting_policy

@@ -11,9 +11,16 @@ from typing import Any
 
 import httpx
 
-from server.models_federation import Follow, InboxActivity, OutboxActivity, RemoteActor
-from server.models_membership import Participation, RemoteMember
-from server.models_moderation import RelayedPost, Report
+from server.models import (
+    Follow,
+    InboxActivity,
+    OutboxActivity,
+    Participation,
+    RelayedPost,
+    RemoteActor,
+    RemoteMember,
+    Report,
+)
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.mastodon_peer import MastodonPeer

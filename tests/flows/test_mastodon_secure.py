@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.models_federation import Follow
-from server.models_membership import Participation
-from server.models_moderation import Report
+from server.models import Follow, Participation, Report
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.mastodon_peer import AS_TYPE, MastodonPeer

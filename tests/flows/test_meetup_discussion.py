@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.models_moderation import RelayedPost
+from server.models import RelayedPost
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor

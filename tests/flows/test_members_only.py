@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from server.models_events import Event
-from server.models_federation import GroupPost
+from server.models import Event, GroupPost
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, PeerActor, sign_cavage

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.models_federation import GroupPost
+from server.models import GroupPost
 from tests.decisions.conftest import Club
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from server.models_membership import Participation
+from server.models import Participation
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet
 from tests.flows import peer_readers as mobilizon

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.activitypub.worker import PER_HOST
-from server.models_federation import Delivery, Follow, RemoteActor
+from server.models import Delivery, Follow, RemoteActor
 from tests.federation_net import FederationNet
 from tests.flows.scenes import organize_group, post_as_group, rows
 from tests.flows.test_worker_background import _until

@@ -24,8 +24,7 @@ from typing import Any
 import pytest
 from fediverse_pasture_inputs import available
 
-from server.models_federation import InboxActivity
-from server.models_moderation import RelayedPost
+from server.models import InboxActivity, RelayedPost
 from server.services.post_shape import attachments_from_json, is_post_type
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from server.models_federation import OutboxActivity
-from server.models_moderation import GroupBlock, RelayedPost
+from server.models import GroupBlock, OutboxActivity, RelayedPost
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.relay_scenes import (

@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from server.models_federation import InboxActivity
-from server.models_moderation import RelayedPost
+from server.models import InboxActivity, RelayedPost
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.relay_scenes import (

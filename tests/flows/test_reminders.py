@@ -16,9 +16,7 @@ from sqlmodel import select
 
 from server.app import create_app
 from server.db import create_engine, session_factory, transaction, utcnow
-from server.models import User
-from server.models_events import Event
-from server.models_membership import Notification, Participation
+from server.models import Event, Notification, Participation, User
 from server.services import rsvp
 from server.services.reminders import send_due_reminders
 from server.services.rsvp import Attendee

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from server.models_membership import RemoteMember
+from server.models import RemoteMember
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, PeerActor, fetch_public_key, sign_cavage, verify_cavage
 from tests.flows.scenes import approve_follow_requests, rows

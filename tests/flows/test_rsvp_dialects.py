@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from server.activitypub import event_poll
-from server.models_federation import InboxActivity
-from server.models_membership import Participation
+from server.models import InboxActivity, Participation
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor, fetch_public_key, verify_cavage

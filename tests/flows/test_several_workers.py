@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from server.activitypub.worker import Worker
-from server.models_federation import Follow, InboxActivity
+from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import organize_group, rows

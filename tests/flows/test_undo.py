@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.models_federation import Follow
-from server.models_membership import Participation, RemoteMember
+from server.models import Follow, Participation, RemoteMember
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.scenes import follow_from_peer, organize_group, rows

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.activitypub import worker as worker_module
-from server.models_federation import Delivery, Follow, InboxActivity, RemoteActor
+from server.models import Delivery, Follow, InboxActivity, RemoteActor
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
 from tests.flows.scenes import follow_from_peer, organize_group, post_as_group, rows

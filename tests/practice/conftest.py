@@ -9,10 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.db import utcnow
-from server.models import User
-from server.models_decisions import CheckIn
-from server.models_events import Event
-from server.models_practice import MeetupRole
+from server.models import CheckIn, Event, MeetupRole, User
 from tests.decisions.conftest import Club, club  # noqa: F401 (the fixture)
 from tests.events.conftest import FORM
 from tests.web import WebClient

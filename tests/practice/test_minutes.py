@@ -7,9 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from server.models_decisions import CheckIn
-from server.models_events import Event
-from server.models_federation import RemoteActor
+from server.models import CheckIn, Event, RemoteActor
 from tests.decisions.conftest import close_now
 from tests.practice.conftest import Club, RunInDb, checked_in, meetup_at, role_ids
 from tests.web import WebClient

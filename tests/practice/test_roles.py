@@ -12,7 +12,7 @@ import icalendar
 from sqlmodel import select
 
 from server.db import session_factory, transaction
-from server.models_membership import Notification
+from server.models import Notification
 from server.services import meetup_roles
 from server.services.groups import get_group
 from tests.practice.conftest import Club, RunInDb, meetup_at, role_ids

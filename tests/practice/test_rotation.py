@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from server.models import User
-from server.models_membership import Notification
-from server.models_practice import RoleHolder
+from server.models import Notification, RoleHolder, User
 from tests.practice.conftest import Club, RunInDb, checked_in, meetup_at, role_ids
 from tests.web import WebClient
 

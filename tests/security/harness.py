@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from server.models_federation import InboxActivity
+from server.models import InboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, JsonObject, PeerActor, sign_cavage
 from tests.server.db_access import Snapshot

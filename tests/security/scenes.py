@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.db import utcnow
-from server.models_federation import Follow
+from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_CONTEXT, PUBLIC, JsonObject, Peer, PeerActor
 

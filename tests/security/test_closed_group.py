@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.models_federation import Follow
-from server.models_membership import RemoteMember
+from server.models import Follow, RemoteMember
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import organize_group, rows

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from server.db import utcnow
-from server.models_federation import Follow
+from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE
 from tests.flows.scenes import organize_group

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.models_federation import Follow
+from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
 from tests.flows.scenes import organize_group, rows

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.models_federation import InboxActivity
+from server.models import InboxActivity
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import rows

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.models_events import RemoteEvent
-from server.models_federation import RemotePost
+from server.models import RemoteEvent, RemotePost
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import PUBLIC
 from tests.flows.scenes import organize_group, rows

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from server.activitypub.remote import MAX_KEY_FAILURES_PER_HOST
 from server.db import utcnow
-from server.models_federation import RemoteActor
+from server.models import RemoteActor
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer, PeerActor, new_key, public_pem
 from tests.flows.scenes import rows

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.models_events import RemoteEvent
-from server.models_federation import Follow, InboxActivity, RemotePost
+from server.models import Follow, InboxActivity, RemoteEvent, RemotePost
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import rows

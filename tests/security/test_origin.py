@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.models_federation import RemotePost
+from server.models import RemotePost
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.scenes import rows

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.models_federation import Follow, InboxActivity
+from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet
 from tests.flows.peer import AS_TYPE, digest_of, sign_cavage
 from tests.flows.scenes import organize_group, rows

@@ -14,7 +14,7 @@ import pytest
 
 from federation.safe_transport import SafeTransport
 from server.activitypub.local import instance_actor
-from server.models_federation import Delivery
+from server.models import Delivery
 from tests.federation_net import FederationNet, HostRouter, Instance
 from tests.flows.peer import Peer, PeerActor
 from tests.flows.scenes import organize_group, rows

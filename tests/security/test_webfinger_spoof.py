@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.models_federation import Follow, RemoteActor
+from server.models import Follow, RemoteActor
 from tests.federation_net import FederationNet
 from tests.flows.peer import Peer
 from tests.flows.scenes import organize_group, rows

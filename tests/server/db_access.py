@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import server.models
-import server.models_federation  # noqa: F401  (registers the federation tables)
+import server.models  # noqa: F401  (registers every table)
 from server.db import session_factory, transaction
 
 T = TypeVar("T")

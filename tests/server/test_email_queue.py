@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from server.config import Settings
 from server.db import transaction, utcnow
-from server.models_membership import OutgoingEmail
+from server.models import OutgoingEmail
 from server.services.email_queue import (
     LEASE,
     MAX_ATTEMPTS,

@@ -10,8 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from server.db import utcnow
-from server.models_events import RemoteEvent
-from server.models_federation import Follow, GroupPost, RemoteActor, RemotePost
+from server.models import Follow, GroupPost, RemoteActor, RemoteEvent, RemotePost
 from server.services.groups import get_group
 from server.services.users import get_user
 from tests.events.conftest import FORM

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from server.activitypub.inbox_writer import InboxWriter, Incoming
 from server.db import transaction, utcnow
-from server.models_federation import DeliveryHost, InboxActivity
+from server.models import DeliveryHost, InboxActivity
 
 
 def _row(number: int) -> Incoming:

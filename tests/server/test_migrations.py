@@ -14,8 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-import server.models
-import server.models_federation  # noqa: F401  (the tables migrations/env.py knows)
+import server.models  # noqa: F401  (registers every table)
 from server.db import create_engine
 from server.migrate import alembic_config, migrate, pending_migrations
 from tests import databases

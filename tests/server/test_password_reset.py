@@ -15,8 +15,7 @@ import pytest
 from sqlmodel import select
 
 from server.db import utcnow
-from server.models import PasswordReset
-from server.models_membership import OutgoingEmail
+from server.models import OutgoingEmail, PasswordReset
 from tests.conftest import SettingsMaker
 from tests.mailbox import Mailbox, running_mailbox
 from tests.server.accounts import is_signed_in, page_without_token

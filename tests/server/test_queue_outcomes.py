@@ -11,7 +11,7 @@ from sqlmodel import select
 from federation.delivery import DeliveryOutcome
 from server.activitypub.queue import claim_due, enqueue, queue_stats, record_outcomes
 from server.db import utcnow
-from server.models_federation import Delivery, DeliveryHost, OutboxActivity
+from server.models import Delivery, DeliveryHost, OutboxActivity
 
 INBOXES = ["https://a.example/inbox", "https://b.example/inbox", "https://c.example/inbox"]
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime, utcnow
+from server.db import utcnow
+from server.models.columns import text_column, when_column
 
 DEFAULT_ROLES = ("Facilitator", "Note-taker", "Greeter", "Timekeeper")
 #: Who may read a group's published minutes.
 MINUTES_VISIBILITIES = ("members", "public")
-
-
-def _when(nullable: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable)
-
-
-def _text() -> Column[str]:
-    return Column(Text, nullable=False, default="")
 
 
 class PracticeSettings(SQLModel, table=True):
@@ -31,7 +24,7 @@ class PracticeSettings(SQLModel, table=True):
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE", primary_key=True)
     minutes_visibility: str = Field(default="members", max_length=16)
     #: Set when the default roles were created, so removing them all does not bring them back.
-    roles_seeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    roles_seeded_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
 
 class MeetupRole(SQLModel, table=True):
@@ -46,7 +39,7 @@ class MeetupRole(SQLModel, table=True):
     position: int = Field(default=0)
     #: The role that runs the meeting (orders the agenda); the note-taker writes minutes.
     kind: str = Field(default="", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class RoleHolder(SQLModel, table=True):
@@ -63,8 +56,8 @@ class RoleHolder(SQLModel, table=True):
     role_id: int = Field(foreign_key="meetup_roles.id", ondelete="CASCADE")
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     assigned_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    reminded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    reminded_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
 
 class RoleNudge(SQLModel, table=True):
@@ -78,7 +71,7 @@ class RoleNudge(SQLModel, table=True):
     event_id: int = Field(foreign_key="events.id", ondelete="CASCADE", index=True)
     role_id: int = Field(foreign_key="meetup_roles.id", ondelete="CASCADE")
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class AgendaItem(SQLModel, table=True):
@@ -90,13 +83,13 @@ class AgendaItem(SQLModel, table=True):
     event_id: int = Field(foreign_key="events.id", ondelete="CASCADE", index=True)
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     title: str = Field(max_length=200)
-    note: str = Field(default="", sa_column=_text())
+    note: str = Field(default="", sa_column=text_column())
     #: Who brings the item (a name, free text).
     presenter: str = Field(default="", max_length=100)
     minutes: int = Field(default=10)
     position: int = Field(default=0)
     proposal_id: int | None = Field(default=None, foreign_key="proposals.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class Minutes(SQLModel, table=True):
@@ -110,10 +103,10 @@ class Minutes(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     title: str = Field(max_length=200)
     summary: str = Field(default="", max_length=500)
-    body_md: str = Field(default="", sa_column=_text())
-    body_html: str = Field(default="", sa_column=_text())
+    body_md: str = Field(default="", sa_column=text_column())
+    body_html: str = Field(default="", sa_column=text_column())
     visibility: str = Field(default="members", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    published_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    federated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    published_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
+    federated_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))

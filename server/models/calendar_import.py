@@ -8,13 +8,10 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime, utcnow
+from server.db import utcnow
+from server.models.columns import when_column
 
 IMPORT_KINDS = ("url", "file")
-
-
-def _when(nullable: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable)
 
 
 class CalendarImport(SQLModel, table=True):
@@ -34,14 +31,14 @@ class CalendarImport(SQLModel, table=True):
     #: The zone of floating times (no TZID) when the calendar names none (X-WR-TIMEZONE).
     timezone: str = Field(max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     #: Validators of the last good response, sent back as If-None-Match / If-Modified-Since.
     etag: str = Field(default="", max_length=500)
     last_modified: str = Field(default="", max_length=100)
     #: None for uploaded files (never polled).
-    next_poll_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    last_polled_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    last_success_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    next_poll_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
+    last_polled_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
     #: Failed polls in a row (backoff doubles with each); 0 after a success.
     failures: int = Field(default=0)
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

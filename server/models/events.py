@@ -1,26 +1,26 @@
-"""Tables of meetups: events (each occurrence of a series is an event with its own page),
-recurring series, tags, and events received from remote groups that local users follow."""
+"""Meetups and who comes: events (each occurrence of a series is an event with its own page),
+recurring series, tags, events received from remote groups, and participations (RSVPs)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime, utcnow
+from server.db import utcnow
+from server.models.columns import text_column, when_column
 
 JOIN_MODES = ("free", "restricted", "invite", "external")
 EVENT_STATUSES = ("confirmed", "tentative", "cancelled")
 EVENT_VISIBILITIES = ("public", "unlisted", "members")
-
-
-def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable, index=index)
-
-
-def _text() -> Column[str]:
-    return Column(Text, nullable=False, default="")
+#: RSVP answers. ``waitlisted``: the event was full; ``pending``: a restricted event's
+#: organizer has not decided yet; ``rejected``: the organizer said no.
+RSVP_STATUSES = ("going", "maybe", "not_going", "waitlisted", "pending", "rejected")
+#: The statuses that take a seat (capacity counts only ``going``).
+SEATED = ("going",)
+#: How an RSVP arrived.
+RSVP_VIAS = ("web", "api", "join", "friendica", "poll")
 
 
 class EventSeries(SQLModel, table=True):
@@ -34,7 +34,7 @@ class EventSeries(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     first_start_local: str = Field(max_length=19, description="YYYY-MM-DDTHH:MM:SS, wall clock")
     duration_minutes: int = Field(default=120)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class Event(SQLModel, table=True):
@@ -50,15 +50,15 @@ class Event(SQLModel, table=True):
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE")
     series_id: int | None = Field(default=None, foreign_key="event_series.id", ondelete="SET NULL")
     #: The start the series rule gave this occurrence (iCalendar RECURRENCE-ID), even if moved.
-    recurrence_id_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    recurrence_id_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
     is_detached: bool = Field(default=False, description="edited apart from its series")
     title: str = Field(max_length=200)
-    description_md: str = Field(default="", sa_column=_text())
-    description_html: str = Field(default="", sa_column=_text())
+    description_md: str = Field(default="", sa_column=text_column())
+    description_html: str = Field(default="", sa_column=text_column())
     #: Mentions and hashtags of the description (the ``tag`` array) as JSON.
-    tags_json: str = Field(default="", sa_column=_text())
-    starts_at: datetime = Field(sa_column=_when())
-    ends_at: datetime = Field(sa_column=_when())
+    tags_json: str = Field(default="", sa_column=text_column())
+    starts_at: datetime = Field(sa_column=when_column())
+    ends_at: datetime = Field(sa_column=when_column())
     timezone: str = Field(max_length=64)
     all_day: bool = Field(default=False)
     venue_name: str = Field(default="", max_length=200)
@@ -78,13 +78,13 @@ class Event(SQLModel, table=True):
     cover: str = Field(default="", max_length=80)
     sequence: int = Field(default=0)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    federated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    federated_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
     #: Attendees get a reminder this long before the start (0: none).
     remind_minutes: int = Field(default=1440)
     #: Set when RSVP counts changed; the worker federates the new counts and clears it.
-    counts_changed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    counts_changed_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
 
 class EventTag(SQLModel, table=True):
@@ -111,9 +111,9 @@ class RemoteEvent(SQLModel, table=True):
     url: str = Field(default="", max_length=2048)
     name: str = Field(max_length=300)
     summary: str = Field(default="", max_length=1000)
-    content_html: str = Field(default="", sa_column=_text())
-    starts_at: datetime = Field(sa_column=_when(index=True))
-    ends_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    content_html: str = Field(default="", sa_column=text_column())
+    starts_at: datetime = Field(sa_column=when_column(index=True))
+    ends_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
     timezone: str = Field(default="", max_length=64)
     location: str = Field(default="", max_length=500)
     latitude: float | None = Field(default=None)
@@ -121,12 +121,41 @@ class RemoteEvent(SQLModel, table=True):
     online_url: str = Field(default="", max_length=2048)
     image_url: str = Field(default="", max_length=2048)
     #: Hashtags without ``#``, one per line (Gancio's may contain spaces).
-    tags: str = Field(default="", sa_column=_text())
+    tags: str = Field(default="", sa_column=text_column())
     status: str = Field(default="confirmed", max_length=16)
-    received_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    updated_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
     @property
     def tag_list(self) -> list[str]:
         """The event's hashtags, without ``#``."""
         return [tag for tag in self.tags.splitlines() if tag]
+
+
+class Participation(SQLModel, table=True):
+    """One person's answer to one meetup (occurrence): a local user or a remote actor."""
+
+    __tablename__ = "participations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        UniqueConstraint("event_id", "actor_uri"),
+        Index("ix_participations_event_status", "event_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id", ondelete="CASCADE")
+    #: Exactly one of ``user_id`` (local) and ``actor_uri`` (remote) is set.
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    actor_uri: str | None = Field(default=None, max_length=2048)
+    status: str = Field(default="going", max_length=16)
+    via: str = Field(default="web", max_length=16)
+    #: The remote activity it came with (Join, vote Note…), for Accept/Reject and dedupe.
+    activity_uri: str = Field(default="", max_length=2048)
+    #: Free text from the organizer or the system: why rejected, and the like.
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    #: When the person joined the waitlist (the queue order); None when not waitlisted.
+    waitlisted_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
+    #: When the reminder for this occurrence was queued (set once, in the same transaction).
+    reminded_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime, utcnow
+from server.db import utcnow
+from server.models.columns import text_column, when_column
 
 #: majority: an option needs more than half of the votes cast (abstentions aside);
 #: consent: passes unless an eligible member objects; poll: decides nothing, counts only.
@@ -22,14 +23,6 @@ OUTCOMES = ("passed", "rejected", "no_quorum", "blocked", "poll_closed")
 PROPOSERS = ("members", "moderators")
 
 
-def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable, index=index)
-
-
-def _text() -> Column[str]:
-    return Column(Text, nullable=False, default="")
-
-
 class Proposal(SQLModel, table=True):
     """A question a group decides by vote."""
 
@@ -40,28 +33,28 @@ class Proposal(SQLModel, table=True):
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE")
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     title: str = Field(max_length=200)
-    body_md: str = Field(default="", sa_column=_text())
-    body_html: str = Field(default="", sa_column=_text())
+    body_md: str = Field(default="", sa_column=text_column())
+    body_html: str = Field(default="", sa_column=text_column())
     #: Mentions and hashtags of the text (the ``tag`` array) as JSON.
-    tags_json: str = Field(default="", sa_column=_text())
+    tags_json: str = Field(default="", sa_column=text_column())
     #: The options as a JSON list of strings, in order.
-    options_json: str = Field(sa_column=_text())
+    options_json: str = Field(sa_column=text_column())
     method: str = Field(default="majority", max_length=16)
     eligibility: str = Field(default="members", max_length=16)
     visibility: str = Field(default="members", max_length=16)
     secret: bool = Field(default=False, description="votes are counted, never shown by name")
     quorum_count: int | None = Field(default=None)
     quorum_percent: int | None = Field(default=None)
-    opens_at: datetime = Field(sa_column=_when())
-    closes_at: datetime = Field(sa_column=_when(index=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    opens_at: datetime = Field(sa_column=when_column())
+    closes_at: datetime = Field(sa_column=when_column(index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     #: Set once, by the worker that tallies the proposal (in the same transaction).
-    tallied_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    tallied_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
     outcome: str = Field(default="", max_length=16)
     #: The count at closing, as JSON: {"options": {name: n}, "eligible": n, "cast": n, …}.
-    result_json: str = Field(default="", sa_column=_text())
-    federated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    counts_changed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    result_json: str = Field(default="", sa_column=text_column())
+    federated_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
+    counts_changed_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
 
 class ProposalVote(SQLModel, table=True):
@@ -80,8 +73,8 @@ class ProposalVote(SQLModel, table=True):
     option: str = Field(max_length=200)
     #: The poll-vote Note it came with (remote votes), to ignore a repeat.
     activity_uri: str = Field(default="", max_length=2048)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class CheckIn(SQLModel, table=True):
@@ -97,7 +90,7 @@ class CheckIn(SQLModel, table=True):
     event_id: int = Field(foreign_key="events.id", ondelete="CASCADE", index=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
     actor_uri: str | None = Field(default=None, max_length=2048, index=True)
-    checked_in_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    checked_in_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
 class CheckInCode(SQLModel, table=True):
@@ -110,6 +103,6 @@ class CheckInCode(SQLModel, table=True):
     actor_uri: str = Field(max_length=2048)
     code_hash: str = Field(max_length=64, unique=True)
     attempts: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when())
-    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
+    expires_at: datetime = Field(sa_column=when_column())
+    used_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
