@@ -1,4 +1,4 @@
-"""RSVPs from other servers, in each dialect, all through :func:`server.services.rsvp.respond`:
+"""RSVPs from other servers, in each dialect, all through :mod:`server.services.rsvp_actions`:
 
 - Mobilizon: ``Join{object: event}`` → ``Accept{Join}`` once the person has a seat (at once,
   or when an organizer approves / the waitlist promotes them); ``Reject{Join}`` with the
@@ -28,13 +28,13 @@ from server.activitypub.event_poll import answer_for
 from server.activitypub.publish import publish
 from server.activitypub.uris import LocalUris
 from server.config import Settings
-from server.errors import HearthError
+from server.errors import HearthError, NotFound
 from server.inputs import row_id
 from server.models import Event, Group, Participation, RemoteActor
-from server.services import rsvp
+from server.services import rsvp, rsvp_actions
 from server.services.notices import direct_message, tell_participant
 from server.services.post_shape import is_poll_vote
-from server.services.rsvp_notify import REMOTE_ANSWERERS, announce, status_text
+from server.services.rsvp_notify import REMOTE_ANSWERERS, status_text
 
 #: Friendica's answers to an Event and what they mean here.
 FRIENDICA_ANSWERS: dict[str, rsvp.Answer] = {
@@ -73,38 +73,34 @@ class EventRsvpHandler:
         activity_uri: str,
         confirm: bool = False,
     ) -> str:
-        """Record the answer through the RSVP rules and tell the person (with ``confirm``,
+        """Record the answer through the RSVP use case and tell the person (with ``confirm``,
         also when it was already their answer)."""
         try:
-            event = await rsvp.lock_event(session, event_id)
-        except HearthError:
-            return "ignored: an answer to an unknown meetup"
-        group = await session.get(Group, event.group_id)
-        if group is None:
-            return "ignored: an answer to an unknown meetup"
-        person = rsvp.Attendee.remote(actor)
-        try:
-            result = await rsvp.respond(
-                session, event, person, answer, via=via, activity_uri=activity_uri
+            answered = await rsvp_actions.answer(
+                session, self.settings, event_id, actor, answer, via=via, activity_uri=activity_uri
             )
+        except NotFound:
+            return "ignored: an answer to an unknown meetup"
         except HearthError as refusal:
-            await self._refuse(session, group, event, actor, activity_uri, via, refusal.message)
+            await self._refuse(session, event_id, actor, activity_uri, via, refusal.message)
             return f"answer refused: {refusal.message}"[:200]
+        result = answered.result
         status = result.participation.status if result.participation else ""
-        tell_self = via != "join" or status in ("waitlisted", "pending")
-        await announce(session, self.settings, group, event, result, tell_self=tell_self)
         if confirm and result.participation is not None and not result.changed:
-            text = status_text(event, result.participation, result.waitlist_position)
             await tell_participant(
-                session, self.settings, group, result.participation, kind="rsvp", text=text
+                session,
+                self.settings,
+                answered.group,
+                result.participation,
+                kind="rsvp",
+                text=answered.message,
             )
         return f"answered {status}" if result.changed else "answer unchanged"
 
     async def _refuse(
         self,
         session: AsyncSession,
-        group: Group,
-        event: Event,
+        event_id: int,
         actor: str,
         activity_uri: str,
         via: str,
@@ -112,27 +108,25 @@ class EventRsvpHandler:
     ) -> None:
         """Tell the person why their answer does not count (a Reject for a Join)."""
         remote = (await session.exec(select(RemoteActor).where(RemoteActor.uri == actor))).first()
-        if remote is None:
+        event = await session.get(Event, event_id)
+        group = await session.get(Group, event.group_id) if event is not None else None
+        if remote is None or event is None or group is None:
             return
         if via == "join":
-            join = _join_of(activity_uri, actor, self.uris.event(event.id or 0))
+            join = _join_of(activity_uri, actor, self.uris.event(event_id))
             await send_join_answer(
                 session, self.uris, group, remote, join, accept=False, why=reason
             )
-        link = self.uris.event(event.id or 0)
+        link = self.uris.event(event_id)
         text = f"Your answer to “{event.title}” was not recorded: {reason} {link}"
         await direct_message(session, self.uris, group, remote, text, about=link)
 
     async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> str:
         try:
-            event = await rsvp.lock_event(session, event_id)
-        except HearthError:
+            withdrawn = await rsvp_actions.withdraw(session, self.settings, event_id, actor)
+        except NotFound:
             return "ignored: leaving an unknown meetup"
-        group = await session.get(Group, event.group_id)
-        result = await rsvp.withdraw(session, event, rsvp.Attendee.remote(actor))
-        if group is not None:
-            await announce(session, self.settings, group, event, result, tell_self=False)
-        return "left the meetup" if result.previous else "ignored: had not answered"
+        return "left the meetup" if withdrawn.result.previous else "ignored: had not answered"
 
     # ---------------------------------------------------------------- per activity type
 

@@ -8,18 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.api.common import api_user, read_json
-from server.errors import Forbidden, NotFound
-from server.models import Event, Group, Participation, RemoteActor, RemoteMember, User
-from server.services import attendees, news, rsvp
+from server.errors import NotFound
+from server.models import RemoteActor, RemoteMember
+from server.services import attendees, news, rsvp_actions
 from server.services import membership as members
 from server.services.groups import get_group
-from server.services.rsvp_notify import announce, announce_decision, status_text
 from server.web.common import db, path_id, settings_of
 
 
@@ -40,17 +38,8 @@ class DecisionIn(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-async def _event(request: Request, session: AsyncSession, user: User) -> tuple[Event, Group, Any]:
-    """The meetup (locked for changes), its group and the user's membership; members-only
-    meetups are a 404 for others."""
-    event = await rsvp.lock_event(session, path_id(request, "event_id", "No such meetup."))
-    group = await session.get(Group, event.group_id)
-    if group is None:
-        raise NotFound("No such meetup.")
-    membership = await members.get_membership(session, group, user)
-    if event.visibility == "members" and not members.may(user, membership, "see_members"):
-        raise NotFound("No such meetup.")
-    return event, group, membership
+def _event_id(request: Request) -> int:
+    return path_id(request, "event_id", "No such meetup.")
 
 
 def _row_json(row: attendees.AttendeeRow, audience: str) -> dict[str, Any]:
@@ -70,7 +59,7 @@ async def list_rsvps(request: Request) -> Response:
     """The counts, the caller's own answer, and the answers the caller may see."""
     async with db(request) as session:
         user = await api_user(request, session)
-        event, _, membership = await _event(request, session, user)
+        event, _, membership = await members.visible_event(session, _event_id(request), user)
         context = await attendees.page_context(session, event, user, membership)
         counts = context["counts"]
         body = {
@@ -87,16 +76,13 @@ async def put_rsvp(request: Request) -> Response:
     data = await read_json(request, RsvpIn)
     async with db(request) as session:
         user = await api_user(request, session)
-        event, group, _ = await _event(request, session, user)
-        person = rsvp.Attendee.local(user)
-        result = await rsvp.respond(session, event, person, data.answer, via="api")
-        await announce(session, settings_of(request), group, event, result, tell_self=False)
-        participation = result.participation
-        assert participation is not None
+        answered = await rsvp_actions.answer(
+            session, settings_of(request), _event_id(request), user, data.answer, via="api"
+        )
         body = {
-            "status": participation.status,
-            "waitlist_position": result.waitlist_position,
-            "message": status_text(event, participation, result.waitlist_position),
+            "status": answered.participation.status,
+            "waitlist_position": answered.result.waitlist_position,
+            "message": answered.message,
         }
     request.app.state.wake_worker()
     return JSONResponse(body)
@@ -106,11 +92,11 @@ async def delete_rsvp(request: Request) -> Response:
     """Withdraw the caller's answer (a seat taken goes to the waitlist)."""
     async with db(request) as session:
         user = await api_user(request, session)
-        event, group, _ = await _event(request, session, user)
-        result = await rsvp.withdraw(session, event, rsvp.Attendee.local(user))
-        if result.previous is None:
+        withdrawn = await rsvp_actions.withdraw(
+            session, settings_of(request), _event_id(request), user
+        )
+        if withdrawn.result.previous is None:
             raise NotFound("You had not answered this meetup.")
-        await announce(session, settings_of(request), group, event, result, tell_self=False)
     request.app.state.wake_worker()
     return Response(status_code=204)
 
@@ -121,17 +107,16 @@ async def decide(request: Request) -> Response:
     participation_id = path_id(request, "participation_id", "No such request to attend.")
     async with db(request) as session:
         user = await api_user(request, session)
-        event, group, membership = await _event(request, session, user)
-        if not members.may(user, membership, "moderate"):
-            raise Forbidden("Only the group's organizers decide on requests to attend.")
-        participation = await session.get(Participation, participation_id)
-        if participation is None:
-            raise NotFound("No such request to attend.")
-        result = await rsvp.decide(
-            session, event, participation, approve=data.approve, note=data.note
+        decided = await rsvp_actions.decide(
+            session,
+            settings_of(request),
+            _event_id(request),
+            participation_id,
+            user,
+            approve=data.approve,
+            note=data.note,
         )
-        await announce_decision(session, settings_of(request), group, event, result)
-        body = {"id": participation_id, "status": participation.status}
+        body = {"id": participation_id, "status": decided.participation.status}
     request.app.state.wake_worker()
     return JSONResponse(body)
 

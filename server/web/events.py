@@ -55,7 +55,8 @@ from server.web.event_forms import fields_from_form, form_values, values_of
 from server.web.practice import practice_context
 
 
-def _event_id(request: Request) -> int:
+def event_id_of(request: Request) -> int:
+    """The meetup id in the path (a 404 when it cannot be one)."""
     return path_id(request, "event_id", "No such meetup.")
 
 
@@ -64,7 +65,7 @@ async def visible_event(
 ) -> tuple[Event, Group, User | None, Any]:
     """The event, its group, the viewer and their membership; members-only needs a member."""
     user = await current_user(request, session)
-    event, group, membership = await members.visible_event(session, _event_id(request), user)
+    event, group, membership = await members.visible_event(session, event_id_of(request), user)
     return event, group, user, membership
 
 
@@ -210,7 +211,7 @@ async def _discussion(
 
 async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await require_user(request, session)
-    event = await get_event(session, _event_id(request))
+    event = await get_event(session, event_id_of(request))
     group = await session.get(Group, event.group_id)
     if group is None:
         raise NotFound("No such meetup.")

@@ -10,13 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden
 from server.ics import build_calendar
-from server.models import Event, Group, Participation
-from server.services import attendees, rsvp
+from server.models import Event, Group, Participation, User
+from server.services import attendees, rsvp_actions
 from server.services import membership as members
 from server.services.calendar_feed import feed_owner
-from server.services.rsvp_notify import announce, announce_decision, status_text
 from server.web.common import (
     db,
     flash,
@@ -27,7 +26,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
-from server.web.events import visible_event
+from server.web.events import event_id_of, visible_event
 
 #: Answers people may still be coming with: they go into the private calendar feed.
 IN_MY_CALENDAR = ("going", "maybe", "waitlisted", "pending")
@@ -36,46 +35,47 @@ IN_MY_CALENDAR = ("going", "maybe", "waitlisted", "pending")
 async def rsvp_submit(request: Request) -> Response:
     """Record the signed-in person's answer and say where they stand."""
     form = await read_form(request)
-    settings = settings_of(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        event, group, _, _ = await visible_event(request, session)
-        event = await rsvp.lock_event(session, event.id or 0)
-        result = await rsvp.respond(
-            session, event, rsvp.Attendee.local(user), form_text(form, "answer"), via="web"
+        answered = await rsvp_actions.answer(
+            session,
+            settings_of(request),
+            event_id_of(request),
+            user,
+            form_text(form, "answer"),
+            via="web",
         )
-        await announce(session, settings, group, event, result, tell_self=False)
-        participation = result.participation
-        assert participation is not None
-        message = status_text(event, participation, result.waitlist_position)
+        message = answered.message
     request.app.state.wake_worker()
     flash(request, message, "success")
-    return redirect(f"/events/{event.id}#rsvp")
+    return redirect(f"/events/{answered.event.id}#rsvp")
 
 
-async def _organized_event(request: Request, session: AsyncSession) -> tuple[Event, Group]:
+async def _organized_event(request: Request, session: AsyncSession) -> tuple[Event, User]:
+    """The meetup and the signed-in person, who must be one of its group's organizers."""
     user = await require_user(request, session)
-    event, group, _, membership = await visible_event(request, session)
+    event, _, _, membership = await visible_event(request, session)
     if not members.may(user, membership, "moderate"):
         raise Forbidden("Only the group's organizers can do that.")
-    return event, group
+    return event, user
 
 
 async def decide_submit(request: Request) -> Response:
     """An organizer approves or turns down a request to attend a restricted meetup."""
     form = await read_form(request)
     participation_id = path_id(request, "participation_id", "No such request to attend.")
+    approve = form_text(form, "action") == "approve"
     async with db(request) as session:
-        event, group = await _organized_event(request, session)
-        event = await rsvp.lock_event(session, event.id or 0)
-        participation = await session.get(Participation, participation_id)
-        if participation is None:
-            raise NotFound("No such request to attend.")
-        approve = form_text(form, "action") == "approve"
-        result = await rsvp.decide(
-            session, event, participation, approve=approve, note=form_text(form, "note")
+        event, user = await _organized_event(request, session)
+        await rsvp_actions.decide(
+            session,
+            settings_of(request),
+            event.id or 0,
+            participation_id,
+            user,
+            approve=approve,
+            note=form_text(form, "note"),
         )
-        await announce_decision(session, settings_of(request), group, event, result)
     request.app.state.wake_worker()
     flash(request, "Approved." if approve else "Turned down.", "success")
     return redirect(f"/events/{event.id}#attendees")
