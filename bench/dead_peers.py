@@ -29,11 +29,11 @@ from typing import Any
 import uvloop
 from sqlmodel import col, func, select
 
-from server.activitypub.uris import LocalUris
 from server.app import create_app, default_poster
 from server.db import create_engine, transaction
 from server.models import Delivery, Follow, RemoteActor
 from server.services.posts import create_post
+from server.uris import LocalUris
 
 sys.path.insert(0, str(Path(__file__).parent))
 from delivery import bench_settings, database, make_groups

@@ -42,7 +42,6 @@ from sqlmodel import col, func, select
 from federation.delivery import Poster, post_activity
 from federation.verify import ActorKey, Rejected, verify_request
 from server.activitypub.local import LocalActor, group_actor
-from server.activitypub.uris import LocalUris
 from server.activitypub.worker import BATCH, PER_HOST
 from server.app import create_app, default_http_client, default_poster
 from server.config import RateLimitConfig, Settings, load_settings
@@ -52,6 +51,7 @@ from server.models import Delivery, Follow, Group, OutboxActivity, RemoteActor, 
 from server.services.groups import GroupFields, create_group
 from server.services.posts import create_post
 from server.services.users import NewUser, create_user
+from server.uris import LocalUris
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -41,11 +41,11 @@ from bench.delivery import (
     sink_process,
 )
 from bench.http_bench import cpu_seconds
-from server.activitypub.uris import LocalUris
 from server.app import create_app
 from server.db import create_engine, transaction
 from server.models import Delivery
 from server.services.posts import create_post
+from server.uris import LocalUris
 
 
 def worker_env(url: str, schema: str, workdir: Path) -> dict[str, str]:

@@ -160,8 +160,8 @@ async def check(args: argparse.Namespace, settings: Settings) -> int:
 
     from federation.keys import KeyFormatError, load_private_key
     from server.activitypub.local import instance_actor
-    from server.activitypub.uris import LocalUris
     from server.models import Group, User
+    from server.uris import LocalUris
 
     print(f"config: ok ({settings.base_url}, registration {settings.instance.registration})")
     async with _session(settings) as session:
@@ -274,8 +274,8 @@ async def group_export(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from server.activitypub.group_archive import export_group
-    from server.activitypub.uris import LocalUris
     from server.services.groups import get_group
+    from server.uris import LocalUris
 
     target = Path(args.file)
     _refuse_existing(target)
@@ -293,9 +293,9 @@ async def group_import(args: argparse.Namespace, settings: Settings) -> int:
     """Create a group from an archive file, owned by an existing user."""
     from server.activitypub.group_archive_schema import parse_archive
     from server.activitypub.group_import import import_group
-    from server.activitypub.uris import LocalUris
     from server.errors import HearthError
     from server.services.users import get_user
+    from server.uris import LocalUris
 
     source = Path(args.file)
     raw = _read_file(source)

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.activitypub.uris import LocalUris
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import create_engine, session_factory, transaction
+from server.uris import LocalUris
 from tests.databases import DatabaseFactory
 from tests.web import WebClient
 

@@ -12,10 +12,10 @@ from starlette.routing import Route
 from federation.nodeinfo import build_nodeinfo, host_meta_xml, nodeinfo_links
 from federation.webfinger import build_jrd, parse_resource
 from server import __version__
-from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.models import Group, GroupPost, User
 from server.services.instance import load_instance_info
+from server.uris import LocalUris
 from server.web.common import settings_of
 
 JRD = "application/jrd+json"

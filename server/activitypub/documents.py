@@ -9,12 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.actors import ActorFields, build_actor
 from federation.jsonld import JsonObject
 from server.activitypub.local import instance_actor
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.markup import render_markdown
 from server.models import Group, User
 from server.services.groups import group_tags
 from server.services.membership import member_count
+from server.uris import LocalUris
 
 OPENNESS = {"open": "open", "approval": "moderated", "invite": "invite_only"}
 

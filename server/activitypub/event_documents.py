@@ -12,11 +12,11 @@ from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.member_audience import member_uris
 from server.activitypub.mentions import stored_tags, with_mentions
-from server.activitypub.uris import LocalUris
 from server.models import Event, Group, User
 from server.services import rsvp
 from server.services.events import event_tags
 from server.uploads import MEDIA_TYPES
+from server.uris import LocalUris
 
 STATUSES = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 

@@ -29,12 +29,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.models import Event, Group
 from server.services import rsvp
 from server.services.rsvp_notify import when_text
 from server.services.rsvp_words import CHANGE_HINT
+from server.uris import LocalUris
 
 #: Counts go out at most this often per meetup (a burst of answers → one Update).
 COUNTS_EVERY = timedelta(seconds=10)

@@ -20,10 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import EventRsvpHandler
-from server.activitypub.uris import LocalUris
 from server.inputs import row_id
 from server.markup import html_to_text
 from server.services.rsvp_words import answer_in
+from server.uris import LocalUris
 
 
 def replied_event_id(uris: LocalUris, uri: str | None) -> int | None:

@@ -15,12 +15,12 @@ from server.activitypub.routes import (
     verified_signer,
     wants_activity_json,
 )
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.errors import NotFound
 from server.models import Event, Group
 from server.services import remote_membership
 from server.services.events import get_event
+from server.uris import LocalUris
 from server.web.common import path_id, settings_of
 
 

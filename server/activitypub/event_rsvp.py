@@ -26,7 +26,6 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_poll import answer_for
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.errors import HearthError, NotFound
 from server.inputs import row_id
@@ -35,6 +34,7 @@ from server.services import rsvp, rsvp_actions
 from server.services.notices import direct_message, tell_participant
 from server.services.post_shape import is_poll_vote
 from server.services.rsvp_notify import REMOTE_ANSWERERS, status_text
+from server.uris import LocalUris
 
 #: Friendica's answers to an Event and what they mean here.
 FRIENDICA_ANSWERS: dict[str, rsvp.Answer] = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, as_list, get_id
-from server.activitypub.uris import LocalUris
 from server.services import news
 from server.services.reports import report_from_flag
+from server.uris import LocalUris
 
 
 class FlagHandler:

@@ -9,11 +9,11 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import Conflict, NotFound
 from server.models import Follow, RemoteActor, User
 from server.services.follower_members import admit_follower
+from server.uris import LocalUris
 
 
 async def _remote(session: AsyncSession, uri: str) -> RemoteActor | None:

@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.activities import format_datetime
-from server.activitypub.uris import LocalUris
 from server.models import (
     CheckIn,
     Event,
@@ -29,6 +28,7 @@ from server.models import (
     User,
 )
 from server.services.groups import group_tags
+from server.uris import LocalUris
 
 ARCHIVE_FORMAT = "hearth-group-archive"
 ARCHIVE_VERSION = 1

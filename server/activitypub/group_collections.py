@@ -30,11 +30,11 @@ from server.activitypub.routes import (
     page_number,
     wants_activity_json,
 )
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.models import Event, Group, Membership, User
 from server.services import remote_membership
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import settings_of
 
 MODERATOR_ROLES = ("admin", "moderator")

@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.group_archive_schema import Archive, Meetup, ProposalPart
 from server.activitypub.remote import Remote, RemoteError
-from server.activitypub.uris import LocalUris
 from server.markup import render_markdown
 from server.models import (
     CheckIn,
@@ -32,6 +31,7 @@ from server.models import (
     User,
 )
 from server.services.groups import GroupFields, create_group
+from server.uris import LocalUris
 
 #: The state of a follow carried over from the old group, until its follower re-follows.
 MOVING = "moving"

@@ -18,12 +18,12 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.follows import answer_follow
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris
 from server.errors import HearthError
 from server.models import Follow, Group, RemoteActor, RemoteMember
 from server.services import news
 from server.services import remote_membership as service
 from server.services.notices import direct_message
+from server.uris import LocalUris
 
 
 async def _person(session: AsyncSession, uri: str) -> RemoteActor | None:

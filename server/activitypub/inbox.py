@@ -22,12 +22,12 @@ from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
 from server.activitypub.inbox_writer import Incoming
-from server.activitypub.uris import host_of
 from server.db import transaction
 from server.errors import Gone
 from server.models import RemoteActor
 from server.services.groups import get_group
 from server.services.users import get_user
+from server.uris import host_of
 from server.web.common import client_address, settings_of
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.queue import mark_hosts_available
-from server.activitypub.uris import host_of
 from server.db import transaction, utcnow
 from server.models import InboxActivity
+from server.uris import host_of
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.keys import generate_rsa_keypair
 from federation.verify import signed_headers
-from server.activitypub.uris import LocalUris
 from server.models import Group, InstanceSetting, User
+from server.uris import LocalUris
 
 _PRIVATE = "instance_actor.private_key"
 _PUBLIC = "instance_actor.public_key"

@@ -17,11 +17,11 @@ from server.activitypub.routes import (
     page_number,
     verified_signer,
 )
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.services import membership as members
 from server.services import remote_membership
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import settings_of
 
 

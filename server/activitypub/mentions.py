@@ -20,10 +20,10 @@ from starlette.requests import Request
 
 from federation.jsonld import JsonObject
 from server.activitypub.remote import Remote, RemoteError
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.markup_entities import Linker, MentionLink, find_mentions, render_with_entities
 from server.models import Event, Group, RemoteActor, User
+from server.uris import LocalUris
 
 #: More mentions than this in one text are left as text (each costs a WebFinger lookup).
 MAX_MENTIONS = 10

@@ -23,10 +23,10 @@ from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
 from server.activitypub.member_audience import member_actors
 from server.activitypub.publish import inboxes_of, publish, publish_to_followers
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.markup import sanitize_html
 from server.models import Event, Group, Minutes
+from server.uris import LocalUris
 
 
 def minutes_uri(uris: LocalUris, event: Event) -> str:

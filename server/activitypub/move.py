@@ -16,10 +16,10 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, as_list, get_id
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput
 from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User
+from server.uris import LocalUris
 
 
 def lists_origin(document: JsonObject, origin: str) -> bool:

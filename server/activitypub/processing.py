@@ -23,7 +23,6 @@ from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
 from server.activitypub.remote_polls import poll_of
-from server.activitypub.uris import LocalUris
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import (
@@ -38,6 +37,7 @@ from server.models import (
 from server.services import news, remote_membership
 from server.services.follower_members import drop_follower
 from server.services.post_shape import NotAPost, content_of, http_url, is_post_type, title_of
+from server.uris import LocalUris
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from federation.jsonld import AS_PUBLIC, JsonObject, get_id
 from server.activitypub.member_audience import member_actors
 from server.activitypub.mentions import mentioned_inboxes, stored_tags, with_mentions
 from server.activitypub.publish import publish, publish_to_followers
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import HearthError
 from server.inputs import row_id
@@ -32,6 +31,7 @@ from server.services.notices import direct_message
 from server.services.post_shape import is_poll_vote
 from server.services.rsvp import Attendee
 from server.services.tally import CLOSED_HOOKS
+from server.uris import LocalUris
 
 #: Counts go out at most this often per proposal (a burst of votes → one Update).
 COUNTS_EVERY = timedelta(seconds=10)

@@ -19,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
-from server.activitypub.uris import host_of
 from server.db import utcnow
 from server.models import Delivery, DeliveryHost, OutboxActivity
+from server.uris import host_of
 
 LEASE = timedelta(minutes=2)
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, get_id
-from server.activitypub.uris import LocalUris
 from server.inputs import row_id
 from server.models import REACTION_KINDS, Event, Group, GroupPost
 from server.services import reactions
+from server.uris import LocalUris
 
 
 async def local_target(session: AsyncSession, uris: LocalUris, uri: str) -> str | None:

@@ -25,12 +25,12 @@ from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey, KeyResolver
 from federation.webfinger import WebFingerError, lookup
 from server.activitypub.local import LocalActor, instance_actor, local_actor_by_uri
-from server.activitypub.uris import LocalUris, host_of
 from server.config import Settings
 from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import RemoteActor
 from server.services.federation_policy import DomainPolicy
+from server.uris import LocalUris, host_of
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import JsonObject, as_list
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import html_to_text
 from server.models import RemoteActor, RemotePost, User
+from server.uris import LocalUris
 
 MAX_OPTIONS = 20
 

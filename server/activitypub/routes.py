@@ -18,7 +18,6 @@ from federation.verify import Rejected, verify_request
 from server.activitypub.documents import group_document, instance_document, user_document
 from server.activitypub.event_documents import current_outbox_item
 from server.activitypub.inbox import is_addressed_to_us, public_url
-from server.activitypub.uris import LocalUris, host_of
 from server.db import transaction
 from server.errors import Gone, NotFound
 from server.inputs import page_number as read_page
@@ -27,6 +26,7 @@ from server.services import remote_membership
 from server.services.groups import get_group
 from server.services.posts import note_for
 from server.services.users import get_user
+from server.uris import LocalUris, host_of
 from server.web.common import client_address, settings_of
 
 AS_JSON = "application/activity+json"

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.local import LocalActor, local_actor_by_uri
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.models import OutboxActivity
+from server.uris import LocalUris
 
 TTL_SECONDS = 30.0
 MAX_ACTIVITIES = 512

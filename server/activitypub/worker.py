@@ -22,6 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome, post_activity
 from server.activitypub.leases import LeaseKeeper
+from server.activitypub.meetup_publishing import publish_due_occurrences
+from server.activitypub.meetup_publishing import send_changed_counts as send_event_counts
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
@@ -33,14 +35,12 @@ from server.activitypub.queue import (
     unavailable_hosts,
 )
 from server.activitypub.senders import Sender, Senders
-from server.activitypub.uris import LocalUris
 from server.db import transaction
 from server.services import email_queue, reminders, rotation
 from server.services.calendar_poll import poll_due
-from server.services.event_publishing import publish_due_occurrences
-from server.services.event_publishing import send_changed_counts as send_event_counts
 from server.services.series import extend_series
 from server.services.tally import close_due_proposals
+from server.uris import LocalUris
 
 log = logging.getLogger(__name__)
 

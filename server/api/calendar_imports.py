@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.models import CalendarImport, Group, User
 from server.services import membership as members
@@ -25,6 +24,7 @@ from server.services.calendar_import import (
 from server.services.calendar_poll import NewCalendar
 from server.services.events import get_event
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.calendar_imports import read_now, subscribe_now
 from server.web.common import db, path_id, settings_of
 

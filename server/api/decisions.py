@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from server.activitypub.mentions import describe, entities_of
 from server.activitypub.proposal_poll import publish_proposal
-from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.errors import Forbidden, NotFound
 from server.inputs import row_id
@@ -26,6 +25,7 @@ from server.services import proposals as service
 from server.services.groups import get_group
 from server.services.rsvp import Attendee
 from server.services.tally import count
+from server.uris import LocalUris
 from server.web.common import db, settings_of
 
 

@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from server.activitypub.mentions import describe_events, entities_of
 from server.activitypub.minutes_article import send_minutes_removal
-from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.config import Settings
 from server.errors import NotFound
@@ -34,6 +33,7 @@ from server.services.events import (
 )
 from server.services.groups import get_group
 from server.services.recurrence import Recurrence
+from server.uris import LocalUris
 from server.web.common import db, path_id, settings_of
 from server.web.templating import event_when
 

@@ -12,10 +12,10 @@ from starlette.routing import Route
 
 from server.activitypub import follows
 from server.activitypub.remote import RemoteError
-from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.errors import NotFound
 from server.models import Follow, RemoteActor
+from server.uris import LocalUris
 from server.web.common import db, settings_of
 
 

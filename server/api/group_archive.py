@@ -13,9 +13,9 @@ from starlette.routing import Route
 
 from server.activitypub.group_archive_schema import parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
-from server.activitypub.uris import LocalUris
 from server.api.common import ApiError, api_user, read_json
 from server.api.groups import group_json
+from server.uris import LocalUris
 from server.web.common import db, settings_of
 from server.web.group_archive import archive_download, move_group
 

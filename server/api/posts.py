@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.activitypub.mentions import entities_of
-from server.activitypub.uris import LocalUris
 from server.api.common import api_user, read_json
 from server.errors import NotFound
 from server.inputs import page_number, row_id
@@ -27,6 +26,7 @@ from server.services.posts import (
     list_posts,
     update_post,
 )
+from server.uris import LocalUris
 from server.web.common import db, settings_of
 
 PER_PAGE = 20

@@ -18,7 +18,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import InvalidHostError, ip_literal, is_public_address, parse_http_url
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import CalendarImport, Event, Group, ImportedEvent, Membership, User
@@ -34,6 +33,7 @@ from server.services.events import (
     update_event,
 )
 from server.services.timezones import zone
+from server.uris import LocalUris
 
 MAX_IMPORTS_PER_GROUP = 10
 

@@ -19,7 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.fetch import FetchError
 from federation.fetch_file import FetchedFile, fetch_file
-from server.activitypub.uris import LocalUris
 from server.config import CalendarImportsConfig, Settings
 from server.db import transaction, utcnow
 from server.errors import HearthError
@@ -34,6 +33,7 @@ from server.services.calendar_import import (
 )
 from server.services.calendar_reading import CalendarError, ReadCalendar, read_calendar
 from server.services.timezones import zone
+from server.uris import LocalUris
 
 ACCEPT = "text/calendar, text/plain;q=0.5, */*;q=0.1"
 PER_ROUND = 10

@@ -10,7 +10,6 @@ from functools import cached_property
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import html_to_text
@@ -18,6 +17,7 @@ from server.models import Group, GroupBlock, RelayedPost, RemoteActor, User
 from server.services.audit import audit
 from server.services.post_shape import Attachment, attachments_from_json
 from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay
+from server.uris import LocalUris
 
 MODERATOR_ACTIONS = ("approve", "hide", "delete", "block")
 #: Posts longer than this (in characters of text) are shortened on the page, with a link

@@ -23,11 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.retry import backoff_delay
 from server.activitypub.queue import _lease
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import session_factory, transaction, utcnow
 from server.email import deliver_email
 from server.models import OutgoingEmail
+from server.uris import LocalUris
 
 #: Attempts before an email is given up (``failed``).
 MAX_ATTEMPTS = 8

@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.models import Group, RemoteActor, RemoteMember
+from server.uris import LocalUris
 
 
 async def _approving_group(session: AsyncSession, uris: LocalUris, followee: str) -> Group | None:

@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
 from server.models import (
@@ -30,6 +29,7 @@ from server.models import (
 )
 from server.services.notifications import wants_email
 from server.services.rsvp_words import CHANGE_HINT
+from server.uris import LocalUris
 
 
 async def queue_email(

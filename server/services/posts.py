@@ -13,10 +13,10 @@ from federation.jsonld import JsonObject
 from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.mentions import Entities, mentioned_inboxes, mentioned_uris
 from server.activitypub.publish import publish_to_followers
-from server.activitypub.uris import LocalUris
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import POST_VISIBILITIES, Group, GroupPost, User
+from server.uris import LocalUris
 
 MAX_POST = 5000
 

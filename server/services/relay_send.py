@@ -11,9 +11,9 @@ from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
 from server.activitypub.member_audience import member_uris, publish_to_members
 from server.activitypub.publish import publish_to_followers
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.models import Group, RelayedPost
+from server.uris import LocalUris
 
 
 async def _audience(

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.models import Event, Group, Participation
 from server.services.notices import tell_participant
 from server.services.rsvp_notify import when_text
+from server.uris import LocalUris
 
 #: What the event form offers, in minutes before the start (0: no reminder).
 REMIND_CHOICES = (0, 60, 180, 1440, 2880)

@@ -13,11 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject
 from server.activitypub.publish import publish
-from server.activitypub.uris import LocalUris, host_of
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import RemoteActor, Report, User
 from server.services.audit import audit
+from server.uris import LocalUris, host_of
 
 MAX_REASON = 2000
 

@@ -17,7 +17,6 @@ from sqlalchemy import type_coerce
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import UTCDateTime, utcnow
 from server.models import (
@@ -33,6 +32,7 @@ from server.models import (
 from server.services.meetup_roles import Slot, active_local_members, slots
 from server.services.notices import notify_user
 from server.services.rsvp_notify import when_text
+from server.uris import LocalUris
 
 #: Open roles of meetups starting within this time get their "your turn?" messages.
 NUDGE_AHEAD = timedelta(days=3)

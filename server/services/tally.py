@@ -23,7 +23,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.uris import LocalUris
 from server.config import Settings
 from server.db import utcnow
 from server.models import (
@@ -38,6 +37,7 @@ from server.models import (
 )
 from server.services.notices import Note, group_members, message_people, notify_users
 from server.services.proposals import is_abstention, is_objection, options_of
+from server.uris import LocalUris
 
 OUTCOME_TEXT = {
     "passed": "passed",

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.activitypub.uris import LocalUris
 from server.errors import HearthError
 from server.models import CalendarImport, Group, User
 from server.services import membership as members
@@ -27,6 +26,7 @@ from server.services.calendar_poll import NewCalendar, poll_one, subscribe
 from server.services.events import get_event
 from server.services.groups import get_group
 from server.services.timezones import common_timezones
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

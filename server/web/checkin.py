@@ -10,7 +10,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.remote import RemoteError
-from server.activitypub.uris import LocalUris
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.models import Event, Group, User
 from server.services import checkin as service
@@ -19,6 +18,7 @@ from server.services.events import get_event
 from server.services.groups import get_group
 from server.services.notices import direct_message
 from server.services.rsvp import Attendee
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.activitypub.uris import LocalUris
 from server.services import conversations
 from server.services import membership as members
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

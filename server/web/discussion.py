@@ -14,13 +14,13 @@ from server.activitypub.routes import (
     verified_signer,
     wants_activity_json,
 )
-from server.activitypub.uris import LocalUris
 from server.errors import Forbidden, NotFound
 from server.models import Group
 from server.services import discussion, remote_membership
 from server.services import membership as members
 from server.services import proposals as proposal_service
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

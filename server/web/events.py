@@ -16,7 +16,6 @@ from server.activitypub.group_collections import events_collection
 from server.activitypub.mentions import describe_events, entities_of
 from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.routes import wants_activity_json
-from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Event, Group, User
 from server.services import attendees, conversations, news
@@ -39,6 +38,7 @@ from server.services.meetup_lists import entries_of
 from server.services.reactions import reactions_of
 from server.services.timezones import common_timezones
 from server.uploads import remove_image, save_image, upload_body_limit
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

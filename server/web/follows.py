@@ -9,12 +9,12 @@ from starlette.routing import Route
 
 from server.activitypub import follows, remote_polls
 from server.activitypub.remote import RemoteError
-from server.activitypub.uris import LocalUris
 from server.errors import InvalidInput
 from server.inputs import page_number, row_id
 from server.services import home_feed
 from server.services import membership as members
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

@@ -15,11 +15,11 @@ from server.activitypub.group_archive import archive_filename, export_group
 from server.activitypub.group_archive_schema import MAX_ARCHIVE_BYTES, parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.move import announce_move, check_target
-from server.activitypub.uris import LocalUris
 from server.errors import Conflict, HearthError, InvalidInput
 from server.models import Group, User
 from server.services import membership as members
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

@@ -13,7 +13,6 @@ from starlette.routing import Route
 from server.activitypub.follows import pending_requests
 from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
-from server.activitypub.uris import LocalUris
 from server.errors import Conflict, Gone, HearthError, InvalidInput
 from server.models import Group, User
 from server.services import conversations, news, remote_membership
@@ -36,6 +35,7 @@ from server.services.posts import list_posts
 from server.services.reactions import counts_by_key
 from server.services.users import get_user
 from server.uploads import remove_image, save_image, upload_body_limit
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

@@ -17,7 +17,6 @@ from server.activitypub.routes import (
     verified_signer,
     wants_activity_json,
 )
-from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.models import Event, Group, Minutes
 from server.services import meetup_roles
@@ -25,6 +24,7 @@ from server.services import membership as members
 from server.services import minutes as service
 from server.services.groups import get_group
 from server.services.rsvp import Attendee, is_member
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

@@ -8,12 +8,12 @@ from starlette.routing import Route
 
 from server.activitypub.mentions import entities_of
 from server.activitypub.routes import post_object, wants_activity_json
-from server.activitypub.uris import LocalUris
 from server.errors import HearthError, NotFound
 from server.services import membership as members
 from server.services.groups import get_group
 from server.services.posts import create_post, delete_post, get_post, update_post
 from server.services.reactions import reactions_of
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

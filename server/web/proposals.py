@@ -20,7 +20,6 @@ from server.activitypub.routes import (
     verified_signer,
     wants_activity_json,
 )
-from server.activitypub.uris import LocalUris
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
 from server.inputs import whole_number
 from server.models import Group, Proposal, User
@@ -31,6 +30,7 @@ from server.services.groups import get_group
 from server.services.rsvp import Attendee, is_member
 from server.services.tally import OUTCOME_TEXT, count
 from server.services.timezones import local_to_utc, zone
+from server.uris import LocalUris
 from server.web.common import (
     current_user,
     db,

@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from server.activitypub import group_join
 from server.activitypub.remote import RemoteError
-from server.activitypub.uris import LocalUris
 from server.errors import Conflict, InvalidInput, NotFound
 from server.models import Group, Membership
 from server.services import membership as members
@@ -21,6 +20,7 @@ from server.services import remote_membership as service
 from server.services.audit import audit
 from server.services.groups import get_group
 from server.services.users import find_user_by_login
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

@@ -9,13 +9,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.local import instance_actor
-from server.activitypub.uris import LocalUris
 from server.db import utcnow
 from server.errors import InvalidInput
 from server.models import Group
 from server.services import federation_admin, news, reports
 from server.services.audit import audit
 from server.services.groups import get_group
+from server.uris import LocalUris
 from server.web.common import (
     db,
     flash,

@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from federation.keys import generate_rsa_keypair
 from server.activitypub.senders import TTL_SECONDS, Senders
-from server.activitypub.uris import LocalUris
 from server.models import Group, OutboxActivity
+from server.uris import LocalUris
 from tests.federation_net import FederationNet
 from tests.flows.scenes import organize_group, post_as_group, rows
 

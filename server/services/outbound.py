@@ -1,0 +1,98 @@
+"""What the services tell the rest of the fediverse about: domain events, and the one call
+that hands them on (:func:`emit`).
+
+Services decide *what happened* (a meetup was published, a post edited, a report forwarded)
+and never build ActivityStreams documents or queue deliveries themselves: that is the
+outbound side of :mod:`server.activitypub`, which sits above them in the layer order
+(cli/app -> api | web -> activitypub -> services -> models -> db). The dependency is
+inverted: this module holds the event types and a registry; ``server.activitypub``
+registers one handler per event type when the package is imported
+(:mod:`server.activitypub.outbound_handlers`, imported by ``server/activitypub/__init__.py``,
+so the app, the CLI, the worker and the tests all have them).
+
+:func:`emit` runs the handler at once, in the caller's session: the activity and its
+deliveries (the transactional outbox) are written before the caller commits, atomically
+with the domain change, exactly as when services published directly; a rollback drops
+both. An event without a handler raises :class:`UnhandledEvent` instead of being dropped,
+so a process that never imported ``server.activitypub`` fails loudly.
+
+Events are frozen dataclasses; they carry the rows they are about (the handler may set a
+row's federation columns, e.g. ``Event.federated_at``) and the instance's
+:class:`~server.uris.LocalUris`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.models import Event, Group
+from server.uris import LocalUris
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened that other servers must hear about."""
+
+    uris: LocalUris
+
+
+@dataclass(frozen=True)
+class MeetupsPublished(DomainEvent):
+    """New meetups (one, or the occurrences of a new series, first first)."""
+
+    group: Group
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class MeetupsChanged(DomainEvent):
+    """Meetups edited or cancelled (their rows already hold the new state)."""
+
+    group: Group
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class MeetupRemoved(DomainEvent):
+    """A meetup about to be deleted."""
+
+    group: Group
+    event: Event
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+_handlers: dict[type[DomainEvent], Handler] = {}
+
+
+class UnhandledEvent(LookupError):
+    """An event was emitted that nothing registered to handle."""
+
+
+def handles(kind: type[E]) -> Callable[[Callable[[AsyncSession, E], Awaitable[None]]], Any]:
+    """Register the decorated coroutine as the handler of ``kind`` (one per type)."""
+
+    def register(
+        handler: Callable[[AsyncSession, E], Awaitable[None]],
+    ) -> Callable[[AsyncSession, E], Awaitable[None]]:
+        existing = _handlers.get(kind)
+        if existing is not None and existing.__qualname__ != handler.__qualname__:
+            raise ValueError(f"{kind.__name__} already has a handler: {existing.__qualname__}")
+        _handlers[kind] = handler
+        return handler
+
+    return register
+
+
+async def emit(session: AsyncSession, event: DomainEvent) -> None:
+    """Hand ``event`` to its handler, in ``session`` (before the caller commits)."""
+    handler = _handlers.get(type(event))
+    if handler is None:
+        raise UnhandledEvent(
+            f"No handler for {type(event).__name__}: import server.activitypub first"
+        )
+    await handler(session, event)
