@@ -25,7 +25,10 @@ def _safe_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """One transaction on the configured database, refusing a schema that needs migrating."""
+    """One transaction on the configured database, refusing a schema that needs migrating.
+    The services' domain events get their handlers (server.activitypub registers them)."""
+    import server.activitypub  # noqa: F401
+
     engine = engine_for(settings)
     try:
         if await pending_migrations(engine):
