@@ -10,11 +10,11 @@ from federation import activities as vocab
 from federation import events as ap_events
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import local_event_id
-from server.activitypub.member_audience import member_uris
 from server.activitypub.mentions import stored_tags, with_mentions
 from server.models import Event, Group, User
 from server.services import rsvp
 from server.services.events import event_tags
+from server.services.remote_membership import member_uris
 from server.uploads import MEDIA_TYPES
 from server.uris import LocalUris
 

@@ -23,13 +23,14 @@ from server.activitypub.event_poll import (
     poll_uri,
     takes_poll_answers,
 )
-from server.activitypub.member_audience import member_uris, publish_to_members
+from server.activitypub.member_audience import publish_to_members
 from server.activitypub.mentions import mentioned_inboxes
 from server.activitypub.publish import publish_to_followers
 from server.db import utcnow
 from server.models import Event, Group, OutboxActivity
 from server.services.event_publishing import ANNOUNCE_AHEAD
 from server.services.outbound import MeetupRemoved, MeetupsChanged, MeetupsPublished, handles
+from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
 

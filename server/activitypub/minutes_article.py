@@ -21,11 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
-from server.activitypub.member_audience import member_actors
 from server.activitypub.publish import inboxes_of, publish, publish_to_followers
 from server.db import utcnow
 from server.markup import sanitize_html
 from server.models import Event, Group, Minutes
+from server.services.remote_membership import member_actors
 from server.uris import LocalUris
 
 

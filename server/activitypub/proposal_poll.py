@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject, get_id
-from server.activitypub.member_audience import member_actors
 from server.activitypub.mentions import mentioned_inboxes, stored_tags, with_mentions
 from server.activitypub.publish import publish, publish_to_followers
 from server.db import utcnow
@@ -29,6 +28,7 @@ from server.models import Group, Proposal, RemoteActor
 from server.services import proposals as service
 from server.services.notices import direct_message
 from server.services.post_shape import is_poll_vote
+from server.services.remote_membership import member_actors
 from server.services.rsvp import Attendee
 from server.services.tally import CLOSED_HOOKS
 from server.uris import LocalUris

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +21,7 @@ from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
 from server.db import utcnow
 from server.models import Delivery, DeliveryHost, OutboxActivity
+from server.services.leases import claim_with_lease
 from server.uris import host_of
 
 LEASE = timedelta(minutes=2)
@@ -101,23 +102,11 @@ RETURNING id
 """
 
 
-async def _lease(
-    session: AsyncSession, sql: str, now: datetime | None, lease: timedelta, **params: object
-) -> list[tuple[object, ...]]:
-    """Run a claiming ``UPDATE … RETURNING`` (``SKIP LOCKED`` on PostgreSQL)."""
-    now = now or utcnow()
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    lock = "FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
-    times = {"until": _param(now + lease, dialect), "now": _param(now, dialect)}
-    statement = text(sql.format(lock=lock)).bindparams(**times, **params)
-    return [tuple(row) for row in (await session.exec(statement)).all()]  # type: ignore[call-overload]
-
-
 async def claim_due(
     session: AsyncSession, *, limit: int, now: datetime | None = None, lease: timedelta = LEASE
 ) -> list[ClaimedDelivery]:
     """Lease up to ``limit`` due deliveries for this worker (commit to make the lease stick)."""
-    rows = await _lease(session, _CLAIM_SQL, now, lease, limit=limit)
+    rows = await claim_with_lease(session, _CLAIM_SQL, now, lease, limit=limit)
     return [ClaimedDelivery(*row) for row in rows]  # type: ignore[arg-type]
 
 
@@ -130,13 +119,10 @@ async def claim_inbox(
     lease: timedelta = LEASE,
 ) -> list[int]:
     """Lease up to ``limit`` stored inbox activities to process, oldest first."""
-    rows = await _lease(session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts)
+    rows = await claim_with_lease(
+        session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts
+    )
     return [int(row[0]) for row in rows]  # type: ignore[call-overload]
-
-
-def _param(moment: datetime, dialect: str) -> datetime:
-    """Datetimes in raw SQL: naive UTC on SQLite (as UTCDateTime stores them)."""
-    return moment.replace(tzinfo=None) if dialect == "sqlite" else moment
 
 
 async def record_outcome(

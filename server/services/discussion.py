@@ -12,12 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
-from server.activitypub.member_audience import member_uris
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.markup import render_markdown
 from server.models import Group, RelayedPost, User
 from server.services.relay_send import send_relay
+from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
 MAX_COMMENT = 5000

@@ -3,7 +3,7 @@ they tell about (``notices.queue_email``), sent by the worker.
 
 A round claims due rows in a short transaction of its own (``state = 'sending'``, the lease
 kept in ``next_attempt_at``, ``SKIP LOCKED`` on PostgreSQL: the claim of
-``server.activitypub.queue``), commits, talks to the SMTP server outside any transaction,
+:mod:`server.services.leases`), commits, talks to the SMTP server outside any transaction,
 then records each outcome. Two workers never send the same row; a worker that dies while
 sending leaves its rows ``sending`` until the lease runs out, then they are due again (so an
 email is sent at least once, and once in the ordinary case). A failure is retried with the
@@ -22,11 +22,11 @@ from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.retry import backoff_delay
-from server.activitypub.queue import _lease
 from server.config import Settings
 from server.db import session_factory, transaction, utcnow
 from server.email import deliver_email
 from server.models import OutgoingEmail
+from server.services.leases import claim_with_lease
 from server.uris import LocalUris
 
 #: Attempts before an email is given up (``failed``).
@@ -67,7 +67,9 @@ async def claim_emails(
     session: AsyncSession, *, limit: int = BATCH, now: datetime | None = None
 ) -> list[ClaimedEmail]:
     """Lease up to ``limit`` due emails (commit to make the lease stick)."""
-    rows = await _lease(session, _CLAIM_SQL, now, LEASE, limit=limit, max_attempts=MAX_ATTEMPTS)
+    rows = await claim_with_lease(
+        session, _CLAIM_SQL, now, LEASE, limit=limit, max_attempts=MAX_ATTEMPTS
+    )
     return [ClaimedEmail(*row) for row in rows]  # type: ignore[arg-type]
 
 

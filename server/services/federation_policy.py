@@ -1,5 +1,5 @@
 """What this instance decided about other servers: the config's mode and lists
-(:func:`server.activitypub.policy.is_domain_allowed`) plus the admins' decisions kept in
+(``federation`` in the config) plus the admins' decisions kept in
 the database — suspended and silenced domains, blocked accounts.
 
 The decisions are held in memory and reloaded at most every :data:`RELOAD_SECONDS`, so a
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.activitypub.policy import domain_matches
 from server.config import FEDERATION_MODES, Settings
 from server.db import transaction
 from server.models import ActorBlock, InstanceSetting
@@ -24,6 +23,12 @@ from server.models import DomainPolicy as DomainPolicyRow
 RELOAD_SECONDS = 5.0
 #: The instance setting that overrides the config's ``federation.mode``.
 MODE_KEY = "federation_mode"
+
+
+def domain_matches(host: str, domains: list[str]) -> bool:
+    """Whether ``host`` is one of ``domains`` or a subdomain of one."""
+    host = host.lower().split(":")[0] if not host.startswith("[") else host.lower()
+    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
 
 
 class DomainPolicy:

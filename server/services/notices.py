@@ -7,17 +7,13 @@ the queued delivery — so a message is sent exactly when what it tells about is
 
 from __future__ import annotations
 
-import html
 import uuid
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation import activities as vocab
-from server.activitypub.publish import publish
 from server.config import Settings
-from server.db import utcnow
 from server.models import (
     Group,
     Membership,
@@ -28,6 +24,7 @@ from server.models import (
     User,
 )
 from server.services.notifications import wants_email
+from server.services.outbound import DirectMessage, emit
 from server.services.rsvp_words import CHANGE_HINT
 from server.uris import LocalUris
 
@@ -162,26 +159,9 @@ async def message_people(
     Mastodon shows it as a direct message), delivered once per inbox. Returns the Note's id,
     which is ``<about>/messages/…`` when the message is about a local object (e.g. a meetup:
     a reply to it then says which one)."""
-    group_uri = uris.group(group.slug)
-    handles = [(actor, actor.handle if actor.username else actor.uri) for actor in actors]
-    mentions = " ".join(
-        f'<span class="h-card"><a href="{html.escape(actor.url or actor.uri)}" '
-        f'class="u-url mention">{html.escape(handle)}</a></span>'
-        for actor, handle in handles
-    )
-    recipients = [actor.uri for actor in actors]
-    note = vocab.build_note(
-        id=f"{about or group_uri}/messages/{uuid.uuid4()}",
-        attributed_to=group_uri,
-        content=f"<p>{mentions} {html.escape(text)}</p>",
-        to=recipients,
-        cc=[],
-        published=utcnow(),
-    )
-    note["tag"] = [{"type": "Mention", "href": actor.uri, "name": h} for actor, h in handles]
-    activity = vocab.build_create(uris.new_activity(), group_uri, note, to=recipients, cc=[])
-    await publish(session, activity, sorted({actor.inbox for actor in actors}))
-    return str(note["id"])
+    note_id = f"{about or uris.group(group.slug)}/messages/{uuid.uuid4()}"
+    await emit(session, DirectMessage(uris, group, tuple(actors), text, note_id))
+    return note_id
 
 
 async def tell_participant(

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models import Event, Group
+from server.models import Event, Group, RemoteActor, Report
 from server.uris import LocalUris
 
 
@@ -62,6 +62,26 @@ class MeetupRemoved(DomainEvent):
 
     group: Group
     event: Event
+
+
+@dataclass(frozen=True)
+class DirectMessage(DomainEvent):
+    """A private message (plain ``text``) from the group to people on other servers; the
+    Note's id is ``note_id`` (chosen by the service, which returns it)."""
+
+    group: Group
+    actors: tuple[RemoteActor, ...]
+    text: str
+    note_id: str
+
+
+@dataclass(frozen=True)
+class ReportForwarded(DomainEvent):
+    """An admin forwarded a report to the reported account's server, as ``flag_actor``."""
+
+    report: Report
+    target: RemoteActor
+    flag_actor: str
 
 
 E = TypeVar("E", bound=DomainEvent)

@@ -10,12 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
-from server.activitypub.member_audience import member_uris, publish_to_members
+from server.activitypub.member_audience import publish_to_members
 from server.activitypub.mentions import Entities, mentioned_inboxes, mentioned_uris
 from server.activitypub.publish import publish_to_followers
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import POST_VISIBILITIES, Group, GroupPost, User
+from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
 MAX_POST = 5000

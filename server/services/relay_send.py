@@ -9,10 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
-from server.activitypub.member_audience import member_uris, publish_to_members
+from server.activitypub.member_audience import publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.db import utcnow
 from server.models import Group, RelayedPost
+from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
 

@@ -117,3 +117,19 @@ async def with_actors(
         .order_by(col(RemoteMember.created_at))
     )
     return [(actor, member) for actor, member in (await session.exec(query)).all()]
+
+
+async def member_actors(session: AsyncSession, group: Group) -> list[RemoteActor]:
+    """The group's active members on other servers."""
+    query = (
+        select(RemoteActor)
+        .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
+        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+        .order_by(col(RemoteActor.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def member_uris(session: AsyncSession, group: Group) -> list[str]:
+    """The ``to`` of members-only objects: every remote member by name."""
+    return [actor.uri for actor in await member_actors(session, group)]

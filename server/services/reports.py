@@ -12,11 +12,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject
-from server.activitypub.publish import publish
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import RemoteActor, Report, User
 from server.services.audit import audit
+from server.services.outbound import ReportForwarded, emit
 from server.uris import LocalUris, host_of
 
 MAX_REASON = 2000
@@ -119,16 +119,7 @@ async def forward(
     target = (await session.exec(query)).first()
     if target is None:
         raise InvalidInput("Only reports about accounts on other servers can be forwarded.")
-    flag = {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": uris.new_activity(),
-        "type": "Flag",
-        "actor": flag_actor,
-        "object": [target.uri, *json.loads(report.object_uris or "[]")],
-        "content": report.reason,
-        "to": [target.uri],
-    }
-    await publish(session, flag, [target.shared_inbox or target.inbox])
+    await emit(session, ReportForwarded(uris, report, target, flag_actor))
     report.state = "forwarded"
     report.resolved_at = utcnow()
     session.add(report)
