@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from server.config import Settings
 from server.inputs import MAX_ROW_ID
@@ -91,3 +92,9 @@ async def transaction(
     """A session whose work is committed together, or rolled back whole on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def db(request: HTTPConnection) -> AbstractAsyncContextManager[AsyncSession]:
+    """The transaction of a request (``async with db(request) as session``): committed at
+    the end, rolled back whole on any error."""
+    return transaction(request.app.state.sessions)

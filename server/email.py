@@ -10,7 +10,6 @@ import ssl
 from email.message import EmailMessage
 
 from server.config import Settings
-from server.models import User
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +38,3 @@ async def deliver_email(settings: Settings, to: str, subject: str, body: str) ->
         log.warning("could not send email to %s: %s", to, exc)
         return f"{type(exc).__name__}: {exc}"[:500]
     return None
-
-
-def password_reset_message(settings: Settings, user: User, link: str) -> tuple[str, str]:
-    """The subject and body of the email carrying a user's password-reset link."""
-    body = (
-        f"Hello {user.name},\n\n"
-        f"Someone (hopefully you) asked to reset the password of @{user.username} on "
-        f"{settings.instance.name}. Choose a new password here within the hour:\n\n{link}\n\n"
-        "If you did not ask for this, ignore this email: your password stays the same.\n"
-    )
-    return f"Reset your password on {settings.instance.name}", body

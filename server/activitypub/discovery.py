@@ -14,9 +14,9 @@ from federation.webfinger import build_jrd, parse_resource
 from server import __version__
 from server.db import transaction, utcnow
 from server.models import Group, GroupPost, User
+from server.request_scope import settings_of
 from server.services.instance import load_instance_info
 from server.uris import LocalUris
-from server.web.common import settings_of
 
 JRD = "application/jrd+json"
 

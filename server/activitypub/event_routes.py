@@ -18,10 +18,10 @@ from server.activitypub.routes import (
 from server.db import transaction
 from server.errors import NotFound
 from server.models import Event, Group
+from server.request_scope import path_id, settings_of
 from server.services import remote_membership
 from server.services.events import get_event
 from server.uris import LocalUris
-from server.web.common import path_id, settings_of
 
 
 async def _federated_event(

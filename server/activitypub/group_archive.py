@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import JSONResponse
 
 from federation.activities import format_datetime
 from server.models import (
@@ -27,7 +28,8 @@ from server.models import (
     RemoteMember,
     User,
 )
-from server.services.groups import group_tags
+from server.services import membership as members
+from server.services.groups import get_group, group_tags
 from server.uris import LocalUris
 
 ARCHIVE_FORMAT = "hearth-group-archive"
@@ -203,3 +205,14 @@ async def export_group(session: AsyncSession, uris: LocalUris, group: Group) -> 
 def archive_filename(group: Group) -> str:
     """The file name an archive is downloaded as."""
     return f"{group.slug}.hearth-group.json"
+
+
+async def archive_download(
+    session: AsyncSession, uris: LocalUris, user: User, slug: str
+) -> JSONResponse:
+    """The group's archive as a JSON file to save, for its admins (the web and the API)."""
+    group = await get_group(session, slug)
+    await members.require(session, group, user, "edit_group")
+    archive = await export_group(session, uris, group)
+    disposition = f'attachment; filename="{archive_filename(group)}"'
+    return JSONResponse(archive, headers={"Content-Disposition": disposition})

@@ -32,10 +32,10 @@ from server.activitypub.routes import (
 )
 from server.db import transaction
 from server.models import Event, Group, Membership, User
+from server.request_scope import settings_of
 from server.services import remote_membership
 from server.services.groups import get_group
 from server.uris import LocalUris
-from server.web.common import settings_of
 
 MODERATOR_ROLES = ("admin", "moderator")
 #: Mobilizon's collections Hearth has nothing to put in (yet).

@@ -25,10 +25,10 @@ from server.activitypub.inbox_writer import Incoming
 from server.db import transaction
 from server.errors import Gone
 from server.models import RemoteActor
+from server.request_scope import client_address, settings_of
 from server.services.groups import get_group
 from server.services.users import get_user
 from server.uris import host_of
-from server.web.common import client_address, settings_of
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from server.activitypub.routes import (
     verified_signer,
 )
 from server.db import transaction
+from server.request_scope import settings_of
 from server.services import membership as members
 from server.services import remote_membership
 from server.services.groups import get_group
 from server.uris import LocalUris
-from server.web.common import settings_of
 
 
 async def members_collection(request: Request) -> Response:

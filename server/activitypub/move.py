@@ -1,6 +1,9 @@
 """Moving actors: a local group announcing its move (``Move`` to its followers, ``movedTo``),
 and following a remote actor's move (re-follow the target), as Mastodon does.
 
+Also the list of groups that moved away, which the pages of a moved group read to redirect
+browsers (``server.web.group_moved``).
+
 Mastodon's ``app/lib/activitypub/activity/move.rb`` accepts a Move only when ``object`` is the
 sender and the fetched target lists the sender in ``alsoKnownAs``; its ``MoveWorker`` then
 has each local follower unfollow the origin and follow the target
@@ -9,17 +12,56 @@ has each local follower unfollow the origin and follow the target
 
 from __future__ import annotations
 
-from sqlmodel import select
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject, as_list, get_id
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
-from server.db import utcnow
+from server.db import transaction, utcnow
 from server.errors import Conflict, InvalidInput
 from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User
+from server.services import membership as members
+from server.services.groups import get_group
 from server.uris import LocalUris
+
+#: How long a process trusts its list of moved groups (a move in another process shows
+#: up after this; in this one at once).
+CACHE_SECONDS = 30.0
+
+
+@dataclass
+class MovedGroups:
+    """The groups that moved: by slug and by id, with when the list was read."""
+
+    read_at: float = 0.0
+    by_slug: dict[str, str] = field(default_factory=dict)
+    by_id: dict[int, str] = field(default_factory=dict)
+
+
+def forget_moves(app: Any) -> None:
+    """Read the list of moved groups again on the next request (after a move)."""
+    app.state.moved_groups = MovedGroups()
+
+
+async def moved_groups(app: Any) -> MovedGroups:
+    """The groups that moved, as this process last read them (at most CACHE_SECONDS ago)."""
+    known: MovedGroups | None = getattr(app.state, "moved_groups", None)
+    if known is not None and time.monotonic() - known.read_at < CACHE_SECONDS:
+        return known
+    fresh = MovedGroups(read_at=time.monotonic())
+    async with transaction(app.state.sessions) as session:
+        query = select(Group.id, Group.slug, Group.moved_to).where(col(Group.moved_to) != "")
+        for group_id, slug, moved_to in (await session.exec(query)).all():
+            fresh.by_slug[slug] = moved_to
+            fresh.by_id[group_id] = moved_to
+    app.state.moved_groups = fresh
+    return fresh
 
 
 def lists_origin(document: JsonObject, origin: str) -> bool:
@@ -95,6 +137,27 @@ async def announce_move(
     await publish_to_followers(session, move, origin, await _member_inboxes(session, group))
     for user in await _local_members(session, group):
         await _follow(session, uris, uris.user(user.username), target)
+
+
+async def move_group(app: Any, user: User, slug: str, target: str) -> Group:
+    """Announce that the local group ``slug`` now lives at ``target`` (the web form and the
+    API): ``user`` must be allowed to edit it, it must not have moved yet, and ``target``
+    must list it in ``alsoKnownAs``."""
+    state = app.state
+    uris = LocalUris(state.settings)
+    async with transaction(state.sessions) as session:
+        group = await get_group(session, slug)
+        await members.require(session, group, user, "edit_group")
+        if group.moved_to:
+            raise Conflict(f"This group already moved to {group.moved_to}.", field="target")
+    new_home = await check_target(state.remote, uris.group(slug), target)
+    async with transaction(state.sessions) as session:
+        group = await get_group(session, slug)
+        await announce_move(session, uris, group, new_home)
+    forget_moves(app)
+    state.read_cache.clear()
+    state.wake_worker()
+    return group
 
 
 class MoveHandler:

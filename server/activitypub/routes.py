@@ -22,12 +22,12 @@ from server.db import transaction
 from server.errors import Gone, NotFound
 from server.inputs import page_number as read_page
 from server.models import Follow, Group, GroupPost, OutboxActivity
+from server.request_scope import client_address, settings_of
 from server.services import remote_membership
 from server.services.groups import get_group
 from server.services.posts import note_for
 from server.services.users import get_user
 from server.uris import LocalUris, host_of
-from server.web.common import client_address, settings_of
 
 AS_JSON = "application/activity+json"
 PAGE_SIZE = 50

@@ -13,12 +13,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.api.common import api_user, read_json
+from server.db import db
 from server.errors import NotFound
 from server.models import RemoteActor, RemoteMember
+from server.request_scope import path_id, settings_of
 from server.services import attendees, news, rsvp_actions
 from server.services import membership as members
 from server.services.groups import get_group
-from server.web.common import db, path_id, settings_of
 
 
 class RsvpIn(BaseModel):

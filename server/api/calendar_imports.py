@@ -12,7 +12,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
+from server.db import db
 from server.models import CalendarImport, Group, User
+from server.request_scope import path_id, settings_of
 from server.services import membership as members
 from server.services.calendar_import import (
     SyncReport,
@@ -21,12 +23,10 @@ from server.services.calendar_import import (
     get_import,
     group_imports,
 )
-from server.services.calendar_poll import NewCalendar
+from server.services.calendar_poll import NewCalendar, poll_one, subscribe
 from server.services.events import get_event
 from server.services.groups import get_group
 from server.uris import LocalUris
-from server.web.calendar_imports import read_now, subscribe_now
-from server.web.common import db, path_id, settings_of
 
 CALENDAR_TYPES = ("text/calendar", "application/ics")
 
@@ -118,7 +118,10 @@ async def create(request: Request) -> Response:
     body once; the calendar is read at once and refused (422) if it cannot be."""
     async with db(request) as session:
         group, user = await _organizer(request, session)
-    item, report = await subscribe_now(request, group, user, await _new_calendar(request))
+    new, settings, state = await _new_calendar(request), settings_of(request), request.app.state
+    uris = LocalUris(settings)
+    item, report = await subscribe(state.sessions, state.http, uris, settings, group, user, new)
+    state.wake_worker()
     location = f"/api/v1/groups/{group.slug}/calendar-imports/{item.id}"
     return JSONResponse(import_json(item, report), status_code=201, headers={"Location": location})
 
@@ -137,7 +140,11 @@ async def refresh(request: Request) -> Response:
         item = await get_import(session, group, _import_id(request))
         if item.kind != "url":
             raise ApiError(409, "not_subscribed", "An imported file is not read again.")
-    report = await read_now(request, item.id or 0)
+    settings, state = settings_of(request), request.app.state
+    report = await poll_one(
+        state.sessions, state.http, LocalUris(settings), settings.calendar_imports, item.id or 0
+    )
+    state.wake_worker()
     async with db(request) as session:
         item = await get_import(session, group, _import_id(request))
         return JSONResponse(import_json(item, report))

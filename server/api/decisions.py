@@ -16,9 +16,11 @@ from starlette.routing import Route
 from server.activitypub.mentions import describe, entities_of
 from server.activitypub.proposal_poll import publish_proposal
 from server.api.common import ApiError, api_user, read_json
+from server.db import db
 from server.errors import Forbidden, NotFound
 from server.inputs import row_id
 from server.models import Group, Proposal, User
+from server.request_scope import settings_of
 from server.services import checkin, news
 from server.services import membership as members
 from server.services import proposals as service
@@ -26,7 +28,6 @@ from server.services.groups import get_group
 from server.services.rsvp import Attendee
 from server.services.tally import count
 from server.uris import LocalUris
-from server.web.common import db, settings_of
 
 
 class ProposalIn(BaseModel):

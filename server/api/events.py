@@ -16,8 +16,10 @@ from server.activitypub.mentions import describe_events, entities_of
 from server.activitypub.minutes_article import send_minutes_removal
 from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.config import Settings
+from server.db import db
 from server.errors import NotFound
 from server.models import Event, Group, User
+from server.request_scope import path_id, settings_of
 from server.services import membership as members
 from server.services import news
 from server.services.calendar import EventQuery, upcoming_events
@@ -33,9 +35,8 @@ from server.services.events import (
 )
 from server.services.groups import get_group
 from server.services.recurrence import Recurrence
+from server.services.timezones import event_when
 from server.uris import LocalUris
-from server.web.common import db, path_id, settings_of
-from server.web.templating import event_when
 
 #: Minutes before the start (``server.services.reminders.REMIND_CHOICES``).
 RemindMinutes = Literal[0, 60, 180, 1440, 2880]

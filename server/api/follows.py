@@ -13,10 +13,11 @@ from starlette.routing import Route
 from server.activitypub import follows
 from server.activitypub.remote import RemoteError
 from server.api.common import ApiError, api_user, read_json
+from server.db import db
 from server.errors import NotFound
 from server.models import Follow, RemoteActor
+from server.request_scope import settings_of
 from server.uris import LocalUris
-from server.web.common import db, settings_of
 
 
 class FollowIn(BaseModel):

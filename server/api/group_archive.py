@@ -11,20 +11,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.activitypub.group_archive import archive_download
 from server.activitypub.group_archive_schema import parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
+from server.activitypub.move import move_group
 from server.api.common import ApiError, api_user, read_json
 from server.api.groups import group_json
+from server.db import db
+from server.request_scope import settings_of
 from server.uris import LocalUris
-from server.web.common import db, settings_of
-from server.web.group_archive import archive_download, move_group
 
 
 async def download(request: Request) -> Response:
     """The group's archive, as a JSON file to save."""
     async with db(request) as session:
         user = await api_user(request, session)
-        return await archive_download(request, session, user, request.path_params["slug"])
+        uris = LocalUris(settings_of(request))
+        return await archive_download(session, uris, user, request.path_params["slug"])
 
 
 async def upload(request: Request) -> Response:
@@ -57,7 +60,7 @@ async def move(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
     data = await read_json(request, MoveIn)
-    group = await move_group(request, user, request.path_params["slug"], data.target)
+    group = await move_group(request.app, user, request.path_params["slug"], data.target)
     return JSONResponse({"slug": group.slug, "moved_to": group.moved_to})
 
 

@@ -13,7 +13,9 @@ from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
 from server.config import Settings
+from server.db import db
 from server.models import Group
+from server.request_scope import settings_of
 from server.services import membership as members
 from server.services.groups import (
     DirectoryQuery,
@@ -26,7 +28,6 @@ from server.services.groups import (
     search_directory,
     update_group,
 )
-from server.web.common import db, settings_of
 
 PostingPolicy = Literal["members", "followers", "moderated"]
 POLICY_HELP = (

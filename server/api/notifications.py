@@ -11,11 +11,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
-from server.db import MAX_ROW_ID
+from server.db import MAX_ROW_ID, db
 from server.inputs import row_id
 from server.models import Notification
+from server.request_scope import settings_of
 from server.services import notifications as notes
-from server.web.common import db, settings_of
 
 
 class MarkReadIn(BaseModel):

@@ -28,7 +28,7 @@ from server.api.openapi_practice import MODELS as PRACTICE_MODELS
 from server.api.openapi_practice import SCHEMAS as PRACTICE_SCHEMAS
 from server.api.openapi_practice import practice_paths
 from server.api.posts import PostOut
-from server.web.common import settings_of
+from server.request_scope import settings_of
 
 JsonObject = dict[str, Any]
 

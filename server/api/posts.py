@@ -13,9 +13,11 @@ from starlette.routing import Route
 
 from server.activitypub.mentions import entities_of
 from server.api.common import api_user, read_json
+from server.db import db
 from server.errors import NotFound
 from server.inputs import page_number, row_id
 from server.models import Group, GroupPost, User
+from server.request_scope import settings_of
 from server.services import membership as members
 from server.services.groups import get_group
 from server.services.posts import (
@@ -27,7 +29,6 @@ from server.services.posts import (
     update_post,
 )
 from server.uris import LocalUris
-from server.web.common import db, settings_of
 
 PER_PAGE = 20
 

@@ -13,13 +13,14 @@ from starlette.routing import Route
 
 from server.activitypub.minutes_article import send_minutes
 from server.api.common import api_user, error_response, read_json
+from server.db import db
 from server.errors import NotFound
 from server.models import AgendaItem, Event, Group, Minutes, User
+from server.request_scope import path_id, settings_of
 from server.services import agenda, meetup_roles, rotation
 from server.services import membership as members
 from server.services import minutes as minutes_service
 from server.uris import LocalUris
-from server.web.common import db, path_id, settings_of
 
 
 class AssignIn(BaseModel):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.config import Settings
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import ApiToken, Invite, PasswordReset, User
@@ -115,3 +116,14 @@ async def list_invites(session: AsyncSession) -> list[Invite]:
         .order_by(col(Invite.created_at).desc())
     )
     return list((await session.exec(query)).all())
+
+
+def password_reset_message(settings: Settings, user: User, link: str) -> tuple[str, str]:
+    """The subject and body of the email carrying a user's password-reset link."""
+    body = (
+        f"Hello {user.name},\n\n"
+        f"Someone (hopefully you) asked to reset the password of @{user.username} on "
+        f"{settings.instance.name}. Choose a new password here within the hour:\n\n{link}\n\n"
+        "If you did not ask for this, ignore this email: your password stays the same.\n"
+    )
+    return f"Reset your password on {settings.instance.name}", body

@@ -9,6 +9,7 @@ repeated when clocks go back) is taken at its first occurrence, as calendar apps
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from server.errors import InvalidInput
@@ -61,6 +62,25 @@ def common_timezones() -> list[str]:
     )
 
 
-def whole_days(start: datetime, end: datetime) -> timedelta:
-    """The length of an all-day event in days (at least one)."""
-    return timedelta(days=max(1, (end.date() - start.date()).days))
+def event_when(event: Any, home_zone: str = "", today: datetime | None = None) -> str:
+    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)".
+
+    Given the instance's zone (``home_zone``) and the current moment (``today``), the year is
+    left out for dates of this year and the zone when it is the instance's own."""
+    tz = ZoneInfo(event.timezone)
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    this_year = today is not None and today.astimezone(tz).year == start.year == end.year
+    year = "" if this_year else " %Y"
+    zone_label = "" if event.timezone == home_zone else f" ({event.timezone})"
+    day = f"%a %-d %b{year}"
+    if event.all_day:
+        last = (end - timedelta(days=1)).date()
+        span = (
+            start.strftime(day)
+            if last == start.date()
+            else f"{start:%a %-d %b} – {last.strftime(day)}"
+        )
+        return f"{span} (all day)"
+    if end.date() == start.date():
+        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M}{zone_label}"
+    return f"{start.strftime(day)} {start:%H:%M} – {end.strftime(day)} {end:%H:%M}{zone_label}"

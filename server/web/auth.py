@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.email import password_reset_message
 from server.errors import Forbidden, HearthError, NotFound
 from server.services import news
 from server.services.credentials import (
     check_password_reset,
     create_password_reset,
+    password_reset_message,
     redeem_invite,
     use_password_reset,
 )

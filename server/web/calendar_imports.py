@@ -67,29 +67,27 @@ async def _page(
         )
 
 
-async def subscribe_now(
+async def _subscribe_now(
     request: Request, group: Group, user: User, new: NewCalendar
 ) -> tuple[CalendarImport, SyncReport]:
-    """Add an import and read it at once (the web form and the API)."""
+    """Add an import and read it at once."""
     settings = settings_of(request)
     state = request.app.state
     found = await subscribe(
         state.sessions, state.http, LocalUris(settings), settings, group, user, new
     )
     state.wake_worker()
-    state.read_cache.clear()
     return found
 
 
-async def read_now(request: Request, import_id: int) -> SyncReport:
-    """Read a subscribed calendar now (the web form and the API)."""
+async def _read_now(request: Request, import_id: int) -> SyncReport:
+    """Read a subscribed calendar now."""
     settings = settings_of(request)
     state = request.app.state
     report = await poll_one(
         state.sessions, state.http, LocalUris(settings), settings.calendar_imports, import_id
     )
     state.wake_worker()
-    state.read_cache.clear()
     return report
 
 
@@ -108,7 +106,7 @@ async def _add(request: Request, new: NewCalendar, form: dict[str, str]) -> Resp
     async with db(request) as session:
         group, user = await _organizer(request, session)
     try:
-        item, report = await subscribe_now(request, group, user, new)
+        item, report = await _subscribe_now(request, group, user, new)
     except HearthError as exc:
         return await _page(request, form, exc)
     flash(request, f"Imported “{item.name or item.url}”: {_summary(report)}", "success")
@@ -146,7 +144,7 @@ async def refresh_submit(request: Request) -> Response:
     async with db(request) as session:
         group, _ = await _organizer(request, session)
         await get_import(session, group, import_id)
-    report = await read_now(request, import_id)
+    report = await _read_now(request, import_id)
     flash(request, f"Calendar read: {_summary(report)}")
     return redirect(f"/groups/{group.slug}/calendar-imports")
 

@@ -1,10 +1,11 @@
-"""What every HTML route shares: the database session, the signed-in user, CSRF, rendering."""
+"""What every HTML route shares: the signed-in user, CSRF, forms, rendering; and, for the
+pages' convenience, the neutral request helpers every layer shares (``db`` from
+:mod:`server.db`, ``settings_of``, ``path_id``, ``client_address`` from
+:mod:`server.request_scope`)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,30 +14,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.config import Settings
-from server.db import transaction
-from server.errors import Forbidden, NotFound
-from server.inputs import row_id
+from server.db import db as db
+from server.errors import Forbidden
 from server.models import User
+from server.request_scope import client_address as client_address
+from server.request_scope import path_id as path_id
+from server.request_scope import settings_of
 from server.services.instance import InstanceInfo, load_instance_info
 from server.services.notifications import count_unread
 from server.web.middleware import BodyTooLarge
 
 CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELDS = 100
-
-
-def settings_of(request: Request) -> Settings:
-    """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-@asynccontextmanager
-async def db(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for this request: committed at the end, rolled back whole on any error."""
-    async with transaction(request.app.state.sessions) as session:
-        yield session
 
 
 def _session_stamp(user: User) -> str:
@@ -154,19 +143,6 @@ def form_text(form: FormData, key: str, default: str = "") -> str:
     """A text field of a form ('' for files or missing fields)."""
     value = form.get(key, default)
     return value if isinstance(value, str) else default
-
-
-def client_address(request: Request) -> str:
-    """The client's IP address (the proxy's ``X-Forwarded-For`` when it is trusted)."""
-    return request.client.host if request.client else ""
-
-
-def path_id(request: Request, name: str, missing: str) -> int:
-    """A numeric id from the URL path; anything else is a 404 saying ``missing``."""
-    found = row_id(str(request.path_params[name]))
-    if found is None:
-        raise NotFound(missing)
-    return found
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

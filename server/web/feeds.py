@@ -19,13 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.db import utcnow
-from server.ics import SeriesFeed, build_calendar
 from server.models import Event, EventSeries, GroupPost
 from server.services import meetup_roles
 from server.services import membership as members
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.events import series_events
 from server.services.groups import get_group
+from server.services.ics import SeriesFeed, build_calendar
 from server.services.membership import member_count
 from server.web.common import db, render, settings_of
 from server.web.events import visible_event

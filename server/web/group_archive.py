@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from server.activitypub.group_archive import archive_filename, export_group
+from server.activitypub.group_archive import archive_download
 from server.activitypub.group_archive_schema import MAX_ARCHIVE_BYTES, parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
-from server.activitypub.move import announce_move, check_target
-from server.errors import Conflict, HearthError, InvalidInput
-from server.models import Group, User
+from server.activitypub.move import move_group
+from server.errors import HearthError, InvalidInput
 from server.services import membership as members
 from server.services.groups import get_group
 from server.uris import LocalUris
@@ -30,7 +28,6 @@ from server.web.common import (
     require_user,
     settings_of,
 )
-from server.web.group_moved import forget_moves
 
 
 async def move_page(request: Request, error: HearthError | None = None) -> Response:
@@ -44,41 +41,12 @@ async def move_page(request: Request, error: HearthError | None = None) -> Respo
         return await render(request, session, "group_move.html", context, status=status, user=user)
 
 
-async def archive_download(
-    request: Request, session: AsyncSession, user: User, slug: str
-) -> Response:
-    """The group's archive as a JSON file to save, for its admins (the web and the API)."""
-    group = await get_group(session, slug)
-    await members.require(session, group, user, "edit_group")
-    archive = await export_group(session, LocalUris(settings_of(request)), group)
-    disposition = f'attachment; filename="{archive_filename(group)}"'
-    return JSONResponse(archive, headers={"Content-Disposition": disposition})
-
-
 async def download(request: Request) -> Response:
     """The group's archive (web)."""
     async with db(request) as session:
         user = await require_user(request, session)
-        return await archive_download(request, session, user, request.path_params["slug"])
-
-
-async def move_group(request: Request, user: User, slug: str, target: str) -> Group:
-    """Announce that the group now lives at ``target`` (the web form and the API)."""
-    state = request.app.state
-    uris = LocalUris(settings_of(request))
-    async with db(request) as session:
-        group = await get_group(session, slug)
-        await members.require(session, group, user, "edit_group")
-        if group.moved_to:
-            raise Conflict(f"This group already moved to {group.moved_to}.", field="target")
-    new_home = await check_target(state.remote, uris.group(slug), target)
-    async with db(request) as session:
-        group = await get_group(session, slug)
-        await announce_move(session, uris, group, new_home)
-    forget_moves(request.app)
-    state.read_cache.clear()
-    state.wake_worker()
-    return group
+        uris = LocalUris(settings_of(request))
+        return await archive_download(session, uris, user, request.path_params["slug"])
 
 
 async def move_submit(request: Request) -> Response:
@@ -88,7 +56,7 @@ async def move_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
     try:
-        group = await move_group(request, user, request.path_params["slug"], target)
+        group = await move_group(request.app, user, request.path_params["slug"], target)
     except HearthError as exc:
         return await move_page(request, exc)
     flash(request, f"{group.name} moved to {group.moved_to}; its followers are told.", "success")

@@ -10,53 +10,21 @@ its admins.
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.activitypub.move import moved_groups
 from server.activitypub.routes import wants_activity_json
 from server.db import transaction
-from server.models import Event, Group
+from server.models import Event
 
-#: How long a process trusts its list of moved groups (a move in another process shows
-#: up after this; in this one at once).
-CACHE_SECONDS = 30.0
 GROUP_PATH = re.compile(r"^/groups/([^/]+)(/.*)?$")
 EVENT_PATH = re.compile(r"^/events/([0-9]{1,18})(?:/.*)?$")
 KEPT_PAGES = ("/move", "/archive")
-
-
-@dataclass
-class MovedGroups:
-    """The groups that moved: by slug and by id, with when the list was read."""
-
-    read_at: float = 0.0
-    by_slug: dict[str, str] = field(default_factory=dict)
-    by_id: dict[int, str] = field(default_factory=dict)
-
-
-def forget_moves(app: Any) -> None:
-    """Read the list of moved groups again on the next request (after a move)."""
-    app.state.moved_groups = MovedGroups()
-
-
-async def _moved(app: Any) -> MovedGroups:
-    known: MovedGroups | None = getattr(app.state, "moved_groups", None)
-    if known is not None and time.monotonic() - known.read_at < CACHE_SECONDS:
-        return known
-    fresh = MovedGroups(read_at=time.monotonic())
-    async with transaction(app.state.sessions) as session:
-        query = select(Group.id, Group.slug, Group.moved_to).where(col(Group.moved_to) != "")
-        for group_id, slug, moved_to in (await session.exec(query)).all():
-            fresh.by_slug[slug] = moved_to
-            fresh.by_id[group_id] = moved_to
-    app.state.moved_groups = fresh
-    return fresh
 
 
 async def _event_group(app: Any, event_id: int) -> int | None:
@@ -66,7 +34,7 @@ async def _event_group(app: Any, event_id: int) -> int | None:
 
 async def redirect_for(app: Any, path: str) -> str | None:
     """Where a browser asking for ``path`` should go instead, if its group moved."""
-    moved = await _moved(app)
+    moved = await moved_groups(app)
     if not moved.by_slug:
         return None
     if found := GROUP_PATH.match(path):

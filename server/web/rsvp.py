@@ -11,11 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import Forbidden
-from server.ics import build_calendar
 from server.models import Event, Group, Participation, User
 from server.services import attendees, rsvp_actions
 from server.services import membership as members
 from server.services.calendar_feed import feed_owner
+from server.services.ics import build_calendar
 from server.web.common import (
     db,
     flash,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 from server.markup import render_markdown
 from server.resources import TEMPLATES_DIR
 from server.services.media_cache import SUBDIRECTORY, cached_path
+from server.services.timezones import event_when
 
 
 def _markdown(text: str) -> Markup:
@@ -38,30 +39,6 @@ def _localdate(value: datetime | None, zone: str, style: str = "%-d %b %Y %H:%M"
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(zone)).strftime(style)
-
-
-def event_when(event: Any, home_zone: str = "", today: datetime | None = None) -> str:
-    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)".
-
-    Given the instance's zone (``home_zone``) and the current moment (``today``), the year is
-    left out for dates of this year and the zone when it is the instance's own."""
-    tz = ZoneInfo(event.timezone)
-    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    this_year = today is not None and today.astimezone(tz).year == start.year == end.year
-    year = "" if this_year else " %Y"
-    zone = "" if event.timezone == home_zone else f" ({event.timezone})"
-    day = f"%a %-d %b{year}"
-    if event.all_day:
-        last = (end - timedelta(days=1)).date()
-        span = (
-            start.strftime(day)
-            if last == start.date()
-            else f"{start:%a %-d %b} – {last.strftime(day)}"
-        )
-        return f"{span} (all day)"
-    if end.date() == start.date():
-        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M}{zone}"
-    return f"{start.strftime(day)} {start:%H:%M} – {end.strftime(day)} {end:%H:%M}{zone}"
 
 
 @pass_context
