@@ -16,7 +16,7 @@ COPY server ./server
 COPY federation ./federation
 COPY static ./static
 COPY migrations ./migrations
-RUN pip install . && useradd --system --home /data --uid 1000 hearth \
+RUN pip install . && hearth compile-translations && useradd --system --home /data --uid 1000 hearth \
     && mkdir -p /data && chown hearth /data
 
 USER hearth

@@ -65,6 +65,7 @@ from server.web import (
     feeds,
     follows,
     groups,
+    language,
     minutes,
     month,
     notifications,
@@ -82,6 +83,7 @@ from server.web import calendar_imports as web_calendar_imports
 from server.web import group_archive as web_group_archive
 from server.web.common import LazyCsrfToken, current_user
 from server.web.group_moved import MovedGroupMiddleware
+from server.web.locale import LocaleMiddleware
 from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
     BodySizeLimitMiddleware,
@@ -120,6 +122,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *checkin.routes,
         *feeds.routes,
         *embed.routes,
+        *language.routes,
         *events.routes,
         *rsvp.routes,
         *conversations.routes,
@@ -315,6 +318,7 @@ def create_app(
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies),
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
+        Middleware(LocaleMiddleware, default_language=settings.instance.language),
         Middleware(RateLimitMiddleware, limits=settings.rate_limits, buckets=rate_buckets),
         Middleware(ReadCacheMiddleware, cache=read_cache),
         Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),

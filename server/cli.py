@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("migrate", "apply database migrations", commands.migrate_cmd)
     command("check", "check the config, the database and the keys", commands.check)
+    command(
+        "compile-translations",
+        "compile the translation catalogs (server/locale/*/LC_MESSAGES/*.po) to .mo files",
+        commands.compile_translations,
+    )
 
     user = sub.add_parser("user", help="manage local accounts").add_subparsers(
         dest="user_command", metavar="ACTION", required=True

@@ -157,6 +157,15 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def compile_translations(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every translation catalog's ``.mo`` (run at build time; see docs/translating.md)."""
+    from server.i18n_catalogs import LOCALE_DIR, compile_catalogs
+
+    written = compile_catalogs(LOCALE_DIR, force=True)
+    print(f"compiled {len(written)} catalog(s) in {LOCALE_DIR}")
+    return 0
+
+
 async def check(args: argparse.Namespace, settings: Settings) -> int:
     """Report on the config, the database, the actors' keys and the secret key."""
     from sqlmodel import select

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+
 from server.inputs import is_iana_zone, whole_number
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
@@ -312,6 +314,7 @@ def validate(settings: Settings) -> None:
         )
     _check_choice("instance.registration", inst.registration, REGISTRATION_MODES)
     _check_timezone(inst.timezone)
+    _check_language(inst.language)
     _check_choice("federation.mode", settings.federation.mode, FEDERATION_MODES)
     if inst.contact_email and "@" not in inst.contact_email:
         raise ConfigError("instance.contact_email", "must be an email address")
@@ -371,6 +374,15 @@ def _check_timezone(name: str) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             "instance.timezone", f"{name!r} is not an IANA time zone such as Europe/Paris"
+        ) from None
+
+
+def _check_language(tag: str) -> None:
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ConfigError(
+            "instance.language", f"{tag!r} is not a language tag such as en, fr or de-AT"
         ) from None
 
 

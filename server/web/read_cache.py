@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.i18n import get_locale
+
 #: Paths whose answers depend on who asks (or are private links), never cached.
 PRIVATE_PREFIXES = (
     "/admin",
@@ -142,6 +144,7 @@ class ReadCacheMiddleware:
             scope["path"],
             scope.get("query_string", b"").decode("latin-1"),
             _accept_kind(scope),
+            get_locale(),  # the language the request was answered in (server.web.locale)
         )
         entry = self.cache.get(key)
         if entry is not None:

@@ -10,10 +10,12 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
+from server import i18n
 from server.markup import render_markdown
 from server.resources import TEMPLATES_DIR
 from server.services.media_cache import SUBDIRECTORY, cached_path
 from server.services.timezones import event_when
+from server.web.locale import selectable_languages
 
 
 def _markdown(text: str) -> Markup:
@@ -68,9 +70,28 @@ def _cached_media(context: Any, attachment: Any) -> str:
     return f"/media/{SUBDIRECTORY}/{attachment.cached}"
 
 
+@pass_context
+def _switcher_languages(context: Any) -> list[tuple[str, str]]:
+    """The language switcher's choices: (tag, the language's own name)."""
+    settings = context.get("settings")
+    tags = selectable_languages(settings.instance.language if settings else "en")
+    return [(tag, i18n.language_name(tag)) for tag in tags]
+
+
 def make_templates() -> Jinja2Templates:
     """Templates with autoescaping on and Hearth's filters."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext,
+        ngettext=i18n.ngettext,
+        pgettext=i18n.pgettext,
+        npgettext=i18n.npgettext,
+        newstyle=True,
+    )
+    templates.env.globals["current_language"] = i18n.get_locale
+    templates.env.globals["text_direction"] = i18n.text_direction
+    templates.env.globals["switcher_languages"] = _switcher_languages
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
     templates.env.filters["localdate"] = _localdate
