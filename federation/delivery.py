@@ -1,17 +1,16 @@
 """The HTTP half of delivery: which inboxes to send to, and one signed POST.
 
-Storage is the application's: it keeps one row per (activity, inbox) and implements
-``DeliveryStore``; a worker claims due rows, calls ``post_activity`` and asks
-``federation.retry.next_delivery_attempt`` what to do with a failure.
+Storage is the application's: it keeps one row per (activity, inbox); its worker claims due
+rows, calls ``post_activity`` and asks ``federation.retry.next_delivery_attempt`` what to do
+with a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Protocol
 
 import httpx
@@ -140,44 +139,3 @@ async def post_activity(
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return DeliveryOutcome(None, None, message, clock() - started)
     return DeliveryOutcome(status, retry_after, error, clock() - started)
-
-
-class PendingDelivery(Protocol):
-    """A delivery row the worker holds the lease on."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def inbox(self) -> str: ...
-
-    @property
-    def attempts(self) -> int:
-        """Attempts made before this one."""
-        ...
-
-
-class DeliveryStore(Protocol):
-    """The durable queue the application implements (one row per activity and inbox).
-
-    Rows are claimed with a lease so several workers can share the queue and a crashed
-    worker's rows become due again when the lease ends.
-    """
-
-    async def claim(self, batch: int, lease: timedelta) -> Sequence[PendingDelivery]:
-        """Lease up to ``batch`` due rows (next attempt passed, lease expired or unset)."""
-        ...
-
-    async def mark_delivered(self, delivery_id: int, outcome: DeliveryOutcome) -> None:
-        """The inbox accepted it: record the outcome and never send it again."""
-        ...
-
-    async def mark_failed(
-        self, delivery_id: int, outcome: DeliveryOutcome, next_attempt_at: datetime
-    ) -> None:
-        """Count the attempt, record the outcome, free the lease, retry at ``next_attempt_at``."""
-        ...
-
-    async def mark_given_up(self, delivery_id: int, outcome: DeliveryOutcome, reason: str) -> None:
-        """Count the attempt, record the outcome and ``reason``, and stop trying."""
-        ...

@@ -11,11 +11,11 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.follows import answer_follow
 from server.activitypub.group_import import MOVING
@@ -46,11 +46,6 @@ OBJECT_TYPES = ("Note", "Article", "Page", "Question", "Event")
 #: A handler returns what it did (stored as the row's result), or None when the activity is
 #: not its business, and the next handler registered for that type is tried.
 Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str | None]]
-
-
-def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
 
 
 def _parse_time(value: object) -> datetime:
@@ -166,9 +161,6 @@ class InboxProcessor:
             async with transaction(self.sessions) as session:
                 await _record(session, row_id, result)
         log.info("inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, result)
-
-    async def _actor_row(self, session: AsyncSession, uri: str) -> RemoteActor | None:
-        return (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
 
     # Follows of our actors ------------------------------------------------------------
 
@@ -292,7 +284,7 @@ class InboxProcessor:
             isinstance(obj, dict)
             and obj.get("type") == "Event"
             and group
-            and _same_origin(group, actor)
+            and same_origin(group, actor)
             and await self._followed_locally(session, group)
         ):
             return group
@@ -303,13 +295,13 @@ class InboxProcessor:
     ) -> JsonObject | None:
         note = activity.get("object")
         if isinstance(note, str):
-            if not _same_origin(note, actor):
+            if not same_origin(note, actor):
                 return None
             note = await self.remote.fetch(note)
         if not isinstance(note, dict) or note.get("type") not in OBJECT_TYPES:
             return None
         note_id = get_id(note)
-        if not note_id or not _same_origin(note_id, actor):
+        if not note_id or not same_origin(note_id, actor):
             return None
         if get_id(note.get("attributedTo")) not in (None, actor, owner):
             return None

@@ -16,17 +16,6 @@ from server.models import Follow, OutboxActivity, RemoteActor
 FOLLOWER_BATCH = 1000
 
 
-async def follower_recipients(session: AsyncSession, followee_uri: str) -> list[RemoteActor]:
-    """Remote actors whose follow of ``followee_uri`` was accepted."""
-    query = (
-        select(RemoteActor)
-        .join(Follow, col(Follow.follower_uri) == col(RemoteActor.uri))
-        .where(Follow.followee_uri == followee_uri, Follow.state == "accepted")
-        .order_by(col(RemoteActor.id))
-    )
-    return list((await session.exec(query)).all())
-
-
 def inboxes_of(actors: Iterable[RemoteActor]) -> list[str]:
     """One inbox per server where a shared inbox exists, else each actor's inbox."""
     return dedupe_inboxes(

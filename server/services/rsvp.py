@@ -48,10 +48,6 @@ class Attendee:
     def remote(cls, actor_uri: str) -> Attendee:
         return cls(actor_uri=actor_uri)
 
-    @classmethod
-    def of(cls, participation: Participation) -> Attendee:
-        return cls(user_id=participation.user_id, actor_uri=participation.actor_uri)
-
 
 @dataclass
 class RsvpResult:
