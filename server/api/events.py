@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,31 +13,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activitypub.mentions import describe_events, entities_of
-from server.activitypub.minutes_article import send_minutes_removal
+from server.activitypub.meetup_extras import MeetupFederation
 from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.config import Settings
 from server.db import db
-from server.errors import NotFound
-from server.models import Event, Group, User
+from server.models import Event, Group
 from server.request_scope import path_id, settings_of
+from server.services import meetup_actions
 from server.services import membership as members
-from server.services import news
 from server.services.calendar import EventQuery, upcoming_events
-from server.services.event_publishing import publish_changes, publish_new, publish_removal
-from server.services.events import (
-    EventFields,
-    cancel_event,
-    create_events,
-    event_tags,
-    fields_of,
-    get_event,
-    update_event,
-)
-from server.services.groups import get_group
+from server.services.events import EventFields, event_tags
 from server.services.recurrence import Recurrence
 from server.services.timezones import event_when
-from server.uris import LocalUris
 
 #: Minutes before the start (``server.services.reminders.REMIND_CHOICES``).
 RemindMinutes = Literal[0, 60, 180, 1440, 2880]
@@ -186,14 +174,15 @@ async def event_json(
     }
 
 
-async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
-    user = await api_user(request, session)
-    event = await get_event(session, path_id(request, "event_id", "No such meetup."))
-    group = await session.get(Group, event.group_id)
-    if group is None:
-        raise NotFound("No such meetup.")
-    await members.require(session, group, user, "post_as_group")
-    return event, group, user
+def _event_id(request: Request) -> int:
+    return path_id(request, "event_id", "No such meetup.")
+
+
+async def _meetups_json(
+    session: AsyncSession, request: Request, meetups: meetup_actions.Meetups
+) -> list[dict[str, Any]]:
+    settings = settings_of(request)
+    return [await event_json(session, settings, event, meetups.group) for event in meetups.events]
 
 
 async def list_events(request: Request) -> Response:
@@ -213,22 +202,26 @@ async def list_events(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     """Create a meetup or series in a group (its admins and moderators)."""
-    uris = LocalUris(settings_of(request))
+
+    async def fields() -> EventFields:
+        return _fields(await read_json(request, EventIn))
+
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "post_as_group")
-        data = await read_json(request, EventIn)
-        entities = await entities_of(request, data.description)
-        events = await create_events(session, group, user, _fields(data))
-        describe_events(events, entities)
-        await publish_new(session, uris, group, events)
-        body = [await event_json(session, settings_of(request), event, group) for event in events]
+        created = await meetup_actions.create(
+            session,
+            settings_of(request),
+            request.path_params["slug"],
+            user,
+            fields,
+            MeetupFederation(request),
+        )
+        body = await _meetups_json(session, request, created)
     request.app.state.wake_worker()
     return JSONResponse(
         body[0] if len(body) == 1 else {"items": body},
         status_code=201,
-        headers={"Location": f"/api/v1/events/{events[0].id}"},
+        headers={"Location": f"/api/v1/events/{created.first.id}"},
     )
 
 
@@ -236,58 +229,59 @@ async def read(request: Request) -> Response:
     """One public (or unlisted) meetup."""
     async with db(request) as session:
         user = await optional_api_user(request, session)
-        event_id = path_id(request, "event_id", "No such meetup.")
-        event, group, _ = await members.visible_event(session, event_id, user)
+        event, group, _ = await members.visible_event(session, _event_id(request), user)
         return JSONResponse(await event_json(session, settings_of(request), event, group))
+
+
+async def _patched(request: Request, current: EventFields) -> EventFields:
+    """The meetup's fields with the PATCH body's changes."""
+    data = await read_json(request, EventPatch)
+    changes = data.model_dump(exclude_unset=True)
+    _refuse_nulls(changes)
+    if "start" in changes:
+        changes["start_local"] = _naive(changes.pop("start"), "start")
+    if "end" in changes:
+        end = changes.pop("end")
+        changes["end_local"] = _naive(end, "end") if end else None
+    return EventFields(**(asdict(current) | changes))
 
 
 async def patch(request: Request) -> Response:
     """Change a meetup; followers get an Update and SEQUENCE goes up."""
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, editor = await _editable(request, session)
-        data = await read_json(request, EventPatch)
-        fields = fields_of(event, await event_tags(session, event))
-        changes = data.model_dump(exclude_unset=True)
-        _refuse_nulls(changes)
-        if "start" in changes:
-            changes["start_local"] = _naive(changes.pop("start"), "start")
-        if "end" in changes:
-            end = changes.pop("end")
-            changes["end_local"] = _naive(end, "end") if end else None
-        current = asdict(fields) | changes
-        current.pop("recurrence", None)
-        entities = await entities_of(request, current["description"])
-        await update_event(session, event, EventFields(**current))
-        describe_events([event], entities)
-        await publish_changes(session, uris, group, [event])
-        await news.meetup_changed(session, uris.settings, [event], by=editor)
-        body = await event_json(session, settings_of(request), event, group)
+        user = await api_user(request, session)
+        changed = await meetup_actions.edit(
+            session,
+            settings_of(request),
+            _event_id(request),
+            user,
+            partial(_patched, request),
+            MeetupFederation(request),
+        )
+        [body] = await _meetups_json(session, request, changed)
     request.app.state.wake_worker()
     return JSONResponse(body)
 
 
 async def cancel(request: Request) -> Response:
     """Cancel a meetup."""
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, editor = await _editable(request, session)
-        await cancel_event(session, event)
-        await publish_changes(session, uris, group, [event])
-        await news.meetup_changed(session, uris.settings, [event], by=editor)
-        body = await event_json(session, settings_of(request), event, group)
+        user = await api_user(request, session)
+        cancelled = await meetup_actions.cancel(
+            session, settings_of(request), _event_id(request), user
+        )
+        [body] = await _meetups_json(session, request, cancelled)
     request.app.state.wake_worker()
     return JSONResponse(body)
 
 
 async def remove(request: Request) -> Response:
     """Delete a meetup for good."""
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, _ = await _editable(request, session)
-        await publish_removal(session, uris, group, event)
-        await send_minutes_removal(session, uris, group, event)
-        await session.delete(event)
+        user = await api_user(request, session)
+        await meetup_actions.delete(
+            session, settings_of(request), _event_id(request), user, MeetupFederation(request)
+        )
     request.app.state.wake_worker()
     return Response(status_code=204)
 

@@ -13,26 +13,16 @@ from starlette.routing import Route
 from server.activitypub.event_poll import poll_uri
 from server.activitypub.event_routes import event_object, event_poll_object
 from server.activitypub.group_collections import events_collection
-from server.activitypub.mentions import describe_events, entities_of
-from server.activitypub.minutes_article import send_minutes_removal
+from server.activitypub.meetup_extras import MeetupFederation
 from server.activitypub.routes import wants_activity_json
-from server.errors import HearthError, NotFound
+from server.errors import HearthError
 from server.models import Event, Group, User
-from server.services import attendees, conversations, news
+from server.services import attendees, conversations, meetup_actions
 from server.services import membership as members
 from server.services.calendar import EventQuery, following_calendar, group_calendar, upcoming_events
 from server.services.calendar_feed import feed_path
 from server.services.calendar_import import import_source
-from server.services.event_publishing import publish_changes, publish_new, publish_removal
-from server.services.events import (
-    cancel_event,
-    create_events,
-    event_tags,
-    get_event,
-    series_rule,
-    update_event,
-    update_series,
-)
+from server.services.events import EventFields, event_tags, series_rule
 from server.services.groups import get_group
 from server.services.meetup_lists import entries_of
 from server.services.reactions import reactions_of
@@ -118,10 +108,25 @@ async def _save_cover(request: Request, form: FormData) -> str | None:
     return "" if form_text(form, "remove_cover") == "on" else None
 
 
-def _apply_cover(events: list[Event], cover: str | None) -> None:
-    if cover is not None:
-        for event in events:
-            event.cover = cover
+class _FormExtras(MeetupFederation):
+    """A meetup form's part: the mentions, and the cover uploaded with it (saved once the
+    meetup is valid; ``cover`` names it, to be removed if the change fails after all)."""
+
+    def __init__(self, request: Request, form: FormData) -> None:
+        super().__init__(request)
+        self.form = form
+        self.cover: str | None = None
+
+    async def complete(self, events: list[Event]) -> None:
+        await super().complete(events)
+        self.cover = await _save_cover(self.request, self.form)
+        if self.cover is not None:
+            for event in events:
+                event.cover = self.cover
+
+    def discard_cover(self) -> None:
+        if self.cover:
+            remove_image(settings_of(self.request).uploads_path, self.cover)
 
 
 async def new_event_submit(request: Request) -> Response:
@@ -134,23 +139,20 @@ async def new_event_submit(request: Request) -> Response:
 
 
 async def _create_from_form(request: Request, form: FormData) -> Response:
-    uris = LocalUris(settings_of(request))
     slug = request.path_params["slug"]
-    cover: str | None = None
+    extras = _FormExtras(request, form)
+
+    async def fields() -> EventFields:
+        return fields_from_form(form)
+
     try:
         async with db(request) as session:
             user = await require_user(request, session)
-            group = await get_group(session, slug)
-            await members.require(session, group, user, "post_as_group")
-            entities = await entities_of(request, form_text(form, "description"))
-            events = await create_events(session, group, user, fields_from_form(form))
-            describe_events(events, entities)
-            cover = await _save_cover(request, form)
-            _apply_cover(events, cover)
-            await publish_new(session, uris, group, events)
+            created = await meetup_actions.create(
+                session, settings_of(request), slug, user, fields, extras
+            )
     except HearthError as error:
-        if cover:
-            remove_image(settings_of(request).uploads_path, cover)
+        extras.discard_cover()
         if error.status not in (400, 409, 413):
             raise
         async with db(request) as session:
@@ -158,13 +160,13 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
             context = {**_form_context(request, group, None, form_values(form)), "error": error}
             return await render(request, session, "event_form.html", context, status=error.status)
     request.app.state.wake_worker()
-    count = len(events)
+    count = len(created.events)
     flash(
         request,
         "Meetup published." if count == 1 else f"Series published: {count} meetups.",
         "success",
     )
-    return redirect(f"/events/{events[0].id}")
+    return redirect(f"/events/{created.first.id}")
 
 
 async def event_page(request: Request) -> Response:
@@ -211,11 +213,7 @@ async def _discussion(
 
 async def _editable(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await require_user(request, session)
-    event = await get_event(session, event_id_of(request))
-    group = await session.get(Group, event.group_id)
-    if group is None:
-        raise NotFound("No such meetup.")
-    await members.require(session, group, user, "post_as_group")
+    event, group = await meetup_actions.editable_meetup(session, event_id_of(request), user)
     return event, group, user
 
 
@@ -243,26 +241,25 @@ async def edit_event_submit(request: Request) -> Response:
 
 
 async def _edit_from_form(request: Request, form: FormData) -> Response:
-    uris = LocalUris(settings_of(request))
-    cover: str | None = None
+    extras = _FormExtras(request, form)
+
+    async def fields(_current: EventFields) -> EventFields:
+        return fields_from_form(form)
+
     try:
         async with db(request) as session:
-            event, group, editor = await _editable(request, session)
-            entities = await entities_of(request, form_text(form, "description"))
-            fields = fields_from_form(form)
-            fields.recurrence = None
-            if form_text(form, "scope") == "series" and event.series_id:
-                changed = await update_series(session, event, fields)
-            else:
-                changed = [await update_event(session, event, fields)]
-            describe_events(changed, entities)
-            cover = await _save_cover(request, form)
-            _apply_cover(changed, cover)
-            await publish_changes(session, uris, group, changed)
-            await news.meetup_changed(session, uris.settings, changed, by=editor)
+            user = await require_user(request, session)
+            changed = await meetup_actions.edit(
+                session,
+                settings_of(request),
+                event_id_of(request),
+                user,
+                fields,
+                extras,
+                whole_series=form_text(form, "scope") == "series",
+            )
     except HearthError as error:
-        if cover:
-            remove_image(settings_of(request).uploads_path, cover)
+        extras.discard_cover()
         if error.status not in (400, 409, 413):
             raise
         async with db(request) as session:
@@ -272,38 +269,36 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
     request.app.state.wake_worker()
     flash(
         request,
-        "Meetup updated." if len(changed) == 1 else f"{len(changed)} meetups updated.",
+        "Meetup updated."
+        if len(changed.events) == 1
+        else f"{len(changed.events)} meetups updated.",
         "success",
     )
-    return redirect(f"/events/{event.id}")
+    return redirect(f"/events/{event_id_of(request)}")
 
 
 async def cancel_submit(request: Request) -> Response:
     """Cancel a meetup: it stays listed as cancelled and followers' calendars are told."""
     await read_form(request)
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, editor = await _editable(request, session)
-        await cancel_event(session, event)
-        await publish_changes(session, uris, group, [event])
-        await news.meetup_changed(session, uris.settings, [event], by=editor)
+        user = await require_user(request, session)
+        await meetup_actions.cancel(session, settings_of(request), event_id_of(request), user)
     request.app.state.wake_worker()
     flash(request, "The meetup is cancelled. Followers have been told.")
-    return redirect(f"/events/{event.id}")
+    return redirect(f"/events/{event_id_of(request)}")
 
 
 async def delete_submit(request: Request) -> Response:
     """Delete a meetup for good (followers get a Delete)."""
     await read_form(request)
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        event, group, _ = await _editable(request, session)
-        await publish_removal(session, uris, group, event)
-        await send_minutes_removal(session, uris, group, event)
-        await session.delete(event)
+        user = await require_user(request, session)
+        deleted = await meetup_actions.delete(
+            session, settings_of(request), event_id_of(request), user, MeetupFederation(request)
+        )
     request.app.state.wake_worker()
     flash(request, "The meetup was deleted.")
-    return redirect(f"/groups/{group.slug}/events")
+    return redirect(f"/groups/{deleted.group.slug}/events")
 
 
 async def group_events_page(request: Request) -> Response:
