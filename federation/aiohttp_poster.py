@@ -18,11 +18,10 @@ import contextlib
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 import aiohttp
 import httpx
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from federation.addresses import (
@@ -51,7 +50,7 @@ class PublicOnlyResolver(AbstractResolver):
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[dict[str, Any]]:
+    ) -> list[ResolveResult]:
         """The checked addresses of ``host``, in the resolver's order."""
         addresses = await self.resolver(host, port)
         if not addresses:

@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def _body_limit(settings: Settings) -> object:
+def _body_limit(settings: Settings) -> Callable[[str], int]:
     upload_limit = upload_body_limit(settings.uploads.max_bytes)
 
     def limit_for(path: str) -> int:

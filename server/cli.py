@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(
         name: str, help_text: str, func: Command, target: argparse._SubParsersAction = sub
-    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    ) -> argparse.ArgumentParser:
         cmd = target.add_parser(name, help=help_text, description=help_text)
         _add_config_option(cmd)
         cmd.set_defaults(func=func)

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.applications import Starlette
 
 from server.cli import CliError, _read_password
 from server.config import Settings
@@ -118,7 +119,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ["HEARTH_CONFIG"] = args.config_path  # read again by each process
         # The domain may come from --port (see cli._with_server_overrides): pass it on.
         os.environ["HEARTH_INSTANCE_DOMAIN"] = settings.instance.domain
-        app: object = "server.app:app_from_environment"
+        app: str | Starlette = "server.app:app_from_environment"
     else:
         app = create_app(settings)
     uvicorn.run(

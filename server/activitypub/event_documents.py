@@ -58,7 +58,7 @@ async def event_document(
     """The Event as followers receive it; its summary carries when and where for Mastodon."""
     group_uri = uris.group(group.slug)
     if event.visibility == "members":
-        to, cc = await member_uris(session, group), []
+        to, cc = await member_uris(session, group), list[str]()
     else:
         visibility = "public" if event.visibility == "public" else "unlisted"
         to, cc = vocab.addressing(visibility, f"{group_uri}/followers")

@@ -10,6 +10,7 @@ once, even by a group that approves followers by hand.
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,12 +30,20 @@ from server.models import (
     ProposalVote,
     RemoteMember,
     User,
+    stored_id,
 )
 from server.services.groups import GroupFields, create_group
 from server.uris import LocalUris
 
 #: The state of a follow carried over from the old group, until its follower re-follows.
 MOVING = "moving"
+
+
+class _Person(TypedDict):
+    """Who a row names: a local account or a remote actor."""
+
+    user_id: int | None
+    actor_uri: str | None
 
 
 class _Who:
@@ -56,7 +65,7 @@ class _Who:
             self.found[uri] = user.id if user else None
         return self.found[uri]
 
-    async def person(self, actor: object) -> dict[str, int | str | None]:
+    async def person(self, actor: object) -> _Person:
         """``user_id`` or ``actor_uri`` for a row that names a person either way."""
         user_id = await self.user_id(actor)
         return {"user_id": user_id, "actor_uri": None if user_id else str(actor)}
@@ -75,12 +84,14 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
             continue  # the importer is already the group's admin
         if user_id is not None:
             session.add(
-                Membership(group_id=group.id, user_id=user_id, role=member.role, state=member.state)
+                Membership(
+                    group_id=stored_id(group), user_id=user_id, role=member.role, state=member.state
+                )
             )
         else:
             session.add(
                 RemoteMember(
-                    group_id=group.id,
+                    group_id=stored_id(group),
                     actor_uri=uri,
                     role=member.role,
                     state=member.state,
@@ -98,7 +109,7 @@ async def _followers(session: AsyncSession, who: _Who, group_uri: str, archive: 
 async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup) -> None:
     fields = meetup.model_dump(exclude={"id", "answers", "check_ins"})
     event = Event(
-        group_id=group.id,
+        group_id=stored_id(group),
         description_html=render_markdown(meetup.description_md),
         **fields,
     )
@@ -111,7 +122,7 @@ async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup
         answered.add(str(answer.actor))
         session.add(
             Participation(
-                event_id=event.id,
+                event_id=stored_id(event),
                 **await who.person(answer.actor),
                 status=answer.status,
                 via=answer.via,
@@ -122,12 +133,12 @@ async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup
         )
     for uri in dict.fromkeys(str(c.actor) for c in meetup.check_ins):
         at = next(c.at for c in meetup.check_ins if str(c.actor) == uri)
-        session.add(CheckIn(event_id=event.id, **await who.person(uri), checked_in_at=at))
+        session.add(CheckIn(event_id=stored_id(event), **await who.person(uri), checked_in_at=at))
 
 
 async def _proposal(session: AsyncSession, who: _Who, group: Group, part: ProposalPart) -> None:
     proposal = Proposal(
-        group_id=group.id,
+        group_id=stored_id(group),
         author_id=await who.user_id(part.author) if part.author else None,
         body_html=render_markdown(part.body_md),
         options_json=json.dumps(part.options),
@@ -143,7 +154,7 @@ async def _proposal(session: AsyncSession, who: _Who, group: Group, part: Propos
         voted.add(str(vote.actor))
         session.add(
             ProposalVote(
-                proposal_id=proposal.id, **await who.person(vote.actor), option=vote.option
+                proposal_id=stored_id(proposal), **await who.person(vote.actor), option=vote.option
             )
         )
 
@@ -181,7 +192,7 @@ async def import_group(
     for post in archive.posts:
         session.add(
             GroupPost(
-                group_id=group.id,
+                group_id=stored_id(group),
                 author_id=await who.user_id(post.author) if post.author else None,
                 content_md=post.content_md,
                 content_html=render_markdown(post.content_md),

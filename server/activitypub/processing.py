@@ -368,18 +368,20 @@ class InboxProcessor:
     async def on_delete(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
         target = get_id(activity.get("object")) or ""
         if target == actor:
-            await session.exec(delete(Follow).where(Follow.follower_uri == actor))
-            await session.exec(delete(Follow).where(Follow.followee_uri == actor))
-            await session.exec(delete(RemotePost).where(RemotePost.actor_uri == actor))
-            await session.exec(delete(RemoteEvent).where(RemoteEvent.actor_uri == actor))
-            await session.exec(delete(RemoteMember).where(RemoteMember.actor_uri == actor))
-            await session.exec(delete(RemoteActor).where(RemoteActor.uri == actor))
+            await session.exec(delete(Follow).where(col(Follow.follower_uri) == actor))
+            await session.exec(delete(Follow).where(col(Follow.followee_uri) == actor))
+            await session.exec(delete(RemotePost).where(col(RemotePost.actor_uri) == actor))
+            await session.exec(delete(RemoteEvent).where(col(RemoteEvent.actor_uri) == actor))
+            await session.exec(delete(RemoteMember).where(col(RemoteMember.actor_uri) == actor))
+            await session.exec(delete(RemoteActor).where(col(RemoteActor.uri) == actor))
             self.remote.forget_keys_of(actor)
             return "actor deleted"
         result = await session.exec(
-            delete(RemotePost).where(RemotePost.uri == target, RemotePost.actor_uri == actor)
+            delete(RemotePost).where(
+                col(RemotePost.uri) == target, col(RemotePost.actor_uri) == actor
+            )
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if result.rowcount:
             return "post deleted"
         return (
             "event deleted"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import cast
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -52,6 +53,11 @@ log = logging.getLogger(__name__)
 
 #: More groups than this mentioned in one post: spam, relayed by none of them.
 MAX_GROUPS = 3
+#: Where a reply can start a thread of a local group: the path segment names the table.
+_THREAD_STARTS: dict[str, type[GroupPost] | type[Proposal]] = {
+    "posts": GroupPost,
+    "proposals": Proposal,
+}
 
 
 def _addressed(note: JsonObject) -> list[str]:
@@ -108,8 +114,9 @@ class RelayHandler:
         if not self.uris.is_local(reply_to) or len(pieces) != 4 or row_id(pieces[3]) is None:
             return found, members_only
         own = (await session.exec(select(Group).where(Group.slug == pieces[1]))).first()
-        model = {"posts": GroupPost, "proposals": Proposal}.get(pieces[2])
+        model = _THREAD_STARTS.get(pieces[2])
         item = await session.get(model, row_id(pieces[3])) if own and model else None
+        item = cast("GroupPost | Proposal | None", item)
         if own is not None and item is not None and item.group_id == own.id:
             found += [own] if own not in found else []
             members_only = members_only or item.visibility == "members"
@@ -183,7 +190,8 @@ class RelayHandler:
                 shape = read_post(note, self.languages)
             except NotAPost as refusal:
                 why = str(refusal)
-        outcome, refused = [], []
+        outcome: list[str] = []
+        refused: list[str] = []
         for group in groups:
             state, why_here = (
                 (None, why)

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,6 +59,14 @@ class _Fetch:
 
 
 _FETCH = _Fetch()
+
+
+class _Look(TypedDict):
+    """How a key is looked up: refreshed or not, for which sender, and which PEM failed."""
+
+    refresh: bool
+    sender: str
+    tried: str
 
 
 class RemoteError(Exception):
@@ -226,7 +234,7 @@ class Remote:
             tried = dropped[0].public_key_pem if dropped else ""
         elif (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
             return cached[0]
-        look = {"refresh": refresh, "sender": sender, "tried": tried}
+        look = _Look(refresh=refresh, sender=sender, tried=tried)
         found = await self._stored_key(key_id, mark=False, **look)
         if isinstance(found, _Fetch):
             async with self._key_lock(key_id) as alone:
@@ -240,7 +248,7 @@ class Remote:
         return found
 
     async def _after_waiting(
-        self, key_id: str, alone: bool, look: dict[str, Any]
+        self, key_id: str, alone: bool, look: _Look
     ) -> ActorKey | _Fetch | None:
         """What to do once the key's lock is ours: a request that waited finds the key
         the one before it fetched in memory; the first sight of a key nobody else is

@@ -61,8 +61,8 @@ async def delete_event(session: AsyncSession, uri: str, actor: str) -> bool:
     """Forget a remote event its group, or whoever sent it, deleted."""
     result = await session.exec(
         delete(RemoteEvent).where(
-            RemoteEvent.uri == uri,
+            col(RemoteEvent.uri) == uri,
             (col(RemoteEvent.actor_uri) == actor) | (col(RemoteEvent.sent_by) == actor),
         )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)

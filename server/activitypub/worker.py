@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -199,7 +200,7 @@ class Worker:
     async def _stop_background_tasks(self) -> None:
         """Cancel deliveries under way and wait for them, so none still holds a database
         connection when the engine is disposed (their leases make them due again)."""
-        tasks = [*self._in_flight, *self._slow]
+        tasks: list[asyncio.Task[Any]] = [*self._in_flight, *self._slow]
         tasks += [t for t in (self._recorder, self._inbox_task) if t is not None]
         for task in tasks:
             task.cancel()

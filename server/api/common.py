@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,7 +31,7 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+    status: int, error: str, detail: Any = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The JSON body every API error has."""
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,7 +117,7 @@ async def group_json(session: AsyncSession, settings: Settings, group: Group) ->
         tags=await group_tags(session, group),
         visibility=group.visibility,
         membership_mode=group.membership_mode,
-        posting_policy=group.posting_policy,
+        posting_policy=cast(PostingPolicy, group.posting_policy),
         member_count=await members.member_count(session, group),
         avatar_url=_media_url(settings, group.avatar),
         banner_url=_media_url(settings, group.banner),
@@ -172,7 +172,7 @@ async def patch(request: Request) -> Response:
             tags=await group_tags(session, group),
             visibility=group.visibility,
             membership_mode=group.membership_mode,
-            posting_policy=group.posting_policy,
+            posting_policy=cast(PostingPolicy, group.posting_policy),
         )
         for key, value in _changes(data).items():
             setattr(current, key, value)

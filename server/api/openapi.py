@@ -68,7 +68,7 @@ LIST_PARAMS = [
     {"name": "place", "in": "query", "schema": {"type": "string"}},
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
 ]
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 #: Response models are named after what they describe.
 OUTPUT_NAMES: dict[type, str] = {GroupOut: "Group", PostOut: "Post", FollowOut: "Follow"}
 

@@ -9,7 +9,7 @@ from server.api.attendance import DecisionIn, RsvpIn
 
 JsonObject = dict[str, Any]
 MODELS = (RsvpIn, DecisionIn)
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PARTICIPATION_ID = {

@@ -13,7 +13,7 @@ MODELS = (CalendarImportIn, CalendarImportOut)
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 IMPORT_PARAM = {"name": "import_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EVENT_PARAM = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 UNREADABLE = {
     "422": {
         "description": "The calendar could not be fetched or read (the reason is in detail)",

@@ -9,7 +9,7 @@ from server.api.decisions import CheckInIn, ProposalIn, VoteIn
 
 JsonObject = dict[str, Any]
 MODELS = (ProposalIn, VoteIn, CheckInIn)
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}

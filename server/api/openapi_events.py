@@ -52,7 +52,7 @@ LIST_PARAMS = [
 ]
 ID_PARAM = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def event_paths(

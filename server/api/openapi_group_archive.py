@@ -8,7 +8,7 @@ from typing import Any
 JsonObject = dict[str, Any]
 
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 ARCHIVE = {
     "type": "object",
     "required": ["format", "version", "source", "group"],

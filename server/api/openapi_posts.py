@@ -15,7 +15,7 @@ SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type":
 POST_PARAM = {"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FOLLOW_PARAM = {"name": "follow_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PAGE_PARAM = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 #: Reading works without a token; with one, members also see members-only posts.
 OPTIONAL_TOKEN: list[JsonObject] = [{}, {"bearer": []}]
 

@@ -8,7 +8,7 @@ from typing import Any
 from server.api.practice import MODELS
 
 JsonObject = dict[str, Any]
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 ROLE_ID = {"name": "role_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}

@@ -16,6 +16,7 @@ from server.models.calendar_import import (
     CalendarImport,
     ImportedEvent,
 )
+from server.models.columns import read_id, stored_id
 from server.models.decisions import (
     OUTCOMES,
     PROPOSAL_ELIGIBILITY,
@@ -171,4 +172,6 @@ __all__ = [
     "RoleHolder",
     "RoleNudge",
     "User",
+    "read_id",
+    "stored_id",
 ]

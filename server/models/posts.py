@@ -76,7 +76,9 @@ class RelayedPost(SQLModel, table=True):
     summary: str = Field(default="", max_length=1000)
     sensitive: bool = Field(default=False)
     #: JSON list of the attachments (see :class:`server.services.post_shape.Attachment`).
-    attachments_json: str = Field(sa_column=Column(Text, nullable=False, default="[]"))
+    attachments_json: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, default="[]")
+    )
     #: The Create as received (embedded as is in the group's Announce).
     activity_json: str = Field(sa_column=text_column())
     state: str = Field(default="relayed", max_length=16)

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.models import AgendaItem, Event, Group, Proposal, User
+from server.models import AgendaItem, Event, Group, Proposal, User, stored_id
 from server.services import membership as members
 from server.services.meetup_roles import FACILITATOR, check_not_over, holds, is_organizer
 
@@ -136,7 +136,7 @@ async def reorder(
 ) -> list[AgendaItem]:
     """Put the items in this order (every item's id once)."""
     await _require_lead(session, group, event, user)
-    current = {item.id: item for item in await items(session, event)}
+    current = {stored_id(item): item for item in await items(session, event)}
     if sorted(order) != sorted(current) or len(set(order)) != len(order):
         raise InvalidInput("List every item of the agenda exactly once.", field="order")
     for position, item_id in enumerate(order):

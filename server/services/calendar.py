@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +19,7 @@ from server.models import Event, EventTag, Follow, Group, Membership, RemoteActo
 PAGE_SIZE = 30
 
 
-def visible_to_public() -> object:
+def visible_to_public() -> ColumnElement[bool]:
     """Events anyone may see listed."""
     return col(Event.visibility) == "public"
 

@@ -22,7 +22,7 @@ from federation.fetch_file import FetchedFile, fetch_file
 from server.config import CalendarImportsConfig, Settings
 from server.db import transaction, utcnow
 from server.errors import HearthError
-from server.models import CalendarImport, Group, User
+from server.models import CalendarImport, Group, User, read_id
 from server.services.calendar_import import (
     SyncReport,
     announce_due_imports,
@@ -121,14 +121,14 @@ async def _claim(sessions: async_sessionmaker[AsyncSession]) -> list[int]:
         )
         claimed = []
         for import_id, due_at in rows.all():
-            result = await session.exec(  # type: ignore[call-overload]
+            result = await session.exec(
                 update(CalendarImport)
                 .where(col(CalendarImport.id) == import_id)
                 .where(col(CalendarImport.next_poll_at) == due_at)
                 .values(next_poll_at=now + CLAIM)
             )
             if result.rowcount == 1:
-                claimed.append(import_id)
+                claimed.append(read_id(import_id))
     return claimed
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import cast
 from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
@@ -109,7 +110,8 @@ def read_calendar(data: bytes, default_zone: str, now: datetime) -> ReadCalendar
     reader = _Reader(ZoneInfo(zone), now)
     by_uid: dict[str, list[icalendar.Event]] = {}
     for component in calendar.walk("VEVENT"):
-        by_uid.setdefault(_uid(component), []).append(component)
+        if isinstance(component, icalendar.Event):
+            by_uid.setdefault(_uid(component), []).append(component)
     found: list[Occurrence] = []
     for uid, components in by_uid.items():
         try:
@@ -211,7 +213,9 @@ class _Reader:
         length = self._length(master, start)
         starts: list[date | datetime] = []
         if "RRULE" in master:
-            rule = _local_rule(master["RRULE"], tz)
+            rule = _local_rule(
+                cast("icalendar.vRecur | list[icalendar.vRecur]", master["RRULE"]), tz
+            )
             try:
                 moments = occurrences(
                     rule, first_local, tz, after=self.now - length, limit=MAX_PER_EVENT

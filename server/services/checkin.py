@@ -130,7 +130,7 @@ async def redeem_one_time_code(
         )
         .values(used_at=now)
     )
-    if claimed.rowcount:  # type: ignore[attr-defined]
+    if claimed.rowcount:
         return
     await session.exec(  # count the failed try against this person's live codes
         update(CheckInCode)

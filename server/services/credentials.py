@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import Settings
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import ApiToken, Invite, PasswordReset, User
+from server.models import ApiToken, Invite, PasswordReset, User, stored_id
 from server.services.users import set_password
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -26,7 +26,7 @@ def _digest(secret: str) -> str:
 async def create_api_token(session: AsyncSession, user: User, name: str = "") -> str:
     """Create a bearer token and return it; only its hash is kept."""
     token = "hearth_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), name=name[:100]))
+    session.add(ApiToken(user_id=stored_id(user), token_hash=_digest(token), name=name[:100]))
     await session.flush()
     return token
 
@@ -51,7 +51,7 @@ async def create_password_reset(session: AsyncSession, user: User) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordReset(
-            user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + RESET_LIFETIME
+            user_id=stored_id(user), token_hash=_digest(token), expires_at=utcnow() + RESET_LIFETIME
         )
     )
     await session.flush()

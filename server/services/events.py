@@ -23,6 +23,7 @@ from server.models import (
     EventTag,
     Group,
     User,
+    stored_id,
 )
 from server.services.groups import parse_tags
 from server.services.recurrence import Recurrence, occurrences, parse_rrule
@@ -181,7 +182,7 @@ def _mark_edited(event: Event, edited_before: datetime) -> None:
 async def set_tags(session: AsyncSession, event: Event, tags: list[str]) -> None:
     await session.exec(delete(EventTag).where(col(EventTag.event_id) == event.id))
     for tag in parse_tags(tags):
-        session.add(EventTag(event_id=event.id, tag=tag))
+        session.add(EventTag(event_id=stored_id(event), tag=tag))
 
 
 async def create_events(

@@ -58,7 +58,7 @@ async def _drop_ties(session: AsyncSession, actor_uris: list[str]) -> int:
     for post in (await session.exec(hidden)).all():
         post.state = "hidden"
         session.add(post)
-    return int(follows.rowcount or 0)  # type: ignore[attr-defined]
+    return int(follows.rowcount or 0)
 
 
 async def set_domain_policy(

@@ -48,9 +48,9 @@ async def drop_follower(
     if group is not None:
         await session.exec(
             delete(RemoteMember).where(
-                RemoteMember.group_id == group.id,
-                RemoteMember.actor_uri == follower,
-                RemoteMember.via == "follow",
+                col(RemoteMember.group_id) == group.id,
+                col(RemoteMember.actor_uri) == follower,
+                col(RemoteMember.via) == "follow",
             )
         )
 

@@ -24,6 +24,7 @@ from server.models import (
     GroupTag,
     Membership,
     User,
+    stored_id,
 )
 from server.services.names import validate_new_name
 
@@ -124,7 +125,7 @@ def _apply(group: Group, fields: GroupFields) -> None:
 async def _set_tags(session: AsyncSession, group: Group, tags: list[str]) -> None:
     await session.exec(delete(GroupTag).where(col(GroupTag.group_id) == group.id))
     for tag in tags:
-        session.add(GroupTag(group_id=group.id, tag=tag))
+        session.add(GroupTag(group_id=stored_id(group), tag=tag))
 
 
 async def create_group(session: AsyncSession, slug: str, fields: GroupFields, owner: User) -> Group:
@@ -147,7 +148,7 @@ async def create_group(session: AsyncSession, slug: str, fields: GroupFields, ow
     except IntegrityError:
         raise Conflict(f"“{slug}” was just taken.", field="slug") from None
     await _set_tags(session, group, fields.tags)
-    session.add(Membership(group_id=group.id, user_id=owner.id, role="admin"))
+    session.add(Membership(group_id=stored_id(group), user_id=stored_id(owner), role="admin"))
     await session.flush()
     return group
 

@@ -159,7 +159,7 @@ def build_calendar(
     series = series or {}
     done: set[int] = set()
     for event, group in items:
-        if event.series_id in series:
+        if event.series_id is not None and event.series_id in series:
             if event.series_id not in done:
                 done.add(event.series_id)
                 for component in _series_components(

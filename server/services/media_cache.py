@@ -71,9 +71,9 @@ class MediaCache:
 
     async def _fetch(self, url: str, timeout: float) -> str:  # noqa: ASYNC109 (a budget)
         stem = hashlib.sha256(url.encode()).hexdigest()[:40]
-        for extension in MEDIA_TYPES:
-            if (self.directory / (stem + extension)).is_file():
-                return stem + extension
+        for known in MEDIA_TYPES:
+            if (self.directory / (stem + known)).is_file():
+                return stem + known
         try:
             fetched = await fetch_bytes(
                 self.http,

@@ -64,7 +64,7 @@ async def group_roles(session: AsyncSession, group: Group) -> list[MeetupRole]:
             .values(roles_seeded_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount:  # type: ignore[attr-defined]
+        if claimed.rowcount:
             for position, name in enumerate(DEFAULT_ROLES):
                 session.add(
                     MeetupRole(

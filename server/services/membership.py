@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.models import ROLES, Event, Group, Membership, User
+from server.models import ROLES, Event, Group, Membership, User, stored_id
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_group": frozenset({"admin"}),
@@ -72,7 +72,9 @@ async def join_group(session: AsyncSession, group: Group, user: User) -> Members
     if group.membership_mode == "invite":
         raise Forbidden("This group is by invitation only.")
     state = "active" if group.membership_mode == "open" else "pending"
-    membership = Membership(group_id=group.id, user_id=user.id, role="member", state=state)
+    membership = Membership(
+        group_id=stored_id(group), user_id=stored_id(user), role="member", state=state
+    )
     session.add(membership)
     await session.flush()
     return membership

@@ -170,7 +170,7 @@ async def mark_read(
         statement = statement.where(col(Notification.id).in_(ids))
     result = await session.exec(
         statement.values(read_at=now or utcnow()).execution_options(synchronize_session=False)
-    )  # type: ignore[call-overload]
+    )
     return int(result.rowcount or 0)
 
 

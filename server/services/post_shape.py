@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from federation.addresses import is_http_url
@@ -67,7 +67,7 @@ def types_of(obj: JsonObject) -> list[str]:
     return [kind for kind in as_list(obj.get("type")) if isinstance(kind, str)]
 
 
-def is_post_type(obj: Any) -> bool:
+def is_post_type(obj: Any) -> TypeGuard[JsonObject]:
     """Whether ``obj`` is a Note, Article or Page (alone or among its types)."""
     return isinstance(obj, dict) and any(kind in POST_TYPES for kind in types_of(obj))
 
@@ -142,7 +142,8 @@ def _attachment(item: Any, sensitive: bool) -> Attachment | None:
         return None
     name = item.get("name")
     alt = html_to_text(name)[:MAX_ALT] if isinstance(name, str) else ""
-    media_type = item.get("mediaType") if isinstance(item.get("mediaType"), str) else ""
+    declared_type = item.get("mediaType")
+    media_type = declared_type if isinstance(declared_type, str) else ""
     if "Link" in kinds:
         return Attachment("link", url, alt, media_type)
     if not any(kind in MEDIA_TYPES for kind in kinds):
@@ -178,7 +179,7 @@ def read_post(note: JsonObject, languages: list[str]) -> PostShape:
     content_html = sanitize_html(content)
     summary_value = note.get("summary")
     warned = isinstance(summary_value, str) and bool(summary_value.strip())
-    summary = html_to_text(summary_value)[:MAX_SUMMARY] if warned else ""
+    summary = html_to_text(summary_value)[:MAX_SUMMARY] if isinstance(summary_value, str) else ""
     # A warning with nothing left to show (its HTML was all unsafe) still collapses the post.
     sensitive = note.get("sensitive") is True or warned
     attachments = [

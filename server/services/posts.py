@@ -15,7 +15,7 @@ from server.activitypub.mentions import Entities, mentioned_inboxes, mentioned_u
 from server.activitypub.publish import publish_to_followers
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
-from server.models import POST_VISIBILITIES, Group, GroupPost, User
+from server.models import POST_VISIBILITIES, Group, GroupPost, User, stored_id
 from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
@@ -93,7 +93,7 @@ async def create_post(
     mentions (``entities``: resolved beforehand, see ``resolve_entities``)."""
     _check(content, visibility)
     post = GroupPost(
-        group_id=group.id,
+        group_id=stored_id(group),
         author_id=author.id,
         content_md="",
         content_html="",

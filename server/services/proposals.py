@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
@@ -29,6 +30,7 @@ from server.models import (
     ProposalVote,
     RemoteActor,
     User,
+    stored_id,
 )
 from server.services import membership as members
 from server.services.rsvp import Attendee, is_member, of_person
@@ -168,8 +170,8 @@ def is_open(proposal: Proposal, now: datetime | None = None) -> bool:
 
 async def has_checked_in(session: AsyncSession, group_id: int, attendee: Attendee) -> bool:
     """Whether the person checked in at any meetup of the group."""
-    query = (
-        select(CheckIn.id)
+    query: SelectOfScalar[int | None] = (
+        select(col(CheckIn.id))
         .join(Event, col(Event.id) == col(CheckIn.event_id))
         .where(Event.group_id == group_id)
     )
@@ -216,9 +218,13 @@ async def cast_vote(
     vote = await find_vote(session, proposal, voter)
     if vote is not None and vote.option == chosen:
         return vote, False
-    vote = vote or ProposalVote(
-        proposal_id=proposal.id or 0, user_id=voter.user_id, actor_uri=voter.actor_uri
-    )
+    if vote is None:
+        vote = ProposalVote(
+            proposal_id=stored_id(proposal),
+            user_id=voter.user_id,
+            actor_uri=voter.actor_uri,
+            option=chosen,
+        )
     vote.option = chosen
     vote.updated_at = utcnow()
     if activity_uri:

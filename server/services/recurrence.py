@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dateutil.rrule import rrulestr
 
@@ -107,7 +106,7 @@ def parse_rrule(text: str) -> Recurrence:
 def occurrences(
     rule: str,
     first_local: datetime,
-    tz: ZoneInfo,
+    tz: tzinfo,
     *,
     after: datetime | None = None,
     limit: int = MAX_OCCURRENCES,

@@ -26,7 +26,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import Event, Group, Participation
+from server.models import Event, Group, Participation, read_id
 from server.services.notices import tell_participant
 from server.services.rsvp_notify import when_text
 from server.uris import LocalUris
@@ -66,7 +66,7 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Due]:
         .order_by(col(Event.starts_at), col(Participation.id))
     )
     return [
-        Due(participation_id, event_id)
+        Due(read_id(participation_id), read_id(event_id))
         for participation_id, event_id, starts_at, minutes in (await session.exec(query)).all()
         if starts_at - timedelta(minutes=minutes) <= now
     ][:BATCH]
@@ -84,7 +84,7 @@ async def claim_reminders(session: AsyncSession, ids: list[int], now: datetime) 
         .returning(col(Participation.id))
         .execution_options(synchronize_session=False)
     )
-    return {int(row[0]) for row in (await session.exec(statement)).all()}  # type: ignore[call-overload]
+    return {int(row[0]) for row in (await session.exec(statement)).all()}
 
 
 def reminder_text(event: Event) -> str:

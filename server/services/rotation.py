@@ -28,6 +28,7 @@ from server.models import (
     RoleHolder,
     RoleNudge,
     User,
+    read_id,
 )
 from server.services.meetup_roles import Slot, active_local_members, slots
 from server.services.notices import notify_user
@@ -83,7 +84,7 @@ async def _came_to_meetups(session: AsyncSession, group: Group) -> set[int]:
         .where(Event.group_id == group.id, col(CheckIn.user_id).is_not(None))
         .distinct()
     )
-    return {int(user_id) for user_id in (await session.exec(query)).all()}
+    return {read_id(user_id) for user_id in (await session.exec(query)).all()}
 
 
 async def previous_round(session: AsyncSession, group: Group, event: Event) -> set[int]:
@@ -259,7 +260,7 @@ async def remind_holders(session: AsyncSession, uris: LocalUris) -> int:
         .values(reminded_at=now)
         .returning(col(RoleHolder.id))
         .execution_options(synchronize_session=False)
-    )  # type: ignore[call-overload]
+    )
     claimed_ids = [int(row[0]) for row in claimed.all()]
     for row_id in claimed_ids:
         row = await session.get(RoleHolder, row_id)

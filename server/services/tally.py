@@ -179,7 +179,7 @@ async def _claim(session: AsyncSession, proposal: Proposal) -> bool:
         .where(col(Proposal.id) == proposal.id, col(Proposal.tallied_at).is_(None))
         .values(tallied_at=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def tell_members(

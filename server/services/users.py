@@ -103,7 +103,7 @@ async def get_user(session: AsyncSession, username: str) -> User:
 async def find_user_by_login(session: AsyncSession, login: str) -> User | None:
     """The user whose username or email is ``login`` (case-insensitive)."""
     login = login.strip().lstrip("@").lower()
-    query = select(User).where((User.username == login) | (func.lower(User.email) == login))
+    query = select(User).where((col(User.username) == login) | (func.lower(User.email) == login))
     return (await session.exec(query)).first()
 
 

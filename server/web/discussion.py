@@ -71,8 +71,11 @@ async def note_object(request: Request) -> Response:
         if post.members_only:
             group = await session.get(Group, post.group_id)
             signer = await verified_signer(request)
-            member = group is not None and signer is not None
-            if not member or not await remote_membership.is_active_member(session, group, signer):
+            if (
+                group is None
+                or signer is None
+                or not await remote_membership.is_active_member(session, group, signer)
+            ):
                 raise NotFound("No such note.")
         elif refused := await check_signed_fetch(request):
             return refused

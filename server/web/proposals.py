@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
@@ -272,8 +273,8 @@ def decisions_markdown(group: Group, closed: list[tuple[Proposal, dict[str, obje
         lines.append(f"**Outcome:** {OUTCOME_TEXT.get(proposal.outcome, proposal.outcome)}.")
         if result.get("winner") and proposal.outcome != "blocked":
             lines.append(f"**Choice:** {result['winner']}.")
-        options = result.get("options") or {}
-        votes = ", ".join(f"{option}: {n}" for option, n in options.items())  # type: ignore[union-attr]
+        options = cast("dict[str, int]", result.get("options") or {})
+        votes = ", ".join(f"{option}: {n}" for option, n in options.items())
         lines.append(
             f"**Votes:** {votes} — {result.get('cast', 0)} cast of {result.get('eligible', 0)} "
             f"eligible" + (f", quorum {result['quorum']}" if result.get("quorum") else "") + "."

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from server.activitypub import group_join
 from server.activitypub.remote import RemoteError
 from server.errors import Conflict, InvalidInput, NotFound
-from server.models import Group, Membership
+from server.models import Group, Membership, stored_id
 from server.services import membership as members
 from server.services import news
 from server.services import remote_membership as service
@@ -157,7 +157,11 @@ async def invitation_submit(request: Request) -> Response:
         group = await _invited_group(request, session)
         if await members.get_membership(session, group, user) is not None:
             raise Conflict("You are already a member of this group or waiting for approval.")
-        session.add(Membership(group_id=group.id, user_id=user.id, role="member", state="active"))
+        session.add(
+            Membership(
+                group_id=stored_id(group), user_id=stored_id(user), role="member", state="active"
+            )
+        )
     flash(request, f"You are now a member of {group.name}.", "success")
     return redirect(f"/groups/{group.slug}")
 
