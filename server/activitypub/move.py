@@ -25,7 +25,7 @@ from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
 from server.db import transaction, utcnow
 from server.errors import Conflict, InvalidInput
-from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User
+from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User, read_id
 from server.services import membership as members
 from server.services.groups import get_group
 from server.uris import LocalUris
@@ -59,7 +59,7 @@ async def moved_groups(app: Any) -> MovedGroups:
         query = select(Group.id, Group.slug, Group.moved_to).where(col(Group.moved_to) != "")
         for group_id, slug, moved_to in (await session.exec(query)).all():
             fresh.by_slug[slug] = moved_to
-            fresh.by_id[group_id] = moved_to
+            fresh.by_id[read_id(group_id)] = moved_to
     app.state.moved_groups = fresh
     return fresh
 
