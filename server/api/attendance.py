@@ -17,7 +17,7 @@ from server.db import db
 from server.errors import NotFound
 from server.models import RemoteActor, RemoteMember
 from server.request_scope import path_id, settings_of
-from server.services import attendees, news, rsvp_actions
+from server.services import attendees, group_actions, rsvp_actions
 from server.services import membership as members
 from server.services.groups import get_group
 
@@ -151,9 +151,9 @@ async def join(request: Request) -> Response:
     """Join an open group, or ask to join an approval group."""
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        membership = await members.join_group(session, group, user)
-        await news.local_join(session, settings_of(request), group, user, membership.state)
+        _, membership = await group_actions.join(
+            session, settings_of(request), request.path_params["slug"], user
+        )
         body = {"state": membership.state, "role": membership.role}
     return JSONResponse(body, status_code=201)
 
@@ -162,8 +162,7 @@ async def leave(request: Request) -> Response:
     """Leave a group (its last admin must hand over first)."""
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.leave_group(session, group, user)
+        await group_actions.leave(session, request.path_params["slug"], user)
     return Response(status_code=204)
 
 

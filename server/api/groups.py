@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,17 +17,15 @@ from server.config import Settings
 from server.db import db
 from server.models import Group
 from server.request_scope import settings_of
+from server.services import group_actions
 from server.services import membership as members
 from server.services.groups import (
     DirectoryQuery,
     GroupFields,
     create_group,
-    delete_group,
     get_group,
-    group_tags,
     groups_of_user,
     search_directory,
-    update_group,
 )
 
 PostingPolicy = Literal["members", "followers", "moderated"]
@@ -106,18 +105,10 @@ async def group_json(session: AsyncSession, settings: Settings, group: Group) ->
     """The API representation of a group."""
     out = GroupOut(
         slug=group.slug,
-        name=group.name,
         handle=f"@{group.slug}@{settings.instance.domain}",
         url=f"{settings.base_url}/groups/{group.slug}",
-        summary=group.summary_md,
         summary_html=group.summary_html,
-        location=group.location,
-        latitude=group.latitude,
-        longitude=group.longitude,
-        tags=await group_tags(session, group),
-        visibility=group.visibility,
-        membership_mode=group.membership_mode,
-        posting_policy=cast(PostingPolicy, group.posting_policy),
+        **asdict(await group_actions.current_fields(session, group)),
         member_count=await members.member_count(session, group),
         avatar_url=_media_url(settings, group.avatar),
         banner_url=_media_url(settings, group.banner),
@@ -158,25 +149,15 @@ async def read(request: Request) -> Response:
 
 async def patch(request: Request) -> Response:
     """Change a group (its admins, or instance admins)."""
+
+    async def fields(current: GroupFields) -> GroupFields:
+        for key, value in _changes(await read_json(request, GroupPatch)).items():
+            setattr(current, key, value)
+        return current
+
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "edit_group")
-        data = await read_json(request, GroupPatch)
-        current = GroupFields(
-            name=group.name,
-            summary=group.summary_md,
-            location=group.location,
-            latitude=group.latitude,
-            longitude=group.longitude,
-            tags=await group_tags(session, group),
-            visibility=group.visibility,
-            membership_mode=group.membership_mode,
-            posting_policy=cast(PostingPolicy, group.posting_policy),
-        )
-        for key, value in _changes(data).items():
-            setattr(current, key, value)
-        await update_group(session, group, current)
+        group = await group_actions.edit(session, request.path_params["slug"], user, fields)
         return JSONResponse(await group_json(session, settings_of(request), group))
 
 
@@ -194,9 +175,7 @@ async def remove(request: Request) -> Response:
     """Delete a group (its admins, or instance admins)."""
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "delete_group")
-        await delete_group(session, group)
+        await group_actions.delete(session, request.path_params["slug"], user)
     return Response(status_code=204)
 
 

@@ -15,7 +15,7 @@ from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.errors import Conflict, Gone, HearthError, InvalidInput
 from server.models import Group, User
-from server.services import conversations, news, remote_membership
+from server.services import conversations, group_actions, news, remote_membership
 from server.services import membership as members
 from server.services.audit import audit
 from server.services.calendar import group_calendar
@@ -24,12 +24,10 @@ from server.services.follower_members import remote_members_of
 from server.services.groups import (
     GroupFields,
     create_group,
-    delete_group,
     get_group,
     group_tags,
     groups_of_user,
     parse_tags,
-    update_group,
 )
 from server.services.posts import list_posts
 from server.services.reactions import counts_by_key
@@ -225,8 +223,7 @@ async def group_page(request: Request) -> Response:
 
 async def _editable_group(request: Request, session: Any) -> tuple[Group, User]:
     user = await require_user(request, session)
-    group = await get_group(session, request.path_params["slug"])
-    await members.require(session, group, user, "edit_group")
+    group = await group_actions.group_for(session, request.path_params["slug"], user, "edit_group")
     return group, user
 
 
@@ -254,9 +251,13 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
     values = {key: form_text(form, key) for key in FIELD_NAMES}
     changes = ImageChanges()
     try:
+
+        async def fields(_current: GroupFields) -> GroupFields:
+            return fields_from_form(form)
+
         async with db(request) as session:
-            group, _ = await _editable_group(request, session)
-            await update_group(session, group, fields_from_form(form))
+            user = await require_user(request, session)
+            group = await group_actions.edit(session, request.path_params["slug"], user, fields)
             await _store_images(request, form, group, changes)
             session.add(group)
     except HearthError as error:
@@ -275,12 +276,10 @@ async def delete_group_submit(request: Request) -> Response:
     form = await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "delete_group")
-        if form_text(form, "confirm").strip().lower() != group.slug:
-            raise InvalidInput(f"Type “{group.slug}” to confirm.", field="confirm")
+        group = await group_actions.delete(
+            session, request.path_params["slug"], user, confirmation=form_text(form, "confirm")
+        )
         images = [group.avatar, group.banner]
-        await delete_group(session, group)
     _discard(request, [name for name in images if name])
     flash(request, f"The group {group.name} was deleted.")
     return redirect("/me/groups")
@@ -291,9 +290,9 @@ async def join_submit(request: Request) -> Response:
     await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        membership = await members.join_group(session, group, user)
-        await news.local_join(session, settings_of(request), group, user, membership.state)
+        group, membership = await group_actions.join(
+            session, settings_of(request), request.path_params["slug"], user
+        )
     if membership.state == "pending":
         flash(request, "Your request to join was sent to the group's moderators.")
     else:
@@ -306,12 +305,11 @@ async def leave_submit(request: Request) -> Response:
     await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
         try:
-            await members.leave_group(session, group, user)
+            group = await group_actions.leave(session, request.path_params["slug"], user)
         except Conflict as refusal:  # the only admin: explain on the group page
             flash(request, refusal.message, "error")
-            return redirect(f"/groups/{group.slug}")
+            return redirect(f"/groups/{request.path_params['slug'].lower()}")
     flash(request, f"You left {group.name}.")
     return redirect(f"/groups/{group.slug}")
 
