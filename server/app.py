@@ -32,7 +32,7 @@ from server.activitypub import routes as activitypub_routes
 from server.activitypub.group_archive_schema import ARCHIVE_PATHS, MAX_ARCHIVE_BYTES
 from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
-from server.activitypub.worker import Worker
+from server.activitypub.worker import WORK_ROWS, Worker
 from server.api import attendance as api_attendance
 from server.api import calendar_imports as api_calendar_imports
 from server.api import decisions as api_decisions
@@ -46,7 +46,7 @@ from server.api import posts as api_posts
 from server.api import practice as api_practice
 from server.api.common import ApiError, error_response
 from server.config import Settings, load_settings
-from server.db import engine_for, session_factory, transaction
+from server.db import call_after_commits, engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
@@ -366,4 +366,6 @@ def create_app(
     app.state.remote = Remote(settings, http, app.state.sessions, app.state.policy)
     app.state.worker = Worker(app.state)
     app.state.wake_worker = app.state.worker.wake
+    # Every commit that queues work for the worker wakes it (web, API, inbox POSTs).
+    call_after_commits(app.state.sessions, WORK_ROWS, app.state.worker.wake_after_commit)
     return app

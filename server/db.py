@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,12 +13,16 @@ from typing import Any
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
 from server.inputs import MAX_ROW_ID
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -80,9 +86,73 @@ def engine_for(settings: Settings) -> AsyncEngine:
     return create_engine(settings.database_url, settings.database.schema)
 
 
+class HearthSession(Session):
+    """The synchronous side of every session ``session_factory`` makes: the class the
+    after-commit hook's events below listen on (and nothing else does)."""
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """A factory of sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=AsyncSession, sync_session_class=HearthSession, expire_on_commit=False
+    )
+
+
+@dataclass(frozen=True)
+class CommitHook:
+    """``callback()`` once after each commit that added rows of one of the ``watched`` models."""
+
+    watched: tuple[type, ...]
+    callback: Callable[[], None]
+
+
+_HOOK = "hearth.commit_hook"
+_ADDED = "hearth.added_watched_rows"
+
+
+def call_after_commits(
+    sessions: async_sessionmaker[AsyncSession],
+    watched: tuple[type, ...],
+    callback: Callable[[], None],
+) -> None:
+    """Have ``callback()`` run after every commit, in a session of ``sessions``, that added
+    rows of the ``watched`` models (the app wakes its worker so). Bound to this factory
+    only: another app's sessions in the same process call their own callback."""
+    sessions.configure(info={_HOOK: CommitHook(watched, callback)})
+
+
+def note_inserted(session: AsyncSession, model: type) -> None:
+    """Rows of ``model`` were inserted past the unit of work (``insert()`` on the session's
+    connection, which no flush sees): the after-commit hook counts them as added."""
+    hook = session.info.get(_HOOK)
+    if hook is not None and issubclass(model, hook.watched):
+        session.info[_ADDED] = True
+
+
+@event.listens_for(HearthSession, "after_flush")
+def _note_flushed(session: Session, _flush: UOWTransaction) -> None:
+    hook = session.info.get(_HOOK)
+    if hook is None or session.info.get(_ADDED):
+        return
+    if any(isinstance(row, hook.watched) for row in session.new):  # still the flushed ones
+        session.info[_ADDED] = True
+
+
+@event.listens_for(HearthSession, "after_commit")
+def _call_after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: nothing is committed yet
+    if session.info.pop(_ADDED, False):
+        try:
+            session.info[_HOOK].callback()
+        except Exception:
+            log.exception("the after-commit callback failed (the commit stands)")
+
+
+@event.listens_for(HearthSession, "after_rollback")
+def _forget_added(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the whole transaction, not a savepoint
+        session.info.pop(_ADDED, None)
 
 
 @asynccontextmanager

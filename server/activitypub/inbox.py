@@ -179,10 +179,8 @@ def _domain_limit(request: Request, actor: str) -> float:
 
 async def _store(request: Request, activity: JsonObject, actor: str, body: bytes) -> Response:
     row = Incoming(activity["id"], actor, activity["type"][:64], body.decode())
-    await request.app.state.inbox_writer.store(row)  # committed (or a duplicate) when it returns
-    wake = getattr(request.app.state, "wake_worker", None)
-    if wake is not None:
-        wake()
+    # Committed (or a duplicate) when it returns; the commit woke the worker.
+    await request.app.state.inbox_writer.store(row)
     return Response(status_code=202)
 
 

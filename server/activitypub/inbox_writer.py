@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.queue import mark_hosts_available
-from server.db import transaction, utcnow
+from server.db import note_inserted, transaction, utcnow
 from server.models import InboxActivity
 from server.uris import host_of
 
@@ -106,4 +106,5 @@ class InboxWriter:
         if new:
             connection = await session.connection()
             await connection.execute(insert(InboxActivity), new)
+            note_inserted(session, InboxActivity)
         await mark_hosts_available(session, {host_of(item.row.actor_uri) for item in batch})

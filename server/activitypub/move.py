@@ -156,7 +156,6 @@ async def move_group(app: Any, user: User, slug: str, target: str) -> Group:
         await announce_move(session, uris, group, new_home)
     forget_moves(app)
     state.read_cache.clear()
-    state.wake_worker()
     return group
 
 

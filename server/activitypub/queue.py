@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
-from server.db import utcnow
+from server.db import note_inserted, utcnow
 from server.models import Delivery, DeliveryHost, OutboxActivity
 from server.services.leases import claim_with_lease
 from server.uris import host_of
@@ -59,6 +59,8 @@ async def enqueue(session: AsyncSession, activity: OutboxActivity, inboxes: Iter
             added, chunk = added + len(chunk), []
     if chunk:
         await connection.execute(insert(Delivery), chunk)
+    if seen:
+        note_inserted(session, Delivery)
     return added + len(chunk)
 
 

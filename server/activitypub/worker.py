@@ -14,6 +14,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from server.activitypub.queue import (
 )
 from server.activitypub.senders import Sender, Senders
 from server.db import transaction
+from server.models import Delivery, InboxActivity, OutboxActivity, OutgoingEmail
 from server.services import email_queue, reminders, rotation
 from server.services.calendar_poll import poll_due
 from server.services.series import extend_series
@@ -66,6 +68,10 @@ INBOX_POLL_SECONDS = 0.5
 DELIVERY_NUDGE_SECONDS = 0.1
 BLOCKED = "domain blocked by this instance's federation policy"
 LEASE_LOST = "lease lost"
+#: Rows that give the worker something to do: a commit that adds any wakes it.
+WORK_ROWS: tuple[type, ...] = (InboxActivity, OutboxActivity, Delivery, OutgoingEmail)
+#: The worker whose ``run_forever`` the current task belongs to (its own commits need no wake).
+_running: ContextVar[Worker | None] = ContextVar("hearth_running_worker", default=None)
 
 
 #: A periodic job: called with a session (one transaction) and the worker's ``LocalUris``,
@@ -172,6 +178,14 @@ class Worker:
         self._inbox_hint = True
         self._wake.set()
 
+    def wake_after_commit(self) -> None:
+        """A commit added work (``server.db.call_after_commits``): wake, unless the commit is
+        the worker's own: it claims in the same round what its periodic jobs queued, and
+        nudges deliveries itself, at most every ``DELIVERY_NUDGE_SECONDS``, while it
+        processes the inbox."""
+        if _running.get() is not self:
+            self.wake()
+
     async def run_once(self) -> RoundReport:
         """Process pending inbox activities, announce meetups that came due, deliver a batch."""
         await self.state.policy.refresh()  # type: ignore[attr-defined]
@@ -183,6 +197,7 @@ class Worker:
     async def run_forever(self) -> None:
         """Loop until cancelled. Deliveries run as background tasks (at most ``max_in_flight``),
         so a slow inbox never holds up the others; the loop sleeps when there is nothing to do."""
+        running = _running.set(self)  # this task's context, and every task it starts
         try:
             while True:
                 try:
@@ -196,6 +211,7 @@ class Worker:
                     await self._idle()
         finally:
             await self._stop_background_tasks()
+            _running.reset(running)
 
     async def _stop_background_tasks(self) -> None:
         """Cancel deliveries under way and wait for them, so none still holds a database

@@ -85,7 +85,6 @@ async def put_rsvp(request: Request) -> Response:
             "waitlist_position": answered.result.waitlist_position,
             "message": answered.message,
         }
-    request.app.state.wake_worker()
     return JSONResponse(body)
 
 
@@ -98,7 +97,6 @@ async def delete_rsvp(request: Request) -> Response:
         )
         if withdrawn.result.previous is None:
             raise NotFound("You had not answered this meetup.")
-    request.app.state.wake_worker()
     return Response(status_code=204)
 
 
@@ -118,7 +116,6 @@ async def decide(request: Request) -> Response:
             note=data.note,
         )
         body = {"id": participation_id, "status": decided.participation.status}
-    request.app.state.wake_worker()
     return JSONResponse(body)
 
 

@@ -121,7 +121,6 @@ async def create(request: Request) -> Response:
     new, settings, state = await _new_calendar(request), settings_of(request), request.app.state
     uris = LocalUris(settings)
     item, report = await subscribe(state.sessions, state.http, uris, settings, group, user, new)
-    state.wake_worker()
     location = f"/api/v1/groups/{group.slug}/calendar-imports/{item.id}"
     return JSONResponse(import_json(item, report), status_code=201, headers={"Location": location})
 
@@ -144,7 +143,6 @@ async def refresh(request: Request) -> Response:
     report = await poll_one(
         state.sessions, state.http, LocalUris(settings), settings.calendar_imports, item.id or 0
     )
-    state.wake_worker()
     async with db(request) as session:
         item = await get_import(session, group, _import_id(request))
         return JSONResponse(import_json(item, report))
@@ -156,7 +154,6 @@ async def remove(request: Request) -> Response:
         group, _ = await _organizer(request, session)
         item = await get_import(session, group, _import_id(request))
         await delete_import(session, LocalUris(settings_of(request)), item)
-    request.app.state.wake_worker()
     return Response(status_code=204)
 
 

@@ -143,7 +143,6 @@ async def create_proposal(request: Request) -> Response:
         await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
         await news.proposal_opened(session, settings_of(request), group, proposal, user)
         body = await proposal_json(session, group, proposal)
-    request.app.state.wake_worker()
     return JSONResponse(body, status_code=201)
 
 

@@ -217,7 +217,6 @@ async def create(request: Request) -> Response:
             MeetupFederation(request),
         )
         body = await _meetups_json(session, request, created)
-    request.app.state.wake_worker()
     return JSONResponse(
         body[0] if len(body) == 1 else {"items": body},
         status_code=201,
@@ -259,7 +258,6 @@ async def patch(request: Request) -> Response:
             MeetupFederation(request),
         )
         [body] = await _meetups_json(session, request, changed)
-    request.app.state.wake_worker()
     return JSONResponse(body)
 
 
@@ -271,7 +269,6 @@ async def cancel(request: Request) -> Response:
             session, settings_of(request), _event_id(request), user
         )
         [body] = await _meetups_json(session, request, cancelled)
-    request.app.state.wake_worker()
     return JSONResponse(body)
 
 
@@ -282,7 +279,6 @@ async def remove(request: Request) -> Response:
         await meetup_actions.delete(
             session, settings_of(request), _event_id(request), user, MeetupFederation(request)
         )
-    request.app.state.wake_worker()
     return Response(status_code=204)
 
 

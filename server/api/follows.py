@@ -76,7 +76,6 @@ async def create(request: Request) -> Response:
         follow = await follows.follow_remote(session, uris, user, actor)
         await session.flush()
         body = follow_json(follow, actor)
-    request.app.state.wake_worker()
     return JSONResponse(body, status_code=201, headers={"Location": "/api/v1/follows"})
 
 
@@ -91,7 +90,6 @@ async def remove(request: Request) -> Response:
         if not found:
             raise NotFound("You don't follow this account.")
         await follows.unfollow_remote(session, uris, user, found[0].uri)
-    request.app.state.wake_worker()
     return Response(status_code=204)
 
 

@@ -143,7 +143,6 @@ async def create(request: Request) -> Response:
             session, uris, group, user, data.content, data.visibility, entities
         )
         body = post_json(uris, group, post)
-    request.app.state.wake_worker()
     location = f"/api/v1/groups/{group.slug}/posts/{post.id}"
     return JSONResponse(body, status_code=201, headers={"Location": location})
 
@@ -161,7 +160,6 @@ async def patch(request: Request) -> Response:
         post = await get_post(session, group, _post_id(request))
         await update_post(session, uris, group, post, data.content, entities)
         body = post_json(uris, group, post)
-    request.app.state.wake_worker()
     return JSONResponse(body)
 
 
@@ -172,7 +170,6 @@ async def remove(request: Request) -> Response:
         group, _ = await _posting(request, session)
         post = await get_post(session, group, _post_id(request))
         await delete_post(session, uris, group, post)
-    request.app.state.wake_worker()
     return Response(status_code=204)
 
 

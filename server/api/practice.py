@@ -260,10 +260,8 @@ async def write_minutes(request: Request) -> Response:
             body=data.body,
             publish=data.publish,
         )
-        sent = await send_minutes(session, LocalUris(settings_of(request)), group, event, minutes)
+        await send_minutes(session, LocalUris(settings_of(request)), group, event, minutes)
         body = _minutes_json(minutes)
-    if sent:
-        request.app.state.wake_worker()
     return JSONResponse(body, status_code=200 if existed else 201)
 
 

@@ -190,7 +190,6 @@ async def reset_request_submit(request: Request) -> Response:
             link = f"{settings.base_url}/reset/{token}"
             subject, body = password_reset_message(settings, user, link)
             await queue_email(session, settings, user.email, subject, body)
-    request.app.state.wake_worker()
     if settings.smtp.host:
         flash(request, "If an account matches, we have emailed it a link to choose a new password.")
     else:

@@ -76,7 +76,6 @@ async def _subscribe_now(
     found = await subscribe(
         state.sessions, state.http, LocalUris(settings), settings, group, user, new
     )
-    state.wake_worker()
     return found
 
 
@@ -87,7 +86,6 @@ async def _read_now(request: Request, import_id: int) -> SyncReport:
     report = await poll_one(
         state.sessions, state.http, LocalUris(settings), settings.calendar_imports, import_id
     )
-    state.wake_worker()
     return report
 
 
@@ -156,7 +154,6 @@ async def delete_submit(request: Request) -> Response:
         group, _ = await _organizer(request, session)
         item = await get_import(session, group, path_id(request, "import_id", "No such import."))
         count = await delete_import(session, LocalUris(settings_of(request)), item)
-    request.app.state.wake_worker()
     flash(request, f"The calendar import was removed and {count} upcoming meetups cancelled.")
     return redirect(f"/groups/{group.slug}/calendar-imports")
 

@@ -131,7 +131,6 @@ async def remote_start(request: Request) -> Response:
         await direct_message(session, LocalUris(settings), group, actor, text)
         context = {"event": event, "group": group, "actor": actor, "sent": True}
         response = await render(request, session, "checkin.html", context)
-    request.app.state.wake_worker()
     return response
 
 

@@ -37,7 +37,6 @@ async def moderate_submit(request: Request) -> Response:
         post = await conversations.get_relayed(session, group, post_id)
         action = form_text(form, "action")
         message = await conversations.moderate(session, uris, group, post, action, user)
-    request.app.state.wake_worker()
     flash(request, message, "success")
     return redirect(safe_next(form_text(form, "next"), f"/groups/{group.slug}#conversations"))
 

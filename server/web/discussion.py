@@ -55,7 +55,6 @@ async def comment_submit(request: Request) -> Response:
             form_text(form, "content"),
             members_only=proposal.visibility != "public",
         )
-    request.app.state.wake_worker()
     flash(request, "Your comment is posted.", "success")
     return redirect(f"{page}#discussion")
 

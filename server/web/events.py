@@ -159,7 +159,6 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
             group = await get_group(session, slug)
             context = {**_form_context(request, group, None, form_values(form)), "error": error}
             return await render(request, session, "event_form.html", context, status=error.status)
-    request.app.state.wake_worker()
     count = len(created.events)
     flash(
         request,
@@ -266,7 +265,6 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
             event, group, _ = await _editable(request, session)
             context = {**_form_context(request, group, event, form_values(form)), "error": error}
             return await render(request, session, "event_form.html", context, status=error.status)
-    request.app.state.wake_worker()
     flash(
         request,
         "Meetup updated."
@@ -283,7 +281,6 @@ async def cancel_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         await meetup_actions.cancel(session, settings_of(request), event_id_of(request), user)
-    request.app.state.wake_worker()
     flash(request, "The meetup is cancelled. Followers have been told.")
     return redirect(f"/events/{event_id_of(request)}")
 
@@ -296,7 +293,6 @@ async def delete_submit(request: Request) -> Response:
         deleted = await meetup_actions.delete(
             session, settings_of(request), event_id_of(request), user, MeetupFederation(request)
         )
-    request.app.state.wake_worker()
     flash(request, "The meetup was deleted.")
     return redirect(f"/groups/{deleted.group.slug}/events")
 

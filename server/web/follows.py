@@ -83,7 +83,6 @@ async def poll_vote(request: Request) -> Response:
         except InvalidInput as error:
             flash(request, error.message, "error")
             return redirect("/home")
-    request.app.state.wake_worker()
     flash(request, "Your vote is on its way.", "success")
     return redirect("/home")
 
@@ -123,7 +122,6 @@ async def follow_submit(request: Request) -> Response:
         return redirect("/home")
     async with db(request) as session:
         await follows.follow_remote(session, uris, user, actor)
-    request.app.state.wake_worker()
     flash(request, f"Follow request sent to {actor.handle}.", "success")
     return redirect("/home")
 
@@ -135,7 +133,6 @@ async def unfollow_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         await follows.unfollow_remote(session, uris, user, form_text(form, "actor"))
-    request.app.state.wake_worker()
     flash(request, "Unfollowed.")
     return redirect("/home")
 

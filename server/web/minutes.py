@@ -116,11 +116,7 @@ async def edit_minutes(request: Request) -> Response:
                 error = exc
                 context["form"] = fields
             else:
-                sent = await send_minutes(
-                    session, LocalUris(settings_of(request)), group, event, saved
-                )
-                if sent:
-                    request.app.state.wake_worker()
+                await send_minutes(session, LocalUris(settings_of(request)), group, event, saved)
                 flash(request, _saved_message(saved, was_published), "success")
                 return redirect(f"/events/{event.id}/minutes")
         return await render(

@@ -159,7 +159,6 @@ async def new_proposal(request: Request) -> Response:
             else:
                 await publish_proposal(session, LocalUris(settings), group, proposal)
                 await news.proposal_opened(session, settings, group, proposal, user)
-                request.app.state.wake_worker()
                 flash(request, "Proposal opened: members can vote now.", "success")
                 return redirect(f"/groups/{group.slug}/proposals/{proposal.id}")
         elif not await service.may_propose(session, group, user):

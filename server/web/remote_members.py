@@ -68,7 +68,6 @@ async def remote_member_action(request: Request) -> Response:
         else:
             raise InvalidInput("Unknown action.")
         audit(session, user, f"member.{action}", member.actor_uri, f"group {group.slug}")
-    request.app.state.wake_worker()
     flash(request, "Done.", "success")
     return redirect(f"/groups/{group.slug}/members")
 
@@ -98,7 +97,6 @@ async def invite_submit(request: Request) -> Response:
         if member.state == "active" and member.via == "join":
             await session.flush()
             await group_join.answer_join(session, uris, group, member, accept=True)
-    request.app.state.wake_worker()
     flash(request, f"Invitation sent to {person.handle}.", "success")
     return redirect(f"/groups/{group.slug}/members")
 

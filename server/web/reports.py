@@ -90,7 +90,6 @@ async def report_action(request: Request) -> Response:
             reports.resolve(session, admin, report)
         else:
             raise InvalidInput("Unknown action.")
-    request.app.state.wake_worker()
     flash(request, message, "success")
     return redirect("/admin/reports")
 

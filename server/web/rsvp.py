@@ -46,7 +46,6 @@ async def rsvp_submit(request: Request) -> Response:
             via="web",
         )
         message = answered.message
-    request.app.state.wake_worker()
     flash(request, message, "success")
     return redirect(f"/events/{answered.event.id}#rsvp")
 
@@ -76,7 +75,6 @@ async def decide_submit(request: Request) -> Response:
             approve=approve,
             note=form_text(form, "note"),
         )
-    request.app.state.wake_worker()
     flash(request, "Approved." if approve else "Turned down.", "success")
     return redirect(f"/events/{event.id}#attendees")
 
