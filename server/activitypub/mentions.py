@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -21,57 +19,13 @@ from starlette.requests import Request
 from federation.jsonld import JsonObject
 from server.activitypub.remote import Remote, RemoteError
 from server.db import transaction
-from server.markup_entities import Linker, MentionLink, find_mentions, render_with_entities
+from server.markup_entities import find_mentions
 from server.models import Event, Group, RemoteActor, User
+from server.services.text_entities import Entities, Mentioned
 from server.uris import LocalUris
 
 #: More mentions than this in one text are left as text (each costs a WebFinger lookup).
 MAX_MENTIONS = 10
-
-
-@dataclass(frozen=True)
-class Mentioned:
-    """A resolved account: its actor id (``href``, ``cc``), profile page and handle."""
-
-    uri: str
-    url: str
-    username: str
-    acct: str  # user@domain
-
-
-@dataclass
-class Entities:
-    """The accounts a text mentions, resolved once before it is rendered and stored."""
-
-    uris: LocalUris
-    accounts: dict[tuple[str, str], Mentioned] = field(default_factory=dict)
-
-    def find(self, username: str, domain: str | None) -> Mentioned | None:
-        host = (domain or self.uris.domain).lower()
-        return self.accounts.get((username.lower(), host))
-
-    def render(self, text: str) -> tuple[str, list[JsonObject]]:
-        """The HTML (Mastodon's mention and hashtag links) and the ``tag`` array."""
-
-        def link(username: str, domain: str | None) -> MentionLink | None:
-            found = self.find(username, domain)
-            return MentionLink(found.url, found.username) if found else None
-
-        linker = Linker(mention=link, tag_url=self.tag_url)
-        html = render_with_entities(text, linker)
-        tags: list[JsonObject] = []
-        for username, domain in linker.mentioned:
-            account = self.find(username, domain)
-            if account is not None:
-                tags.append({"type": "Mention", "href": account.uri, "name": f"@{account.acct}"})
-        tags += [
-            {"type": "Hashtag", "href": self.tag_url(tag.lower()), "name": f"#{tag}"}
-            for tag in linker.tags
-        ]
-        return html, tags
-
-    def tag_url(self, tag: str) -> str:
-        return f"{self.uris.base}/tags/{quote(tag)}"
 
 
 async def _local(session: AsyncSession, uris: LocalUris, name: str) -> Mentioned | None:

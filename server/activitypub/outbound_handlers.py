@@ -2,6 +2,6 @@
 (:mod:`server.services.outbound`): importing a module registers its ``@handles``
 functions. Imported by ``server/activitypub/__init__.py``."""
 
-from server.activitypub import direct_sends, meetup_publishing
+from server.activitypub import direct_sends, meetup_publishing, post_publishing, relay_send
 
-HANDLER_MODULES = (direct_sends, meetup_publishing)
+HANDLER_MODULES = (direct_sends, meetup_publishing, post_publishing, relay_send)

@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.event_rsvp import local_event_id
+from server.activitypub.relay_send import send_relay, send_unrelay
 from server.db import utcnow
 from server.inputs import row_id
 from server.models import Event, Follow, Group, GroupBlock, GroupPost, Proposal, RelayedPost
@@ -46,7 +47,6 @@ from server.services.post_shape import (
     is_post_type,
     read_post,
 )
-from server.services.relay_send import send_relay, send_unrelay
 from server.uris import LocalUris, host_of
 
 log = logging.getLogger(__name__)

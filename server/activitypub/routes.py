@@ -18,6 +18,7 @@ from federation.verify import Rejected, verify_request
 from server.activitypub.documents import group_document, instance_document, user_document
 from server.activitypub.event_documents import current_outbox_item
 from server.activitypub.inbox import is_addressed_to_us, public_url
+from server.activitypub.post_publishing import note_for
 from server.db import transaction
 from server.errors import Gone, NotFound
 from server.inputs import page_number as read_page
@@ -25,7 +26,6 @@ from server.models import Follow, Group, GroupPost, OutboxActivity
 from server.request_scope import client_address, settings_of
 from server.services import remote_membership
 from server.services.groups import get_group
-from server.services.posts import note_for
 from server.services.users import get_user
 from server.uris import LocalUris, host_of
 

@@ -1,6 +1,6 @@
 """A group's conversations: the posts it relays, threaded, and what moderators do with them
 (approve a held post, hide one, delete one, block its author). Each action is written to
-the audit log, and federates (see :mod:`server.services.relay_send`)."""
+the audit log, and federates (see :mod:`server.activitypub.relay_send`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from server.errors import InvalidInput, NotFound
 from server.markup import html_to_text
 from server.models import Group, GroupBlock, RelayedPost, RemoteActor, User
 from server.services.audit import audit
+from server.services.outbound import PostRelayed, PostRemovedByModerator, PostUnrelayed, emit
 from server.services.post_shape import Attachment, attachments_from_json
-from server.services.relay_send import send_relay, send_removal_by_moderator, send_unrelay
 from server.uris import LocalUris
 
 MODERATOR_ACTIONS = ("approve", "hide", "delete", "block")
@@ -124,16 +124,16 @@ async def moderate(
         if post.state != "held":
             raise InvalidInput("This post is not waiting for review.")
         post.state = "relayed"
-        await send_relay(session, uris, group, post)
+        await emit(session, PostRelayed(uris, group, post))
         message = "Approved: the post was shared with the group's followers."
     elif action == "hide":
         if post.state == "relayed":
-            await send_unrelay(session, uris, group, post)
+            await emit(session, PostUnrelayed(uris, group, post))
         post.state = "hidden"
         message = "Hidden from the group."
     elif action == "delete":
         if post.state == "relayed":
-            await send_removal_by_moderator(session, uris, group, post)
+            await emit(session, PostRemovedByModerator(uris, group, post))
         await session.delete(post)
         return "Deleted from the group."
     else:
@@ -156,7 +156,7 @@ async def block_author(session: AsyncSession, uris: LocalUris, group: Group, act
     )
     for post in (await session.exec(query)).all():
         if post.state == "relayed":
-            await send_unrelay(session, uris, group, post)
+            await emit(session, PostUnrelayed(uris, group, post))
         post.state = "hidden"
         session.add(post)
     return "Blocked: nothing of theirs will be shared by the group."

@@ -10,14 +10,11 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation import activities as vocab
-from federation.jsonld import AS_PUBLIC, JsonObject
-from server.db import utcnow
+from federation.jsonld import JsonObject
 from server.errors import InvalidInput, NotFound
 from server.markup import render_markdown
 from server.models import Group, RelayedPost, User
-from server.services.relay_send import send_relay
-from server.services.remote_membership import member_uris
+from server.services.outbound import CommentWritten, emit
 from server.uris import LocalUris
 
 MAX_COMMENT = 5000
@@ -38,35 +35,21 @@ async def comment(
         raise InvalidInput("Write something first.", field="content")
     if len(text) > MAX_COMMENT:
         raise InvalidInput(f"Keep it under {MAX_COMMENT} characters.", field="content")
-    author_uri, group_uri = uris.user(author.username), uris.group(group.slug)
-    if members_only:
-        to, cc = [group_uri, *await member_uris(session, group)], []
-    else:
-        to, cc = [AS_PUBLIC], [group_uri, f"{author_uri}/followers"]
-    note = vocab.build_note(
-        id=f"{author_uri}/notes/{uuid.uuid4()}",
-        attributed_to=author_uri,
-        content=render_markdown(text),
-        published=utcnow(),
-        to=to,
-        cc=cc,
-    )
-    note["inReplyTo"] = in_reply_to
-    note["audience"] = group_uri
-    create = vocab.build_create(uris.new_activity(), author_uri, note, to=to, cc=cc)
+    author_uri = uris.user(author.username)
+    note_id = f"{author_uri}/notes/{uuid.uuid4()}"
     post = RelayedPost(
         group_id=group.id or 0,
-        object_uri=note["id"],
+        object_uri=note_id,
         actor_uri=author_uri,
         in_reply_to=in_reply_to,
-        url=note["id"],
-        content_html=note["content"],
-        activity_json=json.dumps(create, ensure_ascii=False),
+        url=note_id,
+        content_html=render_markdown(text),
+        activity_json="{}",  # the Create the handler of CommentWritten writes and relays
         members_only=members_only,
     )
     session.add(post)
     await session.flush()
-    await send_relay(session, uris, group, post)
+    await emit(session, CommentWritten(uris, group, post))
     return post
 
 

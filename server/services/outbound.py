@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models import Event, Group, RemoteActor, Report
+from server.models import Event, Group, GroupPost, RelayedPost, RemoteActor, Report
 from server.uris import LocalUris
 
 
@@ -82,6 +82,63 @@ class ReportForwarded(DomainEvent):
     report: Report
     target: RemoteActor
     flag_actor: str
+
+
+@dataclass(frozen=True)
+class PostPublished(DomainEvent):
+    """An organizer posted as the group."""
+
+    group: Group
+    post: GroupPost
+
+
+@dataclass(frozen=True)
+class PostEdited(DomainEvent):
+    """A group post's text changed."""
+
+    group: Group
+    post: GroupPost
+
+
+@dataclass(frozen=True)
+class PostDeleted(DomainEvent):
+    """A group post is about to be deleted."""
+
+    group: Group
+    post: GroupPost
+
+
+@dataclass(frozen=True)
+class PostRelayed(DomainEvent):
+    """The group shares a post (someone's, or a comment written here) with its audience."""
+
+    group: Group
+    post: RelayedPost
+
+
+@dataclass(frozen=True)
+class CommentWritten(DomainEvent):
+    """Someone here commented in a group's discussion: ``post`` (flushed, its
+    ``activity_json`` still empty) is their Note, which the group shares."""
+
+    group: Group
+    post: RelayedPost
+
+
+@dataclass(frozen=True)
+class PostUnrelayed(DomainEvent):
+    """The group takes back its sharing of a post (hidden, or its author blocked)."""
+
+    group: Group
+    post: RelayedPost
+
+
+@dataclass(frozen=True)
+class PostRemovedByModerator(DomainEvent):
+    """A moderator deleted a shared post from the group (the row is about to go)."""
+
+    group: Group
+    post: RelayedPost
 
 
 E = TypeVar("E", bound=DomainEvent)

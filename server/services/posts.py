@@ -1,4 +1,5 @@
-"""Group announcements: organizers post as the group; each post federates as a Note."""
+"""Group announcements: organizers post as the group; each post federates as a Note
+(:mod:`server.activitypub.post_publishing`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from datetime import timedelta
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation import activities as vocab
-from federation.jsonld import JsonObject
-from server.activitypub.member_audience import publish_to_members
-from server.activitypub.mentions import Entities, mentioned_inboxes, mentioned_uris
-from server.activitypub.publish import publish_to_followers
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.models import POST_VISIBILITIES, Group, GroupPost, User, stored_id
-from server.services.remote_membership import member_uris
+from server.services.outbound import PostDeleted, PostEdited, PostPublished, emit
+from server.services.text_entities import Entities
 from server.uris import LocalUris
 
 MAX_POST = 5000
@@ -33,51 +30,11 @@ def _check(content: str, visibility: str) -> None:
         )
 
 
-async def _addressing(
-    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
-) -> tuple[list[str], list[str]]:
-    """Members-only: the members by name. Otherwise the visibility's addressing, plus the
-    people mentioned in ``cc`` (as Mastodon addresses its mentions)."""
-    if post.visibility == "members":
-        return await member_uris(session, group), []
-    to, cc = vocab.addressing(post.visibility, f"{uris.group(group.slug)}/followers")
-    return to, cc + [uri for uri in mentioned_uris(post.tags_json) if uri not in to + cc]
-
-
-def _tags(post: GroupPost) -> list[JsonObject]:
-    try:
-        tags = json.loads(post.tags_json or "[]")
-    except ValueError:
-        return []
-    return tags if isinstance(tags, list) else []
-
-
 def _write(post: GroupPost, content: str, entities: Entities) -> None:
     """Set the post's text, its HTML (mentions and hashtags linked) and its tag array."""
     post.content_md = content
     post.content_html, tags = entities.render(content)
     post.tags_json = json.dumps(tags, ensure_ascii=False)
-
-
-async def note_for(
-    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
-) -> JsonObject:
-    """The Note a group post federates as (members-only: addressed to the members)."""
-    to, cc = await _addressing(session, uris, group, post)
-    group_uri = uris.group(group.slug)
-    note = vocab.build_note(
-        id=uris.post(group.slug, post.id or 0),
-        attributed_to=group_uri,
-        content=post.content_html,
-        published=post.published_at,
-        updated=post.updated_at,
-        to=to,
-        cc=cc,
-        url=uris.post(group.slug, post.id or 0),
-    )
-    if tags := _tags(post):
-        note["tag"] = tags
-    return note
 
 
 async def create_post(
@@ -102,7 +59,7 @@ async def create_post(
     _write(post, content, entities or Entities(uris))
     session.add(post)
     await session.flush()
-    await _federate(session, uris, group, post, "Create")
+    await emit(session, PostPublished(uris, group, post))
     return post
 
 
@@ -121,7 +78,7 @@ async def update_post(
     post.updated_at = max(utcnow(), post.published_at + timedelta(seconds=1))
     session.add(post)
     await session.flush()
-    await _federate(session, uris, group, post, "Update")
+    await emit(session, PostEdited(uris, group, post))
     return post
 
 
@@ -129,32 +86,8 @@ async def delete_post(
     session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost
 ) -> None:
     """Remove a post and send ``Delete`` (with a Tombstone) to followers."""
-    group_uri = uris.group(group.slug)
-    to, cc = await _addressing(session, uris, group, post)
-    activity = vocab.build_delete(
-        uris.new_activity(), group_uri, uris.post(group.slug, post.id or 0), to=to, cc=cc
-    )
-    await _send(session, uris, group, post, activity)
+    await emit(session, PostDeleted(uris, group, post))
     await session.delete(post)
-
-
-async def _federate(
-    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, kind: str
-) -> None:
-    note = await note_for(session, uris, group, post)
-    build = vocab.build_create if kind == "Create" else vocab.build_update
-    activity = build(uris.new_activity(), note["attributedTo"], note, to=note["to"], cc=note["cc"])
-    await _send(session, uris, group, post, activity)
-
-
-async def _send(
-    session: AsyncSession, uris: LocalUris, group: Group, post: GroupPost, activity: JsonObject
-) -> None:
-    if post.visibility == "members":
-        await publish_to_members(session, activity, group)
-    else:
-        extra = await mentioned_inboxes(session, uris, post.tags_json)
-        await publish_to_followers(session, activity, uris.group(group.slug), extra=extra)
 
 
 async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPost:

@@ -1,5 +1,6 @@
 """What a group sends when it relays a post, and when it takes one back (see
-:mod:`server.activitypub.relay`)."""
+:mod:`server.activitypub.relay`); the handlers of the services' ``PostRelayed``,
+``PostUnrelayed`` and ``PostRemovedByModerator`` (:mod:`server.services.outbound`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from server.activitypub.member_audience import publish_to_members
 from server.activitypub.publish import publish_to_followers
 from server.db import utcnow
 from server.models import Group, RelayedPost
+from server.services.outbound import (
+    CommentWritten,
+    PostRelayed,
+    PostRemovedByModerator,
+    PostUnrelayed,
+    handles,
+)
 from server.services.remote_membership import member_uris
 from server.uris import LocalUris
 
@@ -92,3 +100,45 @@ async def send_removal_by_moderator(
     )
     await _deliver(session, group, post, relay, group_uri)
     await send_unrelay(session, uris, group, post)
+
+
+@handles(PostRelayed)
+async def _relayed(session: AsyncSession, relayed: PostRelayed) -> None:
+    await send_relay(session, relayed.uris, relayed.group, relayed.post)
+
+
+@handles(CommentWritten)
+async def send_comment(session: AsyncSession, written: CommentWritten) -> None:
+    """The comment as its author's ``Create{Note}`` (kept as the post's ``activity_json``),
+    which the group then relays: to the public and the group, or, members-only, to the
+    group and its members by name."""
+    uris, group, post = written.uris, written.group, written.post
+    group_uri = uris.group(group.slug)
+    if post.members_only:
+        to, cc = [group_uri, *await member_uris(session, group)], []
+    else:
+        to, cc = [AS_PUBLIC], [group_uri, f"{post.actor_uri}/followers"]
+    note = vocab.build_note(
+        id=post.object_uri,
+        attributed_to=post.actor_uri,
+        content=post.content_html,
+        published=utcnow(),
+        to=to,
+        cc=cc,
+    )
+    note["inReplyTo"] = post.in_reply_to
+    note["audience"] = group_uri
+    create = vocab.build_create(uris.new_activity(), post.actor_uri, note, to=to, cc=cc)
+    post.activity_json = json.dumps(create, ensure_ascii=False)
+    session.add(post)
+    await send_relay(session, uris, group, post)
+
+
+@handles(PostUnrelayed)
+async def _unrelayed(session: AsyncSession, unrelayed: PostUnrelayed) -> None:
+    await send_unrelay(session, unrelayed.uris, unrelayed.group, unrelayed.post)
+
+
+@handles(PostRemovedByModerator)
+async def _removed(session: AsyncSession, removed: PostRemovedByModerator) -> None:
+    await send_removal_by_moderator(session, removed.uris, removed.group, removed.post)
