@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,7 @@ from server.errors import Forbidden, NotFound
 from server.inputs import row_id
 from server.models import Group, Proposal, User
 from server.request_scope import settings_of
-from server.services import checkin, news
+from server.services import checkin, proposal_actions
 from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
@@ -138,10 +139,10 @@ async def create_proposal(request: Request) -> Response:
         user = await api_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         entities = await entities_of(request, fields.body)
-        proposal = await service.create_proposal(session, group, user, fields)
-        proposal.body_html, proposal.tags_json = describe(entities, proposal.body_md)
+        proposal = await proposal_actions.open_proposal(
+            session, settings_of(request), group, user, fields, partial(describe, entities)
+        )
         await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
-        await news.proposal_opened(session, settings_of(request), group, proposal, user)
         body = await proposal_json(session, group, proposal)
     return JSONResponse(body, status_code=201)
 

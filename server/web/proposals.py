@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from typing import cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +25,7 @@ from server.activitypub.routes import (
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
 from server.inputs import whole_number
 from server.models import Group, Proposal, User
-from server.services import conversations, news
+from server.services import conversations, proposal_actions
 from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
@@ -152,13 +153,13 @@ async def new_proposal(request: Request) -> Response:
             try:
                 fields = fields_from_form(data, settings.instance.timezone)
                 entities = await entities_of(request, fields.body)
-                proposal = await service.create_proposal(session, group, user, fields)
-                proposal.body_html, proposal.tags_json = describe(entities, proposal.body_md)
+                proposal = await proposal_actions.open_proposal(
+                    session, settings, group, user, fields, partial(describe, entities)
+                )
             except InvalidInput as exc:
                 error = exc
             else:
                 await publish_proposal(session, LocalUris(settings), group, proposal)
-                await news.proposal_opened(session, settings, group, proposal, user)
                 flash(request, "Proposal opened: members can vote now.", "success")
                 return redirect(f"/groups/{group.slug}/proposals/{proposal.id}")
         elif not await service.may_propose(session, group, user):
