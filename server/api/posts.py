@@ -19,14 +19,12 @@ from server.inputs import page_number, row_id
 from server.models import Group, GroupPost, User
 from server.request_scope import settings_of
 from server.services import membership as members
+from server.services import post_actions
 from server.services.groups import get_group
 from server.services.posts import (
     MAX_POST,
-    create_post,
-    delete_post,
     get_post,
     list_posts,
-    update_post,
 )
 from server.uris import LocalUris
 
@@ -90,9 +88,7 @@ async def _sees_all(session: AsyncSession, group: Group, user: User | None) -> b
 
 async def _posting(request: Request, session: AsyncSession) -> tuple[Group, User]:
     user = await api_user(request, session)
-    group = await get_group(session, request.path_params["slug"])
-    await members.require(session, group, user, "post_as_group")
-    return group, user
+    return await post_actions.posting_group(session, request.path_params["slug"], user), user
 
 
 def _post_id(request: Request) -> int:
@@ -132,44 +128,57 @@ async def read(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     """Post as the group (its admins and moderators); followers get ``Create(Note)``."""
-    uris = LocalUris(settings_of(request))
+    settings = settings_of(request)
     async with db(request) as session:
         await _posting(request, session)
         data = await read_json(request, PostIn)
     entities = await entities_of(request, data.content)
     async with db(request) as session:
-        group, user = await _posting(request, session)
-        post = await create_post(
-            session, uris, group, user, data.content, data.visibility, entities
+        user = await api_user(request, session)
+        group, post = await post_actions.publish(
+            session,
+            settings,
+            request.path_params["slug"],
+            user,
+            data.content,
+            data.visibility,
+            entities,
         )
-        body = post_json(uris, group, post)
+        body = post_json(LocalUris(settings), group, post)
     location = f"/api/v1/groups/{group.slug}/posts/{post.id}"
     return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
 async def patch(request: Request) -> Response:
     """Change a post's text; followers get ``Update(Note)``."""
-    uris = LocalUris(settings_of(request))
+    settings = settings_of(request)
     async with db(request) as session:
-        group, _ = await _posting(request, session)
-        await get_post(session, group, _post_id(request))
+        user = await api_user(request, session)
+        await post_actions.group_post(session, request.path_params["slug"], user, _post_id(request))
         data = await read_json(request, PostPatch)
     entities = await entities_of(request, data.content)
     async with db(request) as session:
-        group, _ = await _posting(request, session)
-        post = await get_post(session, group, _post_id(request))
-        await update_post(session, uris, group, post, data.content, entities)
-        body = post_json(uris, group, post)
+        user = await api_user(request, session)
+        group, post = await post_actions.edit(
+            session,
+            settings,
+            request.path_params["slug"],
+            user,
+            _post_id(request),
+            data.content,
+            entities,
+        )
+        body = post_json(LocalUris(settings), group, post)
     return JSONResponse(body)
 
 
 async def remove(request: Request) -> Response:
     """Delete a post; followers get ``Delete`` with a Tombstone."""
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
-        group, _ = await _posting(request, session)
-        post = await get_post(session, group, _post_id(request))
-        await delete_post(session, uris, group, post)
+        user = await api_user(request, session)
+        await post_actions.delete(
+            session, settings_of(request), request.path_params["slug"], user, _post_id(request)
+        )
     return Response(status_code=204)
 
 

@@ -10,8 +10,9 @@ from server.activitypub.mentions import entities_of
 from server.activitypub.routes import post_object, wants_activity_json
 from server.errors import HearthError, NotFound
 from server.services import membership as members
+from server.services import post_actions
 from server.services.groups import get_group
-from server.services.posts import create_post, delete_post, get_post, update_post
+from server.services.posts import get_post
 from server.services.reactions import reactions_of
 from server.uris import LocalUris
 from server.web.common import (
@@ -67,24 +68,28 @@ async def _may_post(request: Request) -> None:
     """Only the group's organizers post (checked before any mention is looked up)."""
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "post_as_group")
+        await post_actions.posting_group(session, request.path_params["slug"], user)
 
 
 async def post_submit(request: Request) -> Response:
     """Publish an announcement as the group (moderators and admins)."""
     form = await read_form(request)
-    uris = LocalUris(settings_of(request))
     content = form_text(form, "content")
     await _may_post(request)
     entities = await entities_of(request, content)
     try:
         async with db(request) as session:
             user = await require_user(request, session)
-            group = await get_group(session, request.path_params["slug"])
-            await members.require(session, group, user, "post_as_group")
             visibility = form_text(form, "visibility", "public")
-            await create_post(session, uris, group, user, content, visibility, entities)
+            group, _ = await post_actions.publish(
+                session,
+                settings_of(request),
+                request.path_params["slug"],
+                user,
+                content,
+                visibility,
+                entities,
+            )
     except HearthError as error:
         if error.status != 400:
             raise
@@ -97,16 +102,20 @@ async def post_submit(request: Request) -> Response:
 async def post_edit_submit(request: Request) -> Response:
     """Change a post's text (sends Update)."""
     form = await read_form(request)
-    uris = LocalUris(settings_of(request))
     content = form_text(form, "content")
     await _may_post(request)
     entities = await entities_of(request, content)
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "post_as_group")
-        post = await get_post(session, group, _post_id(request))
-        await update_post(session, uris, group, post, content, entities)
+        group, post = await post_actions.edit(
+            session,
+            settings_of(request),
+            request.path_params["slug"],
+            user,
+            _post_id(request),
+            content,
+            entities,
+        )
     flash(request, "Post updated.", "success")
     return redirect(f"/groups/{group.slug}/posts/{post.id}")
 
@@ -114,13 +123,11 @@ async def post_edit_submit(request: Request) -> Response:
 async def post_delete_submit(request: Request) -> Response:
     """Delete a post (sends Delete)."""
     await read_form(request)
-    uris = LocalUris(settings_of(request))
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "post_as_group")
-        post = await get_post(session, group, _post_id(request))
-        await delete_post(session, uris, group, post)
+        group = await post_actions.delete(
+            session, settings_of(request), request.path_params["slug"], user, _post_id(request)
+        )
     flash(request, "Post deleted.")
     return redirect(f"/groups/{group.slug}")
 
