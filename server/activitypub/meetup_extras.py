@@ -1,20 +1,17 @@
 """The federation side's part in the meetup use cases (:class:`server.services.meetup_actions.
 MeetupExtras`): the mentions and hashtags of a description, looked up before anything is
-written and rendered into the meetups, and the federated minutes of a deleted meetup."""
+written and rendered into the meetups."""
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 
 from server.activitypub.mentions import Entities, describe_events, entities_of
-from server.activitypub.minutes_article import send_minutes_removal
-from server.models import Event, Group
-from server.uris import LocalUris
+from server.models import Event
 
 
 class MeetupFederation:
-    """Mentions and minutes for a meetup action asked for by ``request``."""
+    """The mentions of a meetup's description, for an action asked for by ``request``."""
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -28,8 +25,3 @@ class MeetupFederation:
         """Render each meetup's description with its mentions and hashtags."""
         assert self.entities is not None, "look_up comes first"
         describe_events(events, self.entities)
-
-    async def removing(self, session: AsyncSession, group: Group, event: Event) -> None:
-        """The meetup's federated minutes are deleted with it."""
-        uris = LocalUris(self.request.app.state.settings)
-        await send_minutes_removal(session, uris, group, event)

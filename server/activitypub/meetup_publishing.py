@@ -25,6 +25,7 @@ from server.activitypub.event_poll import (
 )
 from server.activitypub.member_audience import publish_to_members
 from server.activitypub.mentions import mentioned_inboxes
+from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.publish import publish_to_followers
 from server.db import utcnow
 from server.models import Event, Group, OutboxActivity
@@ -137,10 +138,12 @@ async def _publish_members_change(
 
 @handles(MeetupRemoved)
 async def publish_removal(session: AsyncSession, removed: MeetupRemoved) -> None:
-    """Send ``Delete`` (a Tombstone) for a meetup followers (or members) have."""
+    """Send ``Delete`` (a Tombstone) for a meetup followers (or members) have, and for its
+    federated minutes."""
     uris, group, event = removed.uris, removed.group, removed.event
     if event.federated_at is not None or not _federates(event):
         await _send_delete(session, uris, group, event, to_followers=_federates(event))
+    await send_minutes_removal(session, uris, group, event)
 
 
 async def _send_delete(

@@ -25,6 +25,7 @@ from server.activitypub.publish import inboxes_of, publish, publish_to_followers
 from server.db import utcnow
 from server.markup import sanitize_html
 from server.models import Event, Group, Minutes
+from server.services.outbound import MinutesSaved, handles
 from server.services.remote_membership import member_actors
 from server.uris import LocalUris
 
@@ -99,6 +100,12 @@ async def send_minutes(
         await publish(session, activity, inboxes)
         return True
     return False
+
+
+@handles(MinutesSaved)
+async def on_minutes_saved(session: AsyncSession, saved: MinutesSaved) -> None:
+    """Minutes were written or edited: published ones go out."""
+    await send_minutes(session, saved.uris, saved.group, saved.event, saved.minutes)
 
 
 async def send_minutes_removal(

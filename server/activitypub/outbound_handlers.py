@@ -2,6 +2,20 @@
 (:mod:`server.services.outbound`): importing a module registers its ``@handles``
 functions. Imported by ``server/activitypub/__init__.py``."""
 
-from server.activitypub import direct_sends, meetup_publishing, post_publishing, relay_send
+from server.activitypub import (
+    direct_sends,
+    meetup_publishing,
+    minutes_article,
+    post_publishing,
+    proposal_poll,
+    relay_send,
+)
 
-HANDLER_MODULES = (direct_sends, meetup_publishing, post_publishing, relay_send)
+HANDLER_MODULES = (
+    direct_sends,
+    meetup_publishing,
+    minutes_article,
+    post_publishing,
+    proposal_poll,
+    relay_send,
+)

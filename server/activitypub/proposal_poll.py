@@ -27,6 +27,7 @@ from server.markup import sanitize_html
 from server.models import Group, Proposal, RemoteActor
 from server.services import proposals as service
 from server.services.notices import direct_message
+from server.services.outbound import ProposalOpened, handles
 from server.services.post_shape import is_poll_vote
 from server.services.remote_membership import member_actors
 from server.services.rsvp import Attendee
@@ -119,6 +120,12 @@ async def publish_proposal(
     await _send(session, uris, group, proposal, "Create")
     proposal.federated_at = utcnow()
     session.add(proposal)
+
+
+@handles(ProposalOpened)
+async def on_proposal_opened(session: AsyncSession, opened: ProposalOpened) -> None:
+    """A proposal was opened: it goes out as a poll."""
+    await publish_proposal(session, opened.uris, opened.group, opened.proposal)
 
 
 async def send_changed_counts(session: AsyncSession, uris: LocalUris) -> int:

@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.activitypub.mentions import describe, entities_of
-from server.activitypub.proposal_poll import publish_proposal
 from server.api.common import ApiError, api_user, read_json
 from server.db import db
 from server.errors import Forbidden, NotFound
@@ -28,7 +27,6 @@ from server.services import proposals as service
 from server.services.groups import get_group
 from server.services.rsvp import Attendee
 from server.services.tally import count
-from server.uris import LocalUris
 
 
 class ProposalIn(BaseModel):
@@ -142,7 +140,6 @@ async def create_proposal(request: Request) -> Response:
         proposal = await proposal_actions.open_proposal(
             session, settings_of(request), group, user, fields, partial(describe, entities)
         )
-        await publish_proposal(session, LocalUris(settings_of(request)), group, proposal)
         body = await proposal_json(session, group, proposal)
     return JSONResponse(body, status_code=201)
 

@@ -276,9 +276,7 @@ async def remove(request: Request) -> Response:
     """Delete a meetup for good."""
     async with db(request) as session:
         user = await api_user(request, session)
-        await meetup_actions.delete(
-            session, settings_of(request), _event_id(request), user, MeetupFederation(request)
-        )
+        await meetup_actions.delete(session, settings_of(request), _event_id(request), user)
     return Response(status_code=204)
 
 

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activitypub.minutes_article import send_minutes
 from server.api.common import api_user, error_response, read_json
 from server.db import db
 from server.errors import NotFound
@@ -20,7 +19,6 @@ from server.request_scope import path_id, settings_of
 from server.services import agenda, meetup_roles, rotation
 from server.services import membership as members
 from server.services import minutes as minutes_service
-from server.uris import LocalUris
 
 
 class AssignIn(BaseModel):
@@ -252,6 +250,7 @@ async def write_minutes(request: Request) -> Response:
         existed = await minutes_service.get_minutes(session, event) is not None
         minutes, _ = await minutes_service.save(
             session,
+            settings_of(request),
             group,
             event,
             user,
@@ -260,7 +259,6 @@ async def write_minutes(request: Request) -> Response:
             body=data.body,
             publish=data.publish,
         )
-        await send_minutes(session, LocalUris(settings_of(request)), group, event, minutes)
         body = _minutes_json(minutes)
     return JSONResponse(body, status_code=200 if existed else 201)
 

@@ -5,8 +5,7 @@ Each holds the permission check (the group's organizers: ``post_as_group``), the
 through :mod:`server.services.events`, the recording of what other servers must hear
 (:mod:`server.services.event_publishing`) and the notifications to the people who answered.
 What only the caller's side knows is handed in as :class:`MeetupExtras`: the description's
-mentions (looked up on other servers before anything is written), a cover image from a form,
-the withdrawal of a deleted meetup's federated minutes.
+mentions (looked up on other servers before anything is written), a cover image from a form.
 """
 
 from __future__ import annotations
@@ -64,9 +63,6 @@ class MeetupExtras(Protocol):
 
     async def complete(self, events: list[Event]) -> None:
         """After the change, before it is federated: render the descriptions, add a cover."""
-
-    async def removing(self, session: AsyncSession, group: Group, event: Event) -> None:
-        """Before the meetup is deleted: withdraw what was federated about it besides itself."""
 
 
 async def organized_group(session: AsyncSession, slug: str, user: User) -> Group:
@@ -139,13 +135,10 @@ async def cancel(session: AsyncSession, settings: Settings, event_id: int, edito
     return Meetups(group, [event])
 
 
-async def delete(
-    session: AsyncSession, settings: Settings, event_id: int, editor: User, extras: MeetupExtras
-) -> Meetups:
-    """Delete a meetup for good (followers get a Delete)."""
+async def delete(session: AsyncSession, settings: Settings, event_id: int, editor: User) -> Meetups:
+    """Delete a meetup for good (followers get a Delete, of its minutes too)."""
     event, group = await editable_meetup(session, event_id, editor)
     await publish_removal(session, LocalUris(settings), group, event)
-    await extras.removing(session, group, event)
     await session.delete(event)
     return Meetups(group, [event])
 

@@ -13,6 +13,7 @@ import json
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.config import Settings
 from server.db import utcnow
 from server.errors import Forbidden, InvalidInput
 from server.markup import render_markdown
@@ -30,7 +31,9 @@ from server.services import membership as members
 from server.services.agenda import items
 from server.services.checkin import attendance
 from server.services.meetup_roles import NOTE_TAKER, holds, is_organizer, practice_settings
+from server.services.outbound import MinutesSaved, emit
 from server.services.tally import OUTCOME_TEXT
+from server.uris import LocalUris
 
 MAX_BODY = 50_000
 
@@ -131,6 +134,7 @@ def _check(title: str, summary: str, body: str) -> None:
 
 async def save(
     session: AsyncSession,
+    settings: Settings,
     group: Group,
     event: Event,
     user: User,
@@ -141,7 +145,7 @@ async def save(
     publish: bool = False,
 ) -> tuple[Minutes, bool]:
     """Write (or edit) the minutes, publishing them when asked; returns them and whether they
-    were published before this save (an edit of published minutes federates as an Update)."""
+    were published before this save. Published minutes federate (an edit as an Update)."""
     if not await may_write(session, group, event, user):
         raise Forbidden("Only the note-taker and the organizers write the minutes.")
     if event.starts_at > utcnow():
@@ -163,6 +167,7 @@ async def save(
         minutes.visibility = "members" if event.visibility == "members" else chosen
     session.add(minutes)
     await session.flush()
+    await emit(session, MinutesSaved(LocalUris(settings), group, event, minutes))
     return minutes, was_published
 
 

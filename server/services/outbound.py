@@ -29,7 +29,16 @@ from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.models import Event, Group, GroupPost, RelayedPost, RemoteActor, Report
+from server.models import (
+    Event,
+    Group,
+    GroupPost,
+    Minutes,
+    Proposal,
+    RelayedPost,
+    RemoteActor,
+    Report,
+)
 from server.uris import LocalUris
 
 
@@ -139,6 +148,23 @@ class PostRemovedByModerator(DomainEvent):
 
     group: Group
     post: RelayedPost
+
+
+@dataclass(frozen=True)
+class ProposalOpened(DomainEvent):
+    """A new proposal, to be put to the members (and followers, if public) as a poll."""
+
+    group: Group
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class MinutesSaved(DomainEvent):
+    """A meetup's minutes were written or edited (published ones federate)."""
+
+    group: Group
+    event: Event
+    minutes: Minutes
 
 
 E = TypeVar("E", bound=DomainEvent)

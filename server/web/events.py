@@ -291,7 +291,7 @@ async def delete_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         deleted = await meetup_actions.delete(
-            session, settings_of(request), event_id_of(request), user, MeetupFederation(request)
+            session, settings_of(request), event_id_of(request), user
         )
     flash(request, "The meetup was deleted.")
     return redirect(f"/groups/{deleted.group.slug}/events")

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from server.activitypub.minutes_article import article_document, send_minutes
+from server.activitypub.minutes_article import article_document
 from server.activitypub.routes import (
     activity_response,
     check_signed_fetch,
@@ -108,7 +108,7 @@ async def edit_minutes(request: Request) -> Response:
             publish = form_text(data, "action") == "publish"
             try:
                 saved, was_published = await service.save(
-                    session, group, event, user, **fields, publish=publish
+                    session, settings_of(request), group, event, user, **fields, publish=publish
                 )
             except HearthError as exc:
                 if exc.status == 404:
@@ -116,7 +116,6 @@ async def edit_minutes(request: Request) -> Response:
                 error = exc
                 context["form"] = fields
             else:
-                await send_minutes(session, LocalUris(settings_of(request)), group, event, saved)
                 flash(request, _saved_message(saved, was_published), "success")
                 return redirect(f"/events/{event.id}/minutes")
         return await render(

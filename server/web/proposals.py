@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from server.activitypub.mentions import describe, entities_of
-from server.activitypub.proposal_poll import publish_proposal, question_document
+from server.activitypub.proposal_poll import question_document
 from server.activitypub.routes import (
     activity_response,
     check_signed_fetch,
@@ -159,7 +159,6 @@ async def new_proposal(request: Request) -> Response:
             except InvalidInput as exc:
                 error = exc
             else:
-                await publish_proposal(session, LocalUris(settings), group, proposal)
                 flash(request, "Proposal opened: members can vote now.", "success")
                 return redirect(f"/groups/{group.slug}/proposals/{proposal.id}")
         elif not await service.may_propose(session, group, user):
