@@ -172,8 +172,10 @@ async def check_in(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
         event, _, _ = await members.visible_event(session, _number(request, "event_id"), user)
-        checkin.check_code(str(request.app.state.secret_key), event, data.code)
-        row, new = await checkin.check_in(session, event, Attendee.local(user))
+        secret = str(request.app.state.secret_key)
+        row, new = await checkin.check_in_with_code(
+            session, secret, event, Attendee.local(user), data.code
+        )
         body = {"event": event.id, "checked_in_at": row.checked_in_at.isoformat()}
     return JSONResponse(body, status_code=201 if new else 200)
 

@@ -80,6 +80,14 @@ async def check_in(session: AsyncSession, event: Event, who: Attendee) -> tuple[
     return row, True
 
 
+async def check_in_with_code(
+    session: AsyncSession, secret: str, event: Event, who: Attendee, code: str
+) -> tuple[CheckIn, bool]:
+    """Check a person in with the code the meetup's QR shows (the web page and the API)."""
+    check_code(secret, event, code)
+    return await check_in(session, event, who)
+
+
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 

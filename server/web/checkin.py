@@ -104,8 +104,10 @@ async def check_in_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         event, group = await _event_and_group(request, session)
-        service.check_code(_secret(request), event, form_text(form, "code"))
-        await service.check_in(session, event, Attendee.local(user))
+        code = form_text(form, "code")
+        await service.check_in_with_code(
+            session, _secret(request), event, Attendee.local(user), code
+        )
         context = {"event": event, "group": group, "done": True}
         return await render(request, session, "checkin.html", context, user=user)
 
