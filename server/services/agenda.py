@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import AgendaItem, Event, Group, Proposal, User, stored_id
 from server.services import membership as members
 from server.services.meetup_roles import FACILITATOR, check_not_over, holds, is_organizer
@@ -35,19 +36,22 @@ class ItemFields:
 
 def _check(fields: ItemFields) -> None:
     if not fields.title.strip():
-        raise InvalidInput("Give the agenda item a title.", field="title")
+        raise InvalidInput(_("Give the agenda item a title."), field="title")
     if len(fields.title) > 200:
-        raise InvalidInput("An item's title is at most 200 characters.", field="title")
+        raise InvalidInput(_("An item's title is at most 200 characters."), field="title")
     if len(fields.note) > 2000:
-        raise InvalidInput("The note is at most 2,000 characters.", field="note")
+        raise InvalidInput(_("The note is at most 2,000 characters."), field="note")
     if len(fields.presenter) > 100:
-        raise InvalidInput("Who brings it: at most 100 characters.", field="presenter")
+        raise InvalidInput(_("Who brings it: at most 100 characters."), field="presenter")
     check_minutes(fields.minutes)
 
 
 def check_minutes(minutes: int) -> None:
     if not 1 <= minutes <= MAX_MINUTES:
-        raise InvalidInput(f"Minutes are from 1 to {MAX_MINUTES}.", field="minutes")
+        raise InvalidInput(
+            _("Minutes are from 1 to %(max_minutes)s.") % {"max_minutes": MAX_MINUTES},
+            field="minutes",
+        )
 
 
 async def items(session: AsyncSession, event: Event) -> list[AgendaItem]:
@@ -74,7 +78,7 @@ async def _linked_proposal(
         return None
     proposal = await session.get(Proposal, proposal_id) if is_row_id(proposal_id) else None
     if proposal is None or proposal.group_id != group.id:
-        raise InvalidInput("That proposal is not one of this group's.", field="proposal_id")
+        raise InvalidInput(_("That proposal is not one of this group's."), field="proposal_id")
     return proposal.id
 
 
@@ -84,12 +88,15 @@ async def add_item(
     """A member adds an item at the end of the agenda."""
     membership = await members.get_membership(session, group, user)
     if not members.may(user, membership, "see_members"):
-        raise Forbidden("Only members of the group can add to its meetups' agendas.")
+        raise Forbidden(_("Only members of the group can add to its meetups' agendas."))
     check_not_over(event)
     _check(fields)
     current = await items(session, event)
     if len(current) >= MAX_ITEMS:
-        raise InvalidInput(f"An agenda has at most {MAX_ITEMS} items.", field="title")
+        raise InvalidInput(
+            _("An agenda has at most %(max_items)s items.") % {"max_items": MAX_ITEMS},
+            field="title",
+        )
     item = AgendaItem(
         event_id=event.id or 0,
         author_id=user.id,
@@ -108,13 +115,13 @@ async def add_item(
 async def get_item(session: AsyncSession, event: Event, item_id: int) -> AgendaItem:
     item = await session.get(AgendaItem, item_id) if is_row_id(item_id) else None
     if item is None or item.event_id != event.id:
-        raise NotFound("No such agenda item.")
+        raise NotFound(_("No such agenda item."))
     return item
 
 
 async def _require_lead(session: AsyncSession, group: Group, event: Event, user: User) -> None:
     if not await may_lead(session, group, event, user):
-        raise Forbidden("Only the organizers and the facilitator order the agenda.")
+        raise Forbidden(_("Only the organizers and the facilitator order the agenda."))
     check_not_over(event)
 
 
@@ -138,7 +145,7 @@ async def reorder(
     await _require_lead(session, group, event, user)
     current = {stored_id(item): item for item in await items(session, event)}
     if sorted(order) != sorted(current) or len(set(order)) != len(order):
-        raise InvalidInput("List every item of the agenda exactly once.", field="order")
+        raise InvalidInput(_("List every item of the agenda exactly once."), field="order")
     for position, item_id in enumerate(order):
         current[item_id].position = position
         session.add(current[item_id])
@@ -152,7 +159,7 @@ async def move(
     """Move an item one place up (-1) or down (+1)."""
     ids = [item.id or 0 for item in await items(session, event)]
     if item_id not in ids:
-        raise NotFound("No such agenda item.")
+        raise NotFound(_("No such agenda item."))
     at = ids.index(item_id)
     to = max(0, min(len(ids) - 1, at + step))
     ids.insert(to, ids.pop(at))
@@ -165,7 +172,7 @@ async def remove_item(
     """Remove an item (its author, the organizers or the facilitator)."""
     item = await get_item(session, event, item_id)
     if item.author_id != user.id and not await may_lead(session, group, event, user):
-        raise Forbidden("Only who added the item, the organizers or the facilitator remove it.")
+        raise Forbidden(_("Only who added the item, the organizers or the facilitator remove it."))
     check_not_over(event)
     await session.delete(item)
     await session.flush()

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import InvalidInput
+from server.i18n import lazy_gettext
 from server.models import Event, Membership, Participation, RemoteActor, User
 from server.services import membership as members
 from server.services import rsvp
@@ -33,12 +34,12 @@ Audience = Literal["organizers", "members", "public"]
 #: The order answers are listed in.
 STATUS_ORDER = ("going", "waitlisted", "pending", "maybe", "not_going", "rejected")
 STATUS_LABELS = {
-    "going": "Going",
-    "waitlisted": "Waitlist",
-    "pending": "Awaiting approval",
-    "maybe": "Maybe",
-    "not_going": "Not going",
-    "rejected": "Turned down",
+    "going": lazy_gettext("Going"),
+    "waitlisted": lazy_gettext("Waitlist"),
+    "pending": lazy_gettext("Awaiting approval"),
+    "maybe": lazy_gettext("Maybe"),
+    "not_going": lazy_gettext("Not going"),
+    "rejected": lazy_gettext("Turned down"),
 }
 #: What members see (names only): people who may come.
 MEMBERS_SEE = ("going", "waitlisted", "maybe")
@@ -59,7 +60,8 @@ class AttendeeRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        label = STATUS_LABELS.get(self.status)
+        return str(label) if label is not None else self.status
 
 
 def audience_of(user: User | None, membership: Membership | None) -> Audience:

@@ -7,9 +7,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import NotFound
+from server.i18n import lazy_gettext
 from server.models import User
 
-GONE = "No such calendar (the link may have been reset)."
+GONE = lazy_gettext("No such calendar (the link may have been reset).")
 
 
 def _signer(secret_key: str) -> URLSafeSerializer:
@@ -26,8 +27,8 @@ async def feed_owner(session: AsyncSession, secret_key: str, token: str) -> User
     try:
         user_id, version = _signer(secret_key).loads(token)
     except (BadSignature, ValueError, TypeError) as bad:
-        raise NotFound(GONE) from bad
+        raise NotFound(str(GONE)) from bad
     user = await session.get(User, user_id) if type(user_id) is int and user_id > 0 else None
     if user is None or user.calendar_key_version != version or user.state != "active":
-        raise NotFound(GONE)
+        raise NotFound(str(GONE))
     return user

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import InvalidHostError, ip_literal, is_public_address, parse_http_url
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.models import CalendarImport, Event, Group, ImportedEvent, Membership, User
 from server.services import membership as members
 from server.services.calendar_reading import Occurrence, ReadCalendar
@@ -60,19 +61,21 @@ def calendar_url(raw: str, *, allow_private: bool = False) -> str:
         if lowered.startswith(prefix):
             url = "https://" + url[len(prefix) :]
     if len(url) > 2048:
-        raise InvalidInput("Keep the calendar link under 2,048 characters.", field="url")
+        raise InvalidInput(_("Keep the calendar link under 2,048 characters."), field="url")
     try:
         parts = parse_http_url(url)
     except InvalidHostError:
         raise InvalidInput(
-            "Give the calendar's link: it starts with https://, http:// or webcal://.", field="url"
+            _("Give the calendar's link: it starts with https://, http:// or webcal://."),
+            field="url",
         ) from None
     host = (parts.hostname or "").lower()
     literal = ip_literal(host)
     local = host == "localhost" or host.endswith(".localhost")
     if not allow_private and (local or (literal is not None and not is_public_address(literal))):
         raise InvalidInput(
-            f"{host} is a private address: Hearth only reads calendars on the public internet.",
+            _("%(host)s is a private address: Hearth only reads calendars on the public internet.")
+            % {"host": host},
             field="url",
         )
     return url
@@ -92,7 +95,7 @@ async def get_import(session: AsyncSession, group: Group, import_id: int) -> Cal
     """One import of the group, or NotFound."""
     found = await session.get(CalendarImport, import_id) if 0 < import_id < 2**62 else None
     if found is None or found.group_id != group.id:
-        raise NotFound("No such calendar import.")
+        raise NotFound(_("No such calendar import."))
     return found
 
 
@@ -103,9 +106,11 @@ async def new_import(
     zone(timezone)
     existing = await group_imports(session, group)
     if len(existing) >= MAX_IMPORTS_PER_GROUP:
-        raise InvalidInput(f"A group can import at most {MAX_IMPORTS_PER_GROUP} calendars.")
+        raise InvalidInput(
+            _("A group can import at most %(max)s calendars.") % {"max": MAX_IMPORTS_PER_GROUP}
+        )
     if kind == "url" and any(item.url == url for item in existing):
-        raise InvalidInput("This group already imports that calendar.", field="url")
+        raise InvalidInput(_("This group already imports that calendar."), field="url")
     item = CalendarImport(
         group_id=group.id or 0, kind=kind, url=url, timezone=timezone, created_by_id=user.id
     )
@@ -123,7 +128,8 @@ def _fields(occurrence: Occurrence, base: EventFields | None) -> EventFields:
         end = max(start, end - timedelta(days=1))
     description = occurrence.description
     if occurrence.url:
-        description = f"{description}\n\nMore: <{occurrence.url}>".strip()
+        more = _("More: <%(url)s>") % {"url": occurrence.url}
+        description = f"{description}\n\n{more}".strip()
     values = {
         "title": occurrence.title,
         "description": description[:10_000],
@@ -157,7 +163,7 @@ async def _author(session: AsyncSession, item: CalendarImport) -> User:
         )
     ).first()
     if admin is None:
-        raise InvalidInput("The group has no admin left to own imported meetups.")
+        raise InvalidInput(_("The group has no admin left to own imported meetups."))
     return admin
 
 
@@ -171,7 +177,7 @@ async def apply_calendar(
     """Create, update and cancel the group's meetups so they match the calendar read."""
     group = await session.get(Group, item.group_id)
     if group is None:
-        raise NotFound("No such group.")
+        raise NotFound(_("No such group."))
     author = await _author(session, item)
     rows = await session.exec(select(ImportedEvent).where(ImportedEvent.import_id == item.id))
     links = {(link.uid, link.recurrence_key): link for link in rows.all()}
@@ -292,7 +298,7 @@ async def detach_as(session: AsyncSession, user: User, event: Event) -> Imported
     """``detach``, done by one of the meetup group's organizers (the web form and the API)."""
     group = await session.get(Group, event.group_id)
     if group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     await members.require(session, group, user, "post_as_group")
     return await detach(session, event)
 
@@ -301,7 +307,7 @@ async def detach(session: AsyncSession, event: Event) -> ImportedEvent:
     """Stop the import from changing this meetup: it is edited here from now on."""
     source = await import_source(session, event)
     if source is None:
-        raise InvalidInput("This meetup was not imported from a calendar.")
+        raise InvalidInput(_("This meetup was not imported from a calendar."))
     link = source[0]
     link.detached = True
     session.add(link)

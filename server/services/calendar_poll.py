@@ -22,6 +22,7 @@ from federation.fetch_file import FetchedFile, fetch_file
 from server.config import CalendarImportsConfig, Settings
 from server.db import transaction, utcnow
 from server.errors import HearthError
+from server.i18n import _
 from server.models import CalendarImport, Group, User, read_id
 from server.services.calendar_import import (
     SyncReport,
@@ -70,7 +71,9 @@ async def fetch_and_read(
             timeout=config.timeout_seconds,
         )
     except FetchError as exc:
-        raise CalendarUnreadable(f"The calendar could not be fetched: {exc}", field="url") from None
+        raise CalendarUnreadable(
+            _("The calendar could not be fetched: %(error)s") % {"error": exc}, field="url"
+        ) from None
     if fetched.not_modified:
         return Fetched(fetched, None)
     return Fetched(fetched, read_bytes(fetched.body, item.timezone))
@@ -217,7 +220,10 @@ async def subscribe(
         kind = "url"
     else:
         if len(new.data) > config.max_bytes:
-            raise CalendarUnreadable(f"The file is larger than {config.max_bytes:,} bytes.")
+            raise CalendarUnreadable(
+                _("The file is larger than %(max_bytes)s bytes.")
+                % {"max_bytes": f"{config.max_bytes:,}"}
+            )
         read, fetched = read_bytes(new.data, new.timezone), None
         url, kind = (new.filename or "calendar.ics")[:200], "file"
     async with transaction(sessions) as session:

@@ -25,6 +25,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from federation.addresses import is_http_url
 from server.errors import InvalidInput
+from server.i18n import _
 from server.services.events import MAX_DURATION
 from server.services.recurrence import HORIZON, MAX_COUNT, occurrences
 
@@ -100,12 +101,14 @@ def read_calendar(data: bytes, default_zone: str, now: datetime) -> ReadCalendar
     year; raises CalendarError if the data is not a readable calendar."""
     if not data.lstrip(_BOM_AND_SPACE)[:15].upper().startswith(b"BEGIN:VCALENDAR"):
         raise CalendarError(
-            "This is not an iCalendar file (it does not start with BEGIN:VCALENDAR)."
+            _("This is not an iCalendar file (it does not start with BEGIN:VCALENDAR).")
         )
     try:
         calendar = icalendar.Calendar.from_ical(data.lstrip(b"\xef\xbb\xbf"))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise CalendarError(f"The calendar file is broken: {str(exc)[:200]}") from None
+        raise CalendarError(
+            _("The calendar file is broken: %(error)s") % {"error": str(exc)[:200]}
+        ) from None
     zone = zone_name(None, str(calendar.get("X-WR-TIMEZONE", "")), default_zone)
     reader = _Reader(ZoneInfo(zone), now)
     by_uid: dict[str, list[icalendar.Event]] = {}
@@ -117,7 +120,10 @@ def read_calendar(data: bytes, default_zone: str, now: datetime) -> ReadCalendar
         try:
             found += reader.expand(uid, components)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-            raise CalendarError(f"The event {uid} could not be read: {str(exc)[:200]}") from None
+            raise CalendarError(
+                _("The event %(uid)s could not be read: %(error)s")
+                % {"uid": uid, "error": str(exc)[:200]}
+            ) from None
     found.sort(key=lambda item: (item.starts_at, item.uid))
     return ReadCalendar(_text(calendar, "X-WR-CALNAME", 200), found[:MAX_OCCURRENCES])
 
@@ -147,7 +153,9 @@ def _moment(component: icalendar.Event, name: str) -> date | datetime | None:
     except (ValueError, KeyError, TypeError):
         value = None
     if not isinstance(value, date):
-        raise CalendarError(f"The event {_uid(component)} has an invalid {name}.")
+        raise CalendarError(
+            _("The event %(uid)s has an invalid %(name)s.") % {"uid": _uid(component), "name": name}
+        )
     return value
 
 
@@ -208,7 +216,7 @@ class _Reader:
         start = _start(master)
         if "RRULE" not in master and "RDATE" not in master:
             return {"": self._occurrence(uid, "", master, start, False)}
-        tz, _ = self._zone(master, start)
+        tz, _ignored = self._zone(master, start)
         first_local = _naive(start, tz)
         length = self._length(master, start)
         starts: list[date | datetime] = []
@@ -221,7 +229,10 @@ class _Reader:
                     rule, first_local, tz, after=self.now - length, limit=MAX_PER_EVENT
                 )
             except (ValueError, TypeError, OverflowError) as exc:
-                raise CalendarError(f"The event {uid} has an unreadable RRULE: {exc}") from None
+                raise CalendarError(
+                    _("The event %(uid)s has an unreadable RRULE: %(error)s")
+                    % {"uid": uid, "error": exc}
+                ) from None
             starts += [
                 m.astimezone(tz) if isinstance(start, datetime) else m.astimezone(tz).date()
                 for m in moments
@@ -272,7 +283,7 @@ class _Reader:
         return Occurrence(
             uid=uid,
             recurrence_key=key,
-            title=_text(component, "SUMMARY", 200) or "Untitled meetup",
+            title=_text(component, "SUMMARY", 200) or _("Untitled meetup"),
             starts_at=begin,
             ends_at=begin + length,
             timezone=name,
@@ -291,7 +302,7 @@ class _Reader:
 def _start(component: icalendar.Event) -> date | datetime:
     start = _moment(component, "DTSTART")
     if start is None:
-        raise CalendarError(f"The event {_uid(component)} has no DTSTART.")
+        raise CalendarError(_("The event %(uid)s has no DTSTART.") % {"uid": _uid(component)})
     return start
 
 

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import UTCDateTime, utcnow
 from server.errors import Forbidden, InvalidInput
+from server.i18n import _
 from server.models import CheckIn, CheckInCode, Event, User
 from server.services.rsvp import Attendee, of_person
 
@@ -57,11 +58,13 @@ def check_code(secret: str, event: Event, code: str, now: datetime | None = None
     """Raise unless ``code`` is one the QR showed in the last minutes, while the meetup is on."""
     now = now or utcnow()
     if not is_on(event, now):
-        raise Forbidden("Check-in is open only from 30 minutes before the meetup to 30 after.")
+        raise Forbidden(_("Check-in is open only from 30 minutes before the meetup to 30 after."))
     slot = int(now.timestamp()) // ROTATE_SECONDS
     valid = (_slot_code(secret, event.id or 0, slot - back) for back in range(CODE_SLOTS))
     if not any(hmac.compare_digest(code.encode(), good.encode()) for good in valid):
-        raise Forbidden("This check-in code has expired: scan the code shown at the meetup again.")
+        raise Forbidden(
+            _("This check-in code has expired: scan the code shown at the meetup again.")
+        )
 
 
 async def find_check_in(session: AsyncSession, event: Event, who: Attendee) -> CheckIn | None:
@@ -102,7 +105,7 @@ async def new_one_time_code(session: AsyncSession, event: Event, actor_uri: str)
         col(CheckInCode.expires_at) > utcnow(),
     )
     if int((await session.exec(live)).one()) >= MAX_LIVE_CODES:
-        raise Forbidden("A code was sent a moment ago: look in your direct messages.")
+        raise Forbidden(_("A code was sent a moment ago: look in your direct messages."))
     while True:
         code = f"{secrets.randbelow(10**6):06d}"
         digest = _hash(f"{event.id}:{actor_uri}:{code}")
@@ -149,7 +152,7 @@ async def redeem_one_time_code(
         )
         .values(attempts=CheckInCode.attempts + 1)
     )
-    raise InvalidInput("That code is wrong, expired or already used.", field="code")
+    raise InvalidInput(_("That code is wrong, expired or already used."), field="code")
 
 
 async def too_many_attempts(session: AsyncSession, event: Event, actor_uri: str) -> bool:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.markup import html_to_text
 from server.models import Group, GroupBlock, RelayedPost, RemoteActor, User
 from server.services.audit import audit
@@ -104,7 +105,7 @@ async def get_relayed(session: AsyncSession, group: Group, post_id: int) -> Rela
     """A relayed (or held, or hidden) post of the group, or NotFound."""
     post = await session.get(RelayedPost, post_id) if is_row_id(post_id) else None
     if post is None or post.group_id != group.id:
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     return post
 
 
@@ -118,24 +119,24 @@ async def moderate(
 ) -> str:
     """Apply a moderator's action to a relayed post; returns what people are told."""
     if action not in MODERATOR_ACTIONS:
-        raise InvalidInput("Unknown action.", field="action")
+        raise InvalidInput(_("Unknown action."), field="action")
     audit(session, moderator, f"group.{action}", post.object_uri, f"group {group.slug}")
     if action == "approve":
         if post.state != "held":
-            raise InvalidInput("This post is not waiting for review.")
+            raise InvalidInput(_("This post is not waiting for review."))
         post.state = "relayed"
         await emit(session, PostRelayed(uris, group, post))
-        message = "Approved: the post was shared with the group's followers."
+        message = _("Approved: the post was shared with the group's followers.")
     elif action == "hide":
         if post.state == "relayed":
             await emit(session, PostUnrelayed(uris, group, post))
         post.state = "hidden"
-        message = "Hidden from the group."
+        message = _("Hidden from the group.")
     elif action == "delete":
         if post.state == "relayed":
             await emit(session, PostRemovedByModerator(uris, group, post))
         await session.delete(post)
-        return "Deleted from the group."
+        return _("Deleted from the group.")
     else:
         message = await block_author(session, uris, group, post.actor_uri)
     post.updated_at = utcnow()
@@ -159,14 +160,14 @@ async def block_author(session: AsyncSession, uris: LocalUris, group: Group, act
             await emit(session, PostUnrelayed(uris, group, post))
         post.state = "hidden"
         session.add(post)
-    return "Blocked: nothing of theirs will be shared by the group."
+    return _("Blocked: nothing of theirs will be shared by the group.")
 
 
 async def unblock(session: AsyncSession, group: Group, block_id: int, moderator: User) -> None:
     """Lift a block."""
     block = await session.get(GroupBlock, block_id) if is_row_id(block_id) else None
     if block is None or block.group_id != group.id:
-        raise NotFound("No such block.")
+        raise NotFound(_("No such block."))
     audit(session, moderator, "group.unblock", block.actor_uri, f"group {group.slug}")
     await session.delete(block)
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import Settings
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.models import ApiToken, Invite, PasswordReset, User, stored_id
 from server.services.users import set_password
 
@@ -63,7 +64,7 @@ async def _valid_reset(session: AsyncSession, token: str) -> PasswordReset:
         await session.exec(select(PasswordReset).where(PasswordReset.token_hash == _digest(token)))
     ).first()
     if row is None or row.used_at is not None or row.expires_at < utcnow():
-        raise NotFound("This reset link is invalid or has expired. Ask for a new one.")
+        raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
     return row
 
 
@@ -77,7 +78,7 @@ async def use_password_reset(session: AsyncSession, token: str, new_password: st
     row = await _valid_reset(session, token)
     user = await session.get(User, row.user_id)
     if user is None:
-        raise NotFound("This reset link is invalid or has expired. Ask for a new one.")
+        raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
     await set_password(session, user, new_password)
     row.used_at = utcnow()
     session.add(row)
@@ -87,7 +88,7 @@ async def use_password_reset(session: AsyncSession, token: str, new_password: st
 async def create_invite(session: AsyncSession, creator: User, max_uses: int = 1) -> Invite:
     """Create a sign-up invite valid for a week."""
     if not 1 <= max_uses <= 100:
-        raise InvalidInput("An invite can be used between 1 and 100 times.", field="max_uses")
+        raise InvalidInput(_("An invite can be used between 1 and 100 times."), field="max_uses")
     invite = Invite(
         code=secrets.token_urlsafe(16),
         created_by_id=creator.id,
@@ -103,7 +104,7 @@ async def redeem_invite(session: AsyncSession, code: str) -> None:
     """Use one of an invite's uses, or raise InvalidInput if it cannot be used."""
     invite = (await session.exec(select(Invite).where(Invite.code == code))).first()
     if invite is None or invite.uses >= invite.max_uses or invite.expires_at < utcnow():
-        raise InvalidInput("This invite link is invalid, used up or expired.", field="invite")
+        raise InvalidInput(_("This invite link is invalid, used up or expired."), field="invite")
     invite.uses += 1
     session.add(invite)
 
@@ -120,10 +121,15 @@ async def list_invites(session: AsyncSession) -> list[Invite]:
 
 def password_reset_message(settings: Settings, user: User, link: str) -> tuple[str, str]:
     """The subject and body of the email carrying a user's password-reset link."""
-    body = (
-        f"Hello {user.name},\n\n"
-        f"Someone (hopefully you) asked to reset the password of @{user.username} on "
-        f"{settings.instance.name}. Choose a new password here within the hour:\n\n{link}\n\n"
-        "If you did not ask for this, ignore this email: your password stays the same.\n"
-    )
-    return f"Reset your password on {settings.instance.name}", body
+    body = _(
+        "Hello %(name)s,\n\nSomeone (hopefully you) asked to reset the password of "
+        "@%(username)s on %(instance)s. Choose a new password here within the "
+        "hour:\n\n%(link)s\n\nIf you did not ask for this, ignore this email: your "
+        "password stays the same.\n"
+    ) % {
+        "name": user.name,
+        "username": user.username,
+        "instance": settings.instance.name,
+        "link": link,
+    }
+    return _("Reset your password on %(instance)s") % {"instance": settings.instance.name}, body

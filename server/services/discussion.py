@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.markup import render_markdown
 from server.models import Group, RelayedPost, User
 from server.services.outbound import CommentWritten, emit
@@ -32,9 +33,12 @@ async def comment(
 ) -> RelayedPost:
     """Post ``text`` (Markdown) in reply to ``in_reply_to`` and have the group share it."""
     if not text.strip():
-        raise InvalidInput("Write something first.", field="content")
+        raise InvalidInput(_("Write something first."), field="content")
     if len(text) > MAX_COMMENT:
-        raise InvalidInput(f"Keep it under {MAX_COMMENT} characters.", field="content")
+        raise InvalidInput(
+            _("Keep it under %(max_comment)s characters.") % {"max_comment": MAX_COMMENT},
+            field="content",
+        )
     author_uri = uris.user(author.username)
     note_id = f"{author_uri}/notes/{uuid.uuid4()}"
     post = RelayedPost(
@@ -58,7 +62,7 @@ async def local_note(session: AsyncSession, uri: str) -> tuple[RelayedPost, Json
     query = select(RelayedPost).where(RelayedPost.object_uri == uri)
     post = (await session.exec(query)).first()
     if post is None or post.state != "relayed":
-        raise NotFound("No such note.")
+        raise NotFound(_("No such note."))
     note = json.loads(post.activity_json)["object"]
     note["content"] = post.content_html
     return post, note

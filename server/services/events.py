@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import is_http_url
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 from server.markup import render_markdown
 from server.models import (
@@ -64,9 +65,9 @@ class EventFields:
 
 def _check_text(fields: EventFields) -> None:
     if not 1 <= len(fields.title.strip()) <= 200:
-        raise InvalidInput("Give the meetup a title of 1 to 200 characters.", field="title")
+        raise InvalidInput(_("Give the meetup a title of 1 to 200 characters."), field="title")
     if len(fields.description) > 10_000:
-        raise InvalidInput("Keep the description under 10,000 characters.", field="description")
+        raise InvalidInput(_("Keep the description under 10,000 characters."), field="description")
     for name, limit in (
         ("venue_name", 200),
         ("street", 200),
@@ -75,39 +76,42 @@ def _check_text(fields: EventFields) -> None:
         ("country", 100),
     ):
         if len(getattr(fields, name)) > limit:
-            raise InvalidInput(f"Keep this under {limit} characters.", field=name)
+            raise InvalidInput(
+                _("Keep this under %(limit)s characters.") % {"limit": limit}, field=name
+            )
 
 
 def _check_choices(fields: EventFields) -> None:
     if fields.join_mode not in JOIN_MODES:
-        raise InvalidInput("Joining is free, restricted, invite or external.", field="join_mode")
+        raise InvalidInput(_("Joining is free, restricted, invite or external."), field="join_mode")
     if fields.status not in EVENT_STATUSES:
-        raise InvalidInput("Status is confirmed, tentative or cancelled.", field="status")
+        raise InvalidInput(_("Status is confirmed, tentative or cancelled."), field="status")
     if fields.visibility not in EVENT_VISIBILITIES:
-        raise InvalidInput("Visibility is public, unlisted or members.", field="visibility")
+        raise InvalidInput(_("Visibility is public, unlisted or members."), field="visibility")
     if fields.capacity is not None and not 1 <= fields.capacity <= 100_000:
-        raise InvalidInput("Capacity is a number of people from 1 to 100,000.", field="capacity")
+        raise InvalidInput(_("Capacity is a number of people from 1 to 100,000."), field="capacity")
     for name in ("online_url", "external_url"):
         value = getattr(fields, name)
         if value and (not is_http_url(value) or len(value) > 2048):
-            raise InvalidInput("Enter a link starting with https:// or http://.", field=name)
+            raise InvalidInput(_("Enter a link starting with https:// or http://."), field=name)
     if fields.join_mode == "external" and not fields.external_url:
-        raise InvalidInput("Give the link where people register.", field="external_url")
+        raise InvalidInput(_("Give the link where people register."), field="external_url")
     if len(fields.tags) > 10:
-        raise InvalidInput("Use at most 10 tags.", field="tags")
+        raise InvalidInput(_("Use at most 10 tags."), field="tags")
     if fields.remind_minutes not in REMIND_CHOICES:
         raise InvalidInput(
-            "Remind attendees 1 or 3 hours, or 1 or 2 days before, or not at all.",
+            _("Remind attendees 1 or 3 hours, or 1 or 2 days before, or not at all."),
             field="remind_minutes",
         )
-    for coordinate, bound in (("latitude", 90), ("longitude", 180)):
+    for coordinate, bound, message in (
+        ("latitude", 90, _("Latitude is between -90 and 90.")),
+        ("longitude", 180, _("Longitude is between -180 and 180.")),
+    ):
         value = getattr(fields, coordinate)
         if value is not None and not (math.isfinite(value) and -bound <= value <= bound):
-            raise InvalidInput(
-                f"{coordinate.title()} is between -{bound} and {bound}.", field=coordinate
-            )
+            raise InvalidInput(message, field=coordinate)
     if (fields.latitude is None) != (fields.longitude is None):
-        raise InvalidInput("Give both latitude and longitude, or neither.", field="latitude")
+        raise InvalidInput(_("Give both latitude and longitude, or neither."), field="latitude")
 
 
 def utc_span(fields: EventFields) -> tuple[datetime, datetime]:
@@ -115,7 +119,11 @@ def utc_span(fields: EventFields) -> tuple[datetime, datetime]:
     tz = zone(fields.timezone)
     for name, moment in (("start", fields.start_local), ("end", fields.end_local)):
         if moment is not None and not in_date_range(moment.date()):
-            raise InvalidInput(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.", field=name)
+            raise InvalidInput(
+                _("Choose a date between %(first_year)s and %(last_year)s.")
+                % {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
+                field=name,
+            )
     start_local = fields.start_local
     end_local = fields.end_local
     if fields.all_day:
@@ -131,9 +139,9 @@ def utc_span(fields: EventFields) -> tuple[datetime, datetime]:
         else end_local.replace(tzinfo=tz)
     )
     if end <= start:
-        raise InvalidInput("The meetup must end after it starts.", field="end")
+        raise InvalidInput(_("The meetup must end after it starts."), field="end")
     if end - start > MAX_DURATION:
-        raise InvalidInput("A meetup lasts at most 14 days.", field="end")
+        raise InvalidInput(_("A meetup lasts at most 14 days."), field="end")
     return start, end
 
 
@@ -205,7 +213,7 @@ async def create_events(
     starts = occurrences(rule, fields.start_local, zone(fields.timezone), after=None)
     if not starts:
         raise InvalidInput(
-            "This repeat rule gives no date: check the days and the end.", field="by_day"
+            _("This repeat rule gives no date: check the days and the end."), field="by_day"
         )
     duration = end - start
     events = []
@@ -344,7 +352,7 @@ async def get_event(session: AsyncSession, event_id: int) -> Event:
     """The event with this id, or NotFound."""
     event = await session.get(Event, event_id) if is_row_id(event_id) else None
     if event is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     return event
 
 

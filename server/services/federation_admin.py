@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import FEDERATION_MODES
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _, ngettext
 from server.models import (
     DOMAIN_ACTIONS,
     ActorBlock,
@@ -37,7 +38,7 @@ def clean_domain(raw: str) -> str:
     """A domain as typed ("Spam.Example", "https://spam.example/") made canonical."""
     domain = raw.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
     if not DOMAIN_RE.match(domain):
-        raise InvalidInput("Enter a domain such as spam.example.", field="domain")
+        raise InvalidInput(_("Enter a domain such as spam.example."), field="domain")
     return domain
 
 
@@ -71,7 +72,7 @@ async def set_domain_policy(
 ) -> str:
     """Suspend, silence or allow a domain; returns what the admin is told."""
     if action not in DOMAIN_ACTIONS:
-        raise InvalidInput("Choose suspend, silence or allow.", field="action")
+        raise InvalidInput(_("Choose suspend, silence or allow."), field="action")
     domain = clean_domain(raw_domain)
     row = (await session.exec(select(DomainPolicy).where(DomainPolicy.domain == domain))).first()
     row = row or DomainPolicy(domain=domain, action=action)
@@ -84,23 +85,28 @@ async def set_domain_policy(
     await session.flush()
     await live.load(session)
     if action == "suspend":
-        return f"{domain} is suspended: {dropped} follower(s) from there were removed."
+        # English keeps "follower(s)" in both forms; other languages use their plurals.
+        return ngettext(
+            "%(domain)s is suspended: %(count)s follower(s) from there were removed.",
+            "%(domain)s is suspended: %(count)s follower(s) from there were removed.",
+            dropped,
+        ) % {"domain": domain, "count": dropped}
     if action == "allow":
-        return f"{domain} is on the allow-list."
-    return f"{domain} is silenced: groups will not relay posts from there."
+        return _("%(domain)s is on the allow-list.") % {"domain": domain}
+    return _("%(domain)s is silenced: groups will not relay posts from there.") % {"domain": domain}
 
 
 async def set_mode(session: AsyncSession, live: LivePolicy, admin: User, mode: str) -> str:
     """Choose open, blocklist or allowlist federation (overrides the config file)."""
     if mode not in FEDERATION_MODES:
-        raise InvalidInput("Choose open, blocklist or allowlist.", field="mode")
+        raise InvalidInput(_("Choose open, blocklist or allowlist."), field="mode")
     row = await session.get(InstanceSetting, MODE_KEY) or InstanceSetting(key=MODE_KEY)
     row.value, row.updated_at = mode, utcnow()
     session.add(row)
     audit(session, admin, "federation.mode", mode)
     await session.flush()
     await live.load(session)
-    return f"Federation mode: {mode}."
+    return _("Federation mode: %(mode)s.") % {"mode": mode}
 
 
 async def lift_domain_policy(
@@ -109,12 +115,16 @@ async def lift_domain_policy(
     """Remove a suspension or silence."""
     row = await session.get(DomainPolicy, policy_id)
     if row is None:
-        raise NotFound("No such decision.")
+        raise NotFound(_("No such decision."))
     audit(session, admin, f"domain.lift_{row.action}", row.domain)
     await session.delete(row)
     await session.flush()
     await live.load(session)
-    return f"{row.domain}: {row.action} lifted."
+    if row.action == "suspend":
+        return _("%(domain)s: suspension lifted.") % {"domain": row.domain}
+    if row.action == "silence":
+        return _("%(domain)s: silence lifted.") % {"domain": row.domain}
+    return _("%(domain)s: removed from the allow-list.") % {"domain": row.domain}
 
 
 async def block_actor(
@@ -122,7 +132,7 @@ async def block_actor(
 ) -> str:
     """Block a remote account instance-wide."""
     if not actor_uri.startswith(("https://", "http://")) or len(actor_uri) > 2048:
-        raise InvalidInput("Enter the account's address (its URL) or handle.", field="actor")
+        raise InvalidInput(_("Enter the account's address (its URL) or handle."), field="actor")
     exists = (
         await session.exec(select(ActorBlock).where(ActorBlock.actor_uri == actor_uri))
     ).first()
@@ -132,19 +142,19 @@ async def block_actor(
     audit(session, admin, "actor.block", actor_uri, note)
     await session.flush()
     await live.load(session)
-    return "Blocked: nothing from this account is accepted any more."
+    return _("Blocked: nothing from this account is accepted any more.")
 
 
 async def unblock_actor(session: AsyncSession, live: LivePolicy, admin: User, block_id: int) -> str:
     """Lift an instance-wide block."""
     row = await session.get(ActorBlock, block_id)
     if row is None:
-        raise NotFound("No such block.")
+        raise NotFound(_("No such block."))
     audit(session, admin, "actor.unblock", row.actor_uri)
     await session.delete(row)
     await session.flush()
     await live.load(session)
-    return "Unblocked."
+    return _("Unblocked.")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.errors import InvalidInput
+from server.i18n import _
 from server.models import Group, Membership, User
 from server.services import membership as members
 from server.services import news
@@ -57,7 +58,7 @@ async def delete(
     asks to type the group's name), it must be the group's name."""
     group = await group_for(session, slug, user, "delete_group")
     if confirmation is not None and confirmation.strip().lower() != group.slug:
-        raise InvalidInput(f"Type “{group.slug}” to confirm.", field="confirm")
+        raise InvalidInput(_("Type “%(slug)s” to confirm.") % {"slug": group.slug}, field="confirm")
     await delete_group(session, group)
     return group
 

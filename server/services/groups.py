@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.keys import generate_rsa_keypair
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
+from server.i18n import _
 from server.inputs import page_number
 from server.markup import render_markdown
 from server.models import (
@@ -75,38 +76,44 @@ def _normalized(fields: GroupFields) -> GroupFields:
 def _check_fields(fields: GroupFields) -> None:
     name = fields.name.strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("Give the group a name of 1 to 100 characters.", field="name")
+        raise InvalidInput(_("Give the group a name of 1 to 100 characters."), field="name")
     if len(fields.summary) > MAX_SUMMARY:
-        raise InvalidInput(f"Keep the summary under {MAX_SUMMARY} characters.", field="summary")
+        raise InvalidInput(
+            _("Keep the summary under %(max_summary)s characters.") % {"max_summary": MAX_SUMMARY},
+            field="summary",
+        )
     if len(fields.location) > 200:
-        raise InvalidInput("Keep the place under 200 characters.", field="location")
+        raise InvalidInput(_("Keep the place under 200 characters."), field="location")
     if fields.visibility not in GROUP_VISIBILITIES:
-        raise InvalidInput("Visibility is public or unlisted.", field="visibility")
+        raise InvalidInput(_("Visibility is public or unlisted."), field="visibility")
     if fields.membership_mode not in MEMBERSHIP_MODES:
-        raise InvalidInput("Membership is open, approval or invite.", field="membership_mode")
+        raise InvalidInput(_("Membership is open, approval or invite."), field="membership_mode")
     if fields.posting_policy not in POSTING_POLICIES:
         raise InvalidInput(
-            "Who may post is members, followers or moderated.", field="posting_policy"
+            _("Who may post is members, followers or moderated."), field="posting_policy"
         )
     _check_coordinates(fields.latitude, fields.longitude)
     if len(fields.tags) > MAX_TAGS:
-        raise InvalidInput(f"Use at most {MAX_TAGS} tags.", field="tags")
+        raise InvalidInput(
+            _("Use at most %(max_tags)s tags.") % {"max_tags": MAX_TAGS}, field="tags"
+        )
     for tag in fields.tags:
         if not TAG_RE.match(tag):
             raise InvalidInput(
-                f"“{tag}” is not a valid tag (letters, digits, _ or -).", field="tags"
+                _("“%(tag)s” is not a valid tag (letters, digits, _ or -).") % {"tag": tag},
+                field="tags",
             )
 
 
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
-        raise InvalidInput("Give both latitude and longitude, or neither.", field="latitude")
+        raise InvalidInput(_("Give both latitude and longitude, or neither."), field="latitude")
     if latitude is None or longitude is None:
         return
     if not (math.isfinite(latitude) and -90 <= latitude <= 90):
-        raise InvalidInput("Latitude is between -90 and 90.", field="latitude")
+        raise InvalidInput(_("Latitude is between -90 and 90."), field="latitude")
     if not (math.isfinite(longitude) and -180 <= longitude <= 180):
-        raise InvalidInput("Longitude is between -180 and 180.", field="longitude")
+        raise InvalidInput(_("Longitude is between -180 and 180."), field="longitude")
 
 
 def _apply(group: Group, fields: GroupFields) -> None:
@@ -146,7 +153,7 @@ async def create_group(session: AsyncSession, slug: str, fields: GroupFields, ow
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"“{slug}” was just taken.", field="slug") from None
+        raise Conflict(_("“%(slug)s” was just taken.") % {"slug": slug}, field="slug") from None
     await _set_tags(session, group, fields.tags)
     session.add(Membership(group_id=stored_id(group), user_id=stored_id(owner), role="admin"))
     await session.flush()
@@ -174,7 +181,7 @@ async def get_group(session: AsyncSession, slug: str) -> Group:
     """The group with this slug, or NotFound."""
     group = (await session.exec(select(Group).where(Group.slug == slug.lower()))).first()
     if group is None:
-        raise NotFound(f"No group named {slug}.")
+        raise NotFound(_("No group named %(slug)s.") % {"slug": slug})
     return group
 
 

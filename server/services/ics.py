@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from server.i18n import _
 from server.models import Event, EventSeries, Group
 from server.services.recurrence import MAX_COUNT, occurrences
 
@@ -33,7 +34,7 @@ def _location(event: Event) -> str:
         " ".join(p for p in (event.postal_code, event.locality) if p),
         event.country,
     ]
-    return ", ".join(part for part in parts if part) or ("Online" if event.online_url else "")
+    return ", ".join(part for part in parts if part) or (_("Online") if event.online_url else "")
 
 
 def to_vevent(
@@ -65,7 +66,8 @@ def to_vevent(
     vevent.add("organizer", f"{base_url}/groups/{group.slug}", parameters={"CN": group.name})
     description = event.description_md.strip()
     if event.online_url:
-        description = f"{description}\n\nOnline: {event.online_url}".strip()
+        online = _("Online: %(url)s") % {"url": event.online_url}
+        description = f"{description}\n\n{online}".strip()
     if note:
         description = f"{description}\n\n{note}".strip()
     if description:

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import REGISTRATION_MODES, Settings
 from server.db import utcnow
 from server.errors import InvalidInput
+from server.i18n import _
 from server.models import InstanceSetting
 
 EDITABLE = ("name", "description", "contact_email", "registration", "rules", "privacy")
@@ -42,13 +43,16 @@ async def load_instance_info(session: AsyncSession, settings: Settings) -> Insta
 def _check(key: str, value: str) -> str:
     value = value.strip()
     if key == "name" and not 1 <= len(value) <= 80:
-        raise InvalidInput("The name needs 1 to 80 characters.", field="name")
+        raise InvalidInput(_("The name needs 1 to 80 characters."), field="name")
     if key == "registration" and value not in REGISTRATION_MODES:
-        raise InvalidInput(f"Registration is one of {', '.join(REGISTRATION_MODES)}.", field=key)
+        raise InvalidInput(
+            _("Registration is one of %(choices)s.") % {"choices": ", ".join(REGISTRATION_MODES)},
+            field=key,
+        )
     if key == "contact_email" and value and "@" not in value:
-        raise InvalidInput("Enter an email address.", field=key)
+        raise InvalidInput(_("Enter an email address."), field=key)
     if key in ("description", "rules", "privacy") and len(value) > 5000:
-        raise InvalidInput("Keep it under 5000 characters.", field=key)
+        raise InvalidInput(_("Keep it under 5000 characters."), field=key)
     return value
 
 
@@ -65,7 +69,7 @@ async def save_instance_info(
         for key, value in checked.items()
         if getattr(before, key) != value
     }
-    for key, (_, value) in changed.items():
+    for key, (_ignored, value) in changed.items():
         row = await session.get(InstanceSetting, key)
         if row is None:
             row = InstanceSetting(key=key)

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.errors import NotFound
+from server.i18n import _
 from server.models import Event, Group, User
 from server.services import membership as members
 from server.services import news
@@ -77,7 +78,7 @@ async def editable_meetup(session: AsyncSession, event_id: int, user: User) -> t
     event = await get_event(session, event_id)
     group = await session.get(Group, event.group_id)
     if group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     await members.require(session, group, user, ORGANIZE)
     return event, group
 

@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_skeleton, get_day_names
+from babel.lists import format_list
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import InvalidInput
+from server.i18n import _, get_locale, ngettext
 from server.models import Event, EventSeries, Group
 from server.services.calendar import visible_to_public
 from server.services.recurrence import Recurrence, parse_rrule
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_ORDINALS = {"1": "1st", "2": "2nd", "3": "3rd", "4": "4th", "-1": "last"}
 #: Meetups shown in one month grid at most.
 MONTH_LIMIT = 500
 
@@ -54,50 +55,175 @@ async def entries_of(
     return entries if limit is None else entries[:limit]
 
 
+def day_names() -> list[str]:
+    """Monday to Sunday in the active language (the month grid's column heads)."""
+    names = get_day_names("wide", locale=get_locale())
+    return [str(names[index]) for index in range(7)]
+
+
 def _day_name(code: str) -> str:
-    return DAY_NAMES[_CODES.index(code[-2:])]
+    """A day's name in the active language ("Thursday", "jeudi", "Donnerstag")."""
+    return str(get_day_names("wide", locale=get_locale())[_CODES.index(code[-2:])])
 
 
-def rule_text(rule: Recurrence) -> str:
-    """A repeat rule as people say it: "Every Thursday", "Every 2nd Tuesday of the month"."""
-    if rule.frequency == "weekly":
-        days = " and ".join(_day_name(code) for code in rule.by_day) or "week"
+def _weekly_text(rule: Recurrence) -> str:
+    if not rule.by_day:
         if rule.interval == 1:
-            return f"Every {days}"
+            return _("Every week")
         if rule.interval == 2:
-            return f"Every other {days}"
-        return f"Every {rule.interval} weeks on {days}"
-    every = "Every month" if rule.interval == 1 else f"Every {rule.interval} months"
-    if rule.by_day:
-        code = rule.by_day[0]
-        ordinal = _ORDINALS.get(code[:-2], "")
-        text = f"Every {ordinal} {_day_name(code)}".replace("  ", " ")
-        return text + (" of the month" if rule.interval == 1 else f", every {rule.interval} months")
-    if rule.by_month_day == -1:
-        return f"{every} on the last day"
-    if rule.by_month_day:
-        return f"{every} on the {rule.by_month_day}{_suffix(rule.by_month_day)}"
-    return every
+            return _("Every other week")
+        return ngettext("Every %(num)s week", "Every %(num)s weeks", rule.interval) % {
+            "num": rule.interval
+        }
+    days = format_list([_day_name(code) for code in rule.by_day], locale=get_locale())
+    if rule.interval == 1:
+        return _("Every %(days)s") % {"days": days}
+    if rule.interval == 2:
+        return _("Every other %(days)s") % {"days": days}
+    return ngettext(
+        "Every %(num)s week on %(days)s", "Every %(num)s weeks on %(days)s", rule.interval
+    ) % {"num": rule.interval, "days": days}
 
 
-def _suffix(day: int) -> str:
+def _nth_weekday_text(code: str, interval: int) -> str:
+    """ "Every 2nd Tuesday of the month" (or ", every 3 months"): whole sentences per ordinal,
+    since languages inflect the ordinal and the day together."""
+    day, ordinal = _day_name(code), code[:-2]
+    if interval == 1:
+        monthly = {
+            "1": _("Every 1st %(day)s of the month"),
+            "2": _("Every 2nd %(day)s of the month"),
+            "3": _("Every 3rd %(day)s of the month"),
+            "4": _("Every 4th %(day)s of the month"),
+            "-1": _("Every last %(day)s of the month"),
+        }
+        text = monthly.get(ordinal, _("Every %(day)s of the month"))
+        return text % {"day": day}
+    spaced = {
+        "1": ngettext(
+            "Every 1st %(day)s, every %(num)s month",
+            "Every 1st %(day)s, every %(num)s months",
+            interval,
+        ),
+        "2": ngettext(
+            "Every 2nd %(day)s, every %(num)s month",
+            "Every 2nd %(day)s, every %(num)s months",
+            interval,
+        ),
+        "3": ngettext(
+            "Every 3rd %(day)s, every %(num)s month",
+            "Every 3rd %(day)s, every %(num)s months",
+            interval,
+        ),
+        "4": ngettext(
+            "Every 4th %(day)s, every %(num)s month",
+            "Every 4th %(day)s, every %(num)s months",
+            interval,
+        ),
+        "-1": ngettext(
+            "Every last %(day)s, every %(num)s month",
+            "Every last %(day)s, every %(num)s months",
+            interval,
+        ),
+    }
+    text = spaced.get(
+        ordinal,
+        ngettext(
+            "Every %(day)s, every %(num)s month", "Every %(day)s, every %(num)s months", interval
+        ),
+    )
+    return text % {"day": day, "num": interval}
+
+
+def _english_suffix(day: int) -> str:
     if 10 <= day % 100 <= 20:
         return "th"
     return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
+def _month_day_text(day: int, interval: int) -> str:
+    """ "Every month on the 21st": one message per English ordinal ending, so each language
+    words the day its own way ("le 21", "am 21.")."""
+    values = {"num": interval, "day": day}
+    suffix = _english_suffix(day)
+    if interval == 1:
+        monthly = {
+            "st": _("Every month on the %(day)sst"),
+            "nd": _("Every month on the %(day)snd"),
+            "rd": _("Every month on the %(day)srd"),
+            "th": _("Every month on the %(day)sth"),
+        }
+        return monthly[suffix] % values
+    spaced = {
+        "st": ngettext(
+            "Every %(num)s month on the %(day)sst",
+            "Every %(num)s months on the %(day)sst",
+            interval,
+        ),
+        "nd": ngettext(
+            "Every %(num)s month on the %(day)snd",
+            "Every %(num)s months on the %(day)snd",
+            interval,
+        ),
+        "rd": ngettext(
+            "Every %(num)s month on the %(day)srd",
+            "Every %(num)s months on the %(day)srd",
+            interval,
+        ),
+        "th": ngettext(
+            "Every %(num)s month on the %(day)sth",
+            "Every %(num)s months on the %(day)sth",
+            interval,
+        ),
+    }
+    return spaced[suffix] % values
+
+
+def _monthly_text(rule: Recurrence) -> str:
+    if rule.by_day:
+        return _nth_weekday_text(rule.by_day[0], rule.interval)
+    values = {"num": rule.interval, "day": rule.by_month_day}
+    if rule.by_month_day == -1:
+        if rule.interval == 1:
+            return _("Every month on the last day")
+        return (
+            ngettext(
+                "Every %(num)s month on the last day",
+                "Every %(num)s months on the last day",
+                rule.interval,
+            )
+            % values
+        )
+    if rule.by_month_day:
+        return _month_day_text(rule.by_month_day, rule.interval)
+    if rule.interval == 1:
+        return _("Every month")
+    return ngettext("Every %(num)s month", "Every %(num)s months", rule.interval) % values
+
+
+def rule_text(rule: Recurrence) -> str:
+    """A repeat rule as people say it: "Every Thursday", "Every 2nd Tuesday of the month"."""
+    return _weekly_text(rule) if rule.frequency == "weekly" else _monthly_text(rule)
+
+
 def short_day(event: Event, today: date) -> str:
     """The meetup's day where it happens: "10 Dec", with the year when not this year."""
     local = event.starts_at.astimezone(ZoneInfo(event.timezone))
-    return f"{local:%-d %b}" if local.year == today.year else f"{local:%-d %b %Y}"
+    language = get_locale()
+    if language == "en":
+        return f"{local:%-d %b}" if local.year == today.year else f"{local:%-d %b %Y}"
+    skeleton = "MMMd" if local.year == today.year else "yMMMd"
+    return format_skeleton(skeleton, local, locale=language)
 
 
 def series_label(rule: Recurrence | None, first: Event, today: date) -> str:
     """ "Every Thursday 19:00 · next 10 Dec" for a series whose next date is ``first``."""
-    repeat = rule_text(rule) if rule else "Repeats"
+    repeat = rule_text(rule) if rule else _("Repeats")
     local = first.starts_at.astimezone(ZoneInfo(first.timezone))
-    at = "" if first.all_day else f" {local:%H:%M}"
-    return f"{repeat}{at} · next {short_day(first, today)}"
+    values = {"repeat": repeat, "time": f"{local:%H:%M}", "day": short_day(first, today)}
+    if first.all_day:
+        return _("%(repeat)s · next %(day)s") % values
+    return _("%(repeat)s %(time)s · next %(day)s") % values
 
 
 async def collapse_series(
@@ -116,8 +242,8 @@ async def collapse_series(
         entries.append(entry)
         if event.series_id is not None:
             by_series[key] = entry
-    rules = await _rules(session, [sid for (sid, _), e in by_series.items() if e.is_series])
-    for (series_id, _), entry in by_series.items():
+    rules = await _rules(session, [sid for (sid, _title), e in by_series.items() if e.is_series])
+    for (series_id, _title), entry in by_series.items():
         if entry.is_series:
             entry.label = series_label(rules.get(series_id), entry.event, today)
     return entries
@@ -158,7 +284,7 @@ class Month:
 
     @property
     def title(self) -> str:
-        return f"{self.first:%B %Y}"
+        return str(format_date(self.first, "LLLL y", locale=get_locale()))
 
 
 def parse_month(raw: str, today: date) -> date:
@@ -168,9 +294,9 @@ def parse_month(raw: str, today: date) -> date:
     try:
         first = datetime.strptime(raw, "%Y-%m").date()
     except ValueError:
-        raise InvalidInput("Give the month as YYYY-MM, e.g. 2026-12.", field="month") from None
+        raise InvalidInput(_("Give the month as YYYY-MM, e.g. 2026-12."), field="month") from None
     if not 1970 <= first.year <= 2200:
-        raise InvalidInput("Choose a month between 1970 and 2200.", field="month")
+        raise InvalidInput(_("Choose a month between 1970 and 2200."), field="month")
     return first
 
 
@@ -203,7 +329,7 @@ async def month_grid(
     by_day: dict[date, list[tuple[Event, str]]] = {}
     for event in (await session.exec(query)).all():
         local = event.starts_at.astimezone(ZoneInfo(event.timezone))
-        at = "All day" if event.all_day else f"{local:%H:%M}"
+        at = _("All day") if event.all_day else f"{local:%H:%M}"
         by_day.setdefault(local.date(), []).append((event, at))
     grid = [
         [Day(day, day.month == first.month, day == today, by_day.get(day, [])) for day in week]

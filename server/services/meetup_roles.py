@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import (
     DEFAULT_ROLES,
     Event,
@@ -88,16 +89,16 @@ async def get_role(session: AsyncSession, group: Group, role_id: int) -> MeetupR
     """A role of this group, or NotFound."""
     role = await session.get(MeetupRole, role_id) if is_row_id(role_id) else None
     if role is None or role.group_id != group.id:
-        raise NotFound("No such role in this group.")
+        raise NotFound(_("No such role in this group."))
     return role
 
 
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise InvalidInput("Give the role a name.", field="name")
+        raise InvalidInput(_("Give the role a name."), field="name")
     if len(cleaned) > 60:
-        raise InvalidInput("A role's name is at most 60 characters.", field="name")
+        raise InvalidInput(_("A role's name is at most 60 characters."), field="name")
     return cleaned
 
 
@@ -106,7 +107,9 @@ async def _check_free_name(
 ) -> None:
     for role in await group_roles(session, group):
         if role.name.lower() == name.lower() and role.id != keep:
-            raise Conflict(f"The group already has a role called “{role.name}”.")
+            raise Conflict(
+                _("The group already has a role called “%(role)s”.") % {"role": role.name}
+            )
 
 
 async def add_role(session: AsyncSession, group: Group, user: User, name: str) -> MeetupRole:
@@ -115,7 +118,9 @@ async def add_role(session: AsyncSession, group: Group, user: User, name: str) -
     cleaned = _clean_name(name)
     roles = await group_roles(session, group)
     if len(roles) >= MAX_ROLES:
-        raise InvalidInput(f"A group has at most {MAX_ROLES} roles.", field="name")
+        raise InvalidInput(
+            _("A group has at most %(max_roles)s roles.") % {"max_roles": MAX_ROLES}, field="name"
+        )
     await _check_free_name(session, group, cleaned)
     role = MeetupRole(
         group_id=group.id or 0,
@@ -192,9 +197,9 @@ async def holds(session: AsyncSession, event: Event, user: User | None, kind: st
 def check_not_over(event: Event) -> None:
     """Roles and the agenda change only until the meetup ends."""
     if event.status == "cancelled":
-        raise InvalidInput("This meetup is cancelled.")
+        raise InvalidInput(_("This meetup is cancelled."))
     if event.ends_at <= utcnow():
-        raise InvalidInput("This meetup is over: its roles and agenda no longer change.")
+        raise InvalidInput(_("This meetup is over: its roles and agenda no longer change."))
 
 
 async def _active_member(session: AsyncSession, group: Group, user: User) -> bool:
@@ -214,7 +219,9 @@ async def _take(
         if existing.user_id == user.id:
             return existing
         if by.id == user.id:
-            raise Conflict(f"Someone already holds the {role.name} role at this meetup.")
+            raise Conflict(
+                _("Someone already holds the %(role)s role at this meetup.") % {"role": role.name}
+            )
         await session.delete(existing)
         await session.flush()
     row = RoleHolder(
@@ -231,7 +238,7 @@ async def volunteer(
     """A member takes an open role at the meetup."""
     role = await get_role(session, group, role_id)
     if not await _active_member(session, group, user):
-        raise Forbidden("Only members of the group can take a role at its meetups.")
+        raise Forbidden(_("Only members of the group can take a role at its meetups."))
     check_not_over(event)
     return await _take(session, event, role, user, user)
 
@@ -247,7 +254,10 @@ async def assign(
         await session.exec(select(User).where(func.lower(User.username) == username.lower()))
     ).first()
     if member is None or not await _active_member(session, group, member):
-        raise InvalidInput(f"“{username[:30]}” is not a member of this group.", field="username")
+        raise InvalidInput(
+            _("“%(username)s” is not a member of this group.") % {"username": username[:30]},
+            field="username",
+        )
     return await _take(session, event, role, member, by)
 
 
@@ -258,9 +268,11 @@ async def hand_back(
     role = await get_role(session, group, role_id)
     row = await _holder_row(session, event, role)
     if row is None:
-        raise InvalidInput(f"Nobody holds the {role.name} role at this meetup.")
+        raise InvalidInput(
+            _("Nobody holds the %(role)s role at this meetup.") % {"role": role.name}
+        )
     if row.user_id != user.id and not await is_organizer(session, group, user):
-        raise Forbidden("Only the holder or an organizer can free this role.")
+        raise Forbidden(_("Only the holder or an organizer can free this role."))
     check_not_over(event)
     await session.delete(row)
     await session.flush()

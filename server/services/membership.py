@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.i18n import _, lazy_gettext
 from server.models import ROLES, Event, Group, Membership, User, stored_id
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -61,16 +62,16 @@ def may(user: User | None, membership: Membership | None, action: str) -> bool:
 async def require(session: AsyncSession, group: Group, user: User | None, action: str) -> None:
     """Raise Forbidden unless the user may do ``action`` in the group."""
     if not may(user, await get_membership(session, group, user), action):
-        raise Forbidden("You are not allowed to do that in this group.")
+        raise Forbidden(_("You are not allowed to do that in this group."))
 
 
 async def join_group(session: AsyncSession, group: Group, user: User) -> Membership:
     """Join an open group at once, or ask to join an approval group; invite groups refuse."""
     existing = await get_membership(session, group, user)
     if existing is not None:
-        raise Conflict("You are already a member of this group or waiting for approval.")
+        raise Conflict(_("You are already a member of this group or waiting for approval."))
     if group.membership_mode == "invite":
-        raise Forbidden("This group is by invitation only.")
+        raise Forbidden(_("This group is by invitation only."))
     state = "active" if group.membership_mode == "open" else "pending"
     membership = Membership(
         group_id=stored_id(group), user_id=stored_id(user), role="member", state=state
@@ -100,7 +101,7 @@ async def is_only_admin(session: AsyncSession, group: Group, membership: Members
     return await _count_admins(session, group) <= 1
 
 
-ONLY_ADMIN = (
+ONLY_ADMIN = lazy_gettext(
     "You are the group's only admin, so you cannot leave yet: make another member admin on"
     " the Members page first, or delete the group from Edit group."
 )
@@ -110,9 +111,9 @@ async def leave_group(session: AsyncSession, group: Group, user: User) -> None:
     """Leave a group; its last admin must hand over first."""
     membership = await get_membership(session, group, user)
     if membership is None:
-        raise NotFound("You are not a member of this group.")
+        raise NotFound(_("You are not a member of this group."))
     if await is_only_admin(session, group, membership):
-        raise Conflict(ONLY_ADMIN)
+        raise Conflict(str(ONLY_ADMIN))
     await session.delete(membership)
     await session.flush()
 
@@ -120,12 +121,16 @@ async def leave_group(session: AsyncSession, group: Group, user: User) -> None:
 async def set_role(session: AsyncSession, group: Group, member: User, role: str) -> Membership:
     """Change a member's role, keeping at least one admin."""
     if role not in ROLES:
-        raise InvalidInput(f"Role is one of {', '.join(ROLES)}.", field="role")
+        raise InvalidInput(
+            _("Role is one of %(choices)s.") % {"choices": ", ".join(ROLES)}, field="role"
+        )
     membership = await get_membership(session, group, member)
     if membership is None or membership.state != "active":
-        raise NotFound(f"{member.username} is not a member of this group.")
+        raise NotFound(
+            _("%(username)s is not a member of this group.") % {"username": member.username}
+        )
     if membership.role == "admin" and role != "admin" and await _count_admins(session, group) <= 1:
-        raise Conflict("A group needs at least one admin.")
+        raise Conflict(_("A group needs at least one admin."))
     membership.role = role
     session.add(membership)
     await session.flush()
@@ -161,7 +166,7 @@ async def approve_member(session: AsyncSession, group: Group, member: User, appr
     """Accept or turn down a pending request to join."""
     membership = await get_membership(session, group, member)
     if membership is None or membership.state != "pending":
-        raise NotFound(f"{member.username} has no pending request.")
+        raise NotFound(_("%(username)s has no pending request.") % {"username": member.username})
     if approve:
         membership.state = "active"
         session.add(membership)
@@ -178,8 +183,8 @@ async def visible_event(
     event = await session.get(Event, event_id) if is_row_id(event_id) else None
     group = await session.get(Group, event.group_id) if event is not None else None
     if event is None or group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     membership = await get_membership(session, group, user)
     if event.visibility == "members" and not may(user, membership, "see_members"):
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     return event, group, membership

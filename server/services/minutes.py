@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import Settings
 from server.db import utcnow
 from server.errors import Forbidden, InvalidInput
+from server.i18n import _, ngettext
 from server.markup import render_markdown
 from server.models import (
     MINUTES_VISIBILITIES,
@@ -32,7 +33,7 @@ from server.services.agenda import items
 from server.services.checkin import attendance
 from server.services.meetup_roles import NOTE_TAKER, holds, is_organizer, practice_settings
 from server.services.outbound import MinutesSaved, emit
-from server.services.tally import OUTCOME_TEXT
+from server.services.tally import outcome_word
 from server.uris import LocalUris
 
 MAX_BODY = 50_000
@@ -62,7 +63,7 @@ async def set_visibility(session: AsyncSession, group: Group, user: User, visibi
     """The group's choice: minutes for members or for everyone (organizers)."""
     await members.require(session, group, user, "moderate")
     if visibility not in MINUTES_VISIBILITIES:
-        raise InvalidInput("Minutes are for members or public.", field="visibility")
+        raise InvalidInput(_("Minutes are for members or public."), field="visibility")
     settings = await practice_settings(session, group)
     settings.minutes_visibility = visibility
     session.add(settings)
@@ -72,9 +73,13 @@ async def set_visibility(session: AsyncSession, group: Group, user: User, visibi
 async def _who_was_there(session: AsyncSession, event: Event, public: bool) -> list[str]:
     rows = await attendance(session, event)
     if not rows:
-        return ["Nobody checked in."]
+        return [_("Nobody checked in.")]
     if public:
-        return [f"{len(rows)} {'person' if len(rows) == 1 else 'people'} checked in."]
+        count = len(rows)
+        return [
+            ngettext("%(count)s person checked in.", "%(count)s people checked in.", count)
+            % {"count": count}
+        ]
     uris = [row.actor_uri for row in rows if row.actor_uri]
     found = await session.exec(select(RemoteActor).where(col(RemoteActor.uri).in_(uris)))
     handles = {actor.uri: actor.handle for actor in found.all()}
@@ -88,16 +93,25 @@ async def _who_was_there(session: AsyncSession, event: Event, public: bool) -> l
 
 def _decision_line(proposal: Proposal) -> str:
     if proposal.tallied_at is None:
-        return f"- {proposal.title}: voting open until {proposal.closes_at:%Y-%m-%d %H:%M} UTC."
+        return _("- %(title)s: voting open until %(closes_at)s UTC.") % {
+            "title": proposal.title,
+            "closes_at": f"{proposal.closes_at:%Y-%m-%d %H:%M}",
+        }
     result = json.loads(proposal.result_json or "{}")
-    winner = f" ({result['winner']})" if result.get("winner") else ""
-    return f"- {proposal.title}: {OUTCOME_TEXT.get(proposal.outcome, proposal.outcome)}{winner}."
+    values = {
+        "title": proposal.title,
+        "outcome": outcome_word(proposal.outcome),
+        "winner": result.get("winner"),
+    }
+    if result.get("winner"):
+        return _("- %(title)s: %(outcome)s (%(winner)s).") % values
+    return _("- %(title)s: %(outcome)s.") % values
 
 
 async def _decisions(session: AsyncSession, agenda: list[AgendaItem]) -> list[str]:
     ids = [item.proposal_id for item in agenda if item.proposal_id]
     if not ids:
-        return ["No proposals were linked to the agenda."]
+        return [_("No proposals were linked to the agenda.")]
     found = await session.exec(select(Proposal).where(col(Proposal.id).in_(ids)))
     by_id = {p.id: p for p in found.all()}
     return [_decision_line(by_id[i]) for i in dict.fromkeys(ids) if i in by_id]
@@ -107,29 +121,30 @@ async def prefill(session: AsyncSession, group: Group, event: Event) -> str:
     """Markdown to start the minutes from: agenda, who was there, decisions."""
     settings = await practice_settings(session, group)
     agenda = await items(session, event)
-    lines = ["## Agenda", ""]
+    lines = ["## " + _("Agenda"), ""]
     for number, item in enumerate(agenda, 1):
-        lines.append(f"{number}. **{item.title}** ({item.presenter}, {item.minutes} min)")
-        lines.append("   Notes: ")
+        values = {"title": item.title, "presenter": item.presenter, "minutes": item.minutes}
+        lines.append(f"{number}. " + _("**%(title)s** (%(presenter)s, %(minutes)s min)") % values)
+        lines.append("   " + _("Notes:") + " ")
     if not agenda:
-        lines.append("No agenda items.")
-    lines += ["", "## Who was there", ""]
+        lines.append(_("No agenda items."))
+    lines += ["", "## " + _("Who was there"), ""]
     lines += await _who_was_there(session, event, settings.minutes_visibility == "public")
-    lines += ["", "## Decisions", "", *await _decisions(session, agenda), ""]
+    lines += ["", "## " + _("Decisions"), "", *await _decisions(session, agenda), ""]
     return "\n".join(lines)
 
 
 def _check(title: str, summary: str, body: str) -> None:
     if not title.strip():
-        raise InvalidInput("Give the minutes a title.", field="title")
+        raise InvalidInput(_("Give the minutes a title."), field="title")
     if len(title) > 200:
-        raise InvalidInput("The title is at most 200 characters.", field="title")
+        raise InvalidInput(_("The title is at most 200 characters."), field="title")
     if len(summary) > 500:
-        raise InvalidInput("The summary is at most 500 characters.", field="summary")
+        raise InvalidInput(_("The summary is at most 500 characters."), field="summary")
     if not body.strip():
-        raise InvalidInput("The minutes are empty.", field="body")
+        raise InvalidInput(_("The minutes are empty."), field="body")
     if len(body) > MAX_BODY:
-        raise InvalidInput("Minutes are at most 50,000 characters.", field="body")
+        raise InvalidInput(_("Minutes are at most 50,000 characters."), field="body")
 
 
 async def save(
@@ -147,9 +162,9 @@ async def save(
     """Write (or edit) the minutes, publishing them when asked; returns them and whether they
     were published before this save. Published minutes federate (an edit as an Update)."""
     if not await may_write(session, group, event, user):
-        raise Forbidden("Only the note-taker and the organizers write the minutes.")
+        raise Forbidden(_("Only the note-taker and the organizers write the minutes."))
     if event.starts_at > utcnow():
-        raise InvalidInput("Minutes can be written once the meetup has begun.")
+        raise InvalidInput(_("Minutes can be written once the meetup has begun."))
     _check(title, summary, body)
     minutes = await get_minutes(session, event) or Minutes(
         event_id=event.id or 0, group_id=group.id or 0, title=""
@@ -193,7 +208,7 @@ async def archive(
 
 def archive_markdown(group: Group, entries: list[tuple[Minutes, Event]]) -> str:
     """The minutes archive as one Markdown document."""
-    lines = [f"# Minutes of {group.name}", ""]
+    lines = ["# " + _("Minutes of %(group)s") % {"group": group.name}, ""]
     for minutes, event in entries:
         lines += [f"## {event.starts_at:%Y-%m-%d}: {minutes.title}", ""]
         if minutes.summary:

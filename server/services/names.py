@@ -8,6 +8,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import Conflict, InvalidInput
+from server.i18n import _
 from server.models import Group, User
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,28}[a-z0-9_])?$")
@@ -82,14 +83,16 @@ def normalize_name(raw: str) -> str:
 def check_name_syntax(name: str, *, field: str, allow_reserved: bool = False) -> None:
     """Raise InvalidInput unless ``name`` is a valid handle, and unreserved unless allowed."""
     if not 2 <= len(name) <= 30:
-        raise InvalidInput("Use between 2 and 30 characters.", field=field)
+        raise InvalidInput(_("Use between 2 and 30 characters."), field=field)
     if not NAME_RE.match(name):
         raise InvalidInput(
-            "Use lowercase letters, digits, '_' or '-' (not at the start or the end).",
+            _("Use lowercase letters, digits, '_' or '-' (not at the start or the end)."),
             field=field,
         )
     if name in RESERVED_NAMES and not allow_reserved:
-        raise InvalidInput(f"“{name}” is reserved; choose another name.", field=field)
+        raise InvalidInput(
+            _("“%(name)s” is reserved; choose another name.") % {"name": name}, field=field
+        )
 
 
 async def check_name_available(session: AsyncSession, name: str, *, field: str) -> None:
@@ -97,7 +100,7 @@ async def check_name_available(session: AsyncSession, name: str, *, field: str) 
     user = await session.exec(select(func.count()).select_from(User).where(User.username == name))
     group = await session.exec(select(func.count()).select_from(Group).where(Group.slug == name))
     if user.one() or group.one():
-        raise Conflict(f"“{name}” is already taken.", field=field)
+        raise Conflict(_("“%(name)s” is already taken.") % {"name": name}, field=field)
 
 
 async def validate_new_name(

@@ -5,10 +5,14 @@ what they tell about, by the web and API handlers and the inbox processor alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
+from server.i18n import _, use_locale
 from server.models import Event, Group, Participation, Proposal, RemoteActor, User
 from server.services.notices import (
     Note,
@@ -17,10 +21,30 @@ from server.services.notices import (
     instance_admins,
     notify_users,
 )
+from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
 
 #: The answers whose people hear that their meetup changed (not those who said no).
 ANSWERED = ("going", "maybe", "waitlisted", "pending")
+
+#: Writes a notification in the active language (called once per reader, in theirs).
+NoteWriter = Callable[[], Note]
+
+
+async def tell_each(
+    session: AsyncSession,
+    settings: Settings,
+    users: list[User],
+    write: NoteWriter,
+    *,
+    skip: User | None = None,
+) -> None:
+    """The same news for several local users, each in their own language (``skip``: the
+    one who caused it)."""
+    for user in users:
+        if skip is None or user.id != skip.id:
+            with use_locale(language_of(user)):
+                await notify_users(session, settings, [user], write())
 
 
 async def actor_label(session: AsyncSession, uri: str) -> str:
@@ -64,42 +88,55 @@ async def meetup_changed(
         if user is None:
             continue
         event = by_id[event_id]
-        link = f"/events/{event.id}"
-        if event.status == "cancelled":
-            text = f"“{event.title}” ({when_text(event)}) is cancelled."
-            note = Note("event_cancelled", text, link, f"Cancelled: {event.title}")
-        else:
-            many = " and other dates of the series" if len(events) > 1 else ""
-            text = f"“{event.title}”{many} changed: now {when_text(event)}."
-            note = Note("event_changed", text, link, f"Changed: {event.title}")
-        await notify_users(session, settings, [user], note, skip=by)
+        await tell_each(session, settings, [user], partial(_change_note, event, events), skip=by)
+
+
+def _change_note(event: Event, events: list[Event]) -> Note:
+    link = f"/events/{event.id}"
+    values = {"title": event.title, "when": when_text(event)}
+    if event.status == "cancelled":
+        text = _("“%(title)s” (%(when)s) is cancelled.") % values
+        return Note("event_cancelled", text, link, _("Cancelled: %(title)s") % values)
+    if len(events) > 1:
+        text = _("“%(title)s” and other dates of the series changed: now %(when)s.") % values
+    else:
+        text = _("“%(title)s” changed: now %(when)s.") % values
+    return Note("event_changed", text, link, _("Changed: %(title)s") % values)
 
 
 async def proposal_opened(
     session: AsyncSession, settings: Settings, group: Group, proposal: Proposal, by: User
 ) -> None:
     """A proposal was opened: the group's other members are asked to vote."""
-    note = Note(
-        "proposal_opened",
-        f"{by.name} opened a proposal in {group.name}: “{proposal.title}”.",
-        f"/groups/{group.slug}/proposals/{proposal.id}",
-        f"New proposal in {group.name}: {proposal.title}",
-    )
-    await notify_users(session, settings, await group_members(session, group), note, skip=by)
+    values = {"by": by.name, "group": group.name, "title": proposal.title}
+
+    def write() -> Note:
+        return Note(
+            "proposal_opened",
+            _("%(by)s opened a proposal in %(group)s: “%(title)s”.") % values,
+            f"/groups/{group.slug}/proposals/{proposal.id}",
+            _("New proposal in %(group)s: %(title)s") % values,
+        )
+
+    await tell_each(session, settings, await group_members(session, group), write, skip=by)
 
 
 async def _to_moderators(
-    session: AsyncSession, settings: Settings, group: Group, note: Note
+    session: AsyncSession, settings: Settings, group: Group, write: NoteWriter
 ) -> None:
-    await notify_users(session, settings, await group_moderators(session, group), note)
+    await tell_each(session, settings, await group_moderators(session, group), write)
 
 
 async def join_requested(session: AsyncSession, settings: Settings, group: Group, who: str) -> None:
     """Someone (``who``: a name or handle) asks to join: the group's moderators decide."""
-    text = f"{who} asks to join {group.name}."
-    subject = f"Request to join {group.name}"
-    note = Note("join_request", text, f"/groups/{group.slug}/members", subject)
-    await _to_moderators(session, settings, group, note)
+    values = {"who": who, "group": group.name}
+
+    def write() -> Note:
+        text = _("%(who)s asks to join %(group)s.") % values
+        subject = _("Request to join %(group)s") % values
+        return Note("join_request", text, f"/groups/{group.slug}/members", subject)
+
+    await _to_moderators(session, settings, group, write)
 
 
 async def local_join(
@@ -114,49 +151,73 @@ async def member_approved(
     session: AsyncSession, settings: Settings, group: Group, user: User
 ) -> None:
     """A moderator approved the user's request to join."""
-    text = f"Welcome! Your request to join {group.name} was approved."
-    subject = f"You're a member of {group.name}"
-    note = Note("membership_approved", text, f"/groups/{group.slug}", subject)
-    await notify_users(session, settings, [user], note)
+    values = {"group": group.name}
+
+    def write() -> Note:
+        text = _("Welcome! Your request to join %(group)s was approved.") % values
+        subject = _("You're a member of %(group)s") % values
+        return Note("membership_approved", text, f"/groups/{group.slug}", subject)
+
+    await tell_each(session, settings, [user], write)
 
 
 async def invited(
     session: AsyncSession, settings: Settings, group: Group, by: User, invitee: User, link: str
 ) -> None:
     """A moderator invites someone with an account here (``link``: the invitation)."""
-    text = f"{by.name} invites you to join {group.name}."
-    note = Note("invitation", text, link, f"Invitation to join {group.name}")
-    await notify_users(session, settings, [invitee], note)
+    values = {"by": by.name, "group": group.name}
+
+    def write() -> Note:
+        text = _("%(by)s invites you to join %(group)s.") % values
+        return Note("invitation", text, link, _("Invitation to join %(group)s") % values)
+
+    await tell_each(session, settings, [invitee], write)
 
 
 async def follow_requested(
     session: AsyncSession, settings: Settings, group: Group, who: str
 ) -> None:
     """Someone on another server asks to follow an approval group."""
-    text = f"{who} asks to follow {group.name}."
-    subject = f"Follow request for {group.name}"
-    note = Note("follow_request", text, f"/groups/{group.slug}/follow-requests", subject)
-    await _to_moderators(session, settings, group, note)
+    values = {"who": who, "group": group.name}
+
+    def write() -> Note:
+        text = _("%(who)s asks to follow %(group)s.") % values
+        subject = _("Follow request for %(group)s") % values
+        return Note("follow_request", text, f"/groups/{group.slug}/follow-requests", subject)
+
+    await _to_moderators(session, settings, group, write)
 
 
 async def post_held(session: AsyncSession, settings: Settings, group: Group, who: str) -> None:
     """A post addressed to the group waits for a moderator's review."""
-    text = f"A post by {who} to {group.name} waits for your review."
-    subject = f"A post to {group.name} waits for review"
-    note = Note("held_post", text, f"/groups/{group.slug}/review", subject)
-    await _to_moderators(session, settings, group, note)
+    values = {"who": who, "group": group.name}
+
+    def write() -> Note:
+        text = _("A post by %(who)s to %(group)s waits for your review.") % values
+        subject = _("A post to %(group)s waits for review") % values
+        return Note("held_post", text, f"/groups/{group.slug}/review", subject)
+
+    await _to_moderators(session, settings, group, write)
 
 
 async def report_filed(session: AsyncSession, settings: Settings, about: str) -> None:
     """A report (from a member or another server) for the instance's admins."""
-    subject = f"New report on {settings.instance.name}"
-    note = Note("report", f"New report about {about}.", "/admin/reports", subject)
-    await notify_users(session, settings, await instance_admins(session), note)
+    values = {"about": about, "instance": settings.instance.name}
+
+    def write() -> Note:
+        subject = _("New report on %(instance)s") % values
+        return Note("report", _("New report about %(about)s.") % values, "/admin/reports", subject)
+
+    await tell_each(session, settings, await instance_admins(session), write)
 
 
 async def signup_waiting(session: AsyncSession, settings: Settings, user: User) -> None:
     """A sign-up waits for an admin's approval."""
-    text = f"@{user.username} signed up and waits for approval."
-    subject = f"Sign-up to approve on {settings.instance.name}"
-    note = Note("signup", text, "/admin/signups", subject)
-    await notify_users(session, settings, await instance_admins(session), note)
+    values = {"username": user.username, "instance": settings.instance.name}
+
+    def write() -> Note:
+        text = _("@%(username)s signed up and waits for approval.") % values
+        subject = _("Sign-up to approve on %(instance)s") % values
+        return Note("signup", text, "/admin/signups", subject)
+
+    await tell_each(session, settings, await instance_admins(session), write)

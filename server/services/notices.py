@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
+from server.i18n import _
 from server.models import (
     Group,
     Membership,
@@ -61,7 +62,8 @@ async def notify_user(
         and await wants_email(session, user, kind)
     ):
         url = f"{settings.base_url}{link}" if link.startswith("/") else link
-        body = f"Hello {user.name},\n\n{text}\n\n{url}\n".rstrip() + "\n"
+        greeting = _("Hello %(name)s,") % {"name": user.name}
+        body = f"{greeting}\n\n{text}\n\n{url}\n".rstrip() + "\n"
         await queue_email(session, settings, user.email, email_subject, body)
     return notification
 

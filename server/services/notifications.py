@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.support import LazyProxy
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import EmailChoice, Notification, User
+from server.i18n import lazy_gettext
+from server.models import EmailChoice, Group, Notification, User
 
 #: Notifications shown per page (and the API's default page size).
 PAGE_SIZE = 30
@@ -27,7 +29,8 @@ class Category:
     """A kind of news a member may choose to get by email."""
 
     key: str
-    label: str
+    #: Translated when read (the settings page shows it in the reader's language).
+    label: LazyProxy | str
     email_by_default: bool
     kinds: tuple[str, ...]
     #: Only moderators / admins hear about these ("" for everyone).
@@ -37,45 +40,49 @@ class Category:
 CATEGORIES: tuple[Category, ...] = (
     Category(
         "attendance",
-        "My answers to meetups: a seat freed up from the waitlist, the organizers' decision",
+        lazy_gettext(
+            "My answers to meetups: a seat freed up from the waitlist, the organizers' decision"
+        ),
         True,
         ("rsvp", "rsvp_promoted", "rsvp_decision"),
     ),
-    Category("reminders", "Reminders before meetups I'm going to", True, ("reminder",)),
+    Category(
+        "reminders", lazy_gettext("Reminders before meetups I'm going to"), True, ("reminder",)
+    ),
     Category(
         "meetup_changes",
-        "A meetup I answered is changed or cancelled",
+        lazy_gettext("A meetup I answered is changed or cancelled"),
         True,
         ("event_changed", "event_cancelled"),
     ),
     Category(
         "roles",
-        "Meetup roles: reminders of a role I hold, and “your turn?” when one is open",
+        lazy_gettext("Meetup roles: reminders of a role I hold, and “your turn?” when one is open"),
         True,
         ("role_reminder", "role_nudge"),
     ),
     Category(
         "proposals",
-        "Proposals opened in my groups, and their outcome",
+        lazy_gettext("Proposals opened in my groups, and their outcome"),
         False,
         ("proposal_opened", "proposal_result"),
     ),
     Category(
         "membership",
-        "Invitations to groups, and my requests to join approved",
+        lazy_gettext("Invitations to groups, and my requests to join approved"),
         True,
         ("invitation", "membership_approved"),
     ),
     Category(
         "moderation",
-        "Groups I moderate: follow requests, held posts, requests to join",
+        lazy_gettext("Groups I moderate: follow requests, held posts, requests to join"),
         True,
         ("follow_request", "held_post", "join_request"),
         audience="moderators",
     ),
     Category(
         "admin",
-        "Instance admin: reports, and sign-ups waiting for approval",
+        lazy_gettext("Instance admin: reports, and sign-ups waiting for approval"),
         True,
         ("report", "signup"),
         audience="admins",
@@ -83,6 +90,14 @@ CATEGORIES: tuple[Category, ...] = (
 )
 _BY_KIND = {kind: category for category in CATEGORIES for kind in category.kinds}
 _BY_KEY = {category.key: category for category in CATEGORIES}
+
+
+def language_of(person: User | Group | None) -> str | None:
+    """The language a member reads Hearth in, or a group writes in (their setting); None
+    keeps the active one."""
+    # TODO(i18n, T1): read ``person.language`` directly once User/Group.language are on main.
+    language = getattr(person, "language", None)
+    return language if isinstance(language, str) and language else None
 
 
 def category_of(kind: str) -> Category | None:
@@ -176,4 +191,4 @@ async def mark_read(
 
 def label_of(category_key: str) -> str:
     """A category's label, for the settings page."""
-    return _BY_KEY[category_key].label
+    return str(_BY_KEY[category_key].label)

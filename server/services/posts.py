@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.models import POST_VISIBILITIES, Group, GroupPost, User, stored_id
 from server.services.outbound import PostDeleted, PostEdited, PostPublished, emit
 from server.services.text_entities import Entities
@@ -21,12 +22,14 @@ MAX_POST = 5000
 
 def _check(content: str, visibility: str) -> None:
     if not content.strip():
-        raise InvalidInput("Write something to post.", field="content")
+        raise InvalidInput(_("Write something to post."), field="content")
     if len(content) > MAX_POST:
-        raise InvalidInput(f"Keep posts under {MAX_POST} characters.", field="content")
+        raise InvalidInput(
+            _("Keep posts under %(max_post)s characters.") % {"max_post": MAX_POST}, field="content"
+        )
     if visibility not in POST_VISIBILITIES:
         raise InvalidInput(
-            "Visibility is public, unlisted, followers or members.", field="visibility"
+            _("Visibility is public, unlisted, followers or members."), field="visibility"
         )
 
 
@@ -94,7 +97,7 @@ async def get_post(session: AsyncSession, group: Group, post_id: int) -> GroupPo
     """A post of this group, or NotFound."""
     post = await session.get(GroupPost, post_id) if is_row_id(post_id) else None
     if post is None or post.group_id != group.id:
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     return post
 
 

@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.markup import render_markdown
 from server.models import (
     PROPOSAL_ELIGIBILITY,
@@ -79,12 +80,14 @@ def _clean_options(raw: list[str], method: str) -> list[str]:
         if option and option.lower() not in {o.lower() for o in options}:
             options.append(option[:100])
     if len(options) < 2:
-        raise InvalidInput("A proposal needs at least two different options.", field="options")
+        raise InvalidInput(_("A proposal needs at least two different options."), field="options")
     if len(options) > MAX_OPTIONS:
-        raise InvalidInput(f"At most {MAX_OPTIONS} options.", field="options")
+        raise InvalidInput(
+            _("At most %(max_options)s options.") % {"max_options": MAX_OPTIONS}, field="options"
+        )
     if method == "consent" and not any(is_objection(option) for option in options):
         raise InvalidInput(
-            "A consent proposal needs an option to object with (Disagree or Object).",
+            _("A consent proposal needs an option to object with (Disagree or Object)."),
             field="options",
         )
     return options
@@ -92,30 +95,40 @@ def _clean_options(raw: list[str], method: str) -> list[str]:
 
 def _check(fields: ProposalFields, now: datetime) -> tuple[datetime, datetime]:
     if not fields.title.strip():
-        raise InvalidInput("Give the proposal a title.", field="title")
+        raise InvalidInput(_("Give the proposal a title."), field="title")
     if len(fields.title) > 200:
-        raise InvalidInput("The title is at most 200 characters.", field="title")
+        raise InvalidInput(_("The title is at most 200 characters."), field="title")
     if len(fields.body) > 20_000:
-        raise InvalidInput("The text is at most 20,000 characters.", field="body")
-    for name, value, choices in (
-        ("method", fields.method, PROPOSAL_METHODS),
-        ("eligibility", fields.eligibility, PROPOSAL_ELIGIBILITY),
-        ("visibility", fields.visibility, PROPOSAL_VISIBILITIES),
+        raise InvalidInput(_("The text is at most 20,000 characters."), field="body")
+    for name, value, choices, message in (
+        ("method", fields.method, PROPOSAL_METHODS, _("Method is one of %(choices)s.")),
+        (
+            "eligibility",
+            fields.eligibility,
+            PROPOSAL_ELIGIBILITY,
+            _("Eligibility is one of %(choices)s."),
+        ),
+        (
+            "visibility",
+            fields.visibility,
+            PROPOSAL_VISIBILITIES,
+            _("Visibility is one of %(choices)s."),
+        ),
     ):
         if value not in choices:
-            raise InvalidInput(f"{name.title()} is one of {', '.join(choices)}.", field=name)
+            raise InvalidInput(message % {"choices": ", ".join(choices)}, field=name)
     if fields.quorum_count is not None and not 1 <= fields.quorum_count <= 100_000:
-        raise InvalidInput("The quorum is a number of votes from 1 up.", field="quorum_count")
+        raise InvalidInput(_("The quorum is a number of votes from 1 up."), field="quorum_count")
     if fields.quorum_percent is not None and not 1 <= fields.quorum_percent <= 100:
-        raise InvalidInput("The quorum share is from 1 to 100 %.", field="quorum_percent")
+        raise InvalidInput(_("The quorum share is from 1 to 100 %."), field="quorum_percent")
     opens = fields.opens_at or now
     closes = fields.closes_at
     if closes is None:
-        raise InvalidInput("Say when voting closes.", field="closes_at")
+        raise InvalidInput(_("Say when voting closes."), field="closes_at")
     if closes <= max(opens, now):
-        raise InvalidInput("Voting must close after it opens, in the future.", field="closes_at")
+        raise InvalidInput(_("Voting must close after it opens, in the future."), field="closes_at")
     if closes - opens > LONGEST:
-        raise InvalidInput("Voting can stay open for at most 90 days.", field="closes_at")
+        raise InvalidInput(_("Voting can stay open for at most 90 days."), field="closes_at")
     return opens, closes
 
 
@@ -132,7 +145,7 @@ async def create_proposal(
 ) -> Proposal:
     """Open a proposal (members or moderators, per the group's setting)."""
     if not await may_propose(session, group, author):
-        raise Forbidden("You cannot open proposals in this group.")
+        raise Forbidden(_("You cannot open proposals in this group."))
     opens, closes = _check(fields, utcnow())
     proposal = Proposal(
         group_id=group.id or 0,
@@ -159,7 +172,7 @@ async def get_proposal(session: AsyncSession, group: Group, proposal_id: int) ->
     """A proposal of this group, or NotFound."""
     proposal = await session.get(Proposal, proposal_id) if is_row_id(proposal_id) else None
     if proposal is None or proposal.group_id != group.id:
-        raise NotFound("No such proposal.")
+        raise NotFound(_("No such proposal."))
     return proposal
 
 
@@ -181,11 +194,12 @@ async def has_checked_in(session: AsyncSession, group_id: int, attendee: Attende
 async def ineligibility(session: AsyncSession, proposal: Proposal, voter: Attendee) -> str | None:
     """Why this person's vote would not count, or None when it counts."""
     if not await is_member(session, proposal.group_id, voter):
-        return "only members of the group can vote on its proposals"
+        # A clause: pages read "You cannot vote: <reason>."
+        return _("only members of the group can vote on its proposals")
     if proposal.eligibility == "checked_in" and not await has_checked_in(
         session, proposal.group_id, voter
     ):
-        return "only members who checked in at one of the group's meetups can vote on this one"
+        return _("only members who checked in at one of the group's meetups can vote on this one")
     return None
 
 
@@ -207,11 +221,13 @@ async def cast_vote(
     """Record (or change) a vote; returns it and whether anything changed. Raises with the
     reason when the vote cannot count (closed, not eligible, unknown option)."""
     if not is_open(proposal):
-        raise InvalidInput("Voting on this proposal is closed.")
+        raise InvalidInput(_("Voting on this proposal is closed."))
     choices = {name.lower(): name for name in options_of(proposal)}
     chosen = choices.get(option.strip().lower())
     if chosen is None:
-        raise InvalidInput(f"“{option[:100]}” is not one of the options.", field="option")
+        raise InvalidInput(
+            _("“%(option)s” is not one of the options.") % {"option": option[:100]}, field="option"
+        )
     reason = await ineligibility(session, proposal, voter)
     if reason:
         raise Forbidden(reason[0].upper() + reason[1:] + ".")

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from dateutil.rrule import rrulestr
 
 from server.errors import InvalidInput
+from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -39,29 +40,37 @@ class Recurrence:
     def check(self) -> None:
         """Raise InvalidInput unless the rule is within the supported subset."""
         if self.frequency not in ("weekly", "monthly"):
-            raise InvalidInput("Repeat weekly or monthly.", field="frequency")
+            raise InvalidInput(_("Repeat weekly or monthly."), field="frequency")
         if not 1 <= self.interval <= 12:
-            raise InvalidInput("Repeat every 1 to 12 weeks or months.", field="interval")
+            raise InvalidInput(_("Repeat every 1 to 12 weeks or months."), field="interval")
         for day in self.by_day:
             match = _BYDAY.match(day)
             if not match or (match.group(1) and self.frequency != "monthly"):
-                raise InvalidInput(f"“{day}” is not a day such as TU, 2TU or -1FR.", field="by_day")
+                raise InvalidInput(
+                    _("“%(day)s” is not a day such as TU, 2TU or -1FR.") % {"day": day},
+                    field="by_day",
+                )
         if self.by_month_day is not None and not (
             1 <= self.by_month_day <= 28 or self.by_month_day == -1
         ):
             raise InvalidInput(
-                "Choose a day of the month from 1 to 28, or -1 for the last.", field="by_day"
+                _("Choose a day of the month from 1 to 28, or -1 for the last."), field="by_day"
             )
         if self.until is not None and not in_date_range(self.until):
             raise InvalidInput(
-                f"End the series between {FIRST_YEAR} and {LAST_YEAR}.", field="until"
+                _("End the series between %(first_year)s and %(last_year)s.")
+                % {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
+                field="until",
             )
         if self.until and self.count:
             raise InvalidInput(
-                "End the series on a date or after a number of times, not both.", field="until"
+                _("End the series on a date or after a number of times, not both."), field="until"
             )
         if self.count is not None and not 1 <= self.count <= MAX_COUNT:
-            raise InvalidInput(f"A series can have 1 to {MAX_COUNT} meetups.", field="count")
+            raise InvalidInput(
+                _("A series can have 1 to %(max_count)s meetups.") % {"max_count": MAX_COUNT},
+                field="count",
+            )
 
     def to_rrule(self) -> str:
         """The RFC 5545 RRULE text (without the ``RRULE:`` prefix)."""
@@ -84,7 +93,9 @@ def parse_rrule(text: str) -> Recurrence:
     unknown = set(values) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT"}
     if unknown:
         raise InvalidInput(
-            f"Unsupported repeat rule parts: {', '.join(sorted(unknown))}.", field="rrule"
+            _("Unsupported repeat rule parts: %(choices)s.")
+            % {"choices": ", ".join(sorted(unknown))},
+            field="rrule",
         )
     try:
         recurrence = Recurrence(
@@ -98,7 +109,7 @@ def parse_rrule(text: str) -> Recurrence:
             count=int(values["COUNT"]) if "COUNT" in values else None,
         )
     except ValueError:
-        raise InvalidInput("The repeat rule is malformed.", field="rrule") from None
+        raise InvalidInput(_("The repeat rule is malformed."), field="rrule") from None
     recurrence.check()
     return recurrence
 

@@ -26,8 +26,10 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import Event, Group, Participation, read_id
+from server.i18n import _, use_locale
+from server.models import Event, Group, Participation, User, read_id
 from server.services.notices import tell_participant
+from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
 from server.uris import LocalUris
 
@@ -89,12 +91,13 @@ async def claim_reminders(session: AsyncSession, ids: list[int], now: datetime) 
 
 def reminder_text(event: Event) -> str:
     """Title, when and where (place, town, street), and the online link."""
-    text = f"Reminder: “{event.title}” is coming up: {when_text(event)}."
+    values = {"title": event.title, "when": when_text(event)}
+    sentences = [_("Reminder: “%(title)s” is coming up: %(when)s.") % values]
     if event.street:
-        text += f" Address: {event.street}."
+        sentences.append(_("Address: %(street)s.") % {"street": event.street})
     if event.online_url:
-        text += f" Join online: {event.online_url}"
-    return text
+        sentences.append(_("Join online: %(url)s") % {"url": event.online_url})
+    return " ".join(sentences)
 
 
 async def send_due_reminders(
@@ -115,16 +118,26 @@ async def send_due_reminders(
         if participation is None or found is None:
             continue
         event, group = found
-        await tell_participant(
-            session,
-            uris.settings,
-            group,
-            participation,
-            kind="reminder",
-            text=reminder_text(event),
-            email_subject=f"Reminder: {event.title}",
-        )
+        with use_locale(await _reader_language(session, participation, group)):
+            await tell_participant(
+                session,
+                uris.settings,
+                group,
+                participation,
+                kind="reminder",
+                text=reminder_text(event),
+                email_subject=_("Reminder: %(title)s") % {"title": event.title},
+            )
     return len(claimed)
+
+
+async def _reader_language(
+    session: AsyncSession, participation: Participation, group: Group
+) -> str | None:
+    """A local attendee reads their own language; someone on another server, the group's."""
+    if participation.user_id is not None:
+        return language_of(await session.get(User, participation.user_id))
+    return language_of(group)
 
 
 async def _event_and_group(session: AsyncSession, event_id: int) -> tuple[Event, Group] | None:

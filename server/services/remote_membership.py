@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import ROLES, Group, RemoteActor, RemoteMember
 
 
@@ -29,7 +30,7 @@ async def get(session: AsyncSession, group: Group, member_id: int) -> RemoteMemb
     """The group's remote member with this id, or NotFound."""
     member = await session.get(RemoteMember, member_id) if is_row_id(member_id) else None
     if member is None or member.group_id != group.id:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     return member
 
 
@@ -48,7 +49,7 @@ async def request_join(
         return member
     invited = member is not None and member.state == "invited"
     if group.membership_mode == "invite" and not invited:
-        raise Forbidden("This group is by invitation only.")
+        raise Forbidden(_("This group is by invitation only."))
     member = member or RemoteMember(group_id=group.id or 0, actor_uri=actor_uri, via=via)
     member.state = "active" if group.membership_mode == "open" or invited else "pending"
     member.activity_uri = activity_uri[:2048] or member.activity_uri
@@ -59,7 +60,7 @@ async def invite(session: AsyncSession, group: Group, actor_uri: str) -> RemoteM
     """Invite someone on another server; their Join or Follow will then be accepted."""
     member = await find(session, group, actor_uri)
     if member is not None and member.state == "active":
-        raise Conflict("They are already a member of this group.")
+        raise Conflict(_("They are already a member of this group."))
     if member is not None and member.state == "pending":
         member.state = "active"  # they asked already: the invitation is the approval
     else:
@@ -73,7 +74,7 @@ async def decide(
 ) -> RemoteMember | None:
     """Approve (active) or decline (removed) a pending request; returns the row if kept."""
     if member.group_id != group.id or member.state != "pending":
-        raise NotFound("No such request to join.")
+        raise NotFound(_("No such request to join."))
     if approve:
         member.state = "active"
         return _touch(session, member)
@@ -87,9 +88,11 @@ async def set_role(
 ) -> RemoteMember:
     """Change an active remote member's role (admin stays with local people)."""
     if role not in ROLES or role == "admin":
-        raise InvalidInput("A member on another server is a member or a moderator.", field="role")
+        raise InvalidInput(
+            _("A member on another server is a member or a moderator."), field="role"
+        )
     if member.group_id != group.id or member.state != "active":
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     member.role = role
     return _touch(session, member)
 

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.jsonld import JsonObject
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.models import RemoteActor, Report, User
 from server.services.audit import audit
 from server.services.outbound import ReportForwarded, emit
@@ -36,7 +37,7 @@ class ReportView:
 def _check_uri(value: str, field: str) -> str:
     value = value.strip()
     if not value.startswith(("https://", "http://")) or len(value) > 2048:
-        raise InvalidInput("That is not something that can be reported.", field=field)
+        raise InvalidInput(_("That is not something that can be reported."), field=field)
     return value
 
 
@@ -45,9 +46,12 @@ async def report_by_user(
 ) -> Report:
     """A local person reports an account (and optionally one of its posts)."""
     if not reason.strip():
-        raise InvalidInput("Say what is wrong, so the admins can act.", field="reason")
+        raise InvalidInput(_("Say what is wrong, so the admins can act."), field="reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"Keep it under {MAX_REASON} characters.", field="reason")
+        raise InvalidInput(
+            _("Keep it under %(max_reason)s characters.") % {"max_reason": MAX_REASON},
+            field="reason",
+        )
     objects = [_check_uri(object_uri, "object")] if object_uri.strip() else []
     report = Report(
         reporter_user_id=user.id,
@@ -98,7 +102,7 @@ async def get_report(session: AsyncSession, report_id: int) -> Report:
     """A report, or NotFound."""
     report = await session.get(Report, report_id) if is_row_id(report_id) else None
     if report is None:
-        raise NotFound("No such report.")
+        raise NotFound(_("No such report."))
     return report
 
 
@@ -118,10 +122,10 @@ async def forward(
     query = select(RemoteActor).where(RemoteActor.uri == report.target_actor_uri)
     target = (await session.exec(query)).first()
     if target is None:
-        raise InvalidInput("Only reports about accounts on other servers can be forwarded.")
+        raise InvalidInput(_("Only reports about accounts on other servers can be forwarded."))
     await emit(session, ReportForwarded(uris, report, target, flag_actor))
     report.state = "forwarded"
     report.resolved_at = utcnow()
     session.add(report)
     audit(session, admin, "report.forward", target.uri, f"report {report.id}")
-    return f"Forwarded to {host_of(target.uri)}."
+    return _("Forwarded to %(host)s.") % {"host": host_of(target.uri)}

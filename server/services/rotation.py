@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import UTCDateTime, utcnow
+from server.i18n import _, use_locale
 from server.models import (
     CheckIn,
     Event,
@@ -32,6 +33,7 @@ from server.models import (
 )
 from server.services.meetup_roles import Slot, active_local_members, slots
 from server.services.notices import notify_user
+from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
 from server.uris import LocalUris
 
@@ -189,20 +191,27 @@ async def ask_for_open_roles(
                 user_id=choice.id or 0,
             )
         )
-        text = (
-            f"Your turn? Nobody is {role.name.lower()} yet at “{event.title}” "
-            f"({when_text(event)}). You have come to {group.name}'s meetups: "
-            "would you take it this time? One click on the meetup's page."
-        )
-        await notify_user(
-            session,
-            settings,
-            choice,
-            kind="role_nudge",
-            text=text,
-            link=f"/events/{event.id}#roles",
-            email_subject=f"Your turn? {role.name} at {event.title}",
-        )
+        with use_locale(language_of(choice)):
+            text = _(
+                "Your turn? Nobody is %(role)s yet at “%(title)s” (%(when)s). You have "
+                "come to %(group)s's meetups: would you take it this time? One click on the "
+                "meetup's page."
+            ) % {
+                "role": role.name.lower(),
+                "title": event.title,
+                "when": when_text(event),
+                "group": group.name,
+            }
+            await notify_user(
+                session,
+                settings,
+                choice,
+                kind="role_nudge",
+                text=text,
+                link=f"/events/{event.id}#roles",
+                email_subject=_("Your turn? %(role)s at %(title)s")
+                % {"role": role.name, "title": event.title},
+            )
         asked_now.append((role, choice))
     await session.flush()
     return asked_now
@@ -269,13 +278,16 @@ async def remind_holders(session: AsyncSession, uris: LocalUris) -> int:
         user = await session.get(User, row.user_id) if row else None
         if row is None or event is None or role is None or user is None:
             continue
-        await notify_user(
-            session,
-            uris.settings,
-            user,
-            kind="role_reminder",
-            text=f"Reminder: you are {role.name.lower()} at “{event.title}”, {when_text(event)}.",
-            link=f"/events/{event.id}",
-            email_subject=f"Reminder: you are {role.name.lower()} at {event.title}",
-        )
+        with use_locale(language_of(user)):
+            await notify_user(
+                session,
+                uris.settings,
+                user,
+                kind="role_reminder",
+                text=_("Reminder: you are %(role)s at “%(title)s”, %(when)s.")
+                % {"role": role.name.lower(), "title": event.title, "when": when_text(event)},
+                link=f"/events/{event.id}",
+                email_subject=_("Reminder: you are %(role)s at %(title)s")
+                % {"role": role.name.lower(), "title": event.title},
+            )
     return len(claimed_ids)

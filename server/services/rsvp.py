@@ -26,6 +26,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import Event, Membership, Participation, RemoteMember, User
 
 Row = TypeVar("Row")
@@ -85,11 +86,11 @@ def remaining_capacity(event: Event, counts: Counts) -> int | None:
 def check_open(event: Event) -> None:
     """Raise unless people can answer this event now."""
     if event.status == "cancelled":
-        raise InvalidInput("This meetup was cancelled.")
+        raise InvalidInput(_("This meetup was cancelled."))
     if event.ends_at < utcnow():
-        raise InvalidInput("This meetup is over.")
+        raise InvalidInput(_("This meetup is over."))
     if event.join_mode == "external":
-        raise InvalidInput("Registration for this meetup happens on another site.")
+        raise InvalidInput(_("Registration for this meetup happens on another site."))
 
 
 async def is_member(session: AsyncSession, group_id: int, attendee: Attendee) -> bool:
@@ -113,7 +114,7 @@ async def require_eligible(session: AsyncSession, event: Event, attendee: Attend
     """Raise Forbidden when only members may answer (members-only or invite events)."""
     members_only = event.visibility == "members" or event.join_mode == "invite"
     if members_only and not await is_member(session, event.group_id, attendee):
-        raise Forbidden("Only members of the group can answer this meetup.")
+        raise Forbidden(_("Only members of the group can answer this meetup."))
 
 
 async def lock_event(session: AsyncSession, event_id: int) -> Event:
@@ -121,7 +122,7 @@ async def lock_event(session: AsyncSession, event_id: int) -> Event:
     query = select(Event).where(Event.id == event_id).with_for_update()
     event = (await session.exec(query)).first() if is_row_id(event_id) else None
     if event is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     return event
 
 
@@ -226,7 +227,7 @@ async def respond(
 ) -> RsvpResult:
     """Record an answer (new or changed); an unchanged answer changes nothing."""
     if answer not in ANSWERS:
-        raise InvalidInput("The answer is going, maybe or not_going.", field="answer")
+        raise InvalidInput(_("The answer is going, maybe or not_going."), field="answer")
     check_open(event)
     await require_eligible(session, event, attendee)
     participation = await find(session, event, attendee)
@@ -236,7 +237,7 @@ async def respond(
             event_id=event.id or 0, user_id=attendee.user_id, actor_uri=attendee.actor_uri
         )
     if previous == "rejected" and answer == "going":
-        raise Forbidden("The organizers turned down your request to attend.")
+        raise Forbidden(_("The organizers turned down your request to attend."))
     target: str = answer
     if answer == "going" and previous not in ("going", "waitlisted", "pending"):
         if event.join_mode == "restricted":
@@ -287,7 +288,7 @@ async def decide(
 ) -> RsvpResult:
     """An organizer approves (a seat, or the waitlist when full) or rejects a pending request."""
     if participation.event_id != event.id or participation.status != "pending":
-        raise NotFound("No such request to attend.")
+        raise NotFound(_("No such request to attend."))
     previous = participation.status
     target = await _seat_or_waitlist(session, event) if approve else "rejected"
     _set_status(participation, target, utcnow())

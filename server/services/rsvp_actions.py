@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.errors import Forbidden, NotFound
+from server.i18n import _
 from server.models import Event, Group, Participation, User
 from server.services import membership as members
 from server.services import rsvp
@@ -55,11 +56,11 @@ async def locked_meetup(
     event = await rsvp.lock_event(session, event_id)
     group = await session.get(Group, event.group_id)
     if group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     if viewer is not None and event.visibility == "members":
         membership = await members.get_membership(session, group, viewer)
         if not members.may(viewer, membership, "see_members"):
-            raise NotFound("No such meetup.")
+            raise NotFound(_("No such meetup."))
     return event, group
 
 
@@ -123,10 +124,10 @@ async def decide(
     event, group = await locked_meetup(session, event_id, organizer)
     membership = await members.get_membership(session, group, organizer)
     if not members.may(organizer, membership, "moderate"):
-        raise Forbidden("Only the group's organizers decide on requests to attend.")
+        raise Forbidden(_("Only the group's organizers decide on requests to attend."))
     participation = await session.get(Participation, participation_id)
     if participation is None:
-        raise NotFound("No such request to attend.")
+        raise NotFound(_("No such request to attend."))
     result = await rsvp.decide(session, event, participation, approve=approve, note=note)
     await announce_decision(session, settings, group, event, result)
     return Answered(event, group, result)

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import utcnow
+from server.i18n import _, lazy_gettext, pgettext, use_locale
 from server.models import (
     CheckIn,
     Event,
@@ -35,17 +36,50 @@ from server.models import (
     RemoteActor,
     RemoteMember,
 )
-from server.services.notices import Note, group_members, message_people, notify_users
+from server.services.news import tell_each
+from server.services.notices import Note, group_members, message_people
+from server.services.notifications import language_of
 from server.services.proposals import is_abstention, is_objection, options_of
 from server.uris import LocalUris
 
-OUTCOME_TEXT = {
-    "passed": "passed",
-    "rejected": "was rejected",
-    "no_quorum": "did not reach its quorum",
-    "blocked": "was blocked by an objection",
-    "poll_closed": "closed (a poll: it decides nothing)",
+
+def outcome_clauses() -> dict[str, str]:
+    """How "This proposal …" ends for each outcome, in the active language."""
+    return {
+        "passed": pgettext("This proposal …", "passed"),
+        "rejected": pgettext("This proposal …", "was rejected"),
+        "no_quorum": pgettext("This proposal …", "did not reach its quorum"),
+        "blocked": pgettext("This proposal …", "was blocked by an objection"),
+        "poll_closed": pgettext("This proposal …", "closed (a poll: it decides nothing)"),
+    }
+
+
+#: The outcome as a word or two ("**Outcome:** passed."), in the active language when used.
+OUTCOME_WORDS = {
+    "passed": lazy_gettext("passed"),
+    "rejected": lazy_gettext("rejected"),
+    "no_quorum": lazy_gettext("no quorum"),
+    "blocked": lazy_gettext("blocked by an objection"),
+    "poll_closed": lazy_gettext("poll closed (it decides nothing)"),
 }
+
+
+def outcome_word(outcome: str) -> str:
+    """:data:`OUTCOME_WORDS` for ``outcome`` as text (the outcome itself when unknown)."""
+    word = OUTCOME_WORDS.get(outcome)
+    return str(word) if word is not None else outcome
+
+
+def _outcome_sentence(outcome: str, title: str) -> str:
+    sentences = {
+        "passed": _("Proposal “%(title)s” passed."),
+        "rejected": _("Proposal “%(title)s” was rejected."),
+        "no_quorum": _("Proposal “%(title)s” did not reach its quorum."),
+        "blocked": _("Proposal “%(title)s” was blocked by an objection."),
+        "poll_closed": _("Proposal “%(title)s” closed (a poll: it decides nothing)."),
+    }
+    return sentences[outcome] % {"title": title}
+
 
 #: Called after a proposal is tallied (the federation side closes its poll).
 ClosedHook = Callable[[AsyncSession, LocalUris, Group, Proposal], Awaitable[None]]
@@ -112,8 +146,8 @@ async def electorate(session: AsyncSession, proposal: Proposal) -> Electorate:
                 .where(Event.group_id == proposal.group_id)
             )
         ).all()
-        users &= {user for user, _ in attended if user is not None}
-        actors &= {actor for _, actor in attended if actor is not None}
+        users &= {user for user, _actor in attended if user is not None}
+        actors &= {actor for _user, actor in attended if actor is not None}
     return Electorate(frozenset(users), frozenset(actors))
 
 
@@ -164,13 +198,21 @@ async def count(session: AsyncSession, proposal: Proposal) -> Tally:
 
 def result_text(proposal: Proposal, tally: Tally) -> str:
     """One paragraph announcing the result."""
-    votes = ", ".join(f"{option} {n}" for option, n in tally.options.items())
-    quorum = f", quorum {tally.quorum}" if tally.quorum else ""
-    winner = f" The choice: {tally.winner}." if tally.winner and tally.outcome != "blocked" else ""
-    return (
-        f"Proposal “{proposal.title}” {OUTCOME_TEXT[tally.outcome]}.{winner} "
-        f"Votes: {votes} ({tally.cast} of {tally.eligible} eligible{quorum})."
-    )
+    values = {
+        "votes": ", ".join(f"{option} {n}" for option, n in tally.options.items()),
+        "cast": tally.cast,
+        "eligible": tally.eligible,
+        "quorum": tally.quorum,
+    }
+    sentences = [_outcome_sentence(tally.outcome, proposal.title)]
+    if tally.winner and tally.outcome != "blocked":
+        sentences.append(_("The choice: %(winner)s.") % {"winner": tally.winner})
+    if tally.quorum:
+        votes = _("Votes: %(votes)s (%(cast)s of %(eligible)s eligible, quorum %(quorum)s).")
+    else:
+        votes = _("Votes: %(votes)s (%(cast)s of %(eligible)s eligible).")
+    sentences.append(votes % values)
+    return " ".join(sentences)
 
 
 async def _claim(session: AsyncSession, proposal: Proposal) -> bool:
@@ -183,13 +225,18 @@ async def _claim(session: AsyncSession, proposal: Proposal) -> bool:
 
 
 async def tell_members(
-    session: AsyncSession, settings: Settings, group: Group, proposal: Proposal, text: str
+    session: AsyncSession, settings: Settings, group: Group, proposal: Proposal, tally: Tally
 ) -> None:
-    """The result to every active member: a notification here, one message to the others."""
+    """The result to every active member: a notification here (in each member's language),
+    one message to the others (in the group's)."""
     link = f"/groups/{group.slug}/proposals/{proposal.id}"
-    subject = f"Decided in {group.name}: {proposal.title}"
-    note = Note("proposal_result", text, link, subject)
-    await notify_users(session, settings, await group_members(session, group), note)
+    values = {"group": group.name, "title": proposal.title}
+
+    def write() -> Note:
+        subject = _("Decided in %(group)s: %(title)s") % values
+        return Note("proposal_result", result_text(proposal, tally), link, subject)
+
+    await tell_each(session, settings, await group_members(session, group), write)
     remote = list(
         (
             await session.exec(
@@ -201,6 +248,8 @@ async def tell_members(
     )
     if remote:
         uris = LocalUris(settings)
+        with use_locale(language_of(group)):
+            text = result_text(proposal, tally)
         await message_people(session, uris, group, remote, f"{text} {uris.base}{link}")
 
 
@@ -217,7 +266,7 @@ async def close_proposal(
     session.add(proposal)
     group = await session.get(Group, proposal.group_id)
     if group is not None:
-        await tell_members(session, settings, group, proposal, result_text(proposal, tally))
+        await tell_members(session, settings, group, proposal, tally)
         for hook in CLOSED_HOOKS:
             await hook(session, LocalUris(settings), group, proposal)
     return tally

@@ -12,7 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.dates import format_date
+
 from server.errors import InvalidInput
+from server.i18n import _, get_locale
 from server.inputs import is_iana_zone
 
 
@@ -23,13 +26,15 @@ class NonexistentLocalTime(InvalidInput):
 def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone called ``name``, or InvalidInput."""
     if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
-        raise InvalidInput("Choose a time zone such as Europe/Paris.", field=field)
+        raise InvalidInput(_("Choose a time zone such as Europe/Paris."), field=field)
     if not is_iana_zone(name):  # not ``localtime`` or other files of the zoneinfo folder
-        raise InvalidInput(f"“{name}” is not a known time zone.", field=field)
+        raise InvalidInput(_("“%(name)s” is not a known time zone.") % {"name": name}, field=field)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"“{name}” is not a known time zone.", field=field) from None
+        raise InvalidInput(
+            _("“%(name)s” is not a known time zone.") % {"name": name}, field=field
+        ) from None
 
 
 def local_to_utc(local: datetime, tz: ZoneInfo, *, field: str = "start") -> datetime:
@@ -41,8 +46,16 @@ def local_to_utc(local: datetime, tz: ZoneInfo, *, field: str = "start") -> date
     if round_trip != local:
         shifted = (first.astimezone(UTC)).astimezone(tz).strftime("%H:%M")
         raise NonexistentLocalTime(
-            f"{local:%H:%M} does not exist on {local:%-d %B %Y} in {tz.key}: the clocks go "
-            f"forward that night. Choose another time (for example {shifted}).",
+            _(
+                "%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward "
+                "that night. Choose another time (for example %(shifted)s)."
+            )
+            % {
+                "time": f"{local:%H:%M}",
+                "date": format_date(local, "d MMMM y", locale=get_locale()),
+                "zone": tz.key,
+                "shifted": shifted,
+            },
             field=field,
         )
     return first.astimezone(UTC)
@@ -80,7 +93,7 @@ def event_when(event: Any, home_zone: str = "", today: datetime | None = None) -
             if last == start.date()
             else f"{start:%a %-d %b} – {last.strftime(day)}"
         )
-        return f"{span} (all day)"
+        return _("%(span)s (all day)") % {"span": span}
     if end.date() == start.date():
         return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M}{zone_label}"
     return f"{start.strftime(day)} {start:%H:%M} – {end.strftime(day)} {end:%H:%M}{zone_label}"

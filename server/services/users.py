@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.keys import generate_rsa_keypair
 from server.db import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import User
 from server.passwords import (
     WeakPasswordError,
@@ -42,7 +43,7 @@ class NewUser:
 def _check_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not EMAIL_RE.match(email):
-        raise InvalidInput("Enter a valid email address.", field="email")
+        raise InvalidInput(_("Enter a valid email address."), field="email")
     return email
 
 
@@ -68,10 +69,10 @@ async def create_user(
         select(func.count()).select_from(User).where(func.lower(User.email) == email.lower())
     )
     if taken.one():
-        raise Conflict("An account with this email already exists.", field="email")
+        raise Conflict(_("An account with this email already exists."), field="email")
     _check_password(new.password)
     if len(new.display_name) > 100:
-        raise InvalidInput("Use at most 100 characters.", field="display_name")
+        raise InvalidInput(_("Use at most 100 characters."), field="display_name")
     keys = generate_rsa_keypair()
     user = User(
         username=username,
@@ -88,7 +89,7 @@ async def create_user(
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("That username or email was just taken.", field="username") from None
+        raise Conflict(_("That username or email was just taken."), field="username") from None
     return user
 
 
@@ -96,7 +97,7 @@ async def get_user(session: AsyncSession, username: str) -> User:
     """The user with this username, or NotFound."""
     user = (await session.exec(select(User).where(User.username == username.lower()))).first()
     if user is None:
-        raise NotFound(f"No user named {username}.")
+        raise NotFound(_("No user named %(username)s.") % {"username": username})
     return user
 
 
@@ -112,13 +113,13 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
     user = await find_user_by_login(session, login)
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        raise Forbidden("Wrong username or password.")
+        raise Forbidden(_("Wrong username or password."))
     if not verify_password(user.password_hash, password):
-        raise Forbidden("Wrong username or password.")
+        raise Forbidden(_("Wrong username or password."))
     if user.state == "pending":
-        raise Forbidden("Your account is waiting for an admin's approval.")
+        raise Forbidden(_("Your account is waiting for an admin's approval."))
     if user.state != "active":
-        raise Forbidden("This account cannot sign in.")
+        raise Forbidden(_("This account cannot sign in."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -138,7 +139,7 @@ async def set_password(session: AsyncSession, user: User, password: str) -> None
 async def set_state(session: AsyncSession, user: User, state: str) -> None:
     """Approve, reject, suspend or reactivate an account."""
     if state not in ("active", "rejected", "suspended"):
-        raise InvalidInput(f"Unknown account state {state!r}.")
+        raise InvalidInput(_("Unknown account state %(state)s.") % {"state": repr(state)})
     user.state = state
     session.add(user)
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import HearthError, InvalidInput
+from server.i18n import _
 from server.inputs import whole_number
 from server.services.audit import audit, describe_changes
 from server.services.credentials import create_invite, list_invites
@@ -63,7 +64,7 @@ async def settings_submit(request: Request) -> Response:
                 {"form": changes, "error": error},
                 status=error.status,
             )
-    flash(request, "Instance settings saved.", "success")
+    flash(request, _("Instance settings saved."), "success")
     return redirect("/admin")
 
 
@@ -88,12 +89,18 @@ async def user_action(request: Request) -> Response:
         admin = await require_admin(request, session)
         target = await get_user(session, request.path_params["username"])
         if action not in USER_ACTIONS:
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(_("Unknown action."))
         if target.id == admin.id:
-            raise InvalidInput("You cannot change your own account's state here.")
+            raise InvalidInput(_("You cannot change your own account's state here."))
         await set_state(session, target, USER_ACTIONS[action])
         audit(session, admin, f"user.{action}", f"@{target.username}")
-    flash(request, f"@{target.username}: {action} done.", "success")
+    done = {
+        "approve": _("@%(username)s is approved."),
+        "reject": _("@%(username)s is rejected."),
+        "suspend": _("@%(username)s is suspended."),
+        "reactivate": _("@%(username)s is active again."),
+    }
+    flash(request, done[action] % {"username": target.username}, "success")
     return redirect(
         form_text(form, "back") if form_text(form, "back").startswith("/admin") else "/admin/users"
     )
@@ -131,10 +138,10 @@ async def invite_submit(request: Request) -> Response:
         uses = whole_number(raw, 1, 10_000)
         if uses is None:
             raise InvalidInput(
-                "Enter how many people may use the link (1 to 10,000).", field="max_uses"
+                _("Enter how many people may use the link (1 to 10,000)."), field="max_uses"
             )
         await create_invite(session, admin, uses)
-    flash(request, "Invite link created.", "success")
+    flash(request, _("Invite link created."), "success")
     return redirect("/admin/invites")
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from server.activitypub.queue import queue_stats
 from server.activitypub.remote import RemoteError
 from server.errors import InvalidInput
+from server.i18n import _
 from server.services import federation_admin as decisions
 from server.services.audit import recent
 from server.web.common import (
@@ -52,16 +53,19 @@ async def domain_submit(request: Request) -> Response:
         domain = form_text(form, "domain").strip()
         if form_text(form, "action") == "suspend" and form_text(form, "confirm") != "yes":
             context = {
-                "heading": f"Suspend {domain}?",
+                "heading": _("Suspend %(domain)s?") % {"domain": domain},
                 "question": (
-                    f"Nothing is sent to or accepted from {domain} any more, and its accounts"
-                    " that follow groups here are removed from them. You can lift it later,"
-                    " but they would have to follow again."
+                    _(
+                        "Nothing is sent to or accepted from %(domain)s any more, and its accounts "
+                        "that follow groups here are removed from them. You can lift it later, but "
+                        "they would have to follow again."
+                    )
+                    % {"domain": domain}
                 ),
                 "action": "/admin/federation/domains",
                 "fields": [(key, form_text(form, key)) for key in ("domain", "action", "note")],
-                "yes": f"Yes, suspend {domain}",
-                "no": "Keep federating",
+                "yes": _("Yes, suspend %(domain)s") % {"domain": domain},
+                "no": _("Keep federating"),
                 "back": BACK,
             }
             return await render(request, session, "confirm.html", context, user=admin)
@@ -94,7 +98,7 @@ async def domain_remove(request: Request) -> Response:
     await read_form(request)
     async with db(request) as session:
         admin = await require_admin(request, session)
-        policy_id = path_id(request, "policy_id", "No such decision.")
+        policy_id = path_id(request, "policy_id", _("No such decision."))
         message = await decisions.lift_domain_policy(
             session, request.app.state.policy, admin, policy_id
         )
@@ -108,11 +112,14 @@ async def _actor_uri(request: Request, raw: str) -> str:
     if raw.startswith(("https://", "http://")):
         return raw
     if raw.count("@") < 1 or len(raw) > 300:
-        raise InvalidInput("Enter the account's handle (@name@server) or URL.", field="actor")
+        raise InvalidInput(_("Enter the account's handle (@name@server) or URL."), field="actor")
     try:
         return (await request.app.state.remote.actor_by_handle(raw)).uri
     except RemoteError as exc:
-        raise InvalidInput(f"We couldn't find {raw}: {exc}", field="actor") from exc
+        raise InvalidInput(
+            _("We couldn't find %(handle)s: %(error)s") % {"handle": raw, "error": exc},
+            field="actor",
+        ) from exc
 
 
 async def actor_submit(request: Request) -> Response:
@@ -135,7 +142,7 @@ async def actor_remove(request: Request) -> Response:
     await read_form(request)
     async with db(request) as session:
         admin = await require_admin(request, session)
-        block_id = path_id(request, "block_id", "No such block.")
+        block_id = path_id(request, "block_id", _("No such block."))
         message = await decisions.unblock_actor(session, request.app.state.policy, admin, block_id)
     flash(request, message, "success")
     return redirect(BACK)

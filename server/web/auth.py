@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import Forbidden, HearthError, NotFound
+from server.i18n import _, ngettext, use_locale
 from server.services import news
 from server.services.credentials import (
     check_password_reset,
@@ -19,6 +20,7 @@ from server.services.credentials import (
 )
 from server.services.instance import load_instance_info
 from server.services.notices import queue_email
+from server.services.notifications import language_of
 from server.services.users import NewUser, authenticate, create_user, find_user_by_login
 from server.web.common import (
     current_user,
@@ -60,10 +62,10 @@ async def signup_submit(request: Request) -> Response:
         async with db(request) as session:
             instance = await load_instance_info(session, settings_of(request))
             if instance.registration == "closed":
-                raise Forbidden("This instance is not taking new accounts.")
+                raise Forbidden(_("This instance is not taking new accounts."))
             if instance.registration == "invite":
                 if not values["invite"]:
-                    raise Forbidden("Sign-up here needs an invite link from a member.")
+                    raise Forbidden(_("Sign-up here needs an invite link from a member."))
                 await redeem_invite(session, values["invite"])
             state = "pending" if instance.registration == "approval" else "active"
             new = NewUser(
@@ -88,9 +90,15 @@ async def signup_submit(request: Request) -> Response:
                 status=error.status,
             )
     if state == "pending":
-        flash(request, "Thanks! An admin will review your request; you can sign in once approved.")
+        flash(
+            request, _("Thanks! An admin will review your request; you can sign in once approved.")
+        )
         return redirect("/login")
-    flash(request, f"Welcome to {instance.name}, {user.name}!", "success")
+    flash(
+        request,
+        _("Welcome to %(instance)s, %(user)s!") % {"instance": instance.name, "user": user.name},
+        "success",
+    )
     return redirect("/")
 
 
@@ -127,9 +135,16 @@ async def login_submit(request: Request) -> Response:
     )
     try:
         if not trusted and (wait := throttle.wait(key)) > 0:
+            seconds = math.ceil(wait)
             raise TooManyAttempts(
-                f"Too many failed attempts on this account: try again in {math.ceil(wait)} "
-                "seconds, or from a browser you signed in with before."
+                ngettext(
+                    "Too many failed attempts on this account: try again in %(seconds)s second, "
+                    "or from a browser you signed in with before.",
+                    "Too many failed attempts on this account: try again in %(seconds)s seconds, "
+                    "or from a browser you signed in with before.",
+                    seconds,
+                )
+                % {"seconds": seconds}
             )
         async with db(request) as session:
             user = await authenticate(session, login, form_text(form, "password"))
@@ -149,7 +164,7 @@ async def login_submit(request: Request) -> Response:
         return response
     throttle.succeeded(key)
     log_in(request, user)
-    flash(request, f"Welcome back, {user.name}.", "success")
+    flash(request, _("Welcome back, %(user)s.") % {"user": user.name}, "success")
     response = redirect(target)
     response.set_cookie(
         DEVICE_COOKIE,
@@ -188,15 +203,20 @@ async def reset_request_submit(request: Request) -> Response:
         )
         if user is not None and token is not None:
             link = f"{settings.base_url}/reset/{token}"
-            subject, body = password_reset_message(settings, user, link)
+            with use_locale(language_of(user)):
+                subject, body = password_reset_message(settings, user, link)
             await queue_email(session, settings, user.email, subject, body)
     if settings.smtp.host:
-        flash(request, "If an account matches, we have emailed it a link to choose a new password.")
+        flash(
+            request, _("If an account matches, we have emailed it a link to choose a new password.")
+        )
     else:
         flash(
             request,
-            "This instance cannot send email. Ask an admin to run "
-            "“hearth user reset-link USERNAME” and give you the link.",
+            _(
+                "This instance cannot send email. Ask an admin to run "
+                "“hearth user reset-link USERNAME” and give you the link."
+            ),
         )
     return redirect("/login")
 
@@ -232,7 +252,7 @@ async def reset_submit(request: Request) -> Response:
                 status=error.status,
             )
     log_in(request, user)
-    flash(request, "Your password has been changed.", "success")
+    flash(request, _("Your password has been changed."), "success")
     return redirect("/")
 
 

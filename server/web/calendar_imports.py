@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import HearthError
+from server.i18n import _, ngettext
 from server.models import CalendarImport, Group, User
 from server.services import membership as members
 from server.services.calendar_import import (
@@ -95,8 +96,14 @@ async def imports_page(request: Request) -> Response:
 
 
 def _summary(report: SyncReport) -> str:
+    values = {"new": report.created, "changed": report.updated, "cancelled": report.cancelled}
     return (
-        f"{report.created} new, {report.updated} changed and {report.cancelled} cancelled meetups."
+        ngettext(
+            "%(new)s new, %(changed)s changed and %(cancelled)s cancelled meetup.",
+            "%(new)s new, %(changed)s changed and %(cancelled)s cancelled meetups.",
+            report.cancelled,
+        )
+        % values
     )
 
 
@@ -107,7 +114,12 @@ async def _add(request: Request, new: NewCalendar, form: dict[str, str]) -> Resp
         item, report = await _subscribe_now(request, group, user, new)
     except HearthError as exc:
         return await _page(request, form, exc)
-    flash(request, f"Imported “{item.name or item.url}”: {_summary(report)}", "success")
+    flash(
+        request,
+        _("Imported “%(name)s”: %(summary)s")
+        % {"name": item.name or item.url, "summary": _summary(report)},
+        "success",
+    )
     return redirect(f"/groups/{group.slug}/calendar-imports")
 
 
@@ -126,7 +138,7 @@ async def upload_submit(request: Request) -> Response:
         upload = form.get("file")
         values = {"timezone": form_text(form, "timezone")}
         if not isinstance(upload, UploadFile) or not upload.filename:
-            error = HearthError("Choose an .ics file to import.", field="file")
+            error = HearthError(_("Choose an .ics file to import."), field="file")
             return await _page(request, values, error)
         data = await upload.read(UPLOAD_LIMIT + 1)
         new = NewCalendar(timezone=values["timezone"], data=data, filename=upload.filename)
@@ -138,12 +150,12 @@ async def upload_submit(request: Request) -> Response:
 async def refresh_submit(request: Request) -> Response:
     """Read a subscribed calendar now."""
     await read_form(request)
-    import_id = path_id(request, "import_id", "No such calendar import.")
+    import_id = path_id(request, "import_id", _("No such calendar import."))
     async with db(request) as session:
-        group, _ = await _organizer(request, session)
+        group, _ignored = await _organizer(request, session)
         await get_import(session, group, import_id)
     report = await _read_now(request, import_id)
-    flash(request, f"Calendar read: {_summary(report)}")
+    flash(request, _("Calendar read: %(summary)s") % {"summary": _summary(report)})
     return redirect(f"/groups/{group.slug}/calendar-imports")
 
 
@@ -151,10 +163,18 @@ async def delete_submit(request: Request) -> Response:
     """Stop importing a calendar; its upcoming meetups are cancelled."""
     await read_form(request)
     async with db(request) as session:
-        group, _ = await _organizer(request, session)
-        item = await get_import(session, group, path_id(request, "import_id", "No such import."))
+        group, _ignored = await _organizer(request, session)
+        item = await get_import(session, group, path_id(request, "import_id", _("No such import.")))
         count = await delete_import(session, LocalUris(settings_of(request)), item)
-    flash(request, f"The calendar import was removed and {count} upcoming meetups cancelled.")
+    flash(
+        request,
+        ngettext(
+            "The calendar import was removed and %(count)s upcoming meetup cancelled.",
+            "The calendar import was removed and %(count)s upcoming meetups cancelled.",
+            count,
+        )
+        % {"count": count},
+    )
     return redirect(f"/groups/{group.slug}/calendar-imports")
 
 
@@ -163,9 +183,9 @@ async def detach_submit(request: Request) -> Response:
     await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
-        event = await get_event(session, path_id(request, "event_id", "No such meetup."))
+        event = await get_event(session, path_id(request, "event_id", _("No such meetup.")))
         await detach_as(session, user, event)
-    flash(request, "Detached: the calendar import no longer changes this meetup.", "success")
+    flash(request, _("Detached: the calendar import no longer changes this meetup."), "success")
     return redirect(f"/events/{event.id}")
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from server.activitypub.remote import RemoteError
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.i18n import _
 from server.models import Event, Group, User
 from server.services import checkin as service
 from server.services import membership as members
@@ -33,14 +34,14 @@ from server.web.feeds import qr_svg
 
 
 def _event_id(request: Request) -> int:
-    return path_id(request, "event_id", "No such meetup.")
+    return path_id(request, "event_id", _("No such meetup."))
 
 
 async def _event_and_group(request: Request, session: AsyncSession) -> tuple[Event, Group]:
     event = await get_event(session, _event_id(request))
     group = await session.get(Group, event.group_id)
     if group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     return event, group
 
 
@@ -70,7 +71,7 @@ async def check_in_page(request: Request) -> Response:
         context: dict[str, object] = {"event": event, "group": group, "code": code}
         if not code:
             if not await _is_organizer(session, group, user):
-                raise Forbidden("Scan the code shown at the meetup to check in.")
+                raise Forbidden(_("Scan the code shown at the meetup to check in."))
             context["is_on"] = service.is_on(event)
             context["refresh_seconds"] = QR_REFRESH_SECONDS
             if service.is_on(event):
@@ -88,9 +89,9 @@ async def check_in_qr(request: Request) -> Response:
     async with db(request) as session:
         event, group = await _event_and_group(request, session)
         if not await _is_organizer(session, group, await current_user(request, session)):
-            raise Forbidden("Only the meetup's organizers can show its check-in code.")
+            raise Forbidden(_("Only the meetup's organizers can show its check-in code."))
     if not service.is_on(event):
-        raise Conflict("Check-in is closed for this meetup.")
+        raise Conflict(_("Check-in is closed for this meetup."))
     return Response(
         str(_qr(request, event)),
         media_type="image/svg+xml",
@@ -123,13 +124,20 @@ async def remote_start(request: Request) -> Response:
     try:
         actor = await request.app.state.remote.actor_by_handle(handle.lstrip("@"))
     except (RemoteError, ValueError) as exc:
-        raise InvalidInput(f"Could not find {handle[:100]!r}: {exc}", field="handle") from None
+        raise InvalidInput(
+            _("Could not find %(handle)s: %(error)s")
+            % {"handle": repr(handle[:100]), "error": exc},
+            field="handle",
+        ) from None
     async with db(request) as session:
         event, group = await _event_and_group(request, session)
         if await service.too_many_attempts(session, event, actor.uri):
-            raise Forbidden("Too many wrong codes: ask an organizer to check you in.")
+            raise Forbidden(_("Too many wrong codes: ask an organizer to check you in."))
         one_time = await service.new_one_time_code(session, event, actor.uri)
-        text = f"Your check-in code for “{event.title}” is {one_time} (valid 15 minutes)."
+        text = _("Your check-in code for “%(title)s” is %(code)s (valid 15 minutes).") % {
+            "title": event.title,
+            "code": one_time,
+        }
         await direct_message(session, LocalUris(settings), group, actor, text)
         context = {"event": event, "group": group, "actor": actor, "sent": True}
         response = await render(request, session, "checkin.html", context)
@@ -143,9 +151,11 @@ async def remote_confirm(request: Request) -> Response:
     async with db(request) as session:
         event, group = await _event_and_group(request, session)
         if not service.is_on(event):
-            raise Forbidden("Check-in is open only from 30 minutes before the meetup to 30 after.")
+            raise Forbidden(
+                _("Check-in is open only from 30 minutes before the meetup to 30 after.")
+            )
         if await service.too_many_attempts(session, event, actor_uri):
-            raise Forbidden("Too many wrong codes: ask an organizer to check you in.")
+            raise Forbidden(_("Too many wrong codes: ask an organizer to check you in."))
         await service.redeem_one_time_code(session, event, actor_uri, form_text(form, "otc"))
         await service.check_in(session, event, Attendee.remote(actor_uri))
     async with db(request) as session:
@@ -159,7 +169,7 @@ async def attendance_page(request: Request) -> Response:
         event, group = await _event_and_group(request, session)
         user = await require_user(request, session)
         if not await _is_organizer(session, group, user):
-            raise Forbidden("Only the group's organizers see attendance.")
+            raise Forbidden(_("Only the group's organizers see attendance."))
         rows = await service.attendance(session, event)
         context = {"event": event, "group": group, "rows": rows}
         return await render(request, session, "attendance.html", context, user=user)
@@ -171,7 +181,7 @@ async def group_attendance(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         if not await _is_organizer(session, group, user):
-            raise Forbidden("Only the group's organizers see attendance.")
+            raise Forbidden(_("Only the group's organizers see attendance."))
         rows = await service.attendance_history(session, group.id or 0)
         return await render(
             request, session, "attendance_history.html", {"group": group, "rows": rows}, user=user

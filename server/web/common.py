@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.db import db as db
 from server.errors import Forbidden
+from server.i18n import _
 from server.models import User
 from server.request_scope import client_address as client_address
 from server.request_scope import path_id as path_id
@@ -79,7 +80,7 @@ async def require_admin(request: Request, session: AsyncSession) -> User:
     """The signed-in instance admin, or 403."""
     user = await require_user(request, session)
     if not user.is_admin:
-        raise Forbidden("Only the instance's admins can see this page.")
+        raise Forbidden(_("Only the instance's admins can see this page."))
     return user
 
 
@@ -120,22 +121,24 @@ async def read_form(
     except (HTTPException, BodyTooLarge):
         raise
     except Exception as exc:  # a malformed body is the sender's fault, not ours
-        raise HTTPException(400, f"The form could not be read: {exc}") from None
+        raise HTTPException(
+            400, _("The form could not be read: %(error)s") % {"error": exc}
+        ) from None
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str):
         await form.close()  # uploaded files are spooled to temporary files
         raise HTTPException(
-            403, "The form's security token is missing. Reload the page and try again."
+            403, _("The form's security token is missing. Reload the page and try again.")
         )
     if not secrets.compare_digest(sent, expected):
         await form.close()
         raise HTTPException(
-            403, "The form's security token is wrong. Reload the page and try again."
+            403, _("The form's security token is wrong. Reload the page and try again.")
         )
-    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+    if any(isinstance(value, str) and "\x00" in value for _ignored, value in form.multi_items()):
         await form.close()  # no text holds NUL, and PostgreSQL refuses it
-        raise HTTPException(400, "The form contains a NUL character.")
+        raise HTTPException(400, _("The form contains a NUL character."))
     return form
 
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.i18n import _
 from server.services import conversations
 from server.services import membership as members
 from server.services.groups import get_group
@@ -33,7 +34,7 @@ async def moderate_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "moderate")
-        post_id = path_id(request, "post_id", "No such post.")
+        post_id = path_id(request, "post_id", _("No such post."))
         post = await conversations.get_relayed(session, group, post_id)
         action = form_text(form, "action")
         message = await conversations.moderate(session, uris, group, post, action, user)
@@ -62,9 +63,9 @@ async def unblock_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "moderate")
-        block_id = path_id(request, "block_id", "No such block.")
+        block_id = path_id(request, "block_id", _("No such block."))
         await conversations.unblock(session, group, block_id, user)
-    flash(request, "Unblocked.", "success")
+    flash(request, _("Unblocked."), "success")
     return redirect(f"/groups/{group.slug}/review")
 
 

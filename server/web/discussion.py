@@ -15,6 +15,7 @@ from server.activitypub.routes import (
     wants_activity_json,
 )
 from server.errors import Forbidden, NotFound
+from server.i18n import _
 from server.models import Group
 from server.services import discussion, remote_membership
 from server.services import membership as members
@@ -40,11 +41,11 @@ async def comment_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
-        proposal_id = path_id(request, "proposal_id", "No such proposal.")
+        proposal_id = path_id(request, "proposal_id", _("No such proposal."))
         proposal = await proposal_service.get_proposal(session, group, proposal_id)
         membership = await members.get_membership(session, group, user)
         if not members.may(user, membership, "see_members"):
-            raise Forbidden("Only members of the group take part in its discussions.")
+            raise Forbidden(_("Only members of the group take part in its discussions."))
         page = f"/groups/{group.slug}/proposals/{proposal.id}"
         await discussion.comment(
             session,
@@ -55,7 +56,7 @@ async def comment_submit(request: Request) -> Response:
             form_text(form, "content"),
             members_only=proposal.visibility != "public",
         )
-    flash(request, "Your comment is posted.", "success")
+    flash(request, _("Your comment is posted."), "success")
     return redirect(f"{page}#discussion")
 
 
@@ -75,7 +76,7 @@ async def note_object(request: Request) -> Response:
                 or signer is None
                 or not await remote_membership.is_active_member(session, group, signer)
             ):
-                raise NotFound("No such note.")
+                raise NotFound(_("No such note."))
         elif refused := await check_signed_fetch(request):
             return refused
     return activity_response({"@context": AS_CONTEXT, **note})

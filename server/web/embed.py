@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.errors import Gone
+from server.i18n import _
 from server.models import Event, Group
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.groups import get_group
@@ -66,7 +67,7 @@ async def embed_group(request: Request) -> Response:
         instance = await load_instance_info(session, settings)
         group = await get_group(session, request.path_params["slug"])
         if group.suspended_at is not None:
-            raise Gone("This group was suspended by the instance's admins.")
+            raise Gone(_("This group was suspended by the instance's admins."))
         rows = await session.exec(
             select(Event)
             .where(
@@ -82,7 +83,7 @@ async def embed_group(request: Request) -> Response:
         request,
         instance,
         {
-            "heading": f"Meetups of {group.name}",
+            "heading": _("Meetups of %(group)s") % {"group": group.name},
             "rows": events,
             "show_group": False,
             "more_url": f"{settings.base_url}/groups/{group.slug}",
@@ -98,14 +99,14 @@ async def embed_events(request: Request) -> Response:
     query = EventQuery(group=query.group, tag=query.tag)  # always from now, first page
     async with db(request) as session:
         instance = await load_instance_info(session, settings)
-        rows, _ = await upcoming_events(session, query, limit=_limit(request))
+        rows, _ignored = await upcoming_events(session, query, limit=_limit(request))
     filters = {key: value for key, value in (("tag", query.tag), ("group", query.group)) if value}
     if query.tag:
-        heading = f"Meetups tagged #{query.tag}"
+        heading = _("Meetups tagged #%(tag)s") % {"tag": query.tag}
     elif query.group:
-        heading = f"Meetups of @{query.group}"
+        heading = _("Meetups of @%(group)s") % {"group": query.group}
     else:
-        heading = f"Meetups on {instance.name}"
+        heading = _("Meetups on %(instance)s") % {"instance": instance.name}
     suffix = f"?{urlencode(filters)}" if filters else ""
     return _render(
         request,
@@ -115,7 +116,7 @@ async def embed_events(request: Request) -> Response:
             "rows": rows,
             "show_group": True,
             "more_url": f"{settings.base_url}/events{suffix}",
-            "more_label": f"All meetups on {instance.name}",
+            "more_label": _("All meetups on %(instance)s") % {"instance": instance.name},
         },
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from server.errors import InvalidInput
+from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, calendar_date, clock_time, whole_number
 from server.models import Event
 from server.services.events import COPIED_FIELDS, EventFields, fields_of
@@ -25,12 +26,14 @@ def _date(form: FormData, key: str, *, required: bool) -> date | None:
     raw = form_text(form, key).strip()
     if not raw:
         if required:
-            raise InvalidInput("Choose a date.", field=key)
+            raise InvalidInput(_("Choose a date."), field=key)
         return None
     day = calendar_date(raw)
     if day is None:
         raise InvalidInput(
-            f"Enter a date as YYYY-MM-DD, between {FIRST_YEAR} and {LAST_YEAR}.", field=key
+            _("Enter a date as YYYY-MM-DD, between %(first_year)s and %(last_year)s.")
+            % {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
+            field=key,
         )
     return day
 
@@ -41,7 +44,7 @@ def _time(form: FormData, key: str, default: time) -> time:
         return default
     moment = clock_time(raw)
     if moment is None:
-        raise InvalidInput("Enter a time as HH:MM.", field=key)
+        raise InvalidInput(_("Enter a time as HH:MM."), field=key)
     return moment
 
 
@@ -56,12 +59,12 @@ def _number(form: FormData, key: str, kind: type[int] | type[float]) -> Any:
     if kind is int:
         number = whole_number(raw, -1_000_000, 1_000_000)
         if number is None:
-            raise InvalidInput("Enter a whole number.", field=key)
+            raise InvalidInput(_("Enter a whole number."), field=key)
         return number
     try:
         return float(raw)
     except ValueError:
-        raise InvalidInput("Enter a number.", field=key) from None
+        raise InvalidInput(_("Enter a number."), field=key) from None
 
 
 def recurrence_from_form(form: FormData, start: date) -> Recurrence | None:
@@ -84,7 +87,7 @@ def recurrence_from_form(form: FormData, start: date) -> Recurrence | None:
             )
         day = form_text(form, "monthly_day", WEEKDAYS[start.weekday()])
         return Recurrence("monthly", interval, (f"{week}{day}",), None, until, count)
-    raise InvalidInput("Repeat never, weekly or monthly.", field="repeat")
+    raise InvalidInput(_("Repeat never, weekly or monthly."), field="repeat")
 
 
 def fields_from_form(form: FormData) -> EventFields:

@@ -16,6 +16,7 @@ from server.activitypub.group_collections import events_collection
 from server.activitypub.meetup_extras import MeetupFederation
 from server.activitypub.routes import wants_activity_json
 from server.errors import HearthError
+from server.i18n import _, ngettext
 from server.models import Event, Group, User
 from server.services import attendees, conversations, meetup_actions
 from server.services import membership as members
@@ -47,7 +48,7 @@ from server.web.practice import practice_context
 
 def event_id_of(request: Request) -> int:
     """The meetup id in the path (a 404 when it cannot be one)."""
-    return path_id(request, "event_id", "No such meetup.")
+    return path_id(request, "event_id", _("No such meetup."))
 
 
 async def visible_event(
@@ -162,7 +163,12 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
     count = len(created.events)
     flash(
         request,
-        "Meetup published." if count == 1 else f"Series published: {count} meetups.",
+        _("Meetup published.")
+        if count == 1
+        else ngettext(
+            "Series published: %(count)s meetup.", "Series published: %(count)s meetups.", count
+        )
+        % {"count": count},
         "success",
     )
     return redirect(f"/events/{created.first.id}")
@@ -262,14 +268,17 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
         if error.status not in (400, 409, 413):
             raise
         async with db(request) as session:
-            event, group, _ = await _editable(request, session)
+            event, group, _user = await _editable(request, session)
             context = {**_form_context(request, group, event, form_values(form)), "error": error}
             return await render(request, session, "event_form.html", context, status=error.status)
     flash(
         request,
-        "Meetup updated."
+        _("Meetup updated.")
         if len(changed.events) == 1
-        else f"{len(changed.events)} meetups updated.",
+        else ngettext(
+            "%(count)s meetup updated.", "%(count)s meetups updated.", len(changed.events)
+        )
+        % {"count": len(changed.events)},
         "success",
     )
     return redirect(f"/events/{event_id_of(request)}")
@@ -281,7 +290,7 @@ async def cancel_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         await meetup_actions.cancel(session, settings_of(request), event_id_of(request), user)
-    flash(request, "The meetup is cancelled. Followers have been told.")
+    flash(request, _("The meetup is cancelled. Followers have been told."))
     return redirect(f"/events/{event_id_of(request)}")
 
 
@@ -293,7 +302,7 @@ async def delete_submit(request: Request) -> Response:
         deleted = await meetup_actions.delete(
             session, settings_of(request), event_id_of(request), user
         )
-    flash(request, "The meetup was deleted.")
+    flash(request, _("The meetup was deleted."))
     return redirect(f"/groups/{deleted.group.slug}/events")
 
 

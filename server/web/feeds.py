@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.db import utcnow
+from server.i18n import _
 from server.models import Event, EventSeries, GroupPost
 from server.services import meetup_roles
 from server.services import membership as members
@@ -138,7 +139,7 @@ async def event_ics(request: Request) -> Response:
         [(event, group)],
         settings.base_url,
         settings.instance.domain,
-        notes={event.id or 0: f"Roles: {roles}" if roles else ""},
+        notes={event.id or 0: _("Roles: %(roles)s") % {"roles": roles} if roles else ""},
     )
     return _ics_response(body, f"meetup-{event.id}.ics")
 
@@ -148,8 +149,8 @@ async def instance_ics(request: Request) -> Response:
     settings = settings_of(request)
     query = EventQuery.from_params(request.query_params)
     async with db(request) as session:
-        rows, _ = await upcoming_events(session, query, limit=2000)
-        series = await _series_feeds(session, [event for event, _ in rows])
+        rows, _ignored = await upcoming_events(session, query, limit=2000)
+        series = await _series_feeds(session, [event for event, _ignored in rows])
     body = build_calendar(
         settings.instance.name, rows, settings.base_url, settings.instance.domain, series
     )
@@ -172,14 +173,18 @@ def _event_entry(base: str, event: Event) -> AtomEntry:
     """A meetup as a feed entry: its date, time and place lead the summary and the text."""
     place = ", ".join(
         part for part in (event.venue_name, event.street, event.locality) if part
-    ) or ("Online" if event.online_url else "")
+    ) or (_("Online") if event.online_url else "")
     when = event_when(event)
     summary = f"{when} · {place}" if place else when
     where = f"<br>{escape(place)}" if place else ""
     intro = f"<p><strong>{escape(when)}</strong>{where}</p>"
     return AtomEntry(
         link=f"{base}/events/{event.id}",
-        title=("Cancelled: " if event.status == "cancelled" else "") + event.title,
+        title=(
+            _("Cancelled: %(title)s") % {"title": event.title}
+            if event.status == "cancelled"
+            else event.title
+        ),
         published=event.created_at,
         updated=event.updated_at,
         html=intro + event.description_html,
@@ -229,7 +234,7 @@ async def group_atom(request: Request) -> Response:
     entries = [
         AtomEntry(
             link=f"{base}/groups/{group.slug}/posts/{post.id}",
-            title=f"{group.name}: news",
+            title=_("%(group)s: news") % {"group": group.name},
             published=post.published_at,
             updated=post.updated_at or post.published_at,
             html=post.content_html,
@@ -256,7 +261,7 @@ async def group_flyer(request: Request) -> Response:
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         url = f"{settings.base_url}/groups/{group.slug}"
-        rows, _ = await upcoming_events(session, EventQuery(group=group.slug), limit=3)
+        rows, _ignored = await upcoming_events(session, EventQuery(group=group.slug), limit=3)
         context = {
             "group": group,
             "url": url,
@@ -272,7 +277,7 @@ async def event_flyer(request: Request) -> Response:
     """A printable flyer for one meetup."""
     settings = settings_of(request)
     async with db(request) as session:
-        event, group, _, _ = await visible_event(request, session)
+        event, group, _user, _membership = await visible_event(request, session)
         url = f"{settings.base_url}/events/{event.id}"
         context = {
             "group": group,

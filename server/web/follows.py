@@ -10,6 +10,7 @@ from starlette.routing import Route
 from server.activitypub import follows, remote_polls
 from server.activitypub.remote import RemoteError
 from server.errors import InvalidInput
+from server.i18n import _
 from server.inputs import page_number, row_id
 from server.services import home_feed
 from server.services import membership as members
@@ -49,7 +50,7 @@ async def follow_request_submit(request: Request) -> Response:
     form = await read_form(request)
     action = form_text(form, "action")
     if action not in ("approve", "reject"):
-        raise InvalidInput("Unknown action.")
+        raise InvalidInput(_("Unknown action."))
     uris = LocalUris(settings_of(request))
     raw_id = request.path_params["follow_id"]
     async with db(request) as session:
@@ -60,7 +61,7 @@ async def follow_request_submit(request: Request) -> Response:
         await follows.answer_follow(session, uris, follow, accept=action == "approve")
     flash(
         request,
-        "Follow request approved." if action == "approve" else "Follow request rejected.",
+        _("Follow request approved.") if action == "approve" else _("Follow request rejected."),
         "success",
     )
     return redirect(f"/groups/{group.slug}/follow-requests")
@@ -83,7 +84,7 @@ async def poll_vote(request: Request) -> Response:
         except InvalidInput as error:
             flash(request, error.message, "error")
             return redirect("/home")
-    flash(request, "Your vote is on its way.", "success")
+    flash(request, _("Your vote is on its way."), "success")
     return redirect("/home")
 
 
@@ -113,16 +114,20 @@ async def follow_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
     if handle.count("@") < 1 or len(handle) > 300:
-        flash(request, "Enter a handle like @club@town.example.", "error")
+        flash(request, _("Enter a handle like @club@town.example."), "error")
         return redirect("/home")
     try:
         actor = await request.app.state.remote.actor_by_handle(handle)
     except RemoteError as exc:
-        flash(request, f"We couldn't find {handle}: {exc}", "error")
+        flash(
+            request,
+            _("We couldn't find %(handle)s: %(error)s") % {"handle": handle, "error": exc},
+            "error",
+        )
         return redirect("/home")
     async with db(request) as session:
         await follows.follow_remote(session, uris, user, actor)
-    flash(request, f"Follow request sent to {actor.handle}.", "success")
+    flash(request, _("Follow request sent to %(handle)s.") % {"handle": actor.handle}, "success")
     return redirect("/home")
 
 
@@ -133,7 +138,7 @@ async def unfollow_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         await follows.unfollow_remote(session, uris, user, form_text(form, "actor"))
-    flash(request, "Unfollowed.")
+    flash(request, _("Unfollowed."))
     return redirect("/home")
 
 

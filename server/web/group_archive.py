@@ -15,6 +15,7 @@ from server.activitypub.group_archive_schema import MAX_ARCHIVE_BYTES, parse_arc
 from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.move import move_group
 from server.errors import HearthError, InvalidInput
+from server.i18n import _
 from server.services import membership as members
 from server.services.groups import get_group
 from server.uris import LocalUris
@@ -59,7 +60,12 @@ async def move_submit(request: Request) -> Response:
         group = await move_group(request.app, user, request.path_params["slug"], target)
     except HearthError as exc:
         return await move_page(request, exc)
-    flash(request, f"{group.name} moved to {group.moved_to}; its followers are told.", "success")
+    flash(
+        request,
+        _("%(group)s moved to %(moved_to)s; its followers are told.")
+        % {"group": group.name, "moved_to": group.moved_to},
+        "success",
+    )
     return redirect(f"/groups/{group.slug}/move")
 
 
@@ -87,7 +93,7 @@ async def import_submit(request: Request) -> Response:
         values = {"slug": form_text(form, "slug").strip()}
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            error = InvalidInput("Choose the group's archive file (.json).", field="file")
+            error = InvalidInput(_("Choose the group's archive file (.json)."), field="file")
             return await _import_page(request, values, error)
         data = await upload.read(MAX_ARCHIVE_BYTES + 1)
     finally:
@@ -103,7 +109,12 @@ async def import_submit(request: Request) -> Response:
         return await _import_page(request, values, exc)
     await fetch_member_actors(request.app.state.remote, archive)
     request.app.state.read_cache.clear()
-    flash(request, f"Imported {archive.group.name} from {archive.source.actor}.", "success")
+    flash(
+        request,
+        _("Imported %(group)s from %(actor)s.")
+        % {"group": archive.group.name, "actor": archive.source.actor},
+        "success",
+    )
     return redirect(f"/groups/{slug}")
 
 

@@ -14,6 +14,7 @@ from server.activitypub.follows import pending_requests
 from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.errors import Conflict, Gone, HearthError, InvalidInput
+from server.i18n import _
 from server.models import Group, User
 from server.services import conversations, group_actions, news, remote_membership
 from server.services import membership as members
@@ -68,7 +69,7 @@ def _coordinate(form: FormData, key: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise InvalidInput("Enter a number such as 45.76.", field=key) from None
+        raise InvalidInput(_("Enter a number such as 45.76."), field=key) from None
 
 
 def fields_from_form(form: FormData) -> GroupFields:
@@ -170,7 +171,9 @@ async def _create_from_form(request: Request, form: FormData) -> Response:
             {"group": None, "form": values, "error": error},
             error.status,
         )
-    flash(request, f"{group.name} is ready. Invite your neighbors!", "success")
+    flash(
+        request, _("%(group)s is ready. Invite your neighbors!") % {"group": group.name}, "success"
+    )
     return redirect(f"/groups/{group.slug}")
 
 
@@ -182,7 +185,7 @@ async def group_page(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         user = await current_user(request, session)
         if group.suspended_at is not None and not (user and user.is_admin):
-            raise Gone("This group was suspended by the instance's admins.")
+            raise Gone(_("This group was suspended by the instance's admins."))
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
         is_member = membership is not None and membership.state == "active"
@@ -267,7 +270,7 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
         context = {"group": group, "form": {**values, "slug": group.slug}, "error": error}
         return await _form_page(request, "group_form.html", context, error.status)
     _discard(request, changes.replaced)
-    flash(request, "Changes saved.", "success")
+    flash(request, _("Changes saved."), "success")
     return redirect(f"/groups/{group.slug}")
 
 
@@ -281,7 +284,7 @@ async def delete_group_submit(request: Request) -> Response:
         )
         images = [group.avatar, group.banner]
     _discard(request, [name for name in images if name])
-    flash(request, f"The group {group.name} was deleted.")
+    flash(request, _("The group %(group)s was deleted.") % {"group": group.name})
     return redirect("/me/groups")
 
 
@@ -294,9 +297,9 @@ async def join_submit(request: Request) -> Response:
             session, settings_of(request), request.path_params["slug"], user
         )
     if membership.state == "pending":
-        flash(request, "Your request to join was sent to the group's moderators.")
+        flash(request, _("Your request to join was sent to the group's moderators."))
     else:
-        flash(request, f"You are now a member of {group.name}.", "success")
+        flash(request, _("You are now a member of %(group)s.") % {"group": group.name}, "success")
     return redirect(f"/groups/{group.slug}")
 
 
@@ -310,7 +313,7 @@ async def leave_submit(request: Request) -> Response:
         except Conflict as refusal:  # the only admin: explain on the group page
             flash(request, refusal.message, "error")
             return redirect(f"/groups/{request.path_params['slug'].lower()}")
-    flash(request, f"You left {group.name}.")
+    flash(request, _("You left %(group)s.") % {"group": group.name})
     return redirect(f"/groups/{group.slug}")
 
 
@@ -358,9 +361,9 @@ async def member_action(request: Request) -> Response:
             await members.require(session, group, user, "manage_roles")
             await members.set_role(session, group, member, form_text(form, "role"))
         else:
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(_("Unknown action."))
         audit(session, user, f"member.{action}", f"@{member.username}", f"group {group.slug}")
-    flash(request, "Done.", "success")
+    flash(request, _("Done."), "success")
     return redirect(f"/groups/{group.slug}/members")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.i18n import _
 from server.inputs import whole_number
 
 CONTENT_SECURITY_POLICY = (
@@ -26,7 +27,7 @@ class BodyTooLarge(Exception):
 
 
 def _too_large_response(scope: Scope, limit: int) -> tuple[bytes, bytes]:
-    reason = f"The request body is larger than the limit of {limit} bytes."
+    reason = _("The request body is larger than the limit of %(limit)s bytes.") % {"limit": limit}
     if scope["path"].startswith("/api/"):
         body = json.dumps({"error": "payload_too_large", "detail": reason}).encode()
         return body, b"application/json"
@@ -103,7 +104,7 @@ class NulCharacterMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        reason = "The address contains a NUL character."
+        reason = _("The address contains a NUL character.")
         if scope["path"].startswith("/api/"):
             body = json.dumps({"error": "bad_request", "detail": reason}).encode()
             content_type = b"application/json"

@@ -18,6 +18,7 @@ from server.activitypub.routes import (
     wants_activity_json,
 )
 from server.errors import HearthError, NotFound
+from server.i18n import _
 from server.models import Event, Group, Minutes
 from server.services import meetup_roles
 from server.services import membership as members
@@ -45,14 +46,14 @@ async def _article(
     """The minutes as an ``Article``: public ones to anyone (as other objects), members-only
     ones to a signed fetch by a member."""
     if minutes is None or minutes.published_at is None:
-        raise NotFound("No minutes for this meetup.")
+        raise NotFound(_("No minutes for this meetup."))
     if minutes.visibility == "public":
         if refused := await check_signed_fetch(request):
             return refused
     else:
         signer = await verified_signer(request)
         if signer is None or not await is_member(session, group.id or 0, Attendee.remote(signer)):
-            raise NotFound("No minutes for this meetup.")
+            raise NotFound(_("No minutes for this meetup."))
     uris = LocalUris(settings_of(request))
     return activity_response(await article_document(session, uris, group, event, minutes))
 
@@ -60,7 +61,7 @@ async def _article(
 async def minutes_page(request: Request) -> Response:
     """The published minutes of a meetup (or its Article for servers asking for it)."""
     async with db(request) as session:
-        event, group, user, _ = await visible_event(request, session)
+        event, group, user, _ignored = await visible_event(request, session)
         minutes = await service.get_minutes(session, event)
         if wants_activity_json(request):
             return await _article(request, session, group, event, minutes)
@@ -68,7 +69,7 @@ async def minutes_page(request: Request) -> Response:
         if minutes is None or not (
             await service.may_read(session, group, minutes, user) or may_write
         ):
-            raise NotFound("No minutes for this meetup yet.")
+            raise NotFound(_("No minutes for this meetup yet."))
         context = {"group": group, "event": event, "minutes": minutes, "may_write": may_write}
         return await render(request, session, "minutes.html", context, user=user)
 
@@ -78,7 +79,7 @@ async def _form_context(
 ) -> dict[str, Any]:
     settings = await meetup_roles.practice_settings(session, group)
     form = {
-        "title": minutes.title if minutes else f"Minutes: {event.title}",
+        "title": minutes.title if minutes else _("Minutes: %(title)s") % {"title": event.title},
         "summary": minutes.summary if minutes else "",
         "body": minutes.body_md if minutes else await service.prefill(session, group, event),
     }
@@ -98,10 +99,10 @@ async def edit_minutes(request: Request) -> Response:
     data = await read_form(request) if request.method == "POST" else None
     async with db(request) as session:
         user = await require_user(request, session)
-        event, group, _, _ = await visible_event(request, session)
+        event, group, _user, _membership = await visible_event(request, session)
         minutes = await service.get_minutes(session, event)
         if not await service.may_write(session, group, event, user):
-            raise NotFound("Only the note-taker and the organizers write the minutes.")
+            raise NotFound(_("Only the note-taker and the organizers write the minutes."))
         context = await _form_context(session, group, event, minutes)
         if data is not None:
             fields = {key: form_text(data, key) for key in ("title", "summary", "body")}
@@ -130,11 +131,16 @@ async def edit_minutes(request: Request) -> Response:
 
 def _saved_message(minutes: Minutes, was_published: bool) -> str:
     if minutes.published_at is None:
-        return "Draft saved: only the note-taker and the organizers see it."
-    audience = "everyone" if minutes.visibility == "public" else "the group's members"
+        return _("Draft saved: only the note-taker and the organizers see it.")
+    if minutes.visibility == "public":
+        return (
+            _("Minutes updated for everyone.")
+            if was_published
+            else _("Minutes published to everyone.")
+        )
     if was_published:
-        return f"Minutes updated for {audience}."
-    return f"Minutes published to {audience}."
+        return _("Minutes updated for the group's members.")
+    return _("Minutes published to the group's members.")
 
 
 async def archive_page(request: Request) -> Response:
@@ -168,7 +174,7 @@ async def archive_settings(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, slug)
         await service.set_visibility(session, group, user, form_text(form, "visibility"))
-    flash(request, "Saved: new minutes are published that way.", "success")
+    flash(request, _("Saved: new minutes are published that way."), "success")
     return redirect(f"/groups/{slug}/minutes")
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from server.services import membership as members
 from server.services.groups import get_group
-from server.services.meetup_lists import DAY_NAMES, month_grid, parse_month, today_in
+from server.services.meetup_lists import day_names, month_grid, parse_month, today_in
 from server.web.common import current_user, db, render, settings_of
 
 
@@ -19,7 +19,7 @@ async def instance_month(request: Request) -> Response:
     first = parse_month(request.query_params.get("month", ""), today)
     async with db(request) as session:
         month = await month_grid(session, first, today, group=None)
-        context = {"month": month, "group": None, "day_names": DAY_NAMES, "base": "/events"}
+        context = {"month": month, "group": None, "day_names": day_names(), "base": "/events"}
         return await render(request, session, "month.html", context)
 
 
@@ -41,7 +41,7 @@ async def group_month(request: Request) -> Response:
         context = {
             "month": month,
             "group": group,
-            "day_names": DAY_NAMES,
+            "day_names": day_names(),
             "base": f"/groups/{group.slug}/events",
         }
         return await render(request, session, "month.html", context, user=user)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.i18n import _
 from server.inputs import row_id
 from server.services import notifications as notes
 from server.web.common import db, flash, read_form, redirect, render, require_user
@@ -57,12 +58,17 @@ async def email_settings_submit(request: Request) -> Response:
     chosen = {str(value) for value in form.getlist("email")}
     unknown = chosen - {category.key for category in notes.CATEGORIES}
     if unknown:
-        flash(request, f"Unknown kind of notification: {', '.join(sorted(unknown))}.", "error")
+        flash(
+            request,
+            _("Unknown kind of notification: %(choices)s.")
+            % {"choices": ", ".join(sorted(unknown))},
+            "error",
+        )
         return redirect("/me/notifications")
     async with db(request) as session:
         user = await require_user(request, session)
         await notes.set_email_choices(session, user, chosen)
-    flash(request, "Your email choices are saved.", "success")
+    flash(request, _("Your email choices are saved."), "success")
     return redirect("/me/notifications")
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.activitypub.routes import user_actor, wants_activity_json
+from server.i18n import _
 from server.markup import render_markdown
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.federation_admin import known_instances
@@ -26,7 +27,7 @@ async def home(request: Request) -> Response:
     query = DirectoryQuery.from_params(request.query_params)
     async with db(request) as session:
         groups, total = await search_directory(session, query)
-        rows, _ = await upcoming_events(session, EventQuery(), limit=UPCOMING_READ)
+        rows, _ignored = await upcoming_events(session, EventQuery(), limit=UPCOMING_READ)
         zone = settings_of(request).instance.timezone
         context = {
             "upcoming": await entries_of(session, rows, zone, UPCOMING_SHOWN),
@@ -62,7 +63,7 @@ async def user_page(request: Request) -> Response:
                 request,
                 session,
                 "error.html",
-                {"message": "This account is not available."},
+                {"message": _("This account is not available.")},
                 status=404,
             )
         groups = [

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from server.activitypub.mentions import entities_of
 from server.activitypub.routes import post_object, wants_activity_json
 from server.errors import HearthError, NotFound
+from server.i18n import _
 from server.services import membership as members
 from server.services import post_actions
 from server.services.groups import get_group
@@ -30,7 +31,7 @@ from server.web.common import (
 
 
 def _post_id(request: Request) -> int:
-    return path_id(request, "post_id", "No such post.")
+    return path_id(request, "post_id", _("No such post."))
 
 
 async def post_page(request: Request) -> Response:
@@ -47,7 +48,7 @@ async def post_page(request: Request) -> Response:
         # The same rule as the group page's list (list_posts): followers-only and
         # members-only posts show to the group's members and organizers.
         if post.visibility not in ("public", "unlisted") and not (can_post or is_member):
-            raise NotFound("No such post.")
+            raise NotFound(_("No such post."))
         return await render(
             request,
             session,
@@ -81,7 +82,7 @@ async def post_submit(request: Request) -> Response:
         async with db(request) as session:
             user = await require_user(request, session)
             visibility = form_text(form, "visibility", "public")
-            group, _ = await post_actions.publish(
+            group, _post = await post_actions.publish(
                 session,
                 settings_of(request),
                 request.path_params["slug"],
@@ -95,7 +96,7 @@ async def post_submit(request: Request) -> Response:
             raise
         flash(request, error.message, "error")
         return redirect(f"/groups/{request.path_params['slug']}")
-    flash(request, "Posted. Followers across the fediverse will see it shortly.", "success")
+    flash(request, _("Posted. Followers across the fediverse will see it shortly."), "success")
     return redirect(f"/groups/{group.slug}")
 
 
@@ -116,7 +117,7 @@ async def post_edit_submit(request: Request) -> Response:
             content,
             entities,
         )
-    flash(request, "Post updated.", "success")
+    flash(request, _("Post updated."), "success")
     return redirect(f"/groups/{group.slug}/posts/{post.id}")
 
 
@@ -128,7 +129,7 @@ async def post_delete_submit(request: Request) -> Response:
         group = await post_actions.delete(
             session, settings_of(request), request.path_params["slug"], user, _post_id(request)
         )
-    flash(request, "Post deleted.")
+    flash(request, _("Post deleted."))
     return redirect(f"/groups/{group.slug}")
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.inputs import whole_number
 from server.models import Event, Group, Membership, Proposal, User
 from server.services import agenda, meetup_roles, rotation
@@ -91,17 +92,17 @@ async def practice_context(
 
 async def _meetup(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
     user = await require_user(request, session)
-    event_id = path_id(request, "event_id", "No such meetup.")
-    event, group, _ = await members.visible_event(session, event_id, user)
+    event_id = path_id(request, "event_id", _("No such meetup."))
+    event, group, _ignored = await members.visible_event(session, event_id, user)
     return event, group, user
 
 
 def _role_id(request: Request) -> int:
-    return path_id(request, "role_id", "No such role.")
+    return path_id(request, "role_id", _("No such role."))
 
 
 def _item_id(request: Request) -> int:
-    return path_id(request, "item_id", "No such agenda item.")
+    return path_id(request, "item_id", _("No such agenda item."))
 
 
 def _number(form: FormData, key: str, default: int | None = None) -> int | None:
@@ -110,7 +111,7 @@ def _number(form: FormData, key: str, default: int | None = None) -> int | None:
         return default
     number = whole_number(raw, 0, 999_999)
     if number is None:
-        raise InvalidInput("Enter a whole number.", field=key)
+        raise InvalidInput(_("Enter a whole number."), field=key)
     return number
 
 
@@ -122,16 +123,16 @@ async def role_action(request: Request) -> Response:
         event, group, user = await _meetup(request, session)
         if action == "volunteer":
             await meetup_roles.volunteer(session, group, event, user, _role_id(request))
-            message = "The role is yours. Thank you!"
+            message = _("The role is yours. Thank you!")
         elif action == "assign":
             username = form_text(form, "username").strip().lstrip("@")
             await meetup_roles.assign(session, group, event, user, _role_id(request), username)
-            message = f"The role is now @{username}'s."
+            message = _("The role is now @%(username)s's.") % {"username": username}
         elif action == "hand-back":
             await meetup_roles.hand_back(session, group, event, user, _role_id(request))
-            message = "The role is open again."
+            message = _("The role is open again.")
         else:
-            raise NotFound("No such action.")
+            raise NotFound(_("No such action."))
     flash(request, message, "success")
     return redirect(f"/events/{event.id}#roles")
 
@@ -145,7 +146,11 @@ async def ask_members(request: Request) -> Response:
         meetup_roles.check_not_over(event)
         asked = await rotation.ask_for_open_roles(session, settings_of(request), group, event)
     names = ", ".join(f"@{person.username} ({role.name})" for role, person in asked)
-    flash(request, f"Asked: {names}." if asked else "Nobody new to ask.", "success")
+    flash(
+        request,
+        _("Asked: %(names)s.") % {"names": names} if asked else _("Nobody new to ask."),
+        "success",
+    )
     return redirect(f"/events/{event.id}#roles")
 
 
@@ -162,7 +167,7 @@ async def add_item(request: Request) -> Response:
             proposal_id=_number(form, "proposal_id"),
         )
         await agenda.add_item(session, group, event, user, fields)
-    flash(request, "Added to the agenda.", "success")
+    flash(request, _("Added to the agenda."), "success")
     return redirect(f"/events/{event.id}#agenda")
 
 
@@ -178,13 +183,15 @@ async def item_action(request: Request) -> Response:
         elif action == "minutes":
             minutes = _number(form, "minutes")
             if minutes is None:
-                raise InvalidInput("Enter the minutes for this item.", field="minutes")
+                raise InvalidInput(_("Enter the minutes for this item."), field="minutes")
             await agenda.set_minutes(session, group, event, user, item_id, minutes)
         elif action == "remove":
             await agenda.remove_item(session, group, event, user, item_id)
         else:
-            raise InvalidInput("Choose move up, move down, set minutes or remove.", field="action")
-    flash(request, "Agenda updated.", "success")
+            raise InvalidInput(
+                _("Choose move up, move down, set minutes or remove."), field="action"
+            )
+    flash(request, _("Agenda updated."), "success")
     return redirect(f"/events/{event.id}#agenda")
 
 
@@ -210,7 +217,7 @@ async def group_roles_page(request: Request) -> Response:
         user = await current_user(request, session)
         membership = await members.get_membership(session, group, user)
         if not members.may(user, membership, "see_members"):
-            raise NotFound("Only members see the group's roles.")
+            raise NotFound(_("Only members see the group's roles."))
         roles = await meetup_roles.group_roles(session, group)
         upcoming = await next_meetup(session, group)
         slots = await meetup_roles.slots(session, group, upcoming) if upcoming else []
@@ -238,21 +245,21 @@ async def group_roles_submit(request: Request) -> Response:
         action = form_text(form, "action")
         if action == "add":
             role = await meetup_roles.add_role(session, group, user, form_text(form, "name"))
-            message = f"Role “{role.name}” added."
+            message = _("Role “%(role)s” added.") % {"role": role.name}
         elif action in ("rename", "remove"):
             role_id = _number(form, "role_id")
             if role_id is None:
-                raise InvalidInput("Choose a role.", field="role_id")
+                raise InvalidInput(_("Choose a role."), field="role_id")
             if action == "rename":
                 role = await meetup_roles.rename_role(
                     session, group, user, role_id, form_text(form, "name")
                 )
-                message = f"Role renamed to “{role.name}”."
+                message = _("Role renamed to “%(role)s”.") % {"role": role.name}
             else:
                 await meetup_roles.remove_role(session, group, user, role_id)
-                message = "Role removed."
+                message = _("Role removed.")
         else:
-            raise InvalidInput("Choose add, rename or remove.", field="action")
+            raise InvalidInput(_("Choose add, rename or remove."), field="action")
     flash(request, message, "success")
     return redirect(f"/groups/{slug}/roles")
 

@@ -23,6 +23,7 @@ from server.activitypub.routes import (
     wants_activity_json,
 )
 from server.errors import Forbidden, HearthError, InvalidInput, NotFound
+from server.i18n import _
 from server.inputs import whole_number
 from server.models import Group, Proposal, User
 from server.services import conversations, proposal_actions
@@ -30,7 +31,7 @@ from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
 from server.services.rsvp import Attendee, is_member
-from server.services.tally import OUTCOME_TEXT, count
+from server.services.tally import count, outcome_clauses, outcome_word
 from server.services.timezones import local_to_utc, zone
 from server.uris import LocalUris
 from server.web.common import (
@@ -53,7 +54,7 @@ def _number(form: FormData, key: str) -> int | None:
         return None
     number = whole_number(raw, 0, 1_000_000)
     if number is None:
-        raise InvalidInput("Enter a whole number (up to 1,000,000).", field=key)
+        raise InvalidInput(_("Enter a whole number (up to 1,000,000)."), field=key)
     return number
 
 
@@ -64,7 +65,7 @@ def _local_moment(form: FormData, key: str, tz_name: str) -> datetime | None:
     try:
         local = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput("Enter a date and time, e.g. 2030-05-04T18:00.", field=key) from None
+        raise InvalidInput(_("Enter a date and time, e.g. 2030-05-04T18:00."), field=key) from None
     return local_to_utc(local.replace(tzinfo=None), zone(tz_name), field=key)
 
 
@@ -109,21 +110,21 @@ async def question_response(
     else:
         signer = await verified_signer(request)
         if signer is None or not await is_member(session, group.id or 0, Attendee.remote(signer)):
-            raise NotFound("No such proposal.")
+            raise NotFound(_("No such proposal."))
     document = await question_document(session, LocalUris(settings_of(request)), group, proposal)
     return activity_response(document)
 
 
 def _require_visible(proposal: Proposal, is_member: bool) -> None:
     if proposal.visibility != "public" and not is_member:
-        raise NotFound("No such proposal.")
+        raise NotFound(_("No such proposal."))
 
 
 async def proposals_page(request: Request) -> Response:
     """Open proposals (members see members-only ones), and the link to the decisions log."""
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
-        user, is_member, _ = await _viewer(request, session, group)
+        user, is_member, _membership = await _viewer(request, session, group)
         shown = [
             p
             for p in await service.group_proposals(session, group, closed=False)
@@ -159,10 +160,10 @@ async def new_proposal(request: Request) -> Response:
             except InvalidInput as exc:
                 error = exc
             else:
-                flash(request, "Proposal opened: members can vote now.", "success")
+                flash(request, _("Proposal opened: members can vote now."), "success")
                 return redirect(f"/groups/{group.slug}/proposals/{proposal.id}")
         elif not await service.may_propose(session, group, user):
-            raise Forbidden("You cannot open proposals in this group.")
+            raise Forbidden(_("You cannot open proposals in this group."))
         return await render(
             request,
             session,
@@ -174,7 +175,7 @@ async def new_proposal(request: Request) -> Response:
 
 
 def _proposal_id(request: Request) -> int:
-    return path_id(request, "proposal_id", "No such proposal.")
+    return path_id(request, "proposal_id", _("No such proposal."))
 
 
 async def proposal_page(request: Request) -> Response:
@@ -200,7 +201,7 @@ async def proposal_page(request: Request) -> Response:
             "why_not": why_not,
             "tally": await count(session, proposal),
             "result": json.loads(proposal.result_json) if proposal.result_json else None,
-            "outcome_text": OUTCOME_TEXT.get(proposal.outcome, ""),
+            "outcome_text": outcome_clauses().get(proposal.outcome, ""),
             "named": []
             if proposal.secret or not is_member
             else await service.named_votes(session, proposal),
@@ -224,7 +225,7 @@ async def vote_submit(request: Request) -> Response:
         group = await get_group(session, slug)
         proposal = await service.get_proposal(session, group, _proposal_id(request))
         try:
-            _, changed = await service.cast_vote(
+            _vote, changed = await service.cast_vote(
                 session, proposal, Attendee.local(user), form_text(form, "option")
             )
         except HearthError as exc:
@@ -232,7 +233,11 @@ async def vote_submit(request: Request) -> Response:
                 raise
             flash(request, exc.message, "error")
             return redirect(target)
-    flash(request, "Your vote is counted." if changed else "Your vote was already that.", "success")
+    flash(
+        request,
+        _("Your vote is counted.") if changed else _("Your vote was already that."),
+        "success",
+    )
     return redirect(target)
 
 
@@ -240,7 +245,7 @@ async def decisions_log(request: Request) -> Response:
     """The group's decisions, newest first (members see members-only ones)."""
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
-        user, is_member, _ = await _viewer(request, session, group)
+        user, is_member, _membership = await _viewer(request, session, group)
         closed = [
             (p, json.loads(p.result_json or "{}"))
             for p in await service.group_proposals(session, group, closed=True)
@@ -258,27 +263,35 @@ async def decisions_log(request: Request) -> Response:
             request,
             session,
             "decisions.html",
-            {"group": group, "closed": closed, "outcome_text": OUTCOME_TEXT},
+            {"group": group, "closed": closed, "outcome_text": outcome_clauses()},
             user=user,
         )
 
 
 def decisions_markdown(group: Group, closed: list[tuple[Proposal, dict[str, object]]]) -> str:
     """The decisions log as Markdown minutes."""
-    lines = [f"# Decisions of {group.name}", ""]
+    lines = ["# " + _("Decisions of %(group)s") % {"group": group.name}, ""]
     for proposal, result in closed:
         lines.append(f"## {proposal.closes_at:%Y-%m-%d}: {proposal.title}")
         lines.append("")
-        lines.append(f"**Outcome:** {OUTCOME_TEXT.get(proposal.outcome, proposal.outcome)}.")
+        lines.append(_("**Outcome:** %(outcome)s.") % {"outcome": outcome_word(proposal.outcome)})
         if result.get("winner") and proposal.outcome != "blocked":
-            lines.append(f"**Choice:** {result['winner']}.")
+            lines.append(_("**Choice:** %(winner)s.") % {"winner": result["winner"]})
         options = cast("dict[str, int]", result.get("options") or {})
-        votes = ", ".join(f"{option}: {n}" for option, n in options.items())
-        lines.append(
-            f"**Votes:** {votes} — {result.get('cast', 0)} cast of {result.get('eligible', 0)} "
-            f"eligible" + (f", quorum {result['quorum']}" if result.get("quorum") else "") + "."
-        )
-        lines.append(f"**Method:** {proposal.method}.")
+        values = {
+            "votes": ", ".join(f"{option}: {n}" for option, n in options.items()),
+            "cast": result.get("cast", 0),
+            "eligible": result.get("eligible", 0),
+            "quorum": result.get("quorum"),
+        }
+        if result.get("quorum"):
+            votes = _(
+                "**Votes:** %(votes)s — %(cast)s cast of %(eligible)s eligible, quorum %(quorum)s."
+            )
+        else:
+            votes = _("**Votes:** %(votes)s — %(cast)s cast of %(eligible)s eligible.")
+        lines.append(votes % values)
+        lines.append(_("**Method:** %(method)s.") % {"method": proposal.method})
         if proposal.body_md.strip():
             lines += ["", proposal.body_md.strip()]
         lines.append("")

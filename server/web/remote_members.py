@@ -13,6 +13,7 @@ from starlette.routing import Route
 from server.activitypub import group_join
 from server.activitypub.remote import RemoteError
 from server.errors import Conflict, InvalidInput, NotFound
+from server.i18n import _
 from server.models import Group, Membership, stored_id
 from server.services import membership as members
 from server.services import news
@@ -44,7 +45,9 @@ async def remote_member_action(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
-        member = await service.get(session, group, path_id(request, "member_id", "No such member."))
+        member = await service.get(
+            session, group, path_id(request, "member_id", _("No such member."))
+        )
         if action in ("approve", "decline"):
             await members.require(session, group, user, "approve_members")
             kept = await service.decide(session, group, member, approve=action == "approve")
@@ -55,7 +58,7 @@ async def remote_member_action(request: Request) -> Response:
                     group,
                     member,
                     accept=kept is not None,
-                    why="" if kept else "The moderators declined your request to join.",
+                    why="" if kept else _("The moderators declined your request to join."),
                 )
         elif action == "remove":
             await members.require(session, group, user, "moderate")
@@ -66,9 +69,9 @@ async def remote_member_action(request: Request) -> Response:
             await service.set_role(session, group, member, form_text(form, "role"))
             await group_join.send_role_update(session, uris, group, member)
         else:
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(_("Unknown action."))
         audit(session, user, f"member.{action}", member.actor_uri, f"group {group.slug}")
-    flash(request, "Done.", "success")
+    flash(request, _("Done."), "success")
     return redirect(f"/groups/{group.slug}/members")
 
 
@@ -81,14 +84,17 @@ async def invite_submit(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         await members.require(session, group, user, "approve_members")
     if handle.count("@") < 1 or len(handle) > 300:
-        raise InvalidInput("Enter a handle like @alex@town.example.", field="handle")
-    username, _, domain = handle.lstrip("@").partition("@")
+        raise InvalidInput(_("Enter a handle like @alex@town.example."), field="handle")
+    username, _at, domain = handle.lstrip("@").partition("@")
     if domain.lower() == settings_of(request).instance.domain.lower():
         return await _invite_local(request, username)
     try:
         person = await request.app.state.remote.actor_by_handle(handle)
     except RemoteError as exc:
-        raise InvalidInput(f"We couldn't find {handle}: {exc}", field="handle") from exc
+        raise InvalidInput(
+            _("We couldn't find %(handle)s: %(error)s") % {"handle": handle, "error": exc},
+            field="handle",
+        ) from exc
     uris = LocalUris(settings_of(request))
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
@@ -97,7 +103,7 @@ async def invite_submit(request: Request) -> Response:
         if member.state == "active" and member.via == "join":
             await session.flush()
             await group_join.answer_join(session, uris, group, member, accept=True)
-    flash(request, f"Invitation sent to {person.handle}.", "success")
+    flash(request, _("Invitation sent to %(handle)s.") % {"handle": person.handle}, "success")
     return redirect(f"/groups/{group.slug}/members")
 
 
@@ -108,12 +114,19 @@ async def _invite_local(request: Request, username: str) -> Response:
         group = await get_group(session, request.path_params["slug"])
         invitee = await find_user_by_login(session, username)
         if invitee is None or invitee.state != "active":
-            raise InvalidInput(f"Nobody here is called @{username}.", field="handle")
+            raise InvalidInput(
+                _("Nobody here is called @%(username)s.") % {"username": username}, field="handle"
+            )
         if await members.get_membership(session, group, invitee) is not None:
-            raise Conflict(f"@{invitee.username} is already a member or asked to join.")
+            raise Conflict(
+                _("@%(username)s is already a member or asked to join.")
+                % {"username": invitee.username}
+            )
         link = invite_link(request, group).removeprefix(settings_of(request).base_url)
         await news.invited(session, settings_of(request), group, user, invitee, link)
-    flash(request, f"Invitation sent to @{invitee.username}.", "success")
+    flash(
+        request, _("Invitation sent to @%(username)s.") % {"username": invitee.username}, "success"
+    )
     return redirect(f"/groups/{group.slug}/members")
 
 
@@ -134,9 +147,9 @@ async def _invited_group(request: Request, session: AsyncSession) -> Group:
             str(request.path_params["token"]), max_age=INVITE_DAYS * 86400
         )
     except BadSignature as bad:
-        raise NotFound("This invitation link is not valid (or is too old).") from bad
+        raise NotFound(_("This invitation link is not valid (or is too old).")) from bad
     if group_id != group.id:
-        raise NotFound("This invitation link is not valid (or is too old).")
+        raise NotFound(_("This invitation link is not valid (or is too old)."))
     return group
 
 
@@ -154,13 +167,13 @@ async def invitation_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await _invited_group(request, session)
         if await members.get_membership(session, group, user) is not None:
-            raise Conflict("You are already a member of this group or waiting for approval.")
+            raise Conflict(_("You are already a member of this group or waiting for approval."))
         session.add(
             Membership(
                 group_id=stored_id(group), user_id=stored_id(user), role="member", state="active"
             )
         )
-    flash(request, f"You are now a member of {group.name}.", "success")
+    flash(request, _("You are now a member of %(group)s.") % {"group": group.name}, "success")
     return redirect(f"/groups/{group.slug}")
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from server.activitypub.local import instance_actor
 from server.db import utcnow
 from server.errors import InvalidInput
+from server.i18n import _
 from server.models import Group
 from server.services import federation_admin, news, reports
 from server.services.audit import audit
@@ -56,7 +57,7 @@ async def report_submit(request: Request) -> Response:
         )
         about = await news.actor_label(session, report.target_actor_uri)
         await news.report_filed(session, settings_of(request), about)
-    flash(request, "Thank you: the admins will look at your report.", "success")
+    flash(request, _("Thank you: the admins will look at your report."), "success")
     return redirect("/")
 
 
@@ -76,10 +77,12 @@ async def report_action(request: Request) -> Response:
     action = form_text(form, "action")
     async with db(request) as session:
         admin = await require_admin(request, session)
-        report = await reports.get_report(session, path_id(request, "report_id", "No such report."))
+        report = await reports.get_report(
+            session, path_id(request, "report_id", _("No such report."))
+        )
         if action == "resolve":
             reports.resolve(session, admin, report)
-            message = "Report closed."
+            message = _("Report closed.")
         elif action == "forward":
             flag_actor = (await instance_actor(session, uris)).uri
             message = await reports.forward(session, uris, admin, report, flag_actor)
@@ -89,7 +92,7 @@ async def report_action(request: Request) -> Response:
             )
             reports.resolve(session, admin, report)
         else:
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(_("Unknown action."))
     flash(request, message, "success")
     return redirect("/admin/reports")
 
@@ -110,12 +113,17 @@ async def group_action(request: Request) -> Response:
         admin = await require_admin(request, session)
         group = await get_group(session, request.path_params["slug"])
         if action not in ("suspend", "reactivate"):
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(_("Unknown action."))
         group.suspended_at = utcnow() if action == "suspend" else None
         session.add(group)
         request.app.state.inbox_recipients.clear()
         audit(session, admin, f"group.{action}", group.slug, form_text(form, "note"))
-    flash(request, f"{group.name}: {action} done.", "success")
+    suspended, reactivated = _("%(group)s is suspended."), _("%(group)s is active again.")
+    flash(
+        request,
+        (suspended if action == "suspend" else reactivated) % {"group": group.name},
+        "success",
+    )
     return redirect("/admin/groups")
 
 

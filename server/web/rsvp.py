@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import Forbidden
+from server.i18n import _
 from server.models import Event, Group, Participation, User
 from server.services import attendees, rsvp_actions
 from server.services import membership as members
@@ -53,16 +54,16 @@ async def rsvp_submit(request: Request) -> Response:
 async def _organized_event(request: Request, session: AsyncSession) -> tuple[Event, User]:
     """The meetup and the signed-in person, who must be one of its group's organizers."""
     user = await require_user(request, session)
-    event, _, _, membership = await visible_event(request, session)
+    event, _group, _user, membership = await visible_event(request, session)
     if not members.may(user, membership, "moderate"):
-        raise Forbidden("Only the group's organizers can do that.")
+        raise Forbidden(_("Only the group's organizers can do that."))
     return event, user
 
 
 async def decide_submit(request: Request) -> Response:
     """An organizer approves or turns down a request to attend a restricted meetup."""
     form = await read_form(request)
-    participation_id = path_id(request, "participation_id", "No such request to attend.")
+    participation_id = path_id(request, "participation_id", _("No such request to attend."))
     approve = form_text(form, "action") == "approve"
     async with db(request) as session:
         event, user = await _organized_event(request, session)
@@ -75,14 +76,14 @@ async def decide_submit(request: Request) -> Response:
             approve=approve,
             note=form_text(form, "note"),
         )
-    flash(request, "Approved." if approve else "Turned down.", "success")
+    flash(request, _("Approved.") if approve else _("Turned down."), "success")
     return redirect(f"/events/{event.id}#attendees")
 
 
 async def attendees_csv(request: Request) -> Response:
     """The attendee list as a CSV file, for the group's organizers."""
     async with db(request) as session:
-        event, _ = await _organized_event(request, session)
+        event, _ignored = await _organized_event(request, session)
         body = attendees.attendees_csv(await attendees.attendee_rows(session, event))
     return Response(
         body,
@@ -113,7 +114,10 @@ async def my_meetups_ics(request: Request) -> Response:
         )
         rows = [(event, group) for event, group in (await session.exec(query)).all()]
     body = build_calendar(
-        f"My meetups · {settings.instance.name}", rows, settings.base_url, settings.instance.domain
+        _("My meetups · %(instance)s") % {"instance": settings.instance.name},
+        rows,
+        settings.base_url,
+        settings.instance.domain,
     )
     return Response(body, media_type="text/calendar; charset=utf-8")
 
@@ -125,7 +129,7 @@ async def reset_feed_submit(request: Request) -> Response:
         user = await require_user(request, session)
         user.calendar_key_version += 1
         session.add(user)
-    flash(request, "Your calendar link was reset: the old link no longer works.", "success")
+    flash(request, _("Your calendar link was reset: the old link no longer works."), "success")
     return redirect("/me/calendar#feed")
 
 

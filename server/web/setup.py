@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import Forbidden, HearthError
+from server.i18n import _
 from server.models import User
 from server.passwords import MIN_PASSWORD_LENGTH
 from server.services.users import NewUser, create_user
@@ -76,10 +77,12 @@ async def setup_submit(request: Request) -> Response:
     claimed = None
     try:
         if not setup_code_matches(data_path, values["code"]):
-            raise Forbidden("This is not the setup code printed by “hearth serve”.", field="code")
+            raise Forbidden(
+                _("This is not the setup code printed by “hearth serve”."), field="code"
+            )
         claimed = claim_setup_code(data_path)
         if claimed is None:
-            raise Forbidden("Someone else is setting up this instance right now.", field="code")
+            raise Forbidden(_("Someone else is setting up this instance right now."), field="code")
         new = NewUser(
             values["username"],
             values["email"],
@@ -99,8 +102,11 @@ async def setup_submit(request: Request) -> Response:
     log_in(request, user)
     flash(
         request,
-        f"Welcome, {user.name}! You are the admin of this instance: name it and choose who "
-        "may sign up here, then start a group.",
+        _(
+            "Welcome, %(user)s! You are the admin of this instance: name it and choose "
+            "who may sign up here, then start a group."
+        )
+        % {"user": user.name},
         "success",
     )
     return redirect("/admin")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import NotFound
+from server.i18n import _
 from server.models import Group, GroupPost
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.groups import DirectoryQuery, search_directory
@@ -28,7 +29,7 @@ async def tag_page(request: Request) -> Response:
     """Everything public here with this tag."""
     tag = request.path_params["tag"].lstrip("#").lower()
     if not TAG.match(tag):
-        raise NotFound("No such tag.")
+        raise NotFound(_("No such tag."))
     href = f'{settings_of(request).base_url}/tags/{tag}"'
     async with db(request) as session:
         groups, group_total = await search_directory(session, DirectoryQuery(tag=tag))
