@@ -1,8 +1,8 @@
 """The background worker: processes stored inbox activities and delivers queued activities.
 
-``run_once()`` does one bounded round and reports what it did, so tests drive the worker
-deterministically (``FederationNet.drain()``); ``run_forever()`` loops inside
-``hearth serve`` or alone as ``hearth worker``.
+``run_forever()`` loops inside ``hearth serve`` or alone as ``hearth worker``; ``run_once()``
+runs the same rounds and waits for what they start, so tests drive the production code
+deterministically (``FederationNet.drain()``).
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ LEASE_LOST = "lease lost"
 WORK_ROWS: tuple[type, ...] = (InboxActivity, OutboxActivity, Delivery, OutgoingEmail)
 #: The worker whose ``run_forever`` the current task belongs to (its own commits need no wake).
 _running: ContextVar[Worker | None] = ContextVar("hearth_running_worker", default=None)
+#: ``run_once`` runs rounds while they process inbox activities (each may queue deliveries,
+#: an Accept, that ``run_forever`` claims in the round the processing wakes), at most this many.
+MAX_ROUNDS_AT_ONCE = 8
 
 
 #: A periodic job: called with a session (one transaction) and the worker's ``LocalUris``,
@@ -118,6 +121,18 @@ async def _job_lock(session: AsyncSession, name: str) -> bool:
     key = zlib.crc32(f"hearth periodic {name}".encode()) - 2**31
     query = text("SELECT pg_try_advisory_xact_lock(:key)").bindparams(key=key)
     return bool((await session.exec(query)).scalar())  # type: ignore[call-overload]
+
+
+@dataclass
+class Started:
+    """What a round set going: an inbox batch in a task of its own, and deliveries."""
+
+    inbox: asyncio.Task[int] | None = None
+    deliveries: list[asyncio.Task[str]] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return self.inbox is not None or bool(self.deliveries)
 
 
 @dataclass(frozen=True)
@@ -187,11 +202,22 @@ class Worker:
             self.wake()
 
     async def run_once(self) -> RoundReport:
-        """Process pending inbox activities, announce meetups that came due, deliver a batch."""
-        await self.state.policy.refresh()  # type: ignore[attr-defined]
-        processed = await self._process_inbox()
-        await self.run_periodic()
-        delivered, failed = await self._deliver_batch()
+        """Run rounds as ``run_forever`` does and wait for what they start (the inbox batch,
+        the deliveries), while they process activities; report what they did."""
+        processed = delivered = failed = 0
+        running = _running.set(self)
+        try:
+            for _ in range(MAX_ROUNDS_AT_ONCE):
+                started = await self._round()
+                batch = await started.inbox if started.inbox is not None else 0
+                states = await asyncio.gather(*started.deliveries)
+                processed += batch
+                delivered += states.count("delivered")
+                failed += len(states) - states.count("delivered")
+                if not batch:
+                    break
+        finally:
+            _running.reset(running)
         return RoundReport(processed, delivered, failed)
 
     async def run_forever(self) -> None:
@@ -201,7 +227,7 @@ class Worker:
         try:
             while True:
                 try:
-                    busy = await self._round_in_background()
+                    busy = (await self._round()).busy
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -223,9 +249,11 @@ class Worker:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.leases.stop()
 
-    async def _round_in_background(self) -> bool:
+    async def _round(self) -> Started:
+        """Start processing the inbox (when due), run the due periodic jobs, and start as many
+        deliveries as there are free slots; return without waiting for them."""
         await self.state.policy.refresh()  # type: ignore[attr-defined]
-        processed = self._start_inbox() if self._inbox_due() else False
+        inbox = self._start_inbox() if self._inbox_due() else None
         await self.run_periodic()
         room = self.max_in_flight - len(self._in_flight)
         # Claim in batches: topping up one delivery at a time would cost a claim per send.
@@ -236,16 +264,16 @@ class Worker:
             self._in_flight.add(task)
             task.add_done_callback(self._delivery_done)
             loop.call_later(SLOW_AFTER_SECONDS, self._set_aside, task)
-        return bool(processed or started)
+        return Started(inbox, started)
 
-    def _start_inbox(self) -> bool:
+    def _start_inbox(self) -> asyncio.Task[int] | None:
         """Process the inbox in a task of its own unless one is at it: a slow activity (a
         remote fetch) or a burst of new followers never holds up the deliveries."""
         if self._inbox_task is not None and not self._inbox_task.done():
-            return False
-        self._inbox_task = asyncio.create_task(self._process_inbox(nudge=True))
+            return None
+        self._inbox_task = asyncio.create_task(self._process_inbox())
         self._inbox_task.add_done_callback(self._inbox_done)
-        return True
+        return self._inbox_task
 
     def _inbox_done(self, task: asyncio.Task[int]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -325,9 +353,9 @@ class Worker:
             return True
         return time.monotonic() - self._inbox_polled_at >= INBOX_POLL_SECONDS
 
-    async def _process_inbox(self, *, nudge: bool = False) -> int:
-        """Process a batch of stored activities; with ``nudge``, wake the delivery side
-        as they are processed (``run_forever``)."""
+    async def _process_inbox(self) -> int:
+        """Process a batch of stored activities, waking the delivery side as they are
+        processed."""
         self._inbox_hint, self._inbox_polled_at = False, time.monotonic()
         since = time.monotonic()
         async with transaction(self.sessions) as session:
@@ -341,19 +369,11 @@ class Worker:
                     await self.processor.process(activity_id)
             finally:
                 self.leases.release(self.leases.inbox, activity_id)
-            if nudge:
-                self._nudge_deliveries()
+            self._nudge_deliveries()
         if ids:
             self._inbox_hint = True  # a full batch may have left more behind
             self.state.read_cache.clear()  # type: ignore[attr-defined]
         return len(ids)
-
-    async def _deliver_batch(self) -> tuple[int, int]:
-        """Deliver one batch and wait for it (``run_once``: deterministic for tests)."""
-        tasks = await self._start_deliveries(limit=BATCH)
-        states = await asyncio.gather(*tasks)
-        delivered = states.count("delivered")
-        return delivered, len(states) - delivered
 
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
         """Claim due deliveries and start one task each; each task records its own outcome."""
