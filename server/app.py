@@ -52,6 +52,7 @@ from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.federation_policy import DomainPolicy
 from server.services.instance import InstanceInfo, load_instance_info
+from server.ttl_cache import ttl_cache
 from server.uploads import MediaFiles, upload_body_limit
 from server.web import (
     admin,
@@ -350,7 +351,8 @@ def create_app(
     app.state.login_throttle = LoginThrottle(
         secret_key
     )  # failed logins per account  # shared with the inbox (domains once verified)
-    app.state.inbox_recipients = {}  # personal inboxes found valid lately (activitypub.inbox)
+    # Personal inboxes found valid lately (activitypub.inbox).
+    app.state.inbox_recipients = ttl_cache(inbox.RECIPIENT_TTL_SECONDS)
     #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
     app.state.secret_key = secret_key
     app.state.engine = engine

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from cachetools import TTLCache
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -105,9 +105,9 @@ async def _check_recipient(request: Request) -> None:
     name = request.path_params.get("name")
     if name is None:
         return
-    known: dict[str, float] = request.app.state.inbox_recipients
+    known: TTLCache[str, bool] = request.app.state.inbox_recipients
     path = request.url.path
-    if known.get(path, 0.0) > time.monotonic():
+    if path in known:
         return
     async with transaction(request.app.state.sessions) as session:
         if path.startswith("/groups/"):
@@ -115,9 +115,7 @@ async def _check_recipient(request: Request) -> None:
                 raise Gone("This group was suspended by the instance's admins.")
         else:
             await get_user(session, name)
-    if len(known) > 10_000:
-        known.clear()
-    known[path] = time.monotonic() + RECIPIENT_TTL_SECONDS
+    known[path] = True
 
 
 async def receive(request: Request) -> Response:

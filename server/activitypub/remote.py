@@ -13,6 +13,7 @@ from typing import TypedDict
 from urllib.parse import urlsplit
 
 import httpx
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +31,7 @@ from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import RemoteActor
 from server.services.federation_policy import DomainPolicy
+from server.ttl_cache import ttl_cache
 from server.uris import LocalUris, host_of
 
 log = logging.getLogger(__name__)
@@ -113,19 +115,21 @@ class Remote:
         self.sessions = sessions
         self.policy = policy
         self.uris = LocalUris(settings)
-        #: Key ids that failed, per sender address: ``"<sender> <key id>"``.
-        self._failed_keys: dict[str, datetime] = {}
-        self._sender_failures: dict[str, list[datetime]] = {}
-        #: The last refetch of each actor's key caused by each sender: ``(sender, actor)``.
-        self._sender_refreshes: dict[tuple[str, str], datetime] = {}
+        interval = KEY_REFETCH_INTERVAL.total_seconds()
+        #: Key ids that failed lately, per sender address: ``"<sender> <key id>"``.
+        self._failed_keys: TTLCache[str, bool] = ttl_cache(interval)
+        #: When key fetches failed lately, by the sender (or host) that is charged.
+        self._sender_failures: TTLCache[str, list[datetime]] = ttl_cache(interval)
+        self._host_failures: TTLCache[str, list[datetime]] = ttl_cache(interval)
+        #: Actors whose key each sender caused a refetch of lately: ``(sender, actor)``.
+        self._sender_refreshes: TTLCache[tuple[str, str], bool] = ttl_cache(interval)
         #: Keys by key id, as last read or fetched, for :data:`KEY_CACHE_SECONDS`: most
         #: inbox POSTs are verified without asking the database.
-        self._key_cache: dict[str, tuple[ActorKey, float]] = {}
-        self._host_failures: dict[str, list[datetime]] = {}
+        self._key_cache: TTLCache[str, ActorKey] = ttl_cache(KEY_CACHE_SECONDS)
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._signer: tuple[LocalActor, float] | None = None
-        #: Actors stored by this process lately: URI → until when they count as known.
-        self._stored: dict[str, float] = {}
+        #: Actors stored by this process within :data:`STORED_ACTOR_SECONDS`.
+        self._stored: TTLCache[str, bool] = ttl_cache(STORED_ACTOR_SECONDS)
 
     async def fetch(self, url: str) -> JsonObject:
         """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
@@ -168,7 +172,7 @@ class Remote:
     async def ensure_actor(self, uri: str) -> None:
         """Make sure an actor is known and fresh (see :meth:`actor`); no database read when
         this process stored it within ``STORED_ACTOR_SECONDS`` (a new sender's key fetch)."""
-        if self._stored.get(uri, 0.0) > time.monotonic():
+        if uri in self._stored:
             return
         await self.actor(uri)
 
@@ -187,9 +191,7 @@ class Remote:
             row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
             session.add(row)
         self._key_cache.pop(row.key_id, None)
-        if len(self._stored) > 10_000:
-            self._stored.clear()
-        self._stored[row.uri] = time.monotonic() + STORED_ACTOR_SECONDS
+        self._stored[row.uri] = True
         return row
 
     async def actor_by_handle(self, handle: str) -> RemoteActor:
@@ -231,9 +233,9 @@ class Remote:
         tried = ""
         if refresh:
             dropped = self._key_cache.pop(key_id, None)
-            tried = dropped[0].public_key_pem if dropped else ""
-        elif (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
-            return cached[0]
+            tried = dropped.public_key_pem if dropped else ""
+        elif cached := self._key_cache.get(key_id):
+            return cached
         look = _Look(refresh=refresh, sender=sender, tried=tried)
         found = await self._stored_key(key_id, mark=False, **look)
         if isinstance(found, _Fetch):
@@ -242,9 +244,7 @@ class Remote:
                 if isinstance(found, _Fetch):
                     found = await self._fetch_key(key_id, sender)
         if found is not None:
-            if len(self._key_cache) > 10_000:
-                self._key_cache.clear()
-            self._key_cache[key_id] = (found, time.monotonic() + KEY_CACHE_SECONDS)
+            self._key_cache[key_id] = found
         return found
 
     async def _after_waiting(
@@ -254,8 +254,8 @@ class Remote:
         the one before it fetched in memory; the first sight of a key nobody else is
         fetching goes straight to the fetch (its lookup a moment ago found nothing)."""
         if not look["refresh"]:
-            if (cached := self._key_cache.get(key_id)) and cached[1] > time.monotonic():
-                return cached[0]
+            if cached := self._key_cache.get(key_id):
+                return cached
             if alone:
                 return _FETCH
         return await self._stored_key(key_id, mark=True, **look)
@@ -263,15 +263,14 @@ class Remote:
     def forget_keys_of(self, actor_uri: str) -> None:
         """Drop an actor's keys from memory (the actor was deleted)."""
         self._stored.pop(actor_uri, None)
-        for key_id in [k for k, (key, _) in self._key_cache.items() if key.owner == actor_uri]:
+        for key_id in [k for k, key in self._key_cache.items() if key.owner == actor_uri]:
             self._key_cache.pop(key_id, None)
 
     def _refreshed_for(self, sender: str, actor_uri: str) -> bool:
         """Whether this sender's requests caused a refetch of this actor's key lately: a
         sender's bad signatures cost one refetch per actor per interval, and never hold up
         another sender's rotated key (issue #15)."""
-        caused = self._sender_refreshes.get((sender, actor_uri))
-        return caused is not None and utcnow() - caused < KEY_REFETCH_INTERVAL
+        return (sender, actor_uri) in self._sender_refreshes
 
     async def _stored_key(
         self, key_id: str, *, refresh: bool, sender: str, mark: bool, tried: str = ""
@@ -300,9 +299,7 @@ class Remote:
             if row is not None and mark:
                 row.key_refreshed_at = utcnow()
                 session.add(row)
-                if len(self._sender_refreshes) > 10_000:
-                    self._sender_refreshes.clear()
-                self._sender_refreshes[(sender, row.uri)] = row.key_refreshed_at
+                self._sender_refreshes[(sender, row.uri)] = True
         return _FETCH
 
     @contextlib.asynccontextmanager
@@ -322,8 +319,7 @@ class Remote:
                 self._key_locks[key_id] = (lock, users - 1)
 
     async def _fetch_key(self, key_id: str, sender: str) -> ActorKey | None:
-        failed_at = self._failed_keys.get(f"{sender} {key_id}")
-        if failed_at and utcnow() - failed_at < KEY_REFETCH_INTERVAL:
+        if f"{sender} {key_id}" in self._failed_keys:
             return None
         url = key_id.split("#", 1)[0]
         if self._is_failing(self._host_failures, host_of(url), MAX_KEY_FAILURES_PER_HOST):
@@ -350,27 +346,26 @@ class Remote:
     def _count_failure(self, key_id: str, url: str, sender: str, exc: RemoteError) -> None:
         """A host is charged only for not answering (network, timeout, 5xx); a key id that
         is not there is charged to the sender of the request that named it."""
-        if len(self._failed_keys) > 10_000:
-            self._failed_keys.clear()
-            self._host_failures.clear()
-            self._sender_failures.clear()
         now = utcnow()
-        self._failed_keys[f"{sender} {key_id}"] = now
+        self._failed_keys[f"{sender} {key_id}"] = True
         cause = exc.__cause__
         host_failed = isinstance(cause, FetchTransportError) or (
             isinstance(cause, FetchStatusError) and cause.status >= 500
         )
-        if host_failed:
-            self._host_failures.setdefault(host_of(url), []).append(now)
-        else:
-            self._sender_failures.setdefault(sender, []).append(now)
+        failures, who = (
+            (self._host_failures, host_of(url)) if host_failed else (self._sender_failures, sender)
+        )
+        failures[who] = [*failures.get(who, []), now]  # kept KEY_REFETCH_INTERVAL from now
 
     @staticmethod
-    def _is_failing(failures: dict[str, list[datetime]], who: str, limit: int) -> bool:
+    def _is_failing(failures: TTLCache[str, list[datetime]], who: str, limit: int) -> bool:
         """Whether ``who`` (a host, or a sender address) has ``limit`` failed key fetches
         lately: made-up key ids then stop costing a fetch each until
         ``KEY_REFETCH_INTERVAL`` has passed. Keys already known keep working."""
         now = utcnow()
         recent = [t for t in failures.get(who, []) if now - t < KEY_REFETCH_INTERVAL]
-        failures[who] = recent
+        if recent:
+            failures[who] = recent
+        else:
+            failures.pop(who, None)
         return len(recent) >= limit

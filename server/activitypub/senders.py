@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.activitypub.local import LocalActor, local_actor_by_uri
 from server.db import transaction
 from server.models import OutboxActivity
+from server.ttl_cache import ttl_cache
 from server.uris import LocalUris
 
 TTL_SECONDS = 30.0
@@ -37,23 +39,19 @@ class Senders:
     ) -> None:
         self.sessions = sessions
         self.uris = uris
-        self.clock = clock
-        self._known: dict[int, tuple[float, tuple[bytes, LocalActor]]] = {}
+        self._known: TTLCache[int, tuple[bytes, LocalActor]] = ttl_cache(
+            TTL_SECONDS, max_entries=MAX_ACTIVITIES, clock=clock
+        )
 
     async def get(self, activity_ids: Iterable[int]) -> dict[int, Sender]:
         """The sender of each activity, reading the ones not remembered in one transaction."""
-        now = self.clock()
         wanted = set(activity_ids)
-        fresh = {i: entry for i, entry in self._known.items() if now - entry[0] < TTL_SECONDS}
-        found: dict[int, Sender] = {i: fresh[i][1] for i in wanted & fresh.keys()}
-        if missing := wanted - fresh.keys():
+        found: dict[int, Sender] = {i: s for i in wanted if (s := self._known.get(i)) is not None}
+        if missing := wanted - found.keys():
             loaded = await self._load(missing)
             found |= loaded
-            if len(fresh) + len(loaded) > MAX_ACTIVITIES:
-                fresh.clear()
             # Only senders that exist are remembered: a suspended user may be let back in.
-            fresh.update((i, (now, sender)) for i, sender in loaded.items() if sender)
-        self._known = fresh
+            self._known.update((i, sender) for i, sender in loaded.items() if sender)
         return found
 
     async def _load(self, activity_ids: set[int]) -> dict[int, Sender]:
