@@ -4,6 +4,7 @@ placeholders, and errors, repeat rules and plurals come out translated."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from server.services.names import check_name_syntax
 from server.services.recurrence import Recurrence
 from server.services.tally import outcome_clauses, outcome_word
 from server.services.timezones import local_to_utc
+from tests.web import WebClient
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The files whose messages the "app" catalogs carry (the federated texts are elsewhere).
@@ -89,7 +91,7 @@ def test_a_form_error_reads_in_the_active_language() -> None:
     for language, expected in (
         ("en", "Use between 2 and 30 characters."),
         ("fr", "Utilisez entre 2 et 30 caractères."),
-        ("de", "Verwende 2 bis 30 Zeichen."),
+        ("de", "Verwenden Sie 2 bis 30 Zeichen."),
         ("es", "Usa entre 2 y 30 caracteres."),
     ):
         with use_locale(language), pytest.raises(InvalidInput) as refused:
@@ -175,3 +177,23 @@ def test_a_proposal_outcome_completes_its_sentence_in_each_language() -> None:
         "de": "wurde abgelehnt",
         "es": "ha sido rechazada",
     }
+
+
+async def test_a_refused_sign_in_reads_in_the_browsers_language(web: WebClient) -> None:
+    await web.make_user("ana")
+    token = await web.csrf("/login")
+    fields = {"login": "ana", "password": "not her password", "csrf_token": token}
+    german = await web.client.post("/login", data=fields, headers={"Accept-Language": "de"})
+    assert "Falscher Benutzername oder falsches Passwort." in html.unescape(german.text)
+    english = await web.client.post("/login", data=fields, headers={"Accept-Language": "en"})
+    assert "Wrong username or password." in html.unescape(english.text)
+
+
+async def test_a_flash_message_follows_the_chosen_language(web: WebClient) -> None:
+    await web.login_as_new("ana")
+    chosen = await web.get("/language", params={"language": "fr", "next": "/"})
+    assert chosen.status_code == 303
+    created = await web.create_group("jardin", "Jardin partagé")
+    assert created.status_code == 303
+    page = await web.get(created.headers["location"])
+    assert "Jardin partagé est prêt. Invitez vos voisins\u00a0!" in html.unescape(page.text)
