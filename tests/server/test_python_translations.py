@@ -91,7 +91,7 @@ def test_a_form_error_reads_in_the_active_language() -> None:
     for language, expected in (
         ("en", "Use between 2 and 30 characters."),
         ("fr", "Utilisez entre 2 et 30 caractères."),
-        ("de", "Verwenden Sie 2 bis 30 Zeichen."),
+        ("de", "Verwende 2 bis 30 Zeichen."),
         ("es", "Usa entre 2 y 30 caracteres."),
     ):
         with use_locale(language), pytest.raises(InvalidInput) as refused:
