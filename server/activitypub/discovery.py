@@ -13,7 +13,7 @@ from federation.nodeinfo import build_nodeinfo, host_meta_xml, nodeinfo_links
 from federation.webfinger import build_jrd, parse_resource
 from server import __version__
 from server.db import transaction, utcnow
-from server.models import Group, GroupPost, User
+from server.models import Group, GroupPost, User, UserState
 from server.request_scope import settings_of
 from server.services.instance import load_instance_info
 from server.uris import LocalUris
@@ -44,7 +44,9 @@ async def webfinger(request: Request) -> Response:
             if group
             else (
                 await session.exec(
-                    select(User).where(User.username == name.lower(), User.state == "active")
+                    select(User).where(
+                        User.username == name.lower(), User.state == UserState.ACTIVE
+                    )
                 )
             ).first()
         )
@@ -91,7 +93,7 @@ async def nodeinfo(request: Request) -> Response:
     now = utcnow()
     async with transaction(request.app.state.sessions) as session:
         info = await load_instance_info(session, settings)
-        active = User.state == "active"
+        active = User.state == UserState.ACTIVE
         total = (await session.exec(select(func.count()).select_from(User).where(active))).one()
 
         async def seen_since(days: int) -> int:

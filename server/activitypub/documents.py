@@ -11,7 +11,7 @@ from federation.jsonld import JsonObject
 from server.activitypub.local import instance_actor
 from server.config import Settings
 from server.markup import render_markdown
-from server.models import Group, User
+from server.models import Group, MembershipMode, User
 from server.services.groups import group_tags
 from server.services.membership import member_count
 from server.uris import LocalUris
@@ -42,7 +42,7 @@ async def group_document(session: AsyncSession, settings: Settings, group: Group
         following=f"{uri}/following",
         shared_inbox=uris.shared_inbox,
         public_key_pem=group.public_key_pem,
-        manually_approves_followers=group.membership_mode != "open",
+        manually_approves_followers=group.membership_mode != MembershipMode.OPEN,
         discoverable=group.visibility == "public",
         indexable=group.visibility == "public",
         published=group.created_at,

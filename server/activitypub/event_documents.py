@@ -11,7 +11,7 @@ from federation import events as ap_events
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.mentions import stored_tags, with_mentions
-from server.models import Event, Group, User
+from server.models import Event, Group, User, UserState
 from server.services import rsvp
 from server.services.events import event_tags
 from server.services.remote_membership import member_uris
@@ -41,7 +41,7 @@ async def _organizer(session: AsyncSession, uris: LocalUris, event: Event) -> st
     account is active, else the instance actor (Mobilizon files an Event under its group only
     when ``actor`` and ``attributedTo`` differ)."""
     author = await session.get(User, event.created_by_id) if event.created_by_id else None
-    if author is not None and author.state == "active":
+    if author is not None and author.state == UserState.ACTIVE:
         return uris.user(author.username)
     return uris.instance_actor
 

@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.db import utcnow
-from server.models import Event, Group
+from server.models import Event, EventStatus, Group, JoinMode
 from server.services import rsvp
 from server.services.rsvp_notify import when_text
 from server.services.rsvp_words import CHANGE_HINT
@@ -50,7 +50,7 @@ def poll_uri(uris: LocalUris, event_id: int) -> str:
 
 def takes_poll_answers(event: Event) -> bool:
     """Whether the meetup gets a poll: people answer it here (not on another site)."""
-    return event.join_mode != "external"
+    return event.join_mode != JoinMode.EXTERNAL
 
 
 def answer_for(option: str) -> rsvp.Answer | None:
@@ -98,7 +98,7 @@ async def poll_document(
     }
     if event.sequence:
         question["updated"] = vocab.format_datetime(event.updated_at)
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         question["closed"] = vocab.format_datetime(event.updated_at)
     return question
 

@@ -29,7 +29,7 @@ from server.activitypub.publish import publish
 from server.config import Settings
 from server.errors import HearthError, NotFound
 from server.inputs import row_id
-from server.models import Event, Group, Participation, RemoteActor
+from server.models import Event, Group, Participation, RemoteActor, RsvpStatus
 from server.services import rsvp, rsvp_actions
 from server.services.notices import direct_message, tell_participant
 from server.services.post_shape import is_poll_vote
@@ -42,6 +42,8 @@ FRIENDICA_ANSWERS: dict[str, rsvp.Answer] = {
     "TentativeAccept": "maybe",
     "Reject": "not_going",
 }
+#: The statuses a Mobilizon Join is answered with (Accept, or Reject with the reason).
+JOIN_ANSWERED = (RsvpStatus.GOING, RsvpStatus.WAITLISTED, RsvpStatus.REJECTED)
 
 
 def local_event_id(uris: LocalUris, uri: str | None, suffix: str = "") -> int | None:
@@ -263,13 +265,13 @@ async def answer_joins(
     group: Group,
     event: Event,
     participation: Participation,
-    previous: str | None,
+    previous: RsvpStatus | None,
 ) -> None:
     """Answer a Mobilizon Join in its own vocabulary whenever its status changes."""
     if participation.via != "join" or not participation.activity_uri:
         return
     status = participation.status
-    if status not in ("going", "waitlisted", "rejected") or status == previous:
+    if status not in JOIN_ANSWERED or status == previous:
         return
     uri = participation.actor_uri or ""
     person = (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
@@ -278,8 +280,10 @@ async def answer_joins(
     uris = LocalUris(settings)
     join = _join_of(participation.activity_uri, uri, uris.event(event.id or 0))
     position = await rsvp.waitlist_position(session, participation)
-    why = "" if status == "going" else status_text(event, participation, position)
-    await send_join_answer(session, uris, group, person, join, accept=status == "going", why=why)
+    why = "" if status == RsvpStatus.GOING else status_text(event, participation, position)
+    await send_join_answer(
+        session, uris, group, person, join, accept=status == RsvpStatus.GOING, why=why
+    )
 
 
 REMOTE_ANSWERERS.append(answer_joins)

@@ -11,7 +11,7 @@ from server.activitypub.local import local_actor_by_uri
 from server.activitypub.publish import publish
 from server.db import utcnow
 from server.errors import Conflict, NotFound
-from server.models import Follow, RemoteActor, User
+from server.models import Follow, FollowState, RemoteActor, User
 from server.services.follower_members import admit_follower
 from server.uris import LocalUris
 
@@ -32,7 +32,7 @@ async def answer_follow(
     follower = await _remote(session, follow.follower_uri)
     local = await local_actor_by_uri(session, uris, follow.followee_uri)
     if accept:
-        follow.state = "accepted"
+        follow.state = FollowState.ACCEPTED
         follow.updated_at = utcnow()
         session.add(follow)
         await admit_follower(
@@ -60,7 +60,7 @@ async def pending_requests(
     query = (
         select(Follow, RemoteActor)
         .join(RemoteActor, col(RemoteActor.uri) == col(Follow.follower_uri))
-        .where(Follow.followee_uri == followee_uri, Follow.state == "pending")
+        .where(Follow.followee_uri == followee_uri, Follow.state == FollowState.PENDING)
         .order_by(col(Follow.created_at))
     )
     return [(follow, actor) for follow, actor in (await session.exec(query)).all()]
@@ -69,7 +69,7 @@ async def pending_requests(
 async def get_request(session: AsyncSession, followee_uri: str, follow_id: int) -> Follow:
     """One pending follow request of this actor, or NotFound."""
     follow = await session.get(Follow, follow_id)
-    if follow is None or follow.followee_uri != followee_uri or follow.state != "pending":
+    if follow is None or follow.followee_uri != followee_uri or follow.state != FollowState.PENDING:
         raise NotFound("No such follow request.")
     return follow
 
@@ -88,7 +88,10 @@ async def follow_remote(
         raise Conflict("You already follow this account (or asked to).")
     activity = vocab.build_follow(uris.new_activity(), follower, actor.uri)
     follow = Follow(
-        follower_uri=follower, followee_uri=actor.uri, state="pending", activity_uri=activity["id"]
+        follower_uri=follower,
+        followee_uri=actor.uri,
+        state=FollowState.PENDING,
+        activity_uri=activity["id"],
     )
     session.add(follow)
     await publish(session, activity, [actor.inbox])

@@ -19,6 +19,7 @@ from server.models import (
     CheckIn,
     Event,
     Follow,
+    FollowState,
     Group,
     GroupPost,
     Membership,
@@ -87,7 +88,9 @@ async def _members(session: AsyncSession, people: _People, group: Group) -> list
 
 
 async def _followers(session: AsyncSession, group_uri: str) -> list[dict[str, Any]]:
-    query = select(Follow).where(Follow.followee_uri == group_uri, Follow.state == "accepted")
+    query = select(Follow).where(
+        Follow.followee_uri == group_uri, Follow.state == FollowState.ACCEPTED
+    )
     rows = await session.exec(query.order_by(col(Follow.id)))
     return [{"actor": f.follower_uri, "since": _when(f.created_at)} for f in rows.all()]
 

@@ -31,7 +31,7 @@ from server.activitypub.routes import (
     wants_activity_json,
 )
 from server.db import transaction
-from server.models import Event, Group, Membership, User
+from server.models import Event, Group, Membership, MembershipState, User
 from server.request_scope import settings_of
 from server.services import remote_membership
 from server.services.groups import get_group
@@ -49,7 +49,7 @@ async def moderator_uris(session: AsyncSession, uris: LocalUris, group: Group) -
         .join(Membership, col(Membership.user_id) == col(User.id))
         .where(
             Membership.group_id == group.id,
-            Membership.state == "active",
+            Membership.state == MembershipState.ACTIVE,
             col(Membership.role).in_(MODERATOR_ROLES),
         )
         .order_by(col(User.username))
@@ -57,7 +57,9 @@ async def moderator_uris(session: AsyncSession, uris: LocalUris, group: Group) -
     local = [uris.user(name) for name in (await session.exec(query)).all()]
     remote = [
         actor.uri
-        for actor, member in await remote_membership.with_actors(session, group, "active")
+        for actor, member in await remote_membership.with_actors(
+            session, group, MembershipState.ACTIVE
+        )
         if member.role in MODERATOR_ROLES
     ]
     return local + remote

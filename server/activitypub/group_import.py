@@ -22,21 +22,21 @@ from server.models import (
     CheckIn,
     Event,
     Follow,
+    FollowState,
     Group,
     GroupPost,
     Membership,
+    MembershipState,
     Participation,
     Proposal,
     ProposalVote,
     RemoteMember,
+    RsvpStatus,
     User,
     stored_id,
 )
 from server.services.groups import GroupFields, create_group
 from server.uris import LocalUris
-
-#: The state of a follow carried over from the old group, until its follower re-follows.
-MOVING = "moving"
 
 
 class _Person(TypedDict):
@@ -85,7 +85,10 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
         if user_id is not None:
             session.add(
                 Membership(
-                    group_id=stored_id(group), user_id=user_id, role=member.role, state=member.state
+                    group_id=stored_id(group),
+                    user_id=user_id,
+                    role=member.role,
+                    state=MembershipState(member.state),
                 )
             )
         else:
@@ -94,7 +97,7 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
                     group_id=stored_id(group),
                     actor_uri=uri,
                     role=member.role,
-                    state=member.state,
+                    state=MembershipState(member.state),
                     via="invite",
                 )
             )
@@ -103,7 +106,7 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
 async def _followers(session: AsyncSession, who: _Who, group_uri: str, archive: Archive) -> None:
     for uri in dict.fromkeys(str(f.actor) for f in archive.followers):
         if await who.user_id(uri) is None:
-            session.add(Follow(follower_uri=uri, followee_uri=group_uri, state=MOVING))
+            session.add(Follow(follower_uri=uri, followee_uri=group_uri, state=FollowState.MOVING))
 
 
 async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup) -> None:
@@ -124,10 +127,10 @@ async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup
             Participation(
                 event_id=stored_id(event),
                 **await who.person(answer.actor),
-                status=answer.status,
+                status=RsvpStatus(answer.status),
                 via=answer.via,
                 note=answer.note,
-                waitlisted_at=answer.at if answer.status == "waitlisted" else None,
+                waitlisted_at=answer.at if answer.status == RsvpStatus.WAITLISTED else None,
                 reminded_at=event.starts_at,  # past answers never get a late reminder
             )
         )

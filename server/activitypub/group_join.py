@@ -19,7 +19,7 @@ from federation.jsonld import JsonObject, get_id
 from server.activitypub.follows import answer_follow
 from server.activitypub.publish import publish
 from server.errors import HearthError
-from server.models import Follow, Group, RemoteActor, RemoteMember
+from server.models import Follow, Group, MembershipState, RemoteActor, RemoteMember
 from server.services import news
 from server.services import remote_membership as service
 from server.services.notices import direct_message
@@ -138,7 +138,7 @@ class GroupJoinHandler:
             refused = RemoteMember(group_id=group.id or 0, actor_uri=actor, activity_uri=join_id)
             await answer_join(session, self.uris, group, refused, accept=False, why=refusal.message)
             return f"join refused: {refusal.message}"[:200]
-        if member.state == "active":
+        if member.state == MembershipState.ACTIVE:
             await session.flush()
             await answer_join(session, self.uris, group, member, accept=True)
             return "joined the group"

@@ -27,7 +27,7 @@ from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import transaction, utcnow
-from server.models import Delivery, InboxActivity
+from server.models import Delivery, DeliveryState, InboxActivity
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,10 @@ class LeaseKeeper:
             return
         async with transaction(self.sessions) as session:
             until = utcnow() + self.lease
-            pending = (col(Delivery.state) == "pending", col(Delivery.leased_until).is_not(None))
+            pending = (
+                col(Delivery.state) == DeliveryState.PENDING,
+                col(Delivery.leased_until).is_not(None),
+            )
             await _extend(session, Delivery, deliveries, pending, until)
             unprocessed = (col(InboxActivity.processed_at).is_(None),)
             await _extend(session, InboxActivity, inbox, unprocessed, until)

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.keys import generate_rsa_keypair
 from federation.verify import signed_headers
-from server.models import Group, InstanceSetting, User
+from server.models import Group, InstanceSetting, User, UserState
 from server.uris import LocalUris
 
 _PRIVATE = "instance_actor.private_key"
@@ -77,4 +77,4 @@ async def local_actor_by_uri(session: AsyncSession, uris: LocalUris, uri: str) -
         group = (await session.exec(select(Group).where(Group.slug == name))).first()
         return group_actor(uris, group) if group else None
     user = (await session.exec(select(User).where(User.username == name))).first()
-    return user_actor(uris, user) if user and user.state == "active" else None
+    return user_actor(uris, user) if user and user.state == UserState.ACTIVE else None

@@ -28,7 +28,7 @@ from server.activitypub.mentions import mentioned_inboxes
 from server.activitypub.minutes_article import send_minutes_removal
 from server.activitypub.publish import publish_to_followers
 from server.db import utcnow
-from server.models import Event, Group, OutboxActivity
+from server.models import Event, EventStatus, Group, OutboxActivity
 from server.services.event_publishing import ANNOUNCE_AHEAD
 from server.services.outbound import MeetupRemoved, MeetupsChanged, MeetupsPublished, handles
 from server.services.remote_membership import member_uris
@@ -93,7 +93,7 @@ async def publish_new(session: AsyncSession, published: MeetupsPublished) -> Non
     horizon = utcnow() + ANNOUNCE_AHEAD
     for index, event in enumerate(events):
         due = index == 0 or event.starts_at <= horizon
-        if due and event.status != "cancelled":
+        if due and event.status != EventStatus.CANCELLED:
             await _send(session, uris, group, event, "Create")
             if _federates(event):
                 event.federated_at = utcnow()
@@ -113,7 +113,7 @@ async def publish_changes(session: AsyncSession, changed: MeetupsChanged) -> Non
             await _send(session, uris, group, event, "Update")
         elif (
             _federates(event)
-            and event.status != "cancelled"
+            and event.status != EventStatus.CANCELLED
             and (event.series_id is None or event.starts_at <= horizon)
             and event.ends_at >= utcnow()
         ):
@@ -194,7 +194,7 @@ async def publish_due_occurrences(session: AsyncSession, uris: LocalUris) -> int
         .where(
             col(Event.federated_at).is_(None),
             col(Event.series_id).is_not(None),
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
             col(Event.visibility) != "members",
             col(Event.starts_at) <= now + ANNOUNCE_AHEAD,
             col(Event.ends_at) >= now,

@@ -18,6 +18,7 @@ from server.activitypub.routes import (
     verified_signer,
 )
 from server.db import transaction
+from server.models import MembershipState
 from server.request_scope import settings_of
 from server.services import membership as members
 from server.services import remote_membership
@@ -47,7 +48,7 @@ async def members_collection(request: Request) -> Response:
         ]
         items += [
             vocab.build_member(f"{group_uri}/members/{m.id}", a.uri, group_uri, m.role)
-            for a, m in await remote_membership.with_actors(session, group, "active")
+            for a, m in await remote_membership.with_actors(session, group, MembershipState.ACTIVE)
         ]
     start = ((page or 1) - 1) * PAGE_SIZE
     shown = items[start : start + PAGE_SIZE] if page is not None and is_member else []

@@ -20,7 +20,7 @@ from federation.jsonld import JsonObject
 from server.activitypub.remote import Remote, RemoteError
 from server.db import transaction
 from server.markup_entities import find_mentions
-from server.models import Event, Group, RemoteActor, User
+from server.models import Event, Group, RemoteActor, User, UserState
 from server.services.text_entities import Entities, Mentioned
 from server.uris import LocalUris
 
@@ -30,7 +30,7 @@ MAX_MENTIONS = 10
 
 async def _local(session: AsyncSession, uris: LocalUris, name: str) -> Mentioned | None:
     user = (await session.exec(select(User).where(User.username == name.lower()))).first()
-    if user is not None and user.state == "active":
+    if user is not None and user.state == UserState.ACTIVE:
         uri = uris.user(user.username)
         return Mentioned(uri, uri, user.username, f"{user.username}@{uris.domain}")
     group = (await session.exec(select(Group).where(Group.slug == name.lower()))).first()

@@ -25,7 +25,16 @@ from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
 from server.db import transaction, utcnow
 from server.errors import Conflict, InvalidInput
-from server.models import Follow, Group, Membership, RemoteActor, RemoteMember, User, read_id
+from server.models import (
+    Follow,
+    Group,
+    Membership,
+    MembershipState,
+    RemoteActor,
+    RemoteMember,
+    User,
+    read_id,
+)
 from server.services import membership as members
 from server.services.groups import get_group
 from server.uris import LocalUris
@@ -92,7 +101,7 @@ async def _local_members(session: AsyncSession, group: Group) -> list[User]:
     query = (
         select(User)
         .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
-        .where(Membership.group_id == group.id, Membership.state == "active")
+        .where(Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE)
     )
     return list((await session.exec(query)).all())
 
@@ -101,7 +110,7 @@ async def _member_inboxes(session: AsyncSession, group: Group) -> list[str]:
     query = (
         select(RemoteActor)
         .join(RemoteMember, RemoteMember.actor_uri == RemoteActor.uri)  # type: ignore[arg-type]
-        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+        .where(RemoteMember.group_id == group.id, RemoteMember.state == MembershipState.ACTIVE)
     )
     return [actor.delivery_inbox for actor in (await session.exec(query)).all()]
 

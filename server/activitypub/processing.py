@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.follows import answer_follow
-from server.activitypub.group_import import MOVING
 from server.activitypub.local import local_actor_by_uri
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
@@ -27,8 +26,11 @@ from server.db import transaction, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import (
     Follow,
+    FollowState,
     Group,
     InboxActivity,
+    MembershipMode,
+    MembershipState,
     RemoteActor,
     RemoteEvent,
     RemoteMember,
@@ -179,12 +181,15 @@ class InboxProcessor:
             follow = Follow(follower_uri=actor, followee_uri=target)
         follow.activity_uri = str(activity["id"])
         follow.updated_at = utcnow()
-        if follow.state != "accepted":
+        if follow.state != FollowState.ACCEPTED:
             # A follower carried over from the group's old home (MOVING) is not asked again.
-            follow.state = "accepted" if follow.state == MOVING or not manual else "pending"
+            carried_over = follow.state == FollowState.MOVING
+            follow.state = (
+                FollowState.ACCEPTED if carried_over or not manual else FollowState.PENDING
+            )
         session.add(follow)
         await session.flush()
-        if follow.state == "accepted":
+        if follow.state == FollowState.ACCEPTED:
             await answer_follow(session, self.uris, follow, accept=True, original=activity)
             return "accepted"
         await self._tell_moderators(session, target, actor)
@@ -208,10 +213,13 @@ class InboxProcessor:
         """Whether a moderator must approve: approval and invite groups, except for people
         a moderator invited (or already a member)."""
         group = await self._local_group(session, target)
-        if group is None or group.membership_mode == "open":
+        if group is None or group.membership_mode == MembershipMode.OPEN:
             return False
         member = await remote_membership.find(session, group, actor)
-        return member is None or member.state not in ("invited", "active")
+        return member is None or member.state not in (
+            MembershipState.INVITED,
+            MembershipState.ACTIVE,
+        )
 
     async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
         inner = activity.get("object")
@@ -254,7 +262,7 @@ class InboxProcessor:
         follow = await self._our_follow(session, activity, actor)
         if follow is None:
             return "ignored: no follow of ours to accept"
-        follow.state = "accepted"
+        follow.state = FollowState.ACCEPTED
         follow.updated_at = utcnow()
         session.add(follow)
         return "follow accepted"
@@ -269,7 +277,9 @@ class InboxProcessor:
     # Posts from accounts our users follow ---------------------------------------------
 
     async def _followed_locally(self, session: AsyncSession, actor: str) -> bool:
-        query = select(Follow.id).where(Follow.followee_uri == actor, Follow.state == "accepted")
+        query = select(Follow.id).where(
+            Follow.followee_uri == actor, Follow.state == FollowState.ACCEPTED
+        )
         return (await session.exec(query)).first() is not None
 
     async def _owner(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.delivery import Recipient, dedupe_inboxes
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.queue import enqueue
-from server.models import Follow, OutboxActivity, RemoteActor
+from server.models import Follow, FollowState, OutboxActivity, RemoteActor
 
 FOLLOWER_BATCH = 1000
 
@@ -56,7 +56,7 @@ async def follower_inboxes(
     query = (
         select(inbox)
         .join(Follow, col(Follow.follower_uri) == col(RemoteActor.uri))
-        .where(Follow.followee_uri == followee_uri, Follow.state == "accepted")
+        .where(Follow.followee_uri == followee_uri, Follow.state == FollowState.ACCEPTED)
         .distinct()
     )
     result = await session.stream(query)

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
 from server.db import note_inserted, utcnow
-from server.models import Delivery, DeliveryHost, OutboxActivity
+from server.models import Delivery, DeliveryHost, DeliveryState, OutboxActivity
 from server.services.leases import claim_with_lease
 from server.uris import host_of
 
@@ -69,7 +69,7 @@ def _delivery_row(activity_id: int, inbox: str, now: datetime) -> dict[str, obje
         "activity_id": activity_id,
         "inbox": inbox,
         "host": host_of(inbox),
-        "state": "pending",
+        "state": DeliveryState.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": "",
@@ -146,14 +146,14 @@ async def record_outcome(
     delivery.leased_until = None
     delivery.updated_at = now
     if outcome.status is not None and 200 <= outcome.status < 300:
-        delivery.state = "delivered"
+        delivery.state = DeliveryState.DELIVERED
         await _host_succeeded(session, claimed.host, now)
     else:
         decision = next_delivery_attempt(
             delivery.attempts, outcome.status, outcome.retry_after, now, rand or random.Random()
         )
         if isinstance(decision, GiveUp):
-            delivery.state = "given_up"
+            delivery.state = DeliveryState.GIVEN_UP
             delivery.last_error = (delivery.last_error or decision.reason)[:500]
         else:
             delivery.next_attempt_at = decision
@@ -180,7 +180,7 @@ async def record_outcomes(
             update(Delivery)
             .where(col(Delivery.id).in_(ids))
             .values(
-                state="delivered",
+                state=DeliveryState.DELIVERED,
                 attempts=Delivery.attempts + 1,
                 last_status=status,
                 last_error="",
@@ -198,7 +198,9 @@ async def record_outcomes(
     failed = [claimed for claimed, outcome in outcomes if not outcome.is_delivered]
     loaded = await _load_rows(session, failed)  # held, so record_outcome's gets find them
     states = [
-        "delivered" if outcome.is_delivered else await record_outcome(session, claimed, outcome)
+        DeliveryState.DELIVERED
+        if outcome.is_delivered
+        else await record_outcome(session, claimed, outcome)
         for claimed, outcome in outcomes
     ]
     del loaded
@@ -269,7 +271,7 @@ async def skip_unavailable(
         update(Delivery)
         .where(col(Delivery.id) == claimed.id)
         .values(
-            state="given_up",
+            state=DeliveryState.GIVEN_UP,
             last_error=reason,
             leased_until=None,
             updated_at=now or utcnow(),
@@ -298,8 +300,8 @@ async def queue_stats(session: AsyncSession) -> QueueStats:
         .order_by(col(DeliveryHost.failing_since))
     )
     return QueueStats(
-        pending=counts.get("pending", 0),
-        delivered=counts.get("delivered", 0),
-        given_up=counts.get("given_up", 0),
+        pending=counts.get(DeliveryState.PENDING, 0),
+        delivered=counts.get(DeliveryState.DELIVERED, 0),
+        given_up=counts.get(DeliveryState.GIVEN_UP, 0),
         failing_hosts=list(hosts.all()),
     )

@@ -35,7 +35,17 @@ from server.activitypub.event_rsvp import local_event_id
 from server.activitypub.relay_send import send_relay, send_unrelay
 from server.db import utcnow
 from server.inputs import row_id
-from server.models import Event, Follow, Group, GroupBlock, GroupPost, Proposal, RelayedPost
+from server.models import (
+    Event,
+    Follow,
+    FollowState,
+    Group,
+    GroupBlock,
+    GroupPost,
+    Proposal,
+    RelayedPost,
+    RelayState,
+)
 from server.services import news, remote_membership
 from server.services.federation_policy import DomainPolicy
 from server.services.media_cache import MediaCache
@@ -124,7 +134,7 @@ class RelayHandler:
 
     async def _may_post(
         self, session: AsyncSession, group: Group, actor: str, members_only: bool
-    ) -> tuple[str | None, str]:
+    ) -> tuple[RelayState | None, str]:
         """(``relayed`` or ``held``, "") for this author in this group, or (None, why not).
         Members-only conversations are among members, without review."""
         blocked = select(GroupBlock.id).where(
@@ -136,7 +146,7 @@ class RelayHandler:
             return None, "the group blocked the author"
         if await remote_membership.is_active_member(session, group, actor):
             moderated = group.posting_policy == "moderated" and not members_only
-            return ("held" if moderated else "relayed"), ""
+            return (RelayState.HELD if moderated else RelayState.RELAYED), ""
         if members_only:
             return None, "a members-only conversation, and the author is not a member"
         if group.posting_policy == "members":
@@ -144,11 +154,12 @@ class RelayHandler:
         follows = select(Follow.id).where(
             Follow.follower_uri == actor,
             Follow.followee_uri == self.uris.group(group.slug),
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
         )
         if (await session.exec(follows)).first() is None:
             return None, "the group shares its followers' posts only, and the author is not one"
-        return ("held" if group.posting_policy == "moderated" else "relayed"), ""
+        held = group.posting_policy == "moderated"
+        return (RelayState.HELD if held else RelayState.RELAYED), ""
 
     @staticmethod
     def _refusal(note: JsonObject, actor: str, public: bool, members_only: bool) -> str | None:
@@ -221,7 +232,9 @@ class RelayHandler:
             log.info("Create %s from %s %s", activity.get("id"), actor, line)
         if outcome:
             return "; ".join([", ".join(outcome), *refused])
-        followed = select(Follow.id).where(Follow.followee_uri == actor, Follow.state == "accepted")
+        followed = select(Follow.id).where(
+            Follow.followee_uri == actor, Follow.state == FollowState.ACCEPTED
+        )
         if (await session.exec(followed)).first() is not None:
             return None
         return "; ".join(refused)[:500]
@@ -234,7 +247,7 @@ class RelayHandler:
         note: JsonObject,
         shape: PostShape,
         actor: str,
-        state: str,
+        state: RelayState,
         members_only: bool,
     ) -> None:
         uri = str(get_id(note))
@@ -256,7 +269,7 @@ class RelayHandler:
         _apply(post, shape)
         session.add(post)
         await session.flush()
-        if state == "relayed":
+        if state == RelayState.RELAYED:
             await send_relay(session, self.uris, group, post)
         else:
             who = await news.actor_label(session, actor)
@@ -289,7 +302,7 @@ class RelayHandler:
             _apply(post, shape)
             post.updated_at = utcnow()
             session.add(post)
-            if post.state == "relayed":
+            if post.state == RelayState.RELAYED:
                 group = await session.get(Group, post.group_id)
                 if group is not None:
                     await send_relay(session, self.uris, group, post, activity=activity)
@@ -303,7 +316,7 @@ class RelayHandler:
             query = select(RelayedPost).where(RelayedPost.actor_uri == actor)
             for post in (await session.exec(query)).all():
                 group = await session.get(Group, post.group_id)
-                if group is not None and post.state == "relayed":
+                if group is not None and post.state == RelayState.RELAYED:
                     await send_unrelay(session, self.uris, group, post)
                 await session.delete(post)
             return None  # the follows, memberships and the actor go next (processing.py)
@@ -312,7 +325,7 @@ class RelayHandler:
             return None
         for post in posts:
             group = await session.get(Group, post.group_id)
-            if group is not None and post.state == "relayed":
+            if group is not None and post.state == RelayState.RELAYED:
                 await send_relay(session, self.uris, group, post, activity=activity)
                 await send_unrelay(session, self.uris, group, post)
             await session.delete(post)

@@ -9,9 +9,9 @@ from federation.events import EventError, parse_event
 from federation.jsonld import JsonObject
 from server.db import utcnow
 from server.markup import html_to_text, sanitize_html
-from server.models import RemoteEvent
+from server.models import EventStatus, RemoteEvent
 
-STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
+STATUSES = {status.name: status for status in EventStatus}
 
 
 def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
@@ -33,7 +33,7 @@ def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
     row.image_url = (parsed.image_url or "")[:2048]
     tags = (" ".join(html_to_text(tag).split())[:64] for tag in parsed.tags)
     row.tags = "\n".join(dict.fromkeys(tag for tag in tags if tag))
-    row.status = STATUSES.get((parsed.status or "CONFIRMED").upper(), "confirmed")
+    row.status = STATUSES.get((parsed.status or "CONFIRMED").upper(), EventStatus.CONFIRMED)
     return row
 
 

@@ -22,7 +22,7 @@ from server.activitypub.post_publishing import note_for
 from server.db import transaction
 from server.errors import Gone, NotFound
 from server.inputs import page_number as read_page
-from server.models import Follow, Group, GroupPost, OutboxActivity
+from server.models import Follow, FollowState, Group, GroupPost, OutboxActivity, UserState
 from server.request_scope import client_address, settings_of
 from server.services import remote_membership
 from server.services.groups import get_group
@@ -116,7 +116,7 @@ async def user_actor(request: Request) -> Response:
         return refused
     async with transaction(request.app.state.sessions) as session:
         user = await get_user(session, request.path_params["username"])
-        if user.state != "active":
+        if user.state != UserState.ACTIVE:
             raise NotFound("This account is not available.")
     return activity_response(user_document(settings_of(request), user))
 
@@ -179,7 +179,7 @@ async def follow_collection(request: Request) -> Response:
             if followers
             else (Follow.follower_uri, Follow.followee_uri)
         )
-        condition = (col(mine) == actor) & (col(Follow.state) == "accepted")
+        condition = (col(mine) == actor) & (col(Follow.state) == FollowState.ACCEPTED)
         total = (
             await session.exec(select(func.count()).select_from(Follow).where(condition))
         ).one()

@@ -38,7 +38,7 @@ from server.activitypub.queue import (
 )
 from server.activitypub.senders import Sender, Senders
 from server.db import transaction
-from server.models import Delivery, InboxActivity, OutboxActivity, OutgoingEmail
+from server.models import Delivery, DeliveryState, InboxActivity, OutboxActivity, OutgoingEmail
 from server.services import email_queue, reminders, rotation
 from server.services.calendar_poll import poll_due
 from server.services.series import extend_series
@@ -212,8 +212,8 @@ class Worker:
                 batch = await started.inbox if started.inbox is not None else 0
                 states = await asyncio.gather(*started.deliveries)
                 processed += batch
-                delivered += states.count("delivered")
-                failed += len(states) - states.count("delivered")
+                delivered += states.count(DeliveryState.DELIVERED)
+                failed += len(states) - states.count(DeliveryState.DELIVERED)
                 if not batch:
                     break
         finally:

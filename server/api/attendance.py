@@ -15,7 +15,7 @@ from starlette.routing import Route
 from server.api.common import api_user, read_json
 from server.db import db
 from server.errors import NotFound
-from server.models import RemoteActor, RemoteMember
+from server.models import MembershipState, RemoteActor, RemoteMember
 from server.request_scope import path_id, settings_of
 from server.services import attendees, group_actions, rsvp_actions
 from server.services import membership as members
@@ -134,7 +134,7 @@ async def list_members(request: Request) -> Response:
         query = (
             select(RemoteMember, RemoteActor)
             .outerjoin(RemoteActor, col(RemoteActor.uri) == col(RemoteMember.actor_uri))
-            .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+            .where(RemoteMember.group_id == group.id, RemoteMember.state == MembershipState.ACTIVE)
             .order_by(col(RemoteMember.created_at))
         )
         for member, actor in (await session.exec(query)).all():

@@ -4,14 +4,25 @@ instance's settings."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import when_column
+from server.models.columns import state_field, when_column
 
-USER_STATES = ("active", "pending", "rejected", "suspended")
+
+class UserState(StrEnum):
+    """An account's state: ``pending`` waits for an admin's approval."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+USER_STATES = tuple(state.value for state in UserState)
 
 
 class User(SQLModel, table=True):
@@ -25,7 +36,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255, repr=False)
     is_admin: bool = Field(default=False)
-    state: str = Field(default="active", max_length=16)
+    state: UserState = state_field(UserState.ACTIVE)
     signup_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     bio: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     private_key_pem: str = Field(

@@ -4,21 +4,50 @@ recurring series, tags, events received from remote groups, and participations (
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import text_column, when_column
+from server.models.columns import state_field, text_column, when_column
 
-JOIN_MODES = ("free", "restricted", "invite", "external")
-EVENT_STATUSES = ("confirmed", "tentative", "cancelled")
+
+class JoinMode(StrEnum):
+    """Who may take a seat: anyone, on the organizer's approval, by invitation, or elsewhere."""
+
+    FREE = "free"
+    RESTRICTED = "restricted"
+    INVITE = "invite"
+    EXTERNAL = "external"
+
+
+class EventStatus(StrEnum):
+    """A meetup's status (iCalendar STATUS, lowercase)."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+
+class RsvpStatus(StrEnum):
+    """An RSVP answer. ``waitlisted``: the event was full; ``pending``: a restricted event's
+    organizer has not decided yet; ``rejected``: the organizer said no."""
+
+    GOING = "going"
+    MAYBE = "maybe"
+    NOT_GOING = "not_going"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+JOIN_MODES = tuple(mode.value for mode in JoinMode)
+EVENT_STATUSES = tuple(status.value for status in EventStatus)
 EVENT_VISIBILITIES = ("public", "unlisted", "members")
-#: RSVP answers. ``waitlisted``: the event was full; ``pending``: a restricted event's
-#: organizer has not decided yet; ``rejected``: the organizer said no.
-RSVP_STATUSES = ("going", "maybe", "not_going", "waitlisted", "pending", "rejected")
+RSVP_STATUSES = tuple(status.value for status in RsvpStatus)
 #: The statuses that take a seat (capacity counts only ``going``).
-SEATED = ("going",)
+SEATED = (RsvpStatus.GOING,)
 #: How an RSVP arrived.
 RSVP_VIAS = ("web", "api", "join", "friendica", "poll")
 
@@ -70,9 +99,9 @@ class Event(SQLModel, table=True):
     longitude: float | None = Field(default=None)
     online_url: str = Field(default="", max_length=2048)
     capacity: int | None = Field(default=None)
-    join_mode: str = Field(default="free", max_length=16)
+    join_mode: JoinMode = state_field(JoinMode.FREE)
     external_url: str = Field(default="", max_length=2048)
-    status: str = Field(default="confirmed", max_length=16)
+    status: EventStatus = state_field(EventStatus.CONFIRMED)
     visibility: str = Field(default="public", max_length=16)
     comments_enabled: bool = Field(default=True)
     cover: str = Field(default="", max_length=80)
@@ -122,7 +151,7 @@ class RemoteEvent(SQLModel, table=True):
     image_url: str = Field(default="", max_length=2048)
     #: Hashtags without ``#``, one per line (Gancio's may contain spaces).
     tags: str = Field(default="", sa_column=text_column())
-    status: str = Field(default="confirmed", max_length=16)
+    status: EventStatus = state_field(EventStatus.CONFIRMED)
     received_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     updated_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 
@@ -147,7 +176,7 @@ class Participation(SQLModel, table=True):
     #: Exactly one of ``user_id`` (local) and ``actor_uri`` (remote) is set.
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
     actor_uri: str | None = Field(default=None, max_length=2048)
-    status: str = Field(default="going", max_length=16)
+    status: RsvpStatus = state_field(RsvpStatus.GOING)
     via: str = Field(default="web", max_length=16)
     #: The remote activity it came with (Join, vote Note…), for Accept/Reject and dedupe.
     activity_uri: str = Field(default="", max_length=2048)

@@ -4,17 +4,35 @@ deliveries."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import text_column, when_column
+from server.models.columns import state_field, text_column, when_column
 
-#: ``moving``: a follower carried over in a group archive, until it follows here (accepted
-#: at once then; see server.activitypub.group_import).
-FOLLOW_STATES = ("pending", "accepted", "rejected", "moving")
-DELIVERY_STATES = ("pending", "delivered", "given_up")
+
+class FollowState(StrEnum):
+    """A follow's state. ``moving``: a follower carried over in a group archive, until it
+    follows here (accepted at once then; see server.activitypub.group_import)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MOVING = "moving"
+
+
+class DeliveryState(StrEnum):
+    """One delivery's state: waiting (or retrying), done, or abandoned after the last try."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    GIVEN_UP = "given_up"
+
+
+FOLLOW_STATES = tuple(state.value for state in FollowState)
+DELIVERY_STATES = tuple(state.value for state in DeliveryState)
 
 
 class RemoteActor(SQLModel, table=True):
@@ -62,7 +80,7 @@ class Follow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     follower_uri: str = Field(max_length=2048, index=True)
     followee_uri: str = Field(max_length=2048)
-    state: str = Field(default="pending", max_length=16)
+    state: FollowState = state_field(FollowState.PENDING)
     activity_uri: str = Field(default="", max_length=2048)
     created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
@@ -115,7 +133,7 @@ class Delivery(SQLModel, table=True):
     activity_id: int = Field(foreign_key="outbox_activities.id", ondelete="CASCADE")
     inbox: str = Field(max_length=2048)
     host: str = Field(max_length=255, index=True)
-    state: str = Field(default="pending", max_length=16)
+    state: DeliveryState = state_field(DeliveryState.PENDING)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     leased_until: datetime | None = Field(default=None, sa_column=when_column(nullable=True))

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import when_column
+from server.models.columns import state_field, when_column
+
+
+class MembershipMode(StrEnum):
+    """How people join a group: at once, on a moderator's approval, or only when invited."""
+
+    OPEN = "open"
+    APPROVAL = "approval"
+    INVITE = "invite"
+
+
+class MembershipState(StrEnum):
+    """A local membership's or a remote member's state."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+    INVITED = "invited"
+
 
 GROUP_VISIBILITIES = ("public", "unlisted")
-MEMBERSHIP_MODES = ("open", "approval", "invite")
+MEMBERSHIP_MODES = tuple(mode.value for mode in MembershipMode)
 ROLES = ("admin", "moderator", "member")
-MEMBERSHIP_STATES = ("active", "pending", "invited")
+MEMBERSHIP_STATES = tuple(state.value for state in MembershipState)
 POSTING_POLICIES = ("members", "followers", "moderated")
 #: How a remote person became (or asks to become) a member.
 REMOTE_MEMBER_VIAS = ("join", "follow", "invite")
@@ -35,7 +53,7 @@ class Group(SQLModel, table=True):
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
     visibility: str = Field(default="public", max_length=16)
-    membership_mode: str = Field(default="open", max_length=16)
+    membership_mode: MembershipMode = state_field(MembershipMode.OPEN)
     #: Who may open proposals: "members" or "moderators" (server.models.decisions.PROPOSERS).
     proposals_by: str = Field(default="members", max_length=16)
     #: Whose public posts that mention or address the group it relays to its followers:
@@ -77,7 +95,7 @@ class Membership(SQLModel, table=True):
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE", index=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     role: str = Field(default="member", max_length=16)
-    state: str = Field(default="active", max_length=16)
+    state: MembershipState = state_field(MembershipState.ACTIVE)
     created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
 
 
@@ -91,7 +109,7 @@ class RemoteMember(SQLModel, table=True):
     group_id: int = Field(foreign_key="groups.id", ondelete="CASCADE", index=True)
     actor_uri: str = Field(max_length=2048, index=True)
     role: str = Field(default="member", max_length=16)
-    state: str = Field(default="pending", max_length=16)
+    state: MembershipState = state_field(MembershipState.PENDING)
     via: str = Field(default="join", max_length=16)
     #: The Join (or Follow) activity it answers, for Accept/Reject ``object``.
     activity_uri: str = Field(default="", max_length=2048)

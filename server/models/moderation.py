@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import text_column, when_column
+from server.models.columns import state_field, text_column, when_column
 
 #: What an admin set for a remote domain: ``suspend`` (no traffic at all, followers from
 #: there dropped), ``silence`` (their posts are not relayed by groups) or ``allow`` (on the
 #: allow-list, for the allowlist federation mode).
 DOMAIN_ACTIONS = ("suspend", "silence", "allow")
-REPORT_STATES = ("open", "resolved", "forwarded")
+
+
+class ReportState(StrEnum):
+    """A report's state: waiting for an admin, dealt with here, or sent to the reported's server."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    FORWARDED = "forwarded"
+
+
+REPORT_STATES = tuple(state.value for state in ReportState)
 
 
 class GroupBlock(SQLModel, table=True):
@@ -43,7 +54,7 @@ class Report(SQLModel, table=True):
     object_uris: str = Field(sa_column=text_column())
     reason: str = Field(sa_column=text_column())
     activity_uri: str = Field(default="", max_length=2048)
-    state: str = Field(default="open", max_length=16)
+    state: ReportState = state_field(ReportState.OPEN)
     created_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     resolved_at: datetime | None = Field(default=None, sa_column=when_column(nullable=True))
 

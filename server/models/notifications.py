@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import text_column, when_column
+from server.models.columns import state_field, text_column, when_column
 
-#: ``sending``: claimed by a worker until ``next_attempt_at`` (its lease).
-EMAIL_STATES = ("pending", "sending", "sent", "failed")
+
+class EmailState(StrEnum):
+    """An outgoing e-mail's state. ``sending``: claimed by a worker until ``next_attempt_at``
+    (its lease)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+EMAIL_STATES = tuple(state.value for state in EmailState)
 
 
 class Notification(SQLModel, table=True):
@@ -53,7 +64,7 @@ class OutgoingEmail(SQLModel, table=True):
     to_address: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=text_column())
-    state: str = Field(default="pending", max_length=16)
+    state: EmailState = state_field(EmailState.PENDING)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=when_column())
     last_error: str = Field(default="", max_length=500)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
-from server.models.columns import text_column, when_column
+from server.models.columns import state_field, text_column, when_column
 
 POST_VISIBILITIES = ("public", "unlisted", "followers", "members")
 REACTION_KINDS = ("Like", "Announce")
-#: ``relayed``: announced to the followers; ``held``: waiting for a moderator (moderated
-#: groups); ``hidden``: a moderator took it off the group (Undo of the Announce sent).
-RELAY_STATES = ("relayed", "held", "hidden")
+
+
+class RelayState(StrEnum):
+    """A relayed post's state. ``relayed``: announced to the followers; ``held``: waiting for a
+    moderator (moderated groups); ``hidden``: a moderator took it off the group (Undo of the
+    Announce sent)."""
+
+    RELAYED = "relayed"
+    HELD = "held"
+    HIDDEN = "hidden"
+
+
+RELAY_STATES = tuple(state.value for state in RelayState)
 
 
 class GroupPost(SQLModel, table=True):
@@ -81,7 +92,7 @@ class RelayedPost(SQLModel, table=True):
     )
     #: The Create as received (embedded as is in the group's Announce).
     activity_json: str = Field(sa_column=text_column())
-    state: str = Field(default="relayed", max_length=16)
+    state: RelayState = state_field(RelayState.RELAYED)
     #: Part of a members-only conversation (a members-only proposal's discussion): shared
     #: with the members only, never with followers.
     members_only: bool = Field(default=False)

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import InvalidInput
 from server.i18n import lazy_gettext
-from server.models import Event, Membership, Participation, RemoteActor, User
+from server.models import Event, Membership, Participation, RemoteActor, RsvpStatus, User
 from server.services import membership as members
 from server.services import rsvp
 from server.services.rsvp_notify import status_text
@@ -32,7 +32,14 @@ from server.services.rsvp_notify import status_text
 Audience = Literal["organizers", "members", "public"]
 
 #: The order answers are listed in.
-STATUS_ORDER = ("going", "waitlisted", "pending", "maybe", "not_going", "rejected")
+STATUS_ORDER = (
+    RsvpStatus.GOING,
+    RsvpStatus.WAITLISTED,
+    RsvpStatus.PENDING,
+    RsvpStatus.MAYBE,
+    RsvpStatus.NOT_GOING,
+    RsvpStatus.REJECTED,
+)
 STATUS_LABELS = {
     "going": lazy_gettext("Going"),
     "waitlisted": lazy_gettext("Waitlist"),
@@ -42,7 +49,7 @@ STATUS_LABELS = {
     "rejected": lazy_gettext("Turned down"),
 }
 #: What members see (names only): people who may come.
-MEMBERS_SEE = ("going", "waitlisted", "maybe")
+MEMBERS_SEE = (RsvpStatus.GOING, RsvpStatus.WAITLISTED, RsvpStatus.MAYBE)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class AttendeeRow:
     name: str
     handle: str
     profile_url: str
-    status: str
+    status: RsvpStatus
     via: str
     answered_at: datetime
     waitlisted_at: datetime | None

@@ -14,7 +14,18 @@ from federation.events import event_summary
 from federation.events_build import zone_of
 from server.db import utcnow
 from server.inputs import calendar_date, page_number
-from server.models import Event, EventTag, Follow, Group, Membership, RemoteActor, RemoteEvent, User
+from server.models import (
+    Event,
+    EventTag,
+    Follow,
+    FollowState,
+    Group,
+    Membership,
+    MembershipState,
+    RemoteActor,
+    RemoteEvent,
+    User,
+)
 
 PAGE_SIZE = 30
 
@@ -126,13 +137,15 @@ async def following_calendar(
         .join(Group, col(Group.id) == col(Event.group_id))
         .join(Membership, col(Membership.group_id) == col(Group.id))
         .where(
-            Membership.user_id == user.id, Membership.state == "active", col(Event.ends_at) >= now
+            Membership.user_id == user.id,
+            Membership.state == MembershipState.ACTIVE,
+            col(Event.ends_at) >= now,
         )
         .order_by(col(Event.starts_at))
         .limit(limit)
     )
     followed = select(Follow.followee_uri).where(
-        Follow.follower_uri == user_uri, Follow.state == "accepted"
+        Follow.follower_uri == user_uri, Follow.state == FollowState.ACCEPTED
     )
     remote = await session.exec(
         select(RemoteEvent, RemoteActor)

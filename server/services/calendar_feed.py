@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.errors import NotFound
 from server.i18n import lazy_gettext
-from server.models import User
+from server.models import User, UserState
 
 GONE = lazy_gettext("No such calendar (the link may have been reset).")
 
@@ -29,6 +29,6 @@ async def feed_owner(session: AsyncSession, secret_key: str, token: str) -> User
     except (BadSignature, ValueError, TypeError) as bad:
         raise NotFound(str(GONE)) from bad
     user = await session.get(User, user_id) if type(user_id) is int and user_id > 0 else None
-    if user is None or user.calendar_key_version != version or user.state != "active":
+    if user is None or user.calendar_key_version != version or user.state != UserState.ACTIVE:
         raise NotFound(str(GONE))
     return user

@@ -21,7 +21,7 @@ from federation.addresses import InvalidHostError, ip_literal, is_public_address
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
-from server.models import CalendarImport, Event, Group, ImportedEvent, Membership, User
+from server.models import CalendarImport, Event, EventStatus, Group, ImportedEvent, Membership, User
 from server.services import membership as members
 from server.services.calendar_reading import Occurrence, ReadCalendar
 from server.services.event_publishing import ANNOUNCE_AHEAD, publish_changes, publish_new
@@ -185,7 +185,7 @@ async def apply_calendar(
     for occurrence in read.occurrences:
         link = links.pop((occurrence.uid, occurrence.recurrence_key), None)
         if link is None:
-            if occurrence.status != "cancelled":
+            if occurrence.status != EventStatus.CANCELLED:
                 await _create(session, uris, group, author, item, occurrence)
                 created += 1
         elif not link.detached and link.fingerprint != occurrence.fingerprint:
@@ -193,10 +193,10 @@ async def apply_calendar(
             link.fingerprint = occurrence.fingerprint
             session.add(link)
             if event is not None:
-                was_cancelled = event.status == "cancelled"
+                was_cancelled = event.status == EventStatus.CANCELLED
                 await _update(session, uris, group, event, occurrence)
-                cancelled += not was_cancelled and event.status == "cancelled"
-                updated += was_cancelled or event.status != "cancelled"
+                cancelled += not was_cancelled and event.status == EventStatus.CANCELLED
+                updated += was_cancelled or event.status != EventStatus.CANCELLED
     for link in links.values():  # gone from the calendar
         if not link.detached and await _cancel_gone(session, uris, group, link):
             cancelled += 1
@@ -232,8 +232,8 @@ async def _create(
 async def _update(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event, occurrence: Occurrence
 ) -> None:
-    if occurrence.status == "cancelled":
-        if event.status == "cancelled":
+    if occurrence.status == EventStatus.CANCELLED:
+        if event.status == EventStatus.CANCELLED:
             return
         await cancel_event(session, event)
     else:
@@ -248,7 +248,7 @@ async def _cancel_gone(
 ) -> bool:
     """Cancel an upcoming meetup whose VEVENT left the calendar (past ones stay as they were)."""
     event = await session.get(Event, link.event_id)
-    if event is None or event.status == "cancelled" or event.ends_at <= utcnow():
+    if event is None or event.status == EventStatus.CANCELLED or event.ends_at <= utcnow():
         return False
     link.fingerprint = "gone"
     session.add(link)
@@ -266,7 +266,7 @@ async def announce_due_imports(session: AsyncSession, uris: LocalUris) -> int:
         .join(Group, col(Group.id) == col(Event.group_id))
         .where(
             col(Event.federated_at).is_(None),
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
             col(Event.visibility) != "members",
             col(Event.starts_at) <= now + ANNOUNCE_AHEAD,
             col(Event.ends_at) >= now,

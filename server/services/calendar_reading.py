@@ -26,13 +26,14 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from federation.addresses import is_http_url
 from server.errors import InvalidInput
 from server.i18n import _
+from server.models import EventStatus
 from server.services.events import MAX_DURATION
 from server.services.recurrence import HORIZON, MAX_COUNT, occurrences
 
 MAX_PER_EVENT = MAX_COUNT
 MAX_OCCURRENCES = 1000
 DEFAULT_LENGTH = timedelta(hours=2)
-STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
+STATUSES = {status.name: status for status in EventStatus}
 _BOM_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
 
 
@@ -55,7 +56,7 @@ class Occurrence:
     location: str = ""
     online_url: str = ""
     url: str = ""
-    status: str = "confirmed"
+    status: EventStatus = EventStatus.CONFIRMED
     latitude: float | None = None
     longitude: float | None = None
     recurring: bool = False
@@ -292,7 +293,7 @@ class _Reader:
             location=location,
             online_url=online if is_http_url(online) else "",
             url=url if is_http_url(url := _text(component, "URL", 2048)) else "",
-            status=STATUSES.get(_text(component, "STATUS", 20).upper(), "confirmed"),
+            status=STATUSES.get(_text(component, "STATUS", 20).upper(), EventStatus.CONFIRMED),
             latitude=getattr(geo, "latitude", None),
             longitude=getattr(geo, "longitude", None),
             recurring=recurring,

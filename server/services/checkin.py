@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.db import UTCDateTime, utcnow
 from server.errors import Forbidden, InvalidInput
 from server.i18n import _
-from server.models import CheckIn, CheckInCode, Event, User
+from server.models import CheckIn, CheckInCode, Event, EventStatus, User
 from server.services.rsvp import Attendee, of_person
 
 #: Check-in opens this long before the start and stays open this long after the end.
@@ -40,7 +40,7 @@ def check_in_window(event: Event) -> tuple[datetime, datetime]:
 def is_on(event: Event, now: datetime | None = None) -> bool:
     """Whether check-in is open for this meetup now."""
     opens, closes = check_in_window(event)
-    return event.status != "cancelled" and opens <= (now or utcnow()) <= closes
+    return event.status != EventStatus.CANCELLED and opens <= (now or utcnow()) <= closes
 
 
 def _slot_code(secret: str, event_id: int, slot: int) -> str:

@@ -14,7 +14,7 @@ from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
 from server.markup import html_to_text
-from server.models import Group, GroupBlock, RelayedPost, RemoteActor, User
+from server.models import Group, GroupBlock, RelayedPost, RelayState, RemoteActor, User
 from server.services.audit import audit
 from server.services.outbound import PostRelayed, PostRemovedByModerator, PostUnrelayed, emit
 from server.services.post_shape import Attachment, attachments_from_json
@@ -60,7 +60,7 @@ class Shown:
         return text[:EXCERPT].rsplit(" ", 1)[0] + "…"
 
 
-async def _shown(session: AsyncSession, group: Group, state: str) -> list[Shown]:
+async def _shown(session: AsyncSession, group: Group, state: RelayState) -> list[Shown]:
     query = (
         select(RelayedPost, RemoteActor)
         .outerjoin(RemoteActor, col(RemoteActor.uri) == col(RelayedPost.actor_uri))
@@ -73,7 +73,7 @@ async def _shown(session: AsyncSession, group: Group, state: str) -> list[Shown]
 
 async def threads(session: AsyncSession, group: Group, *, limit: int = 20) -> list[Shown]:
     """The relayed conversations, newest first, each with its replies (oldest first)."""
-    shown = await _shown(session, group, "relayed")
+    shown = await _shown(session, group, RelayState.RELAYED)
     by_uri = {item.post.object_uri: item for item in shown}
     roots: list[Shown] = []
     for item in shown:
@@ -84,13 +84,13 @@ async def threads(session: AsyncSession, group: Group, *, limit: int = 20) -> li
 
 async def held(session: AsyncSession, group: Group) -> list[Shown]:
     """Posts waiting for a moderator (moderated groups), oldest first."""
-    return await _shown(session, group, "held")
+    return await _shown(session, group, RelayState.HELD)
 
 
 async def held_count(session: AsyncSession, group: Group) -> int:
     """How many posts wait for a moderator."""
     query = select(func.count()).where(
-        RelayedPost.group_id == group.id, RelayedPost.state == "held"
+        RelayedPost.group_id == group.id, RelayedPost.state == RelayState.HELD
     )
     return int((await session.exec(query)).one())
 
@@ -122,18 +122,18 @@ async def moderate(
         raise InvalidInput(_("Unknown action."), field="action")
     audit(session, moderator, f"group.{action}", post.object_uri, f"group {group.slug}")
     if action == "approve":
-        if post.state != "held":
+        if post.state != RelayState.HELD:
             raise InvalidInput(_("This post is not waiting for review."))
-        post.state = "relayed"
+        post.state = RelayState.RELAYED
         await emit(session, PostRelayed(uris, group, post))
         message = _("Approved: the post was shared with the group's followers.")
     elif action == "hide":
-        if post.state == "relayed":
+        if post.state == RelayState.RELAYED:
             await emit(session, PostUnrelayed(uris, group, post))
-        post.state = "hidden"
+        post.state = RelayState.HIDDEN
         message = _("Hidden from the group.")
     elif action == "delete":
-        if post.state == "relayed":
+        if post.state == RelayState.RELAYED:
             await emit(session, PostRemovedByModerator(uris, group, post))
         await session.delete(post)
         return _("Deleted from the group.")
@@ -156,9 +156,9 @@ async def block_author(session: AsyncSession, uris: LocalUris, group: Group, act
         RelayedPost.group_id == group.id, RelayedPost.actor_uri == actor_uri
     )
     for post in (await session.exec(query)).all():
-        if post.state == "relayed":
+        if post.state == RelayState.RELAYED:
             await emit(session, PostUnrelayed(uris, group, post))
-        post.state = "hidden"
+        post.state = RelayState.HIDDEN
         session.add(post)
     return _("Blocked: nothing of theirs will be shared by the group.")
 
@@ -175,7 +175,7 @@ async def unblock(session: AsyncSession, group: Group, block_id: int, moderator:
 async def replies_to(session: AsyncSession, group: Group, *root_uris: str) -> list[Shown]:
     """The discussion under ``root_uris`` (a proposal; a meetup and its poll): replies,
     oldest first, each with its own."""
-    shown = await _shown(session, group, "relayed")
+    shown = await _shown(session, group, RelayState.RELAYED)
     children: dict[str, list[Shown]] = {}
     for item in shown:
         children.setdefault(item.post.in_reply_to, []).append(item)

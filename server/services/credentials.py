@@ -13,7 +13,7 @@ from server.config import Settings
 from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
-from server.models import ApiToken, Invite, PasswordReset, User, stored_id
+from server.models import ApiToken, Invite, PasswordReset, User, UserState, stored_id
 from server.services.users import set_password
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -40,7 +40,7 @@ async def user_for_api_token(session: AsyncSession, token: str) -> User | None:
     if row is None:
         return None
     user = await session.get(User, row.user_id)
-    if user is None or user.state != "active":
+    if user is None or user.state != UserState.ACTIVE:
         return None
     row.last_used_at = utcnow()
     session.add(row)

@@ -14,7 +14,7 @@ from federation.jsonld import JsonObject
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
 from server.markup import render_markdown
-from server.models import Group, RelayedPost, User
+from server.models import Group, RelayedPost, RelayState, User
 from server.services.outbound import CommentWritten, emit
 from server.uris import LocalUris
 
@@ -61,7 +61,7 @@ async def local_note(session: AsyncSession, uri: str) -> tuple[RelayedPost, Json
     """A comment written here, by its URI, with its Note; NotFound if hidden or gone."""
     query = select(RelayedPost).where(RelayedPost.object_uri == uri)
     post = (await session.exec(query)).first()
-    if post is None or post.state != "relayed":
+    if post is None or post.state != RelayState.RELAYED:
         raise NotFound(_("No such note."))
     note = json.loads(post.activity_json)["object"]
     note["content"] = post.content_html

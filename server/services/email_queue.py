@@ -25,7 +25,7 @@ from federation.retry import backoff_delay
 from server.config import Settings
 from server.db import session_factory, transaction, utcnow
 from server.email import deliver_email
-from server.models import OutgoingEmail
+from server.models import EmailState, OutgoingEmail
 from server.services.leases import claim_with_lease
 from server.uris import LocalUris
 
@@ -78,11 +78,11 @@ async def give_up_abandoned(session: AsyncSession, now: datetime) -> None:
     await session.exec(
         update(OutgoingEmail)
         .where(
-            col(OutgoingEmail.state) == "sending",
+            col(OutgoingEmail.state) == EmailState.SENDING,
             col(OutgoingEmail.next_attempt_at) <= now,
             col(OutgoingEmail.attempts) >= MAX_ATTEMPTS,
         )
-        .values(state="failed", last_error="the worker stopped while sending it")
+        .values(state=EmailState.FAILED, last_error="the worker stopped while sending it")
     )
 
 
@@ -91,9 +91,9 @@ def after_failure(
 ) -> dict[str, object]:
     """The row's new values after its ``attempts``-th attempt failed with ``error``."""
     if attempts >= MAX_ATTEMPTS:
-        return {"state": "failed", "last_error": error[:500]}
+        return {"state": EmailState.FAILED, "last_error": error[:500]}
     next_at = now + backoff_delay(attempts - 1, rand)
-    return {"state": "pending", "next_attempt_at": next_at, "last_error": error[:500]}
+    return {"state": EmailState.PENDING, "next_attempt_at": next_at, "last_error": error[:500]}
 
 
 async def record_email_outcome(
@@ -107,7 +107,7 @@ async def record_email_outcome(
     """Mark the email sent, or schedule its next try (or give it up)."""
     now = now or utcnow()
     values: dict[str, object] = (
-        {"state": "sent", "sent_at": now, "last_error": ""}
+        {"state": EmailState.SENT, "sent_at": now, "last_error": ""}
         if error is None
         else after_failure(claimed.attempts, error, now, rand or random.Random())
     )

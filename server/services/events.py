@@ -21,8 +21,10 @@ from server.models import (
     JOIN_MODES,
     Event,
     EventSeries,
+    EventStatus,
     EventTag,
     Group,
+    JoinMode,
     User,
     stored_id,
 )
@@ -94,7 +96,7 @@ def _check_choices(fields: EventFields) -> None:
         value = getattr(fields, name)
         if value and (not is_http_url(value) or len(value) > 2048):
             raise InvalidInput(_("Enter a link starting with https:// or http://."), field=name)
-    if fields.join_mode == "external" and not fields.external_url:
+    if fields.join_mode == JoinMode.EXTERNAL and not fields.external_url:
         raise InvalidInput(_("Give the link where people register."), field="external_url")
     if len(fields.tags) > 10:
         raise InvalidInput(_("Use at most 10 tags."), field="tags")
@@ -301,7 +303,7 @@ async def update_series(session: AsyncSession, event: Event, fields: EventFields
 
 async def cancel_event(session: AsyncSession, event: Event) -> Event:
     """Mark a meetup cancelled (it stays visible, struck through, and calendars are told)."""
-    event.status = "cancelled"
+    event.status = EventStatus.CANCELLED
     _mark_edited(event, event.updated_at)
     session.add(event)
     await session.flush()

@@ -19,10 +19,12 @@ from server.models import (
     DOMAIN_ACTIONS,
     ActorBlock,
     Delivery,
+    DeliveryState,
     DomainPolicy,
     Follow,
     InstanceSetting,
     RelayedPost,
+    RelayState,
     RemoteActor,
     RemoteMember,
     User,
@@ -57,7 +59,7 @@ async def _drop_ties(session: AsyncSession, actor_uris: list[str]) -> int:
     await session.exec(delete(RemoteMember).where(col(RemoteMember.actor_uri).in_(actor_uris)))
     hidden = select(RelayedPost).where(col(RelayedPost.actor_uri).in_(actor_uris))
     for post in (await session.exec(hidden)).all():
-        post.state = "hidden"
+        post.state = RelayState.HIDDEN
         session.add(post)
     return int(follows.rowcount or 0)
 
@@ -183,7 +185,7 @@ async def known_instances(session: AsyncSession, live: LivePolicy) -> list[Known
         (
             await session.exec(
                 select(Delivery.host, func.count())
-                .where(col(Delivery.state).in_(("failed", "pending")), col(Delivery.attempts) > 0)
+                .where(col(Delivery.state) == DeliveryState.PENDING, col(Delivery.attempts) > 0)
                 .group_by(col(Delivery.host))
             )
         ).all()

@@ -8,7 +8,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import Group, RemoteActor, RemoteMember
+from server.models import Group, MembershipMode, MembershipState, RemoteActor, RemoteMember
 from server.uris import LocalUris
 
 
@@ -17,7 +17,7 @@ async def _approving_group(session: AsyncSession, uris: LocalUris, followee: str
     if found is None or found[0] != "groups":
         return None
     group = (await session.exec(select(Group).where(Group.slug == found[1]))).first()
-    return group if group is not None and group.membership_mode != "open" else None
+    return group if group is not None and group.membership_mode != MembershipMode.OPEN else None
 
 
 async def admit_follower(
@@ -33,7 +33,7 @@ async def admit_follower(
     member = (await session.exec(query)).first() or RemoteMember(
         group_id=group.id or 0, actor_uri=follower, via="follow"
     )
-    member.state = "active"
+    member.state = MembershipState.ACTIVE
     member.activity_uri = activity_uri[:2048] or member.activity_uri
     member.updated_at = utcnow()
     session.add(member)
@@ -62,7 +62,7 @@ async def remote_members_of(
     query = (
         select(RemoteActor, RemoteMember)
         .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
-        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+        .where(RemoteMember.group_id == group.id, RemoteMember.state == MembershipState.ACTIVE)
         .order_by(col(RemoteActor.username))
     )
     return [(actor, member) for actor, member in (await session.exec(query)).all()]

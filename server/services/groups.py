@@ -24,6 +24,7 @@ from server.models import (
     Group,
     GroupTag,
     Membership,
+    MembershipMode,
     User,
     stored_id,
 )
@@ -53,7 +54,7 @@ def default_posting_policy(membership_mode: str) -> str:
     """Whose posts a new group shares when its creator did not say: open groups share their
     followers' posts (a Lemmy community or a Guppe group relays anyone following it),
     approval and invitation groups share their members' posts."""
-    return "followers" if membership_mode == "open" else "members"
+    return "followers" if membership_mode == MembershipMode.OPEN else "members"
 
 
 def parse_tags(raw: str | list[str]) -> list[str]:
@@ -124,7 +125,7 @@ def _apply(group: Group, fields: GroupFields) -> None:
     group.latitude = fields.latitude
     group.longitude = fields.longitude
     group.visibility = fields.visibility
-    group.membership_mode = fields.membership_mode
+    group.membership_mode = MembershipMode(fields.membership_mode)
     group.posting_policy = fields.posting_policy
     group.updated_at = utcnow()
 

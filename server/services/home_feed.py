@@ -18,9 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.models import (
     Event,
     Follow,
+    FollowState,
     Group,
     GroupPost,
     Membership,
+    MembershipState,
     Participation,
     RemoteActor,
     RemoteEvent,
@@ -63,13 +65,13 @@ class Home:
 
 def _my_groups(user: User) -> Any:
     return select(Membership.group_id).where(
-        Membership.user_id == user.id, Membership.state == "active"
+        Membership.user_id == user.id, Membership.state == MembershipState.ACTIVE
     )
 
 
 def _followed(user_uri: str) -> Any:
     return select(Follow.followee_uri).where(
-        Follow.follower_uri == user_uri, Follow.state == "accepted"
+        Follow.follower_uri == user_uri, Follow.state == FollowState.ACCEPTED
     )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from server.i18n import _
-from server.models import Event, EventSeries, Group
+from server.models import Event, EventSeries, EventStatus, Group
 from server.services.recurrence import MAX_COUNT, occurrences
 
 PRODID = "-//Hearth//Neighborhood meetups//EN"
@@ -105,7 +105,7 @@ def series_uid(domain: str, series: EventSeries) -> str:
 
 
 def _is_override(event: Event) -> bool:
-    return event.sequence > 0 or event.is_detached or event.status == "cancelled"
+    return event.sequence > 0 or event.is_detached or event.status == EventStatus.CANCELLED
 
 
 def _series_components(

@@ -20,12 +20,15 @@ from server.i18n import _
 from server.models import (
     DEFAULT_ROLES,
     Event,
+    EventStatus,
     Group,
     MeetupRole,
     Membership,
+    MembershipState,
     PracticeSettings,
     RoleHolder,
     User,
+    UserState,
 )
 from server.services import membership as members
 
@@ -196,7 +199,7 @@ async def holds(session: AsyncSession, event: Event, user: User | None, kind: st
 
 def check_not_over(event: Event) -> None:
     """Roles and the agenda change only until the meetup ends."""
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise InvalidInput(_("This meetup is cancelled."))
     if event.ends_at <= utcnow():
         raise InvalidInput(_("This meetup is over: its roles and agenda no longer change."))
@@ -285,8 +288,8 @@ async def active_local_members(session: AsyncSession, group: Group) -> list[User
         .join(Membership, col(Membership.user_id) == col(User.id))
         .where(
             Membership.group_id == group.id,
-            Membership.state == "active",
-            User.state == "active",
+            Membership.state == MembershipState.ACTIVE,
+            User.state == UserState.ACTIVE,
         )
         .order_by(func.lower(User.username))
     )

@@ -23,7 +23,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.db import is_row_id
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.i18n import _, lazy_gettext
-from server.models import ROLES, Event, Group, Membership, User, stored_id
+from server.models import (
+    ROLES,
+    Event,
+    Group,
+    Membership,
+    MembershipMode,
+    MembershipState,
+    User,
+    UserState,
+    stored_id,
+)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_group": frozenset({"admin"}),
@@ -50,11 +60,11 @@ def may(user: User | None, membership: Membership | None, action: str) -> bool:
     """Whether this user, with this membership, may do ``action`` in the group."""
     if action not in PERMISSIONS:
         raise ValueError(f"unknown action {action!r}")
-    if user is None or user.state != "active":
+    if user is None or user.state != UserState.ACTIVE:
         return False
     if user.is_admin:
         return True
-    if membership is None or membership.state != "active":
+    if membership is None or membership.state != MembershipState.ACTIVE:
         return False
     return membership.role in PERMISSIONS[action]
 
@@ -70,9 +80,10 @@ async def join_group(session: AsyncSession, group: Group, user: User) -> Members
     existing = await get_membership(session, group, user)
     if existing is not None:
         raise Conflict(_("You are already a member of this group or waiting for approval."))
-    if group.membership_mode == "invite":
+    if group.membership_mode == MembershipMode.INVITE:
         raise Forbidden(_("This group is by invitation only."))
-    state = "active" if group.membership_mode == "open" else "pending"
+    open_group = group.membership_mode == MembershipMode.OPEN
+    state = MembershipState.ACTIVE if open_group else MembershipState.PENDING
     membership = Membership(
         group_id=stored_id(group), user_id=stored_id(user), role="member", state=state
     )
@@ -88,7 +99,7 @@ async def _count_admins(session: AsyncSession, group: Group) -> int:
         .where(
             Membership.group_id == group.id,
             Membership.role == "admin",
-            Membership.state == "active",
+            Membership.state == MembershipState.ACTIVE,
         )
     )
     return (await session.exec(query)).one()
@@ -96,7 +107,11 @@ async def _count_admins(session: AsyncSession, group: Group) -> int:
 
 async def is_only_admin(session: AsyncSession, group: Group, membership: Membership | None) -> bool:
     """Whether this membership is the group's only active admin (who may not leave)."""
-    if membership is None or membership.role != "admin" or membership.state != "active":
+    if (
+        membership is None
+        or membership.role != "admin"
+        or membership.state != MembershipState.ACTIVE
+    ):
         return False
     return await _count_admins(session, group) <= 1
 
@@ -125,7 +140,7 @@ async def set_role(session: AsyncSession, group: Group, member: User, role: str)
             _("Role is one of %(choices)s.") % {"choices": ", ".join(ROLES)}, field="role"
         )
     membership = await get_membership(session, group, member)
-    if membership is None or membership.state != "active":
+    if membership is None or membership.state != MembershipState.ACTIVE:
         raise NotFound(
             _("%(username)s is not a member of this group.") % {"username": member.username}
         )
@@ -138,7 +153,7 @@ async def set_role(session: AsyncSession, group: Group, member: User, role: str)
 
 
 async def list_members(
-    session: AsyncSession, group: Group, *, state: str = "active"
+    session: AsyncSession, group: Group, *, state: MembershipState = MembershipState.ACTIVE
 ) -> list[tuple[User, Membership]]:
     """Members in one state, admins first, then by name."""
     order = {"admin": 0, "moderator": 1, "member": 2}
@@ -157,7 +172,7 @@ async def member_count(session: AsyncSession, group: Group) -> int:
     query = (
         select(func.count())
         .select_from(Membership)
-        .where(Membership.group_id == group.id, Membership.state == "active")
+        .where(Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE)
     )
     return (await session.exec(query)).one()
 
@@ -165,10 +180,10 @@ async def member_count(session: AsyncSession, group: Group) -> int:
 async def approve_member(session: AsyncSession, group: Group, member: User, approve: bool) -> None:
     """Accept or turn down a pending request to join."""
     membership = await get_membership(session, group, member)
-    if membership is None or membership.state != "pending":
+    if membership is None or membership.state != MembershipState.PENDING:
         raise NotFound(_("%(username)s has no pending request.") % {"username": member.username})
     if approve:
-        membership.state = "active"
+        membership.state = MembershipState.ACTIVE
         session.add(membership)
     else:
         await session.delete(membership)

@@ -13,7 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.i18n import _, use_locale
-from server.models import Event, Group, Participation, Proposal, RemoteActor, User
+from server.models import (
+    Event,
+    EventStatus,
+    Group,
+    MembershipState,
+    Participation,
+    Proposal,
+    RemoteActor,
+    RsvpStatus,
+    User,
+)
 from server.services.notices import (
     Note,
     group_members,
@@ -25,7 +35,7 @@ from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
 
 #: The answers whose people hear that their meetup changed (not those who said no).
-ANSWERED = ("going", "maybe", "waitlisted", "pending")
+ANSWERED = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.WAITLISTED, RsvpStatus.PENDING)
 
 #: Writes a notification in the active language (called once per reader, in theirs).
 NoteWriter = Callable[[], Note]
@@ -94,7 +104,7 @@ async def meetup_changed(
 def _change_note(event: Event, events: list[Event]) -> Note:
     link = f"/events/{event.id}"
     values = {"title": event.title, "when": when_text(event)}
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         text = _("“%(title)s” (%(when)s) is cancelled.") % values
         return Note("event_cancelled", text, link, _("Cancelled: %(title)s") % values)
     if len(events) > 1:
@@ -140,10 +150,10 @@ async def join_requested(session: AsyncSession, settings: Settings, group: Group
 
 
 async def local_join(
-    session: AsyncSession, settings: Settings, group: Group, user: User, state: str
+    session: AsyncSession, settings: Settings, group: Group, user: User, state: MembershipState
 ) -> None:
     """A local user joined (``active``) or asked to join (``pending``) a group."""
-    if state == "pending":
+    if state == MembershipState.PENDING:
         await join_requested(session, settings, group, f"{user.name} (@{user.username})")
 
 

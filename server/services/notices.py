@@ -18,11 +18,14 @@ from server.i18n import _
 from server.models import (
     Group,
     Membership,
+    MembershipState,
     Notification,
     OutgoingEmail,
     Participation,
     RemoteActor,
+    RsvpStatus,
     User,
+    UserState,
 )
 from server.services.notifications import wants_email
 from server.services.outbound import DirectMessage, emit
@@ -57,7 +60,7 @@ async def notify_user(
     session.add(notification)
     if (
         email_subject
-        and user.state == "active"
+        and user.state == UserState.ACTIVE
         and settings.smtp.host
         and await wants_email(session, user, kind)
     ):
@@ -107,9 +110,9 @@ async def group_moderators(session: AsyncSession, group: Group) -> list[User]:
         .join(Membership, col(Membership.user_id) == col(User.id))
         .where(
             Membership.group_id == group.id,
-            Membership.state == "active",
+            Membership.state == MembershipState.ACTIVE,
             col(Membership.role).in_(("admin", "moderator")),
-            User.state == "active",
+            User.state == UserState.ACTIVE,
         )
         .order_by(col(User.id))
     )
@@ -121,8 +124,8 @@ async def group_members(session: AsyncSession, group: Group) -> list[User]:
     query = (
         select(User)
         .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(Membership.group_id == group.id, Membership.state == "active")
-        .where(User.state == "active")
+        .where(Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE)
+        .where(User.state == UserState.ACTIVE)
         .order_by(col(User.id))
     )
     return list((await session.exec(query)).all())
@@ -130,7 +133,7 @@ async def group_members(session: AsyncSession, group: Group) -> list[User]:
 
 async def instance_admins(session: AsyncSession) -> list[User]:
     """The instance's active admins."""
-    query = select(User).where(col(User.is_admin).is_(True), User.state == "active")
+    query = select(User).where(col(User.is_admin).is_(True), User.state == UserState.ACTIVE)
     return list((await session.exec(query.order_by(col(User.id)))).all())
 
 
@@ -188,5 +191,5 @@ async def tell_participant(
     if actor is not None:
         uris = LocalUris(settings)
         link = uris.event(participation.event_id)
-        hint = f" {CHANGE_HINT}" if participation.status != "rejected" else ""
+        hint = f" {CHANGE_HINT}" if participation.status != RsvpStatus.REJECTED else ""
         await direct_message(session, uris, group, actor, f"{text} {link}{hint}", about=link)

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
 from server.i18n import _, use_locale
-from server.models import Event, Group, Participation, User, read_id
+from server.models import Event, EventStatus, Group, Participation, RsvpStatus, User, read_id
 from server.services.notices import tell_participant
 from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
@@ -36,7 +36,7 @@ from server.uris import LocalUris
 #: What the event form offers, in minutes before the start (0: no reminder).
 REMIND_CHOICES = (0, 60, 180, 1440, 2880)
 #: Who is reminded.
-REMINDED_STATUSES = ("going",)
+REMINDED_STATUSES = (RsvpStatus.GOING,)
 #: Participations reminded per round at most (the rest on the next round).
 BATCH = 500
 #: How often the worker looks for reminders due.
@@ -60,7 +60,7 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Due]:
         .where(
             col(Participation.status).in_(REMINDED_STATUSES),
             col(Participation.reminded_at).is_(None),
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
             col(Event.remind_minutes) > 0,
             col(Event.starts_at) > now,
             col(Event.starts_at) <= horizon,

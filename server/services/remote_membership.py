@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.i18n import _
-from server.models import ROLES, Group, RemoteActor, RemoteMember
+from server.models import ROLES, Group, MembershipMode, MembershipState, RemoteActor, RemoteMember
 
 
 async def find(session: AsyncSession, group: Group, actor_uri: str) -> RemoteMember | None:
@@ -45,13 +45,17 @@ async def request_join(
 ) -> RemoteMember:
     """Someone on another server asks to join: active, pending, or Forbidden (invite only)."""
     member = await find(session, group, actor_uri)
-    if member is not None and member.state == "active":
+    if member is not None and member.state == MembershipState.ACTIVE:
         return member
-    invited = member is not None and member.state == "invited"
-    if group.membership_mode == "invite" and not invited:
+    invited = member is not None and member.state == MembershipState.INVITED
+    if group.membership_mode == MembershipMode.INVITE and not invited:
         raise Forbidden(_("This group is by invitation only."))
     member = member or RemoteMember(group_id=group.id or 0, actor_uri=actor_uri, via=via)
-    member.state = "active" if group.membership_mode == "open" or invited else "pending"
+    member.state = (
+        MembershipState.ACTIVE
+        if group.membership_mode == MembershipMode.OPEN or invited
+        else MembershipState.PENDING
+    )
     member.activity_uri = activity_uri[:2048] or member.activity_uri
     return _touch(session, member)
 
@@ -59,13 +63,13 @@ async def request_join(
 async def invite(session: AsyncSession, group: Group, actor_uri: str) -> RemoteMember:
     """Invite someone on another server; their Join or Follow will then be accepted."""
     member = await find(session, group, actor_uri)
-    if member is not None and member.state == "active":
+    if member is not None and member.state == MembershipState.ACTIVE:
         raise Conflict(_("They are already a member of this group."))
-    if member is not None and member.state == "pending":
-        member.state = "active"  # they asked already: the invitation is the approval
+    if member is not None and member.state == MembershipState.PENDING:
+        member.state = MembershipState.ACTIVE  # they asked already: the invitation is the approval
     else:
         member = member or RemoteMember(group_id=group.id or 0, actor_uri=actor_uri, via="invite")
-        member.state = "invited"
+        member.state = MembershipState.INVITED
     return _touch(session, member)
 
 
@@ -73,10 +77,10 @@ async def decide(
     session: AsyncSession, group: Group, member: RemoteMember, *, approve: bool
 ) -> RemoteMember | None:
     """Approve (active) or decline (removed) a pending request; returns the row if kept."""
-    if member.group_id != group.id or member.state != "pending":
+    if member.group_id != group.id or member.state != MembershipState.PENDING:
         raise NotFound(_("No such request to join."))
     if approve:
-        member.state = "active"
+        member.state = MembershipState.ACTIVE
         return _touch(session, member)
     await session.delete(member)
     await session.flush()
@@ -91,7 +95,7 @@ async def set_role(
         raise InvalidInput(
             _("A member on another server is a member or a moderator."), field="role"
         )
-    if member.group_id != group.id or member.state != "active":
+    if member.group_id != group.id or member.state != MembershipState.ACTIVE:
         raise NotFound(_("No such member."))
     member.role = role
     return _touch(session, member)
@@ -106,11 +110,11 @@ async def remove(session: AsyncSession, member: RemoteMember) -> None:
 async def is_active_member(session: AsyncSession, group: Group, actor_uri: str) -> bool:
     """Whether this remote actor is an active member of the group."""
     member = await find(session, group, actor_uri)
-    return member is not None and member.state == "active"
+    return member is not None and member.state == MembershipState.ACTIVE
 
 
 async def with_actors(
-    session: AsyncSession, group: Group, state: str
+    session: AsyncSession, group: Group, state: MembershipState
 ) -> list[tuple[RemoteActor, RemoteMember]]:
     """The group's remote members in ``state`` with their actors, oldest first."""
     query = (
@@ -127,7 +131,7 @@ async def member_actors(session: AsyncSession, group: Group) -> list[RemoteActor
     query = (
         select(RemoteActor)
         .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
-        .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+        .where(RemoteMember.group_id == group.id, RemoteMember.state == MembershipState.ACTIVE)
         .order_by(col(RemoteActor.id))
     )
     return list((await session.exec(query)).all())

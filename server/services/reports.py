@@ -15,7 +15,7 @@ from federation.jsonld import JsonObject
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
-from server.models import RemoteActor, Report, User
+from server.models import RemoteActor, Report, ReportState, User
 from server.services.audit import audit
 from server.services.outbound import ReportForwarded, emit
 from server.uris import LocalUris, host_of
@@ -86,7 +86,7 @@ async def open_reports(session: AsyncSession, uris: LocalUris) -> list[ReportVie
     query = (
         select(Report, User)
         .outerjoin(User, col(User.id) == col(Report.reporter_user_id))
-        .where(Report.state == "open")
+        .where(Report.state == ReportState.OPEN)
         .order_by(col(Report.id))
     )
     views = []
@@ -108,7 +108,7 @@ async def get_report(session: AsyncSession, report_id: int) -> Report:
 
 def resolve(session: AsyncSession, admin: User, report: Report) -> None:
     """Close a report."""
-    report.state = "resolved"
+    report.state = ReportState.RESOLVED
     report.resolved_at = utcnow()
     session.add(report)
     audit(session, admin, "report.resolve", report.target_actor_uri, f"report {report.id}")
@@ -124,7 +124,7 @@ async def forward(
     if target is None:
         raise InvalidInput(_("Only reports about accounts on other servers can be forwarded."))
     await emit(session, ReportForwarded(uris, report, target, flag_actor))
-    report.state = "forwarded"
+    report.state = ReportState.FORWARDED
     report.resolved_at = utcnow()
     session.add(report)
     audit(session, admin, "report.forward", target.uri, f"report {report.id}")

@@ -23,6 +23,7 @@ from server.i18n import _, use_locale
 from server.models import (
     CheckIn,
     Event,
+    EventStatus,
     Group,
     MeetupRole,
     PracticeSettings,
@@ -58,7 +59,7 @@ async def role_history(session: AsyncSession, group: Group) -> dict[int, list[He
         select(RoleHolder.role_id, User, func.count(), last)
         .join(User, col(User.id) == col(RoleHolder.user_id))
         .join(Event, col(Event.id) == col(RoleHolder.event_id))
-        .where(Event.group_id == group.id, col(Event.status) != "cancelled")
+        .where(Event.group_id == group.id, col(Event.status) != EventStatus.CANCELLED)
         .group_by(col(RoleHolder.role_id), col(User.id))
     )
     history: dict[int, list[Held]] = {}
@@ -229,7 +230,7 @@ async def ask_due(session: AsyncSession, uris: LocalUris) -> int:
             col(PracticeSettings.roles_seeded_at).is_not(None),
             col(Event.starts_at) > now,
             col(Event.starts_at) <= now + NUDGE_AHEAD,
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
             col(Group.suspended_at).is_(None),
         )
         .order_by(col(Event.starts_at))
@@ -250,7 +251,7 @@ async def remind_holders(session: AsyncSession, uris: LocalUris) -> int:
         .join(Event, col(Event.id) == col(RoleHolder.event_id))
         .where(
             col(RoleHolder.reminded_at).is_(None),
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
             col(Event.remind_minutes) > 0,
             col(Event.starts_at) > now,
             col(Event.starts_at) <= now + timedelta(days=2),

@@ -27,11 +27,23 @@ from sqlmodel.sql.expression import SelectOfScalar
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.i18n import _
-from server.models import Event, Membership, Participation, RemoteMember, User
+from server.models import (
+    Event,
+    EventStatus,
+    JoinMode,
+    Membership,
+    MembershipState,
+    Participation,
+    RemoteMember,
+    RsvpStatus,
+    User,
+)
 
 Row = TypeVar("Row")
 Answer = Literal["going", "maybe", "not_going"]
 ANSWERS: tuple[Answer, ...] = ("going", "maybe", "not_going")
+#: Answers a new "going" keeps as they are (a seat, a place in the queue, a request).
+WAITING_OR_SEATED = (RsvpStatus.GOING, RsvpStatus.WAITLISTED, RsvpStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ class RsvpResult:
     """What an answer changed."""
 
     participation: Participation | None
-    previous: str | None
+    previous: RsvpStatus | None
     promoted: list[Participation] = field(default_factory=list)
     waitlist_position: int | None = None
 
@@ -85,11 +97,11 @@ def remaining_capacity(event: Event, counts: Counts) -> int | None:
 
 def check_open(event: Event) -> None:
     """Raise unless people can answer this event now."""
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise InvalidInput(_("This meetup was cancelled."))
     if event.ends_at < utcnow():
         raise InvalidInput(_("This meetup is over."))
-    if event.join_mode == "external":
+    if event.join_mode == JoinMode.EXTERNAL:
         raise InvalidInput(_("Registration for this meetup happens on another site."))
 
 
@@ -99,20 +111,20 @@ async def is_member(session: AsyncSession, group_id: int, attendee: Attendee) ->
         query = select(Membership.id).where(
             Membership.group_id == group_id,
             Membership.user_id == attendee.user_id,
-            Membership.state == "active",
+            Membership.state == MembershipState.ACTIVE,
         )
     else:
         query = select(RemoteMember.id).where(
             RemoteMember.group_id == group_id,
             RemoteMember.actor_uri == (attendee.actor_uri or ""),
-            RemoteMember.state == "active",
+            RemoteMember.state == MembershipState.ACTIVE,
         )
     return (await session.exec(query)).first() is not None
 
 
 async def require_eligible(session: AsyncSession, event: Event, attendee: Attendee) -> None:
     """Raise Forbidden when only members may answer (members-only or invite events)."""
-    members_only = event.visibility == "members" or event.join_mode == "invite"
+    members_only = event.visibility == "members" or event.join_mode == JoinMode.INVITE
     if members_only and not await is_member(session, event.group_id, attendee):
         raise Forbidden(_("Only members of the group can answer this meetup."))
 
@@ -157,11 +169,11 @@ async def _seats_taken(session: AsyncSession, event: Event) -> int:
 
 async def waitlist_position(session: AsyncSession, participation: Participation) -> int | None:
     """1 for the first person on the waitlist; None when not waitlisted."""
-    if participation.status != "waitlisted" or participation.waitlisted_at is None:
+    if participation.status != RsvpStatus.WAITLISTED or participation.waitlisted_at is None:
         return None
     ahead = select(func.count()).where(
         Participation.event_id == participation.event_id,
-        Participation.status == "waitlisted",
+        Participation.status == RsvpStatus.WAITLISTED,
         (col(Participation.waitlisted_at) < participation.waitlisted_at)
         | (
             (col(Participation.waitlisted_at) == participation.waitlisted_at)
@@ -171,19 +183,19 @@ async def waitlist_position(session: AsyncSession, participation: Participation)
     return int((await session.exec(ahead)).one()) + 1
 
 
-def _set_status(participation: Participation, status: str, now: datetime) -> None:
-    if status == "waitlisted" and participation.status != "waitlisted":
+def _set_status(participation: Participation, status: RsvpStatus, now: datetime) -> None:
+    if status == RsvpStatus.WAITLISTED and participation.status != RsvpStatus.WAITLISTED:
         participation.waitlisted_at = now
-    elif status != "waitlisted":
+    elif status != RsvpStatus.WAITLISTED:
         participation.waitlisted_at = None
     participation.status = status
     participation.updated_at = now
 
 
-async def _seat_or_waitlist(session: AsyncSession, event: Event) -> str:
+async def _seat_or_waitlist(session: AsyncSession, event: Event) -> RsvpStatus:
     if event.capacity is not None and await _seats_taken(session, event) >= event.capacity:
-        return "waitlisted"
-    return "going"
+        return RsvpStatus.WAITLISTED
+    return RsvpStatus.GOING
 
 
 async def fill_from_waitlist(session: AsyncSession, event: Event) -> list[Participation]:
@@ -194,14 +206,14 @@ async def fill_from_waitlist(session: AsyncSession, event: Event) -> list[Partic
         return promoted
     query = (
         select(Participation)
-        .where(Participation.event_id == event.id, Participation.status == "waitlisted")
+        .where(Participation.event_id == event.id, Participation.status == RsvpStatus.WAITLISTED)
         .order_by(col(Participation.waitlisted_at), col(Participation.id))
     )
     if free is not None:
         query = query.limit(free)
     now = utcnow()
     for participation in (await session.exec(query)).all():
-        _set_status(participation, "going", now)
+        _set_status(participation, RsvpStatus.GOING, now)
         session.add(participation)
         promoted.append(participation)
     if promoted:
@@ -236,16 +248,16 @@ async def respond(
         participation = Participation(
             event_id=event.id or 0, user_id=attendee.user_id, actor_uri=attendee.actor_uri
         )
-    if previous == "rejected" and answer == "going":
+    if previous == RsvpStatus.REJECTED and answer == RsvpStatus.GOING:
         raise Forbidden(_("The organizers turned down your request to attend."))
-    target: str = answer
-    if answer == "going" and previous not in ("going", "waitlisted", "pending"):
-        if event.join_mode == "restricted":
-            target = "pending"
+    target = RsvpStatus(answer)
+    if answer == RsvpStatus.GOING and previous not in WAITING_OR_SEATED:
+        if event.join_mode == JoinMode.RESTRICTED:
+            target = RsvpStatus.PENDING
         else:
             target = await _seat_or_waitlist(session, event)
-    elif answer == "going":
-        target = str(previous)
+    elif answer == RsvpStatus.GOING and previous is not None:
+        target = previous
     participation.via = via
     if activity_uri:
         participation.activity_uri = activity_uri[:2048]
@@ -256,7 +268,7 @@ async def respond(
     if previous != target:
         mark_counts_changed(event)
         session.add(event)
-        if previous == "going":
+        if previous == RsvpStatus.GOING:
             result.promoted = await fill_from_waitlist(session, event)
     result.waitlist_position = await waitlist_position(session, participation)
     return result
@@ -273,7 +285,7 @@ async def withdraw(session: AsyncSession, event: Event, attendee: Attendee) -> R
     mark_counts_changed(event)
     session.add(event)
     result = RsvpResult(None, previous)
-    if previous == "going":
+    if previous == RsvpStatus.GOING:
         result.promoted = await fill_from_waitlist(session, event)
     return result
 
@@ -287,10 +299,10 @@ async def decide(
     note: str = "",
 ) -> RsvpResult:
     """An organizer approves (a seat, or the waitlist when full) or rejects a pending request."""
-    if participation.event_id != event.id or participation.status != "pending":
+    if participation.event_id != event.id or participation.status != RsvpStatus.PENDING:
         raise NotFound(_("No such request to attend."))
     previous = participation.status
-    target = await _seat_or_waitlist(session, event) if approve else "rejected"
+    target = await _seat_or_waitlist(session, event) if approve else RsvpStatus.REJECTED
     _set_status(participation, target, utcnow())
     participation.note = note[:500]
     session.add(participation)

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.config import Settings
 from server.errors import Forbidden, NotFound
 from server.i18n import _
-from server.models import Event, Group, Participation, User
+from server.models import Event, Group, Participation, RsvpStatus, User
 from server.services import membership as members
 from server.services import rsvp
 from server.services.rsvp_notify import announce, announce_decision, status_text
@@ -93,7 +93,9 @@ async def answer(
         session, event, _attendee(person), answer, via=via, activity_uri=activity_uri
     )
     status = result.participation.status if result.participation else ""
-    tell_self = isinstance(person, str) and (via != "join" or status in ("waitlisted", "pending"))
+    tell_self = isinstance(person, str) and (
+        via != "join" or status in (RsvpStatus.WAITLISTED, RsvpStatus.PENDING)
+    )
     await announce(session, settings, group, event, result, tell_self=tell_self)
     return Answered(event, group, result)
 

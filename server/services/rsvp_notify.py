@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.events_build import event_summary
 from server.config import Settings
-from server.models import Event, Group, Participation
+from server.models import Event, Group, Participation, RsvpStatus
 from server.services.notices import tell_participant
 from server.services.rsvp import RsvpResult
 
@@ -23,7 +23,7 @@ from server.services.rsvp import RsvpResult
 #: lets a dialect answer in its own vocabulary (e.g. Accept{Join}). Registered at import by
 #: the federation modules.
 RemoteAnswerer = Callable[
-    [AsyncSession, Settings, Group, Event, Participation, str | None], Awaitable[None]
+    [AsyncSession, Settings, Group, Event, Participation, RsvpStatus | None], Awaitable[None]
 ]
 REMOTE_ANSWERERS: list[RemoteAnswerer] = []
 
@@ -48,18 +48,18 @@ def status_text(event: Event, participation: Participation, position: int | None
     """One sentence telling the person where they stand."""
     title = f"“{event.title}” ({when_text(event)})"
     status = participation.status
-    if status == "going":
+    if status == RsvpStatus.GOING:
         return f"You're going to {title}."
-    if status == "maybe":
+    if status == RsvpStatus.MAYBE:
         return f"You might go to {title}: noted as maybe."
-    if status == "not_going":
+    if status == RsvpStatus.NOT_GOING:
         return f"Noted: you can't make it to {title}."
-    if status == "waitlisted":
+    if status == RsvpStatus.WAITLISTED:
         where = f"#{position} on the waitlist" if position else "on the waitlist"
         return f"{title} is full: you are {where}. We'll tell you if a seat frees up."
-    if status == "pending":
+    if status == RsvpStatus.PENDING:
         return f"Your request to attend {title} was sent to the organizers."
-    if status == "rejected":
+    if status == RsvpStatus.REJECTED:
         reason = f" ({participation.note})" if participation.note else ""
         return f"The organizers could not accept you for {title}{reason}."
     return f"Your answer to {title} was recorded."
@@ -96,7 +96,7 @@ async def announce(
         )
         if promoted.actor_uri:
             for answerer in REMOTE_ANSWERERS:
-                await answerer(session, settings, group, event, promoted, "waitlisted")
+                await answerer(session, settings, group, event, promoted, RsvpStatus.WAITLISTED)
 
 
 async def announce_decision(

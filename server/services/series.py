@@ -8,7 +8,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.models import Event, EventSeries
+from server.models import Event, EventSeries, EventStatus
 from server.services.events import event_tags, set_tags
 from server.services.recurrence import HORIZON, occurrences
 from server.services.timezones import zone
@@ -79,7 +79,7 @@ async def _extend_one(
             starts_at=start,
             ends_at=start + length,
             recurrence_id_at=rule_start,
-            status="confirmed",
+            status=EventStatus.CONFIRMED,
         )
         session.add(event)
         await session.flush()

@@ -31,6 +31,7 @@ from server.models import (
     Event,
     Group,
     Membership,
+    MembershipState,
     Proposal,
     ProposalVote,
     RemoteActor,
@@ -124,7 +125,8 @@ async def electorate(session: AsyncSession, proposal: Proposal) -> Electorate:
         (
             await session.exec(
                 select(Membership.user_id).where(
-                    Membership.group_id == proposal.group_id, Membership.state == "active"
+                    Membership.group_id == proposal.group_id,
+                    Membership.state == MembershipState.ACTIVE,
                 )
             )
         ).all()
@@ -133,7 +135,8 @@ async def electorate(session: AsyncSession, proposal: Proposal) -> Electorate:
         (
             await session.exec(
                 select(RemoteMember.actor_uri).where(
-                    RemoteMember.group_id == proposal.group_id, RemoteMember.state == "active"
+                    RemoteMember.group_id == proposal.group_id,
+                    RemoteMember.state == MembershipState.ACTIVE,
                 )
             )
         ).all()
@@ -242,7 +245,9 @@ async def tell_members(
             await session.exec(
                 select(RemoteActor)
                 .join(RemoteMember, col(RemoteMember.actor_uri) == col(RemoteActor.uri))
-                .where(RemoteMember.group_id == group.id, RemoteMember.state == "active")
+                .where(
+                    RemoteMember.group_id == group.id, RemoteMember.state == MembershipState.ACTIVE
+                )
             )
         ).all()
     )

@@ -13,7 +13,7 @@ from federation.keys import generate_rsa_keypair
 from server.db import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.i18n import _
-from server.models import User
+from server.models import User, UserState
 from server.passwords import (
     WeakPasswordError,
     check_password_rules,
@@ -55,7 +55,11 @@ def _check_password(password: str) -> None:
 
 
 async def create_user(
-    session: AsyncSession, new: NewUser, *, state: str = "active", by_operator: bool = False
+    session: AsyncSession,
+    new: NewUser,
+    *,
+    state: UserState = UserState.ACTIVE,
+    by_operator: bool = False,
 ) -> User:
     """Create an account after checking every field; the caller commits.
 
@@ -116,9 +120,9 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
         raise Forbidden(_("Wrong username or password."))
     if not verify_password(user.password_hash, password):
         raise Forbidden(_("Wrong username or password."))
-    if user.state == "pending":
+    if user.state == UserState.PENDING:
         raise Forbidden(_("Your account is waiting for an admin's approval."))
-    if user.state != "active":
+    if user.state != UserState.ACTIVE:
         raise Forbidden(_("This account cannot sign in."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -136,15 +140,15 @@ async def set_password(session: AsyncSession, user: User, password: str) -> None
     session.add(user)
 
 
-async def set_state(session: AsyncSession, user: User, state: str) -> None:
+async def set_state(session: AsyncSession, user: User, state: UserState) -> None:
     """Approve, reject, suspend or reactivate an account."""
-    if state not in ("active", "rejected", "suspended"):
+    if state not in (UserState.ACTIVE, UserState.REJECTED, UserState.SUSPENDED):
         raise InvalidInput(_("Unknown account state %(state)s.") % {"state": repr(state)})
     user.state = state
     session.add(user)
 
 
-async def list_users(session: AsyncSession, *, state: str | None = None) -> list[User]:
+async def list_users(session: AsyncSession, *, state: UserState | None = None) -> list[User]:
     """Accounts, newest first, optionally only those in one state."""
     query = select(User).order_by(col(User.created_at).desc(), col(User.id).desc())
     if state:
@@ -155,6 +159,6 @@ async def list_users(session: AsyncSession, *, state: str | None = None) -> list
 async def count_active_users(session: AsyncSession) -> int:
     """How many accounts can sign in."""
     result = await session.exec(
-        select(func.count()).select_from(User).where(User.state == "active")
+        select(func.count()).select_from(User).where(User.state == UserState.ACTIVE)
     )
     return result.one()

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from server.errors import HearthError, InvalidInput
 from server.i18n import _
 from server.inputs import whole_number
+from server.models import USER_STATES, UserState
 from server.services.audit import audit, describe_changes
 from server.services.credentials import create_invite, list_invites
 from server.services.instance import EDITABLE, save_instance_info
@@ -25,10 +26,10 @@ from server.web.common import (
 )
 
 USER_ACTIONS = {
-    "approve": "active",
-    "reject": "rejected",
-    "suspend": "suspended",
-    "reactivate": "active",
+    "approve": UserState.ACTIVE,
+    "reject": UserState.REJECTED,
+    "suspend": UserState.SUSPENDED,
+    "reactivate": UserState.ACTIVE,
 }
 
 
@@ -73,9 +74,7 @@ async def users_page(request: Request) -> Response:
     state = request.query_params.get("state") or None
     async with db(request) as session:
         user = await require_admin(request, session)
-        users = await list_users(
-            session, state=state if state in USER_ACTIONS.values() or state == "pending" else None
-        )
+        users = await list_users(session, state=UserState(state) if state in USER_STATES else None)
         return await render(
             request, session, "admin/users.html", {"users": users, "state": state}, user=user
         )
@@ -110,7 +109,7 @@ async def signups_page(request: Request) -> Response:
     """Sign-ups waiting for approval."""
     async with db(request) as session:
         user = await require_admin(request, session)
-        pending = await list_users(session, state="pending")
+        pending = await list_users(session, state=UserState.PENDING)
         return await render(request, session, "admin/signups.html", {"pending": pending}, user=user)
 
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from server.errors import Forbidden, HearthError, NotFound
 from server.i18n import _, ngettext, use_locale
+from server.models import UserState
 from server.services import news
 from server.services.credentials import (
     check_password_reset,
@@ -67,7 +68,8 @@ async def signup_submit(request: Request) -> Response:
                 if not values["invite"]:
                     raise Forbidden(_("Sign-up here needs an invite link from a member."))
                 await redeem_invite(session, values["invite"])
-            state = "pending" if instance.registration == "approval" else "active"
+            approval = instance.registration == "approval"
+            state = UserState.PENDING if approval else UserState.ACTIVE
             new = NewUser(
                 username=values["username"],
                 email=values["email"],
@@ -76,7 +78,7 @@ async def signup_submit(request: Request) -> Response:
                 signup_reason=values["reason"],
             )
             user = await create_user(session, new, state=state)
-            if state == "active":
+            if state == UserState.ACTIVE:
                 log_in(request, user)
             else:
                 await news.signup_waiting(session, settings_of(request), user)
@@ -89,7 +91,7 @@ async def signup_submit(request: Request) -> Response:
                 {"error": error, "form": values, "invite": values["invite"]},
                 status=error.status,
             )
-    if state == "pending":
+    if state == UserState.PENDING:
         flash(
             request, _("Thanks! An admin will review your request; you can sign in once approved.")
         )
@@ -199,7 +201,9 @@ async def reset_request_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await find_user_by_login(session, form_text(form, "login"))
         token = (
-            await create_password_reset(session, user) if user and user.state == "active" else None
+            await create_password_reset(session, user)
+            if user and user.state == UserState.ACTIVE
+            else None
         )
         if user is not None and token is not None:
             link = f"{settings.base_url}/reset/{token}"

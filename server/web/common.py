@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from server.db import db as db
 from server.errors import Forbidden
 from server.i18n import _
-from server.models import User
+from server.models import User, UserState
 from server.request_scope import client_address as client_address
 from server.request_scope import path_id as path_id
 from server.request_scope import settings_of
@@ -60,7 +60,7 @@ async def current_user(request: Request, session: AsyncSession) -> User | None:
     user = await session.get(User, uid)
     if (
         user is None
-        or user.state != "active"
+        or user.state != UserState.ACTIVE
         or request.session.get("stamp") != _session_stamp(user)
     ):
         return None

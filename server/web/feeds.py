@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from server.db import utcnow
 from server.i18n import _
-from server.models import Event, EventSeries, GroupPost
+from server.models import Event, EventSeries, EventStatus, GroupPost
 from server.services import meetup_roles
 from server.services import membership as members
 from server.services.calendar import EventQuery, upcoming_events
@@ -182,7 +182,7 @@ def _event_entry(base: str, event: Event) -> AtomEntry:
         link=f"{base}/events/{event.id}",
         title=(
             _("Cancelled: %(title)s") % {"title": event.title}
-            if event.status == "cancelled"
+            if event.status == EventStatus.CANCELLED
             else event.title
         ),
         published=event.created_at,

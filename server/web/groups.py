@@ -15,7 +15,7 @@ from server.activitypub.members_collection import members_collection
 from server.activitypub.routes import group_actor, wants_activity_json
 from server.errors import Conflict, Gone, HearthError, InvalidInput
 from server.i18n import _
-from server.models import Group, User
+from server.models import Group, MembershipState, User
 from server.services import conversations, group_actions, news, remote_membership
 from server.services import membership as members
 from server.services.audit import audit
@@ -188,7 +188,7 @@ async def group_page(request: Request) -> Response:
             raise Gone(_("This group was suspended by the instance's admins."))
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
-        is_member = membership is not None and membership.state == "active"
+        is_member = membership is not None and membership.state == MembershipState.ACTIVE
         posts, post_count = await list_posts(
             session, group, public_only=not (can_post or is_member)
         )
@@ -296,7 +296,7 @@ async def join_submit(request: Request) -> Response:
         group, membership = await group_actions.join(
             session, settings_of(request), request.path_params["slug"], user
         )
-    if membership.state == "pending":
+    if membership.state == MembershipState.PENDING:
         flash(request, _("Your request to join was sent to the group's moderators."))
     else:
         flash(request, _("You are now a member of %(group)s.") % {"group": group.name}, "success")
@@ -329,12 +329,16 @@ async def members_page(request: Request) -> Response:
         context = {
             "group": group,
             "members": await members.list_members(session, group),
-            "pending": await members.list_members(session, group, state="pending"),
+            "pending": await members.list_members(session, group, state=MembershipState.PENDING),
             "can_approve": members.may(user, membership, "approve_members"),
             "can_manage_roles": members.may(user, membership, "manage_roles"),
             "remote_members": await remote_members_of(session, group),
-            "remote_pending": await remote_membership.with_actors(session, group, "pending"),
-            "remote_invited": await remote_membership.with_actors(session, group, "invited"),
+            "remote_pending": await remote_membership.with_actors(
+                session, group, MembershipState.PENDING
+            ),
+            "remote_invited": await remote_membership.with_actors(
+                session, group, MembershipState.INVITED
+            ),
             "invite_link": invite_link(request, group)
             if members.may(user, membership, "approve_members")
             else "",

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from server.activitypub.routes import user_actor, wants_activity_json
 from server.i18n import _
 from server.markup import render_markdown
+from server.models import MembershipState, UserState
 from server.services.calendar import EventQuery, upcoming_events
 from server.services.federation_admin import known_instances
 from server.services.groups import DirectoryQuery, count_groups, groups_of_user, search_directory
@@ -58,7 +59,7 @@ async def user_page(request: Request) -> Response:
         return await user_actor(request)
     async with db(request) as session:
         person = await get_user(session, request.path_params["username"])
-        if person.state != "active":
+        if person.state != UserState.ACTIVE:
             return await render(
                 request,
                 session,
@@ -69,7 +70,7 @@ async def user_page(request: Request) -> Response:
         groups = [
             group
             for group, membership in await groups_of_user(session, person)
-            if group.visibility == "public" and membership.state == "active"
+            if group.visibility == "public" and membership.state == MembershipState.ACTIVE
         ]
         return await render(
             request,

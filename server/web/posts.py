@@ -10,6 +10,7 @@ from server.activitypub.mentions import entities_of
 from server.activitypub.routes import post_object, wants_activity_json
 from server.errors import HearthError, NotFound
 from server.i18n import _
+from server.models import MembershipState
 from server.services import membership as members
 from server.services import post_actions
 from server.services.groups import get_group
@@ -44,7 +45,7 @@ async def post_page(request: Request) -> Response:
         user = await current_user(request, session)
         membership = await members.get_membership(session, group, user)
         can_post = members.may(user, membership, "post_as_group")
-        is_member = membership is not None and membership.state == "active"
+        is_member = membership is not None and membership.state == MembershipState.ACTIVE
         # The same rule as the group page's list (list_posts): followers-only and
         # members-only posts show to the group's members and organizers.
         if post.visibility not in ("public", "unlisted") and not (can_post or is_member):

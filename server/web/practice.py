@@ -18,7 +18,7 @@ from server.db import utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
 from server.inputs import whole_number
-from server.models import Event, Group, Membership, Proposal, User
+from server.models import Event, EventStatus, Group, Membership, Proposal, User
 from server.services import agenda, meetup_roles, rotation
 from server.services import membership as members
 from server.services import minutes as minutes_service
@@ -83,7 +83,7 @@ async def practice_context(
         "may_lead": await agenda.may_lead(session, group, event, user),
         "is_member": is_member,
         "is_organizer": is_organizer,
-        "practice_open": event.status != "cancelled" and event.ends_at > utcnow(),
+        "practice_open": event.status != EventStatus.CANCELLED and event.ends_at > utcnow(),
         "meetup_begun": event.starts_at <= utcnow(),
         "minutes": minutes,
         "may_write_minutes": await minutes_service.may_write(session, group, event, user),
@@ -202,7 +202,7 @@ async def next_meetup(session: AsyncSession, group: Group) -> Event | None:
         .where(
             Event.group_id == group.id,
             col(Event.ends_at) > utcnow(),
-            col(Event.status) != "cancelled",
+            col(Event.status) != EventStatus.CANCELLED,
         )
         .order_by(col(Event.starts_at))
         .limit(1)

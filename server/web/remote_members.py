@@ -14,7 +14,7 @@ from server.activitypub import group_join
 from server.activitypub.remote import RemoteError
 from server.errors import Conflict, InvalidInput, NotFound
 from server.i18n import _
-from server.models import Group, Membership, stored_id
+from server.models import Group, Membership, MembershipState, UserState, stored_id
 from server.services import membership as members
 from server.services import news
 from server.services import remote_membership as service
@@ -100,7 +100,7 @@ async def invite_submit(request: Request) -> Response:
         group = await get_group(session, request.path_params["slug"])
         member = await service.invite(session, group, person.uri)
         await group_join.send_invitation(session, uris, group, person)
-        if member.state == "active" and member.via == "join":
+        if member.state == MembershipState.ACTIVE and member.via == "join":
             await session.flush()
             await group_join.answer_join(session, uris, group, member, accept=True)
     flash(request, _("Invitation sent to %(handle)s.") % {"handle": person.handle}, "success")
@@ -113,7 +113,7 @@ async def _invite_local(request: Request, username: str) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, request.path_params["slug"])
         invitee = await find_user_by_login(session, username)
-        if invitee is None or invitee.state != "active":
+        if invitee is None or invitee.state != UserState.ACTIVE:
             raise InvalidInput(
                 _("Nobody here is called @%(username)s.") % {"username": username}, field="handle"
             )
@@ -170,7 +170,10 @@ async def invitation_submit(request: Request) -> Response:
             raise Conflict(_("You are already a member of this group or waiting for approval."))
         session.add(
             Membership(
-                group_id=stored_id(group), user_id=stored_id(user), role="member", state="active"
+                group_id=stored_id(group),
+                user_id=stored_id(user),
+                role="member",
+                state=MembershipState.ACTIVE,
             )
         )
     flash(request, _("You are now a member of %(group)s.") % {"group": group.name}, "success")

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from server.errors import Forbidden
 from server.i18n import _
-from server.models import Event, Group, Participation, User
+from server.models import Event, Group, Participation, RsvpStatus, User
 from server.services import attendees, rsvp_actions
 from server.services import membership as members
 from server.services.calendar_feed import feed_owner
@@ -30,7 +30,7 @@ from server.web.common import (
 from server.web.events import event_id_of, visible_event
 
 #: Answers people may still be coming with: they go into the private calendar feed.
-IN_MY_CALENDAR = ("going", "maybe", "waitlisted", "pending")
+IN_MY_CALENDAR = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.WAITLISTED, RsvpStatus.PENDING)
 
 
 async def rsvp_submit(request: Request) -> Response:
