@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.api.common import api_user, read_json
+from server.api.schemas import ANSWERED, INT, MEMBERS, RSVPS, STATUS, STR
+from server.api.spec import ApiRoute, Doc, obj
 from server.db import db
 from server.errors import NotFound
 from server.models import MembershipState, RemoteActor, RemoteMember
@@ -163,12 +164,76 @@ async def leave(request: Request) -> Response:
     return Response(status_code=204)
 
 
+DECIDED = obj(id=INT, status=STATUS)
+JOINED = obj(state=STR, role=STR)
 routes = [
-    Route("/api/v1/events/{event_id}/rsvps", list_rsvps, methods=["GET"]),
-    Route("/api/v1/events/{event_id}/rsvp", put_rsvp, methods=["PUT"]),
-    Route("/api/v1/events/{event_id}/rsvp", delete_rsvp, methods=["DELETE"]),
-    Route("/api/v1/events/{event_id}/rsvps/{participation_id}/decision", decide, methods=["POST"]),
-    Route("/api/v1/groups/{slug}/members", list_members, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/membership", join, methods=["PUT"]),
-    Route("/api/v1/groups/{slug}/membership", leave, methods=["DELETE"]),
+    ApiRoute(
+        "/api/v1/events/{event_id}/rsvps",
+        list_rsvps,
+        "GET",
+        Doc(
+            "Counts, your answer, and the answers you may see",
+            "listRsvps",
+            {200: ("Answers", RSVPS)},
+            (401, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/rsvp",
+        put_rsvp,
+        "PUT",
+        Doc(
+            "Answer a meetup, or change your answer (full: the waitlist)",
+            "answerMeetup",
+            {200: ("Where you stand", ANSWERED)},
+            (400, 401, 403, 404, 415),
+            body=RsvpIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/rsvp",
+        delete_rsvp,
+        "DELETE",
+        Doc("Withdraw your answer", "withdrawAnswer", {204: ("Withdrawn", None)}, (401, 404)),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/rsvps/{participation_id}/decision",
+        decide,
+        "POST",
+        Doc(
+            "Approve or turn down a request to attend (organizers)",
+            "decideRequest",
+            {200: ("Decided", DECIDED)},
+            (400, 401, 403, 404, 415),
+            body=DecisionIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/members",
+        list_members,
+        "GET",
+        Doc(
+            "A group's members, local and remote (members only)",
+            "listMembers",
+            {200: ("Members", MEMBERS)},
+            (401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/membership",
+        join,
+        "PUT",
+        Doc(
+            "Join the group (approval groups: a request)",
+            "joinGroup",
+            {201: ("Joined", JOINED)},
+            (401, 403, 404, 409),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/membership",
+        leave,
+        "DELETE",
+        Doc("Leave the group", "leaveGroup", {204: ("Left", None)}, (401, 404, 409)),
+    ),
 ]

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
+from server.api.schemas import BOOL, INT, STR
+from server.api.spec import ERROR, ApiRoute, Doc, listing, obj, query
 from server.db import db
 from server.models import CalendarImport, Group, User
 from server.request_scope import path_id, settings_of
@@ -166,11 +167,79 @@ async def detach_event(request: Request) -> Response:
         return JSONResponse({"event_id": event.id, "uid": link.uid, "detached": link.detached})
 
 
+UNREADABLE = "The calendar could not be fetched or read (the reason is in detail)"
+DETACHED = obj(event_id=INT, uid=STR, detached=BOOL)
 routes = [
-    Route("/api/v1/groups/{slug}/calendar-imports", list_imports, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/calendar-imports", create, methods=["POST"]),
-    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}", read, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}", remove, methods=["DELETE"]),
-    Route("/api/v1/groups/{slug}/calendar-imports/{import_id}/refresh", refresh, methods=["POST"]),
-    Route("/api/v1/events/{event_id}/detach", detach_event, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/groups/{slug}/calendar-imports",
+        list_imports,
+        "GET",
+        Doc(
+            "The group's calendar imports (admins and moderators)",
+            "listCalendarImports",
+            {200: ("Imports", listing(CalendarImportOut))},
+            (401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/calendar-imports",
+        create,
+        "POST",
+        Doc(
+            "Subscribe the group to an ICS/webcal calendar (JSON), or import an .ics body "
+            "once; read at once, its events become meetups",
+            "createCalendarImport",
+            {201: ("Imported", CalendarImportOut), 422: (UNREADABLE, ERROR)},
+            (400, 401, 403, 404, 415),
+            body=CalendarImportIn,
+            other_bodies={
+                "text/calendar": {"type": "string", "description": "An .ics file, imported once"}
+            },
+            query=(query("timezone"), query("filename")),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/calendar-imports/{import_id}",
+        read,
+        "GET",
+        Doc(
+            "One import",
+            "getCalendarImport",
+            {200: ("The import", CalendarImportOut)},
+            (401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/calendar-imports/{import_id}",
+        remove,
+        "DELETE",
+        Doc(
+            "Stop importing; upcoming meetups not detached are cancelled",
+            "deleteCalendarImport",
+            {204: ("Done", None)},
+            (401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/calendar-imports/{import_id}/refresh",
+        refresh,
+        "POST",
+        Doc(
+            "Read the calendar now",
+            "refreshCalendarImport",
+            {200: ("The import", CalendarImportOut)},
+            (401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/detach",
+        detach_event,
+        "POST",
+        Doc(
+            "Detach an imported meetup: the import no longer changes it",
+            "detachImportedEvent",
+            {200: ("Detached", DETACHED)},
+            (400, 401, 403, 404),
+        ),
+    ),
 ]

@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.activitypub.mentions import describe, entities_of
 from server.api.common import ApiError, api_user, read_json
+from server.api.schemas import BOOL, INT, PROPOSAL, STR
+from server.api.spec import ApiRoute, Doc, listing, obj
 from server.db import db
 from server.errors import Forbidden, NotFound
 from server.inputs import row_id
@@ -200,11 +201,79 @@ async def attendance(request: Request) -> Response:
     return JSONResponse({"items": items})
 
 
+PROPOSAL_LIST = listing(PROPOSAL)
+CHECKED_IN = obj(event=INT, checked_in_at=STR)
+CHECK_INS = listing(obj(person=STR, checked_in_at=STR))
+VOTED = obj(option=STR, changed=BOOL)
+WRITE_ERRORS = (400, 401, 403, 404, 415)
 routes = [
-    Route("/api/v1/groups/{slug}/proposals", list_proposals, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/proposals", create_proposal, methods=["POST"]),
-    Route("/api/v1/groups/{slug}/proposals/{proposal_id}", read_proposal, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/proposals/{proposal_id}/vote", vote, methods=["PUT"]),
-    Route("/api/v1/events/{event_id}/check-in", check_in, methods=["POST"]),
-    Route("/api/v1/events/{event_id}/check-ins", attendance, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/groups/{slug}/proposals",
+        list_proposals,
+        "GET",
+        Doc(
+            "List a group's proposals (members see members-only ones)",
+            "listProposals",
+            {200: ("Proposals", PROPOSAL_LIST)},
+            (401, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/proposals",
+        create_proposal,
+        "POST",
+        Doc(
+            "Open a proposal",
+            "createProposal",
+            {201: ("Opened", PROPOSAL)},
+            WRITE_ERRORS,
+            body=ProposalIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/proposals/{proposal_id}",
+        read_proposal,
+        "GET",
+        Doc(
+            "Read a proposal with its count or outcome",
+            "getProposal",
+            {200: ("The proposal", PROPOSAL)},
+            (401, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/proposals/{proposal_id}/vote",
+        vote,
+        "PUT",
+        Doc(
+            "Vote, or change one's vote, while the proposal is open",
+            "voteOnProposal",
+            {200: ("Counted", VOTED)},
+            WRITE_ERRORS,
+            body=VoteIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/check-in",
+        check_in,
+        "POST",
+        Doc(
+            "Check in at a meetup with the code its QR shows",
+            "checkIn",
+            {200: ("Already checked in", CHECKED_IN), 201: ("Checked in", CHECKED_IN)},
+            WRITE_ERRORS,
+            body=CheckInIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/check-ins",
+        attendance,
+        "GET",
+        Doc(
+            "Who checked in (the group's organizers only)",
+            "listCheckIns",
+            {200: ("Attendance", CHECK_INS)},
+            (401, 403, 404),
+        ),
+    ),
 ]

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.activitypub.meetup_extras import MeetupFederation
 from server.api.common import ApiError, api_user, optional_api_user, read_json
+from server.api.schemas import EVENT
+from server.api.spec import ApiRoute, Doc, listing, query
 from server.config import Settings
 from server.db import db
 from server.models import Event, Group
@@ -280,12 +281,73 @@ async def remove(request: Request) -> Response:
     return Response(status_code=204)
 
 
+EVENT_LIST = listing(EVENT, "total", "page")
+#: The listing's filters.
+EVENT_QUERY = (
+    query("group"),
+    query("tag"),
+    query("from", format="date"),
+    query("to", format="date"),
+    query("page", "integer", minimum=1),
+)
+WRITE_ERRORS = (400, 401, 403, 404, 415)
+
+
+def _listing(operation_id: str) -> Doc:
+    # 400: a NUL in a filter.
+    return Doc(
+        "List public upcoming meetups",
+        operation_id,
+        {200: ("Meetups", EVENT_LIST)},
+        (400,),
+        auth="none",
+        query=EVENT_QUERY,
+    )
+
+
 routes = [
-    Route("/api/v1/events", list_events, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/events", list_events, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/events", create, methods=["POST"]),
-    Route("/api/v1/events/{event_id}", read, methods=["GET"]),
-    Route("/api/v1/events/{event_id}", patch, methods=["PATCH"]),
-    Route("/api/v1/events/{event_id}", remove, methods=["DELETE"]),
-    Route("/api/v1/events/{event_id}/cancel", cancel, methods=["POST"]),
+    ApiRoute("/api/v1/events", list_events, "GET", _listing("listEvents")),
+    ApiRoute("/api/v1/groups/{slug}/events", list_events, "GET", _listing("listGroupEvents")),
+    ApiRoute(
+        "/api/v1/groups/{slug}/events",
+        create,
+        "POST",
+        Doc(
+            "Create a meetup or a series (a list of occurrences)",
+            "createEvent",
+            {201: ("Created", {"oneOf": [EVENT, EVENT_LIST]})},
+            WRITE_ERRORS,
+            body=EventIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}",
+        read,
+        "GET",
+        Doc("Read a meetup", "getEvent", {200: ("The meetup", EVENT)}, (404,), auth="none"),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}",
+        patch,
+        "PATCH",
+        Doc(
+            "Change a meetup",
+            "updateEvent",
+            {200: ("Changed", EVENT)},
+            WRITE_ERRORS,
+            body=EventPatch,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}",
+        remove,
+        "DELETE",
+        Doc("Delete a meetup", "deleteEvent", {204: ("Deleted", None)}, (401, 403, 404)),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/cancel",
+        cancel,
+        "POST",
+        Doc("Cancel a meetup", "cancelEvent", {200: ("Cancelled", EVENT)}, (401, 403, 404)),
+    ),
 ]

@@ -3,16 +3,16 @@ list them, follow one by its handle (found through WebFinger), unfollow."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.activitypub import follows
 from server.activitypub.remote import RemoteError
 from server.api.common import ApiError, api_user, read_json
+from server.api.spec import ApiRoute, Doc, listing
 from server.db import db
 from server.errors import NotFound
 from server.models import Follow, RemoteActor
@@ -31,6 +31,7 @@ class FollowIn(BaseModel):
 class FollowOut(BaseModel):
     """One followed account; ``state`` is pending until its server accepts."""
 
+    openapi_name: ClassVar[str] = "Follow"
     id: int
     actor: str
     handle: str
@@ -94,7 +95,35 @@ async def remove(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/follows", list_follows, methods=["GET"]),
-    Route("/api/v1/follows", create, methods=["POST"]),
-    Route("/api/v1/follows/{follow_id}", remove, methods=["DELETE"]),
+    ApiRoute(
+        "/api/v1/follows",
+        list_follows,
+        "GET",
+        Doc(
+            "The fediverse accounts the token's user follows",
+            "listFollows",
+            {200: ("Follows", listing(FollowOut))},
+            (401,),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/follows",
+        create,
+        "POST",
+        Doc(
+            "Follow a fediverse account by its handle (found through WebFinger)",
+            "createFollow",
+            {201: ("Follow sent (pending until accepted)", FollowOut)},
+            (400, 401, 404, 409, 415),
+            body=FollowIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/follows/{follow_id}",
+        remove,
+        "DELETE",
+        Doc(
+            "Unfollow (sends Undo of the Follow)", "deleteFollow", {204: ("Done", None)}, (401, 404)
+        ),
+    ),
 ]

@@ -9,14 +9,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.activitypub.group_archive import archive_download
 from server.activitypub.group_archive_schema import parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.move import move_group
 from server.api.common import ApiError, api_user, read_json
-from server.api.groups import group_json
+from server.api.groups import GroupOut, group_json
+from server.api.schemas import ARCHIVE, MOVED
+from server.api.spec import ApiRoute, Doc, query
 from server.db import db
 from server.request_scope import settings_of
 from server.uris import LocalUris
@@ -65,7 +66,40 @@ async def move(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/groups/{slug}/move", move, methods=["POST"]),
-    Route("/api/v1/groups/import", upload, methods=["POST"]),
-    Route("/api/v1/groups/{slug}/archive", download, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/groups/{slug}/move",
+        move,
+        "POST",
+        Doc(
+            "Move the group to its imported copy: Move to followers, movedTo, pages redirect",
+            "moveGroup",
+            {200: ("Moved", MOVED)},
+            (400, 401, 403, 404, 409, 415),
+            body=MoveIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/import",
+        upload,
+        "POST",
+        Doc(
+            "Create a group from an archive; the caller becomes its admin",
+            "importGroup",
+            {201: ("Created", GroupOut)},
+            (400, 401, 409, 413, 415),
+            body=ARCHIVE,
+            query=(query("slug"),),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/archive",
+        download,
+        "GET",
+        Doc(
+            "Download the group's archive (its admins)",
+            "exportGroup",
+            {200: ("The archive", ARCHIVE)},
+            (401, 403, 404),
+        ),
+    ),
 ]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
+from server.api.spec import ApiRoute, Doc, listing, query
 from server.config import Settings
 from server.db import db
 from server.models import Group
@@ -77,6 +77,7 @@ NULLABLE = frozenset({"latitude", "longitude"})
 class GroupOut(BaseModel):
     """A group as the API shows it."""
 
+    openapi_name: ClassVar[str] = "Group"
     slug: str
     name: str
     handle: str
@@ -198,11 +199,73 @@ async def me(request: Request) -> Response:
     )
 
 
+GROUP_LIST = listing(GroupOut, "total", "page", "per_page")
+#: The directory's filters.
+DIRECTORY_QUERY = (
+    query("q", description="Words in the name or summary"),
+    query("tag"),
+    query("place"),
+    query("page", "integer", minimum=1),
+)
 routes = [
-    Route("/api/v1/groups", list_groups, methods=["GET"]),
-    Route("/api/v1/groups", create, methods=["POST"]),
-    Route("/api/v1/groups/{slug}", read, methods=["GET"]),
-    Route("/api/v1/groups/{slug}", patch, methods=["PATCH"]),
-    Route("/api/v1/groups/{slug}", remove, methods=["DELETE"]),
-    Route("/api/v1/me", me, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/groups",
+        list_groups,
+        "GET",
+        Doc(
+            "List public groups",
+            "listGroups",
+            {200: ("Groups", GROUP_LIST)},
+            (400,),
+            auth="none",
+            query=DIRECTORY_QUERY,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups",
+        create,
+        "POST",
+        Doc(
+            "Create a group",
+            "createGroup",
+            {201: ("Created", GroupOut)},
+            (400, 401, 409, 415),
+            body=GroupIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}",
+        read,
+        "GET",
+        Doc("Read a group", "getGroup", {200: ("The group", GroupOut)}, (404,), auth="none"),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}",
+        patch,
+        "PATCH",
+        Doc(
+            "Change a group",
+            "updateGroup",
+            {200: ("Changed", GroupOut)},
+            (400, 401, 403, 404, 415),
+            body=GroupPatch,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}",
+        remove,
+        "DELETE",
+        Doc("Delete a group", "deleteGroup", {204: ("Deleted", None)}, (401, 403, 404)),
+    ),
+    ApiRoute(
+        "/api/v1/me",
+        me,
+        "GET",
+        Doc(
+            "The token's user and their groups",
+            "me",
+            {200: ("The user", {"type": "object"})},
+            (401,),
+        ),
+    ),
 ]

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.api.common import ApiError, api_user, read_json
+from server.api.spec import ApiRoute, Doc, Named, listing, query
 from server.db import MAX_ROW_ID, db
 from server.inputs import row_id
 from server.models import Notification
@@ -96,62 +96,50 @@ async def mark_read(request: Request) -> Response:
     return JSONResponse({"marked": marked, "unread_count": unread_count})
 
 
-NOTIFICATION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "kind": {"type": "string"},
-        "category": {"enum": [*(c.key for c in notes.CATEGORIES), None]},
-        "text": {"type": "string"},
-        "url": {"type": ["string", "null"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "read": {"type": "boolean"},
-    },
-}
-
-
-def notification_paths(ref: Any, json_body: Any, errors: Any) -> dict[str, Any]:
-    """The OpenAPI paths of this module."""
-    listed = {
+NOTIFICATION = Named(
+    "Notification",
+    {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": ref("Notification")},
-            "unread_count": {"type": "integer"},
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "category": {"enum": [*(c.key for c in notes.CATEGORIES), None]},
+            "text": {"type": "string"},
+            "url": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "read": {"type": "boolean"},
         },
-    }
-    marked = {
-        "type": "object",
-        "properties": {"marked": {"type": "integer"}, "unread_count": {"type": "integer"}},
-    }
-    query = [
-        {"name": "unread", "in": "query", "schema": {"type": "boolean"}},
-        {"name": "max_id", "in": "query", "schema": {"type": "integer"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}},
-    ]
-    body = {"required": True, "content": {"application/json": {"schema": ref("MarkReadIn")}}}
-    return {
-        "/api/v1/notifications": {
-            "get": {
-                "summary": "My notifications, newest first (max_id pages back)",
-                "operationId": "listNotifications",
-                "security": [{"bearer": []}],
-                "parameters": query,
-                "responses": {"200": json_body(listed, "Notifications"), **errors(400, 401)},
-            }
-        },
-        "/api/v1/notifications/read": {
-            "post": {
-                "summary": "Mark notifications read",
-                "operationId": "markNotificationsRead",
-                "security": [{"bearer": []}],
-                "requestBody": body,
-                "responses": {"200": json_body(marked, "Marked"), **errors(400, 401, 415)},
-            }
-        },
-    }
-
-
+    },
+)
+UNREAD_COUNT = {"unread_count": {"type": "integer"}}
+MARKED = {"type": "object", "properties": {"marked": {"type": "integer"}, **UNREAD_COUNT}}
 routes = [
-    Route("/api/v1/notifications", list_notifications, methods=["GET"]),
-    Route("/api/v1/notifications/read", mark_read, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/notifications",
+        list_notifications,
+        "GET",
+        Doc(
+            "My notifications, newest first (max_id pages back)",
+            "listNotifications",
+            {200: ("Notifications", listing(NOTIFICATION, **UNREAD_COUNT))},
+            (400, 401),
+            query=(
+                query("unread", "boolean"),
+                query("max_id", "integer"),
+                query("limit", "integer", maximum=100),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/notifications/read",
+        mark_read,
+        "POST",
+        Doc(
+            "Mark notifications read",
+            "markNotificationsRead",
+            {200: ("Marked", MARKED)},
+            (400, 401, 415),
+            body=MarkReadIn,
+        ),
+    ),
 ]

@@ -3,16 +3,16 @@ read, post as the group, edit and delete (each federates: Create, Update, Delete
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.activitypub.mentions import entities_of
 from server.api.common import api_user, read_json
+from server.api.spec import ApiRoute, Doc, listing, query
 from server.db import db
 from server.errors import NotFound
 from server.inputs import page_number, row_id
@@ -51,6 +51,7 @@ class PostPatch(BaseModel):
 class PostOut(BaseModel):
     """An announcement as the API shows it."""
 
+    openapi_name: ClassVar[str] = "Post"
     id: int
     group: str
     url: str
@@ -182,10 +183,63 @@ async def remove(request: Request) -> Response:
     return Response(status_code=204)
 
 
+POST_LIST = listing(PostOut, "total", "page", "per_page")
+WRITE_ERRORS = (400, 401, 403, 404, 415)
 routes = [
-    Route("/api/v1/groups/{slug}/posts", list_group_posts, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/posts", create, methods=["POST"]),
-    Route("/api/v1/groups/{slug}/posts/{post_id}", read, methods=["GET"]),
-    Route("/api/v1/groups/{slug}/posts/{post_id}", patch, methods=["PATCH"]),
-    Route("/api/v1/groups/{slug}/posts/{post_id}", remove, methods=["DELETE"]),
+    ApiRoute(
+        "/api/v1/groups/{slug}/posts",
+        list_group_posts,
+        "GET",
+        Doc(
+            "A group's posts, newest first",
+            "listGroupPosts",
+            {200: ("Posts", POST_LIST)},
+            (401, 404),
+            auth="optional",
+            query=(query("page", "integer", minimum=1),),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/posts",
+        create,
+        "POST",
+        Doc(
+            "Post as the group (admins and moderators); sent to its followers",
+            "createGroupPost",
+            {201: ("Posted", PostOut)},
+            WRITE_ERRORS,
+            body=PostIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/posts/{post_id}",
+        read,
+        "GET",
+        Doc(
+            "Read a post", "getGroupPost", {200: ("The post", PostOut)}, (401, 404), auth="optional"
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/posts/{post_id}",
+        patch,
+        "PATCH",
+        Doc(
+            "Change a post's text (followers get an Update)",
+            "updateGroupPost",
+            {200: ("The post", PostOut)},
+            WRITE_ERRORS,
+            body=PostPatch,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/groups/{slug}/posts/{post_id}",
+        remove,
+        "DELETE",
+        Doc(
+            "Delete a post (followers get a Delete)",
+            "deleteGroupPost",
+            {204: ("Done", None)},
+            (401, 403, 404),
+        ),
+    ),
 ]

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.api.common import api_user, error_response, read_json
+from server.api.schemas import AGENDA, MEETUP_ROLES, MINUTES
+from server.api.spec import ApiRoute, Doc
 from server.db import db
 from server.errors import NotFound
 from server.models import AgendaItem, Event, Group, Minutes, User
@@ -66,9 +67,6 @@ class MinutesIn(BaseModel):
     summary: str = Field(default="", max_length=500)
     body: str = Field(min_length=1, max_length=minutes_service.MAX_BODY)
     publish: bool = False
-
-
-MODELS = (AssignIn, AgendaItemIn, AgendaItemPatch, AgendaOrderIn, MinutesIn)
 
 
 async def _meetup(request: Request, session: AsyncSession) -> tuple[Event, Group, User]:
@@ -263,16 +261,122 @@ async def write_minutes(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if existed else 201)
 
 
+CHANGE_ERRORS = (400, 401, 403, 404, 409, 415)
+VOLUNTEER = "Take an open role (no body; taking one's own role again changes nothing)"
+HAND_BACK = "Hand the role back (its holder) or free it (organizers)"
+ORDER = "Order the agenda (organizers and the facilitator)"
+SET_TIME = "Set an item's time (organizers and the facilitator)"
+READ_MINUTES = "The minutes (404 with a Markdown prefill for their writers while none exist)"
+WRITE_MINUTES = "Write, edit or publish the minutes (the note-taker and organizers)"
 routes = [
-    Route("/api/v1/events/{event_id}/roles", list_roles, methods=["GET"]),
-    Route("/api/v1/events/{event_id}/roles/{role_id}/volunteer", volunteer, methods=["PUT"]),
-    Route("/api/v1/events/{event_id}/roles/{role_id}", assign, methods=["PUT"]),
-    Route("/api/v1/events/{event_id}/roles/{role_id}", hand_back, methods=["DELETE"]),
-    Route("/api/v1/events/{event_id}/agenda", read_agenda, methods=["GET"]),
-    Route("/api/v1/events/{event_id}/agenda", add_item, methods=["POST"]),
-    Route("/api/v1/events/{event_id}/agenda/order", order_items, methods=["PUT"]),
-    Route("/api/v1/events/{event_id}/agenda/{item_id}", change_item, methods=["PATCH"]),
-    Route("/api/v1/events/{event_id}/agenda/{item_id}", remove_item, methods=["DELETE"]),
-    Route("/api/v1/events/{event_id}/minutes", read_minutes, methods=["GET"]),
-    Route("/api/v1/events/{event_id}/minutes", write_minutes, methods=["PUT"]),
+    ApiRoute(
+        "/api/v1/events/{event_id}/roles",
+        list_roles,
+        "GET",
+        Doc(
+            "The meetup's roles and holders",
+            "listMeetupRoles",
+            {200: ("The meetup's roles and holders", MEETUP_ROLES)},
+            (401, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/roles/{role_id}/volunteer",
+        volunteer,
+        "PUT",
+        Doc(
+            VOLUNTEER,
+            "volunteerForRole",
+            {200: (VOLUNTEER, MEETUP_ROLES)},
+            (400, 401, 403, 404, 409),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/roles/{role_id}",
+        assign,
+        "PUT",
+        Doc(
+            "Give the role to a member (organizers)",
+            "assignRole",
+            {200: ("Give the role to a member (organizers)", MEETUP_ROLES)},
+            CHANGE_ERRORS,
+            body=AssignIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/roles/{role_id}",
+        hand_back,
+        "DELETE",
+        Doc(HAND_BACK, "handBackRole", {200: (HAND_BACK, MEETUP_ROLES)}, (400, 401, 403, 404)),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/agenda",
+        read_agenda,
+        "GET",
+        Doc(
+            "The agenda with start times",
+            "getAgenda",
+            {200: ("The agenda with start times", AGENDA)},
+            (401, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/agenda",
+        add_item,
+        "POST",
+        Doc(
+            "Add an agenda item (members)",
+            "addAgendaItem",
+            {201: ("Add an agenda item (members)", AGENDA)},
+            CHANGE_ERRORS,
+            body=AgendaItemIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/agenda/order",
+        order_items,
+        "PUT",
+        Doc(ORDER, "orderAgenda", {200: (ORDER, AGENDA)}, CHANGE_ERRORS, body=AgendaOrderIn),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/agenda/{item_id}",
+        change_item,
+        "PATCH",
+        Doc(
+            SET_TIME,
+            "setAgendaItemTime",
+            {200: (SET_TIME, AGENDA)},
+            CHANGE_ERRORS,
+            body=AgendaItemPatch,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/agenda/{item_id}",
+        remove_item,
+        "DELETE",
+        Doc(
+            "Remove an item (its author, organizers, the facilitator)",
+            "removeAgendaItem",
+            {204: ("Removed", None)},
+            (400, 401, 403, 404),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/minutes",
+        read_minutes,
+        "GET",
+        Doc(READ_MINUTES, "getMinutes", {200: (READ_MINUTES, MINUTES)}, (401, 404)),
+    ),
+    ApiRoute(
+        "/api/v1/events/{event_id}/minutes",
+        write_minutes,
+        "PUT",
+        Doc(
+            WRITE_MINUTES,
+            "writeMinutes",
+            {200: (WRITE_MINUTES, MINUTES)},
+            CHANGE_ERRORS,
+            body=MinutesIn,
+        ),
+    ),
 ]

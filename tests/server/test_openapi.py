@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from tests.web import WebClient
@@ -87,6 +88,14 @@ def test_top_level_structure(document: dict[str, Any]) -> None:
         "type": "http",
         "scheme": "bearer",
     }
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validate(document)  # raises OpenAPIValidationError with the first problem
+    # The validator does look: a response without its description is refused.
+    broken = {**document, "paths": {"/x": {"get": {"responses": {"200": {}}}}}}
+    with pytest.raises(Exception, match="description"):
+        validate(broken)
 
 
 def test_every_routed_operation_is_documented_and_vice_versa(
