@@ -107,14 +107,9 @@ async def decide(request: Request) -> Response:
     participation_id = path_id(request, "participation_id", "No such request to attend.")
     async with db(request) as session:
         user = await api_user(request, session)
+        settings, meetup = settings_of(request), _event_id(request)
         decided = await rsvp_actions.decide(
-            session,
-            settings_of(request),
-            _event_id(request),
-            participation_id,
-            user,
-            approve=data.approve,
-            note=data.note,
+            session, settings, meetup, participation_id, user, approve=data.approve, note=data.note
         )
         body = {"id": participation_id, "status": decided.participation.status}
     return JSONResponse(body)

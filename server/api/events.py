@@ -209,13 +209,9 @@ async def create(request: Request) -> Response:
 
     async with db(request) as session:
         user = await api_user(request, session)
+        slug, extras = request.path_params["slug"], MeetupFederation(request)
         created = await meetup_actions.create(
-            session,
-            settings_of(request),
-            request.path_params["slug"],
-            user,
-            fields,
-            MeetupFederation(request),
+            session, settings_of(request), slug, user, fields, extras
         )
         body = await _meetups_json(session, request, created)
     return JSONResponse(
@@ -250,13 +246,9 @@ async def patch(request: Request) -> Response:
     """Change a meetup; followers get an Update and SEQUENCE goes up."""
     async with db(request) as session:
         user = await api_user(request, session)
+        meetup, fields = _event_id(request), partial(_patched, request)
         changed = await meetup_actions.edit(
-            session,
-            settings_of(request),
-            _event_id(request),
-            user,
-            partial(_patched, request),
-            MeetupFederation(request),
+            session, settings_of(request), meetup, user, fields, MeetupFederation(request)
         )
         [body] = await _meetups_json(session, request, changed)
     return JSONResponse(body)

@@ -136,14 +136,9 @@ async def create(request: Request) -> Response:
     entities = await entities_of(request, data.content)
     async with db(request) as session:
         user = await api_user(request, session)
+        slug, content = request.path_params["slug"], data.content
         group, post = await post_actions.publish(
-            session,
-            settings,
-            request.path_params["slug"],
-            user,
-            data.content,
-            data.visibility,
-            entities,
+            session, settings, slug, user, content, data.visibility, entities
         )
         body = post_json(LocalUris(settings), group, post)
     location = f"/api/v1/groups/{group.slug}/posts/{post.id}"
@@ -160,14 +155,9 @@ async def patch(request: Request) -> Response:
     entities = await entities_of(request, data.content)
     async with db(request) as session:
         user = await api_user(request, session)
+        slug, post_id = request.path_params["slug"], _post_id(request)
         group, post = await post_actions.edit(
-            session,
-            settings,
-            request.path_params["slug"],
-            user,
-            _post_id(request),
-            data.content,
-            entities,
+            session, settings, slug, user, post_id, data.content, entities
         )
         body = post_json(LocalUris(settings), group, post)
     return JSONResponse(body)

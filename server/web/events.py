@@ -254,14 +254,9 @@ async def _edit_from_form(request: Request, form: FormData) -> Response:
     try:
         async with db(request) as session:
             user = await require_user(request, session)
+            meetup, series = event_id_of(request), form_text(form, "scope") == "series"
             changed = await meetup_actions.edit(
-                session,
-                settings_of(request),
-                event_id_of(request),
-                user,
-                fields,
-                extras,
-                whole_series=form_text(form, "scope") == "series",
+                session, settings_of(request), meetup, user, fields, extras, whole_series=series
             )
     except HearthError as error:
         extras.discard_cover()

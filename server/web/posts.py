@@ -82,15 +82,9 @@ async def post_submit(request: Request) -> Response:
     try:
         async with db(request) as session:
             user = await require_user(request, session)
-            visibility = form_text(form, "visibility", "public")
+            slug, visibility = request.path_params["slug"], form_text(form, "visibility", "public")
             group, _post = await post_actions.publish(
-                session,
-                settings_of(request),
-                request.path_params["slug"],
-                user,
-                content,
-                visibility,
-                entities,
+                session, settings_of(request), slug, user, content, visibility, entities
             )
     except HearthError as error:
         if error.status != 400:
@@ -109,14 +103,9 @@ async def post_edit_submit(request: Request) -> Response:
     entities = await entities_of(request, content)
     async with db(request) as session:
         user = await require_user(request, session)
+        slug, post_id = request.path_params["slug"], _post_id(request)
         group, post = await post_actions.edit(
-            session,
-            settings_of(request),
-            request.path_params["slug"],
-            user,
-            _post_id(request),
-            content,
-            entities,
+            session, settings_of(request), slug, user, post_id, content, entities
         )
     flash(request, _("Post updated."), "success")
     return redirect(f"/groups/{group.slug}/posts/{post.id}")

@@ -38,13 +38,9 @@ async def rsvp_submit(request: Request) -> Response:
     form = await read_form(request)
     async with db(request) as session:
         user = await require_user(request, session)
+        meetup, answer = event_id_of(request), form_text(form, "answer")
         answered = await rsvp_actions.answer(
-            session,
-            settings_of(request),
-            event_id_of(request),
-            user,
-            form_text(form, "answer"),
-            via="web",
+            session, settings_of(request), meetup, user, answer, via="web"
         )
         message = answered.message
     flash(request, message, "success")
@@ -64,17 +60,12 @@ async def decide_submit(request: Request) -> Response:
     """An organizer approves or turns down a request to attend a restricted meetup."""
     form = await read_form(request)
     participation_id = path_id(request, "participation_id", _("No such request to attend."))
-    approve = form_text(form, "action") == "approve"
+    approve, note = form_text(form, "action") == "approve", form_text(form, "note")
     async with db(request) as session:
         event, user = await _organized_event(request, session)
+        settings, meetup = settings_of(request), event.id or 0
         await rsvp_actions.decide(
-            session,
-            settings_of(request),
-            event.id or 0,
-            participation_id,
-            user,
-            approve=approve,
-            note=form_text(form, "note"),
+            session, settings, meetup, participation_id, user, approve=approve, note=note
         )
     flash(request, _("Approved.") if approve else _("Turned down."), "success")
     return redirect(f"/events/{event.id}#attendees")
