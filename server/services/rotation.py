@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import UTCDateTime, utcnow
-from server.i18n import _, use_locale
+from server.i18n import _, get_locale, use_locale
 from server.models import (
     CheckIn,
     Event,
@@ -41,6 +41,12 @@ from server.uris import LocalUris
 #: Open roles of meetups starting within this time get their "your turn?" messages.
 NUDGE_AHEAD = timedelta(days=3)
 SUGGESTIONS = 3
+
+
+def _in_sentence(role_name: str) -> str:
+    """A role's name inside a sentence: lower case, except in German, whose nouns keep
+    their capital ("Nobody is facilitator yet", "hat noch niemand die Rolle Moderation")."""
+    return role_name if get_locale() == "de" else role_name.lower()
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ async def ask_for_open_roles(
                 "come to %(group)s's meetups: would you take it this time? One click on the "
                 "meetup's page."
             ) % {
-                "role": role.name.lower(),
+                "role": _in_sentence(role.name),
                 "title": event.title,
                 "when": when_text(event),
                 "group": group.name,
@@ -286,9 +292,9 @@ async def remind_holders(session: AsyncSession, uris: LocalUris) -> int:
                 user,
                 kind="role_reminder",
                 text=_("Reminder: you are %(role)s at “%(title)s”, %(when)s.")
-                % {"role": role.name.lower(), "title": event.title, "when": when_text(event)},
+                % {"role": _in_sentence(role.name), "title": event.title, "when": when_text(event)},
                 link=f"/events/{event.id}",
                 email_subject=_("Reminder: you are %(role)s at %(title)s")
-                % {"role": role.name.lower(), "title": event.title},
+                % {"role": _in_sentence(role.name), "title": event.title},
             )
     return len(claimed_ids)
