@@ -284,7 +284,8 @@ class Month:
 
     @property
     def title(self) -> str:
-        return str(format_date(self.first, "LLLL y", locale=get_locale()))
+        title = format_date(self.first, "LLLL y", locale=get_locale())
+        return title[:1].upper() + title[1:]
 
 
 def parse_month(raw: str, today: date) -> date:

@@ -37,6 +37,12 @@ def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
         ) from None
 
 
+def _long_date(day: datetime) -> str:
+    """ "31 March 2030" in English; each other language's long date ("31. März 2030")."""
+    language = get_locale()
+    return format_date(day, "d MMMM y" if language == "en" else "long", locale=language)
+
+
 def local_to_utc(local: datetime, tz: ZoneInfo, *, field: str = "start") -> datetime:
     """Convert a naive wall-clock time in ``tz`` to aware UTC (gaps refused, overlaps: first)."""
     if local.tzinfo is not None:
@@ -52,7 +58,7 @@ def local_to_utc(local: datetime, tz: ZoneInfo, *, field: str = "start") -> date
             )
             % {
                 "time": f"{local:%H:%M}",
-                "date": format_date(local, "d MMMM y", locale=get_locale()),
+                "date": _long_date(local),
                 "zone": tz.key,
                 "shifted": shifted,
             },

@@ -104,6 +104,9 @@ def test_a_skipped_hour_is_explained_with_the_local_month_name() -> None:
     with use_locale("fr"), pytest.raises(InvalidInput) as refused:
         local_to_utc(datetime(2030, 3, 31, 2, 30), paris)
     assert refused.value.message.startswith("02:30 n’existe pas le 31 mars 2030 dans le fuseau")
+    with use_locale("de"), pytest.raises(InvalidInput) as refused:
+        local_to_utc(datetime(2030, 3, 31, 2, 30), paris)
+    assert refused.value.message.startswith("02:30 gibt es am 31. März 2030 in Europe/Paris nicht")
     with use_locale("en"), pytest.raises(InvalidInput) as refused:
         local_to_utc(datetime(2030, 3, 31, 2, 30), paris)
     assert "02:30 does not exist on 31 March 2030 in Europe/Paris" in refused.value.message
