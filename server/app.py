@@ -48,6 +48,7 @@ from server.api.common import ApiError, error_response
 from server.config import Settings, load_settings
 from server.db import call_after_commits, engine_for, session_factory, transaction
 from server.errors import HearthError
+from server.i18n import _
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.federation_policy import DomainPolicy
@@ -235,7 +236,7 @@ async def handle_too_large(request: Request, exc: Exception) -> Response:
     message = "The request body is too large."
     if _is_api(request):
         return error_response(413, "payload_too_large", message)
-    return await _error_page(request, 413, message)
+    return await _error_page(request, 413, _(message))
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -244,7 +245,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return error_response(500, "internal_error", "Something went wrong on our side.")
     return await _error_page(
-        request, 500, "Something went wrong on our side. The admins can find it in the log."
+        request, 500, _("Something went wrong on our side. The admins can find it in the log.")
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from server.i18n import _
+
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
@@ -18,9 +20,11 @@ class WeakPasswordError(ValueError):
 def check_password_rules(password: str) -> None:
     """Raise WeakPasswordError with a message a person can act on."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(
+            _("Use at least %(min)s characters.") % {"min": MIN_PASSWORD_LENGTH}
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(_("Use at most %(max)s characters.") % {"max": MAX_PASSWORD_LENGTH})
 
 
 def hash_password(password: str) -> str:

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from server.errors import InvalidInput, PayloadTooLarge
+from server.i18n import _
 
 #: Magic numbers of the image formats accepted, and the extension each is stored with.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -58,7 +59,10 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     """Read an upload, refusing (413) anything over ``max_bytes``."""
     data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The file is larger than {max_bytes // 1000} kB.", field="file")
+        raise PayloadTooLarge(
+            _("The file is larger than %(kilobytes)s kB.") % {"kilobytes": max_bytes // 1000},
+            field="file",
+        )
     return data
 
 
@@ -68,10 +72,10 @@ async def save_image(
     """Check an uploaded image's size and format and store it under a random name."""
     data = await read_limited(upload, max_bytes)
     if not data:
-        raise InvalidInput("The file is empty.", field=field)
+        raise InvalidInput(_("The file is empty."), field=field)
     extension = sniff_image_extension(data[:16])
     if extension is None:
-        raise InvalidInput("Upload a PNG, JPEG, GIF or WebP image.", field=field)
+        raise InvalidInput(_("Upload a PNG, JPEG, GIF or WebP image."), field=field)
     name = secrets.token_hex(16) + extension
     await asyncio.to_thread(_write_atomically, directory, name, data)
     return StoredImage(name=name)

@@ -31,7 +31,7 @@ APP_FILES = [
         for path in (ROOT / "server" / "services").glob("*.py")
         if path.name not in ("rsvp_notify.py", "notices.py", "rsvp_words.py")
     ),
-    ROOT / "server" / "email.py",
+    *(ROOT / "server" / name for name in ("app.py", "email.py", "passwords.py", "uploads.py")),
 ]
 KEYWORDS = {
     "_": None,
