@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import limits
 from server.activitypub.mentions import describe, entities_of
 from server.api.common import ApiError, api_user, read_json
 from server.api.schemas import BOOL, INT, PROPOSAL, STR
@@ -35,17 +36,17 @@ class ProposalIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(default="", max_length=20_000, description="Markdown")
-    options: list[str] = Field(
-        default_factory=lambda: list(service.DEFAULT_OPTIONS), min_length=2, max_length=10
+    title: str = limits.PROPOSAL_TITLE.field()
+    body: str = limits.PROPOSAL_BODY.field("", description="Markdown")
+    options: list[str] = limits.PROPOSAL_OPTIONS.count(
+        default_factory=lambda: list(service.DEFAULT_OPTIONS)
     )
     method: Literal["majority", "consent", "poll"] = "majority"
     eligibility: Literal["members", "checked_in"] = "members"
     visibility: Literal["members", "public"] = "members"
     secret: bool = False
-    quorum_count: int | None = Field(default=None, ge=1, le=100_000)
-    quorum_percent: int | None = Field(default=None, ge=1, le=100)
+    quorum_count: int | None = limits.QUORUM_COUNT.field(None)
+    quorum_percent: int | None = limits.QUORUM_PERCENT.field(None)
     closes_at: datetime
 
 
@@ -54,7 +55,7 @@ class VoteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    option: str = Field(min_length=1, max_length=200)
+    option: str = limits.VOTE_OPTION.field()
 
 
 class CheckInIn(BaseModel):

@@ -12,13 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import limits
 from server.activitypub.meetup_extras import MeetupFederation
 from server.api.common import ApiError, api_user, optional_api_user, read_json
 from server.api.schemas import EVENT
 from server.api.spec import ApiRoute, Doc, listing, query
 from server.config import Settings
 from server.db import db
-from server.models import Event, Group
+from server.models import Event, EventStatus, Group, JoinMode
 from server.request_scope import path_id, settings_of
 from server.services import meetup_actions
 from server.services import membership as members
@@ -37,11 +38,11 @@ class RecurrenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     frequency: Literal["weekly", "monthly"]
-    interval: int = Field(default=1, ge=1, le=12)
+    interval: int = limits.REPEAT_INTERVAL.field(1)
     by_day: list[str] = Field(default_factory=list, max_length=7)
     by_month_day: int | None = None
     until: date | None = None
-    count: int | None = Field(default=None, ge=1, le=104)
+    count: int | None = limits.REPEAT_COUNT.field(None)
 
 
 class EventIn(BaseModel):
@@ -49,31 +50,31 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000, description="Markdown")
+    title: str = limits.EVENT_TITLE.field()
+    description: str = limits.EVENT_DESCRIPTION.field("", description="Markdown")
     start: datetime = Field(
         description="Local wall-clock time, without offset, e.g. 2026-05-02T14:00"
     )
     end: datetime | None = None
-    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. Europe/Paris")
+    timezone: str = limits.TIMEZONE.field(description="IANA zone, e.g. Europe/Paris")
     all_day: bool = False
-    venue_name: str = Field(default="", max_length=200)
-    street: str = Field(default="", max_length=200)
-    postal_code: str = Field(default="", max_length=20)
-    locality: str = Field(default="", max_length=100)
-    country: str = Field(default="", max_length=100)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    online_url: str = Field(default="", max_length=2048)
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
-    join_mode: Literal["free", "restricted", "invite", "external"] = "free"
-    external_url: str = Field(default="", max_length=2048)
+    venue_name: str = limits.VENUE_NAME.field("")
+    street: str = limits.STREET.field("")
+    postal_code: str = limits.POSTAL_CODE.field("")
+    locality: str = limits.LOCALITY.field("")
+    country: str = limits.COUNTRY.field("")
+    latitude: float | None = limits.LATITUDE.field(None)
+    longitude: float | None = limits.LONGITUDE.field(None)
+    online_url: str = limits.LINK.field("")
+    capacity: int | None = limits.CAPACITY.field(None)
+    join_mode: JoinMode = JoinMode.FREE
+    external_url: str = limits.LINK.field("")
     visibility: Literal["public", "unlisted", "members"] = "public"
     comments_enabled: bool = True
     remind_minutes: RemindMinutes = Field(
         default=1440, description="Remind attendees this long before the start (0: never)"
     )
-    tags: list[str] = Field(default_factory=list, max_length=10)
+    tags: list[str] = limits.EVENT_TAGS.count(default_factory=list)
     recurrence: RecurrenceIn | None = None
 
 
@@ -82,25 +83,25 @@ class EventPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    title: str | None = limits.EVENT_TITLE.field(None)
+    description: str | None = limits.EVENT_DESCRIPTION.field(None)
     start: datetime | None = None
     end: datetime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=limits.TIMEZONE.maximum)
     all_day: bool | None = None
-    venue_name: str | None = Field(default=None, max_length=200)
-    street: str | None = Field(default=None, max_length=200)
-    postal_code: str | None = Field(default=None, max_length=20)
-    locality: str | None = Field(default=None, max_length=100)
-    country: str | None = Field(default=None, max_length=100)
-    online_url: str | None = Field(default=None, max_length=2048)
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
-    join_mode: Literal["free", "restricted", "invite", "external"] | None = None
-    external_url: str | None = Field(default=None, max_length=2048)
-    status: Literal["confirmed", "tentative", "cancelled"] | None = None
+    venue_name: str | None = limits.VENUE_NAME.field(None)
+    street: str | None = limits.STREET.field(None)
+    postal_code: str | None = limits.POSTAL_CODE.field(None)
+    locality: str | None = limits.LOCALITY.field(None)
+    country: str | None = limits.COUNTRY.field(None)
+    online_url: str | None = limits.LINK.field(None)
+    capacity: int | None = limits.CAPACITY.field(None)
+    join_mode: JoinMode | None = None
+    external_url: str | None = limits.LINK.field(None)
+    status: EventStatus | None = None
     visibility: Literal["public", "unlisted", "members"] | None = None
     remind_minutes: RemindMinutes | None = None
-    tags: list[str] | None = Field(default=None, max_length=10)
+    tags: list[str] | None = limits.EVENT_TAGS.count(None)
 
 
 #: The fields a PATCH may set to null: no end (two hours), no capacity (unlimited).

@@ -11,11 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import limits
 from server.api.common import ApiError, api_user, read_json
 from server.api.spec import ApiRoute, Doc, listing, query
 from server.config import Settings
 from server.db import db
-from server.models import Group
+from server.models import Group, MembershipMode
 from server.request_scope import settings_of
 from server.services import group_actions
 from server.services import membership as members
@@ -41,14 +42,14 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=100)
-    summary: str = Field(default="", max_length=5000, description="Markdown")
-    location: str = Field(default="", max_length=200)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    tags: list[str] = Field(default_factory=list, max_length=10)
+    name: str = limits.GROUP_NAME.field()
+    summary: str = limits.GROUP_SUMMARY.field("", description="Markdown")
+    location: str = limits.GROUP_LOCATION.field("")
+    latitude: float | None = limits.LATITUDE.field(None)
+    longitude: float | None = limits.LONGITUDE.field(None)
+    tags: list[str] = limits.GROUP_TAGS.count(default_factory=list)
     visibility: Literal["public", "unlisted"] = "public"
-    membership_mode: Literal["open", "approval", "invite"] = "open"
+    membership_mode: MembershipMode = MembershipMode.OPEN
     posting_policy: PostingPolicy | None = Field(
         default=None,
         description=f"{POLICY_HELP} Left out: followers for open groups, else members.",
@@ -60,14 +61,14 @@ class GroupPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    summary: str | None = Field(default=None, max_length=5000)
-    location: str | None = Field(default=None, max_length=200)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    tags: list[str] | None = Field(default=None, max_length=10)
+    name: str | None = limits.GROUP_NAME.field(None)
+    summary: str | None = limits.GROUP_SUMMARY.field(None)
+    location: str | None = limits.GROUP_LOCATION.field(None)
+    latitude: float | None = limits.LATITUDE.field(None)
+    longitude: float | None = limits.LONGITUDE.field(None)
+    tags: list[str] | None = limits.GROUP_TAGS.count(None)
     visibility: Literal["public", "unlisted"] | None = None
-    membership_mode: Literal["open", "approval", "invite"] | None = None
+    membership_mode: MembershipMode | None = None
     posting_policy: PostingPolicy | None = Field(default=None, description=POLICY_HELP)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import limits
 from server.activitypub.mentions import entities_of
 from server.api.common import api_user, read_json
 from server.api.spec import ApiRoute, Doc, listing, query
@@ -22,7 +23,6 @@ from server.services import membership as members
 from server.services import post_actions
 from server.services.groups import get_group
 from server.services.posts import (
-    MAX_POST,
     get_post,
     list_posts,
 )
@@ -36,7 +36,7 @@ class PostIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: str = Field(min_length=1, max_length=MAX_POST, description="Markdown")
+    content: str = limits.POST.field(description="Markdown")
     visibility: Literal["public", "unlisted", "followers", "members"] = "public"
 
 
@@ -45,7 +45,7 @@ class PostPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: str = Field(min_length=1, max_length=MAX_POST, description="Markdown")
+    content: str = limits.POST.field(description="Markdown")
 
 
 class PostOut(BaseModel):

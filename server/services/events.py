@@ -10,6 +10,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import is_http_url
+from server import limits
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
@@ -66,20 +67,20 @@ class EventFields:
 
 
 def _check_text(fields: EventFields) -> None:
-    if not 1 <= len(fields.title.strip()) <= 200:
+    if not limits.EVENT_TITLE.allows(fields.title.strip()):
         raise InvalidInput(_("Give the meetup a title of 1 to 200 characters."), field="title")
-    if len(fields.description) > 10_000:
+    if not limits.EVENT_DESCRIPTION.allows(fields.description):
         raise InvalidInput(_("Keep the description under 10,000 characters."), field="description")
     for name, limit in (
-        ("venue_name", 200),
-        ("street", 200),
-        ("postal_code", 20),
-        ("locality", 100),
-        ("country", 100),
+        ("venue_name", limits.VENUE_NAME),
+        ("street", limits.STREET),
+        ("postal_code", limits.POSTAL_CODE),
+        ("locality", limits.LOCALITY),
+        ("country", limits.COUNTRY),
     ):
-        if len(getattr(fields, name)) > limit:
+        if not limit.allows(getattr(fields, name)):
             raise InvalidInput(
-                _("Keep this under %(limit)s characters.") % {"limit": limit}, field=name
+                _("Keep this under %(limit)s characters.") % {"limit": limit.maximum}, field=name
             )
 
 
@@ -90,15 +91,15 @@ def _check_choices(fields: EventFields) -> None:
         raise InvalidInput(_("Status is confirmed, tentative or cancelled."), field="status")
     if fields.visibility not in EVENT_VISIBILITIES:
         raise InvalidInput(_("Visibility is public, unlisted or members."), field="visibility")
-    if fields.capacity is not None and not 1 <= fields.capacity <= 100_000:
+    if fields.capacity is not None and not limits.CAPACITY.allows(fields.capacity):
         raise InvalidInput(_("Capacity is a number of people from 1 to 100,000."), field="capacity")
     for name in ("online_url", "external_url"):
         value = getattr(fields, name)
-        if value and (not is_http_url(value) or len(value) > 2048):
+        if value and (not is_http_url(value) or not limits.LINK.allows(value)):
             raise InvalidInput(_("Enter a link starting with https:// or http://."), field=name)
     if fields.join_mode == JoinMode.EXTERNAL and not fields.external_url:
         raise InvalidInput(_("Give the link where people register."), field="external_url")
-    if len(fields.tags) > 10:
+    if len(fields.tags) > limits.EVENT_TAGS.maximum:
         raise InvalidInput(_("Use at most 10 tags."), field="tags")
     if fields.remind_minutes not in REMIND_CHOICES:
         raise InvalidInput(

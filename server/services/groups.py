@@ -12,6 +12,7 @@ from sqlmodel import col, delete, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.keys import generate_rsa_keypair
+from server import limits
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.i18n import _
@@ -31,8 +32,8 @@ from server.models import (
 from server.services.names import validate_new_name
 
 TAG_RE = re.compile(r"^[\w-]{1,64}$")
-MAX_TAGS = 10
-MAX_SUMMARY = 5000
+MAX_TAGS = limits.GROUP_TAGS.maximum
+MAX_SUMMARY = limits.GROUP_SUMMARY.maximum
 
 
 @dataclass
@@ -76,14 +77,14 @@ def _normalized(fields: GroupFields) -> GroupFields:
 
 def _check_fields(fields: GroupFields) -> None:
     name = fields.name.strip()
-    if not 1 <= len(name) <= 100:
+    if not limits.GROUP_NAME.allows(name):
         raise InvalidInput(_("Give the group a name of 1 to 100 characters."), field="name")
     if len(fields.summary) > MAX_SUMMARY:
         raise InvalidInput(
             _("Keep the summary under %(max_summary)s characters.") % {"max_summary": MAX_SUMMARY},
             field="summary",
         )
-    if len(fields.location) > 200:
+    if not limits.GROUP_LOCATION.allows(fields.location):
         raise InvalidInput(_("Keep the place under 200 characters."), field="location")
     if fields.visibility not in GROUP_VISIBILITIES:
         raise InvalidInput(_("Visibility is public or unlisted."), field="visibility")

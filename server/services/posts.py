@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server import limits
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
 from server.i18n import _
@@ -17,7 +18,7 @@ from server.services.outbound import PostDeleted, PostEdited, PostPublished, emi
 from server.services.text_entities import Entities
 from server.uris import LocalUris
 
-MAX_POST = 5000
+MAX_POST = limits.POST.maximum
 
 
 def _check(content: str, visibility: str) -> None:

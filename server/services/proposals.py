@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from server import limits
 from server.db import is_row_id, utcnow
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.i18n import _
@@ -37,7 +38,7 @@ from server.services import membership as members
 from server.services.rsvp import Attendee, is_member, of_person
 
 DEFAULT_OPTIONS = ("Agree", "Disagree", "Abstain")
-MAX_OPTIONS = 10
+MAX_OPTIONS = limits.PROPOSAL_OPTIONS.maximum
 #: Option names that mean "I object" (consent) and "I abstain" (counted for quorum only).
 OBJECTIONS = frozenset({"disagree", "object", "block"})
 ABSTENTIONS = frozenset({"abstain"})
@@ -78,8 +79,8 @@ def _clean_options(raw: list[str], method: str) -> list[str]:
     options: list[str] = []
     for option in (item.strip() for item in raw):
         if option and option.lower() not in {o.lower() for o in options}:
-            options.append(option[:100])
-    if len(options) < 2:
+            options.append(option[: limits.OPTION.maximum])
+    if len(options) < limits.PROPOSAL_OPTIONS.minimum:
         raise InvalidInput(_("A proposal needs at least two different options."), field="options")
     if len(options) > MAX_OPTIONS:
         raise InvalidInput(
@@ -96,9 +97,9 @@ def _clean_options(raw: list[str], method: str) -> list[str]:
 def _check(fields: ProposalFields, now: datetime) -> tuple[datetime, datetime]:
     if not fields.title.strip():
         raise InvalidInput(_("Give the proposal a title."), field="title")
-    if len(fields.title) > 200:
+    if len(fields.title) > limits.PROPOSAL_TITLE.maximum:
         raise InvalidInput(_("The title is at most 200 characters."), field="title")
-    if len(fields.body) > 20_000:
+    if not limits.PROPOSAL_BODY.allows(fields.body):
         raise InvalidInput(_("The text is at most 20,000 characters."), field="body")
     for name, value, choices, message in (
         ("method", fields.method, PROPOSAL_METHODS, _("Method is one of %(choices)s.")),
@@ -117,9 +118,10 @@ def _check(fields: ProposalFields, now: datetime) -> tuple[datetime, datetime]:
     ):
         if value not in choices:
             raise InvalidInput(message % {"choices": ", ".join(choices)}, field=name)
-    if fields.quorum_count is not None and not 1 <= fields.quorum_count <= 100_000:
+    if fields.quorum_count is not None and not limits.QUORUM_COUNT.allows(fields.quorum_count):
         raise InvalidInput(_("The quorum is a number of votes from 1 up."), field="quorum_count")
-    if fields.quorum_percent is not None and not 1 <= fields.quorum_percent <= 100:
+    percent = fields.quorum_percent
+    if percent is not None and not limits.QUORUM_PERCENT.allows(percent):
         raise InvalidInput(_("The quorum share is from 1 to 100 %."), field="quorum_percent")
     opens = fields.opens_at or now
     closes = fields.closes_at

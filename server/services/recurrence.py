@@ -15,13 +15,14 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dateutil.rrule import rrulestr
 
+from server import limits
 from server.errors import InvalidInput
 from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _BYDAY = re.compile(r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)$")
-MAX_COUNT = 104
+MAX_COUNT = limits.REPEAT_COUNT.maximum
 MAX_OCCURRENCES = 52
 HORIZON = timedelta(days=366)
 
@@ -41,7 +42,7 @@ class Recurrence:
         """Raise InvalidInput unless the rule is within the supported subset."""
         if self.frequency not in ("weekly", "monthly"):
             raise InvalidInput(_("Repeat weekly or monthly."), field="frequency")
-        if not 1 <= self.interval <= 12:
+        if not limits.REPEAT_INTERVAL.allows(self.interval):
             raise InvalidInput(_("Repeat every 1 to 12 weeks or months."), field="interval")
         for day in self.by_day:
             match = _BYDAY.match(day)
@@ -66,7 +67,7 @@ class Recurrence:
             raise InvalidInput(
                 _("End the series on a date or after a number of times, not both."), field="until"
             )
-        if self.count is not None and not 1 <= self.count <= MAX_COUNT:
+        if self.count is not None and not limits.REPEAT_COUNT.allows(self.count):
             raise InvalidInput(
                 _("A series can have 1 to %(max_count)s meetups.") % {"max_count": MAX_COUNT},
                 field="count",

@@ -10,7 +10,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
-from server import i18n
+from server import i18n, limits
 from server.markup import render_markdown
 from server.resources import TEMPLATES_DIR
 from server.services.media_cache import SUBDIRECTORY, cached_path
@@ -92,6 +92,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["current_language"] = i18n.get_locale
     templates.env.globals["text_direction"] = i18n.text_direction
     templates.env.globals["switcher_languages"] = _switcher_languages
+    templates.env.globals["limits"] = limits  # form bounds: maxlength, min, max
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
     templates.env.filters["localdate"] = _localdate
