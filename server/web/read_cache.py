@@ -11,13 +11,13 @@ and other processes (``--workers``, a separate ``hearth worker``) see them withi
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.i18n import get_locale
+from server.ttl_cache import ttl_cache
 
 #: Paths whose answers depend on who asks (or are private links), never cached.
 PRIVATE_PREFIXES = (
@@ -54,7 +54,6 @@ class Entry:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    expires: float
 
 
 class ReadCache:
@@ -62,23 +61,17 @@ class ReadCache:
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
+        self._entries: TTLCache[tuple[str, ...], Entry] = ttl_cache(
+            max(ttl, 0.0), max_entries=MAX_ENTRIES
+        )
 
     def get(self, key: tuple[str, ...]) -> Entry | None:
-        entry = self._entries.get(key)
-        if entry is None or entry.expires < time.monotonic():
-            self._entries.pop(key, None)
-            return None
-        self._entries.move_to_end(key)
-        return entry
+        return self._entries.get(key)
 
     def put(
         self, key: tuple[str, ...], status: int, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> None:
-        self._entries[key] = Entry(status, headers, body, time.monotonic() + self.ttl)
-        self._entries.move_to_end(key)
-        while len(self._entries) > MAX_ENTRIES:
-            self._entries.popitem(last=False)
+        self._entries[key] = Entry(status, headers, body)
 
     def clear(self) -> None:
         """Forget everything (something was written)."""
