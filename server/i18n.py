@@ -134,3 +134,18 @@ def language_name(language: str) -> str:
     except (ValueError, UnknownLocaleError):
         return language
     return name[:1].upper() + name[1:] if name else language
+
+
+def is_language_tag(tag: str) -> bool:
+    """Whether ``tag`` names a language CLDR knows ("fr", "de-AT", "ar")."""
+    try:
+        Locale.parse(tag.strip().replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return bool(primary_tag(tag))
+
+
+def content_language(own: str, instance_language: str) -> str:
+    """The language a group (or anything with a language setting) writes in: its own,
+    else the instance's, as a primary tag ("fr")."""
+    return primary_tag(own) or primary_tag(instance_language) or DEFAULT_LANGUAGE

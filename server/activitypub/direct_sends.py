@@ -10,6 +10,7 @@ import json
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
+from server.activitypub.language import group_language, with_language
 from server.activitypub.publish import publish
 from server.db import utcnow
 from server.services.outbound import DirectMessage, ReportForwarded, handles
@@ -37,6 +38,7 @@ async def send_direct_message(session: AsyncSession, message: DirectMessage) -> 
         published=utcnow(),
     )
     note["tag"] = [{"type": "Mention", "href": actor.uri, "name": h} for actor, h in named]
+    with_language(note, group_language(uris, message.group), keys=("content",))
     activity = vocab.build_create(uris.new_activity(), group_uri, note, to=recipients, cc=[])
     await publish(session, activity, sorted({actor.inbox for actor in actors}))
 

@@ -10,11 +10,14 @@ from federation import activities as vocab
 from federation import events as ap_events
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import local_event_id
+from server.activitypub.language import group_language, with_language
 from server.activitypub.mentions import stored_tags, with_mentions
+from server.i18n import use_locale
 from server.models import Event, Group, User, UserState
 from server.services import rsvp
 from server.services.events import event_tags
 from server.services.remote_membership import member_uris
+from server.services.rsvp_notify import when_text
 from server.uploads import MEDIA_TYPES
 from server.uris import LocalUris
 
@@ -63,6 +66,7 @@ async def event_document(
         visibility = "public" if event.visibility == "public" else "unlisted"
         to, cc = vocab.addressing(visibility, f"{group_uri}/followers")
     counts = await rsvp.counts(session, event)
+    language = group_language(uris, group)
     fields = ap_events.EventFields(
         id=uris.event(event.id or 0),
         url=uris.event(event.id or 0),
@@ -90,8 +94,15 @@ async def event_document(
         updated=event.updated_at if event.sequence else None,
         to=to,
         cc=cc,
+        locale=language,
     )
     document = ap_events.build_event(fields)
+    if language != "en":
+        with use_locale(language):
+            document["summary"] = when_text(event)
+    # No summaryMap: an Event's ``summary`` is schema:disambiguatingDescription in its
+    # @context, and a language-tagged as:summary would read as a content warning.
+    document = with_language(document, language, keys=("content", "name"))
     return with_mentions(document, event.tags_json, address=event.visibility != "members")
 
 

@@ -29,7 +29,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
+from server.activitypub.language import group_language, with_language
 from server.db import utcnow
+from server.i18n import SUPPORTED_LANGUAGES, _, ngettext, pgettext, use_locale
 from server.models import Event, EventStatus, Group, JoinMode
 from server.services import rsvp
 from server.services.rsvp_notify import when_text
@@ -39,8 +41,31 @@ from server.uris import LocalUris
 #: Counts go out at most this often per meetup (a burst of answers → one Update).
 COUNTS_EVERY = timedelta(seconds=10)
 
-#: Poll option names and the answers they stand for.
+#: Poll option names in English and the answers they stand for.
 OPTIONS: dict[str, rsvp.Answer] = {"Going": "going", "Maybe": "maybe", "Can't make it": "not_going"}
+
+
+def option_names() -> dict[str, rsvp.Answer]:
+    """The options as the active language names them (a poll goes out in its group's)."""
+    return {
+        pgettext("poll option", "Going"): "going",
+        pgettext("poll option", "Maybe"): "maybe",
+        pgettext("poll option", "Can't make it"): "not_going",
+    }
+
+
+def _simple(name: str) -> str:
+    return name.strip().replace("’", "'").casefold()
+
+
+def _known_names() -> dict[str, rsvp.Answer]:
+    """Every language's option names: a vote names an option of the poll as it was sent,
+    in the group's language then (which may have changed since)."""
+    names: dict[str, rsvp.Answer] = {}
+    for language in SUPPORTED_LANGUAGES:
+        with use_locale(language):
+            names.update((_simple(name), answer) for name, answer in option_names().items())
+    return names
 
 
 def poll_uri(uris: LocalUris, event_id: int) -> str:
@@ -53,10 +78,13 @@ def takes_poll_answers(event: Event) -> bool:
     return event.join_mode != JoinMode.EXTERNAL
 
 
-def answer_for(option: str) -> rsvp.Answer | None:
-    """The RSVP answer a poll option name stands for (tolerant of case and apostrophes)."""
-    wanted = option.strip().replace("’", "'").casefold()
-    return next((a for name, a in OPTIONS.items() if name.casefold() == wanted), None)
+def answer_for(option: str, language: str = "") -> rsvp.Answer | None:
+    """The RSVP answer a poll option name stands for, in the poll's ``language`` or any
+    other Hearth speaks (tolerant of case and apostrophes)."""
+    wanted = _simple(option)
+    with use_locale(language or None):
+        sent = {_simple(name): answer for name, answer in option_names().items()}
+    return sent.get(wanted) or _known_names().get(wanted)
 
 
 async def poll_document(
@@ -69,16 +97,10 @@ async def poll_document(
     counts = await rsvp.counts(session, event)
     numbers = {"going": counts.going, "maybe": counts.maybe, "not_going": counts.not_going}
     link = uris.event(event.id or 0)
-    waitlist = (
-        f" When all {event.capacity} seats are taken, Going puts you on the waitlist."
-        if event.capacity is not None
-        else ""
-    )
-    content = (
-        f'<p>Coming to <a href="{html.escape(link)}">{html.escape(event.title)}</a> '
-        f"({html.escape(when_text(event))})? Vote to RSVP.{html.escape(waitlist)} "
-        f"{html.escape(CHANGE_HINT)}</p>"
-    )
+    language = group_language(uris, group)
+    with use_locale(language):
+        content = _poll_text(event, link)
+        options = option_names()
     question: JsonObject = {
         "id": poll_uri(uris, event.id or 0),
         "type": "Question",
@@ -89,8 +111,11 @@ async def poll_document(
         "published": vocab.format_datetime(event.created_at),
         "endTime": vocab.format_datetime(event.ends_at),
         "oneOf": [
-            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": n}}
-            for name, n in ((name, numbers[answer]) for name, answer in OPTIONS.items())
+            with_language(
+                {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": n}},
+                language,
+            )
+            for name, n in ((name, numbers[answer]) for name, answer in options.items())
         ],
         "votersCount": sum(numbers.values()),
         "to": to,
@@ -100,7 +125,26 @@ async def poll_document(
         question["updated"] = vocab.format_datetime(event.updated_at)
     if event.status == EventStatus.CANCELLED:
         question["closed"] = vocab.format_datetime(event.updated_at)
-    return question
+    return with_language(question, language)
+
+
+def _poll_text(event: Event, link: str) -> str:
+    """The poll's question, in the active language (HTML)."""
+    meetup = f'<a href="{html.escape(link)}">{html.escape(event.title)}</a>'
+    text = _("Coming to %(meetup)s (%(when)s)? Vote to RSVP.") % {
+        "meetup": meetup,
+        "when": html.escape(when_text(event)),
+    }
+    if event.capacity is not None:
+        text += " " + html.escape(
+            ngettext(
+                "When the one seat is taken, Going puts you on the waitlist.",
+                "When all %(num)d seats are taken, Going puts you on the waitlist.",
+                event.capacity,
+            )
+            % {"num": event.capacity}
+        )
+    return f"<p>{text} {html.escape(str(CHANGE_HINT))}</p>"
 
 
 async def due_count_updates(session: AsyncSession) -> list[tuple[Event, Group]]:

@@ -17,6 +17,7 @@ from server.activitypub.routes import (
 )
 from server.db import transaction
 from server.errors import NotFound
+from server.i18n import _
 from server.models import Event, Group
 from server.request_scope import path_id, settings_of
 from server.services import remote_membership
@@ -30,14 +31,14 @@ async def _federated_event(
     """The meetup, if the requesting server may read it: members-only ones need a signed
     fetch by a member of the group (404 otherwise), the others a signed fetch when the
     instance requires one (the refusal is returned)."""
-    event = await get_event(session, path_id(request, "event_id", "No such meetup."))
+    event = await get_event(session, path_id(request, "event_id", _("No such meetup.")))
     group = await session.get(Group, event.group_id)
     if group is None:
-        raise NotFound("No such meetup.")
+        raise NotFound(_("No such meetup."))
     if event.visibility == "members":
         signer = await verified_signer(request)
         if signer is None or not await remote_membership.is_active_member(session, group, signer):
-            raise NotFound("No such meetup.")
+            raise NotFound(_("No such meetup."))
     elif refused := await check_signed_fetch(request):
         return refused
     return event, group
@@ -65,7 +66,7 @@ async def event_poll_object(request: Request) -> Response:
             return found
         event, group = found
         if not takes_poll_answers(event):
-            raise NotFound("This meetup has no RSVP poll.")
+            raise NotFound(_("This meetup has no RSVP poll."))
         document = await event_document(session, uris, group, event)
         poll = await poll_document(session, uris, group, event, document["to"], document["cc"])
     poll["@context"] = vocab.ld_context()

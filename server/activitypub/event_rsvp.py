@@ -25,9 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_poll import answer_for
+from server.activitypub.language import group_language
 from server.activitypub.publish import publish
 from server.config import Settings
 from server.errors import HearthError, NotFound
+from server.i18n import _, use_locale
 from server.inputs import row_id
 from server.models import Event, Group, Participation, RemoteActor, RsvpStatus
 from server.services import rsvp, rsvp_actions
@@ -76,28 +78,41 @@ class EventRsvpHandler:
         confirm: bool = False,
     ) -> str:
         """Record the answer through the RSVP use case and tell the person (with ``confirm``,
-        also when it was already their answer)."""
-        try:
-            answered = await rsvp_actions.answer(
-                session, self.settings, event_id, actor, answer, via=via, activity_uri=activity_uri
-            )
-        except NotFound:
-            return "ignored: an answer to an unknown meetup"
-        except HearthError as refusal:
-            await self._refuse(session, event_id, actor, activity_uri, via, refusal.message)
-            return f"answer refused: {refusal.message}"[:200]
-        result = answered.result
-        status = result.participation.status if result.participation else ""
-        if confirm and result.participation is not None and not result.changed:
-            await tell_participant(
-                session,
-                self.settings,
-                answered.group,
-                result.participation,
-                kind="rsvp",
-                text=answered.message,
-            )
-        return f"answered {status}" if result.changed else "answer unchanged"
+        also when it was already their answer), in the group's language."""
+        with use_locale(await self._language(session, event_id)):
+            try:
+                answered = await rsvp_actions.answer(
+                    session,
+                    self.settings,
+                    event_id,
+                    actor,
+                    answer,
+                    via=via,
+                    activity_uri=activity_uri,
+                )
+            except NotFound:
+                return "ignored: an answer to an unknown meetup"
+            except HearthError as refusal:
+                await self._refuse(session, event_id, actor, activity_uri, via, refusal.message)
+                return f"answer refused: {refusal.message}"[:200]
+            result = answered.result
+            status = result.participation.status if result.participation else ""
+            if confirm and result.participation is not None and not result.changed:
+                await tell_participant(
+                    session,
+                    self.settings,
+                    answered.group,
+                    result.participation,
+                    kind="rsvp",
+                    text=answered.message,
+                )
+            return f"answered {status}" if result.changed else "answer unchanged"
+
+    async def _language(self, session: AsyncSession, event_id: int) -> str:
+        """The language of the meetup's group (what it tells people is written in it)."""
+        event = await session.get(Event, event_id)
+        group = await session.get(Group, event.group_id) if event is not None else None
+        return group_language(self.uris, group) if group is not None else ""
 
     async def _refuse(
         self,
@@ -120,7 +135,11 @@ class EventRsvpHandler:
                 session, self.uris, group, remote, join, accept=False, why=reason
             )
         link = self.uris.event(event_id)
-        text = f"Your answer to “{event.title}” was not recorded: {reason} {link}"
+        text = _("Your answer to “%(title)s” was not recorded: %(reason)s") % {
+            "title": event.title,
+            "reason": reason,
+        }
+        text = f"{text} {link}"
         await direct_message(session, self.uris, group, remote, text, about=link)
 
     async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> str:
@@ -142,7 +161,7 @@ class EventRsvpHandler:
             return None
         if get_id(note.get("attributedTo")) not in (None, actor):
             return "ignored: a vote on someone else's behalf"
-        answer = answer_for(str(note["name"]))
+        answer = answer_for(str(note["name"]), await self._language(session, event_id))
         if answer is None:
             return "ignored: not one of the poll's options"
         vote_id = str(get_id(note) or activity.get("id") or "")
@@ -280,7 +299,8 @@ async def answer_joins(
     uris = LocalUris(settings)
     join = _join_of(participation.activity_uri, uri, uris.event(event.id or 0))
     position = await rsvp.waitlist_position(session, participation)
-    why = "" if status == RsvpStatus.GOING else status_text(event, participation, position)
+    with use_locale(group_language(uris, group)):
+        why = "" if status == RsvpStatus.GOING else status_text(event, participation, position)
     await send_join_answer(
         session, uris, group, person, join, accept=status == RsvpStatus.GOING, why=why
     )

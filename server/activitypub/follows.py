@@ -11,6 +11,7 @@ from server.activitypub.local import local_actor_by_uri
 from server.activitypub.publish import publish
 from server.db import utcnow
 from server.errors import Conflict, NotFound
+from server.i18n import _
 from server.models import Follow, FollowState, RemoteActor, User
 from server.services.follower_members import admit_follower
 from server.uris import LocalUris
@@ -70,7 +71,7 @@ async def get_request(session: AsyncSession, followee_uri: str, follow_id: int) 
     """One pending follow request of this actor, or NotFound."""
     follow = await session.get(Follow, follow_id)
     if follow is None or follow.followee_uri != followee_uri or follow.state != FollowState.PENDING:
-        raise NotFound("No such follow request.")
+        raise NotFound(_("No such follow request."))
     return follow
 
 
@@ -85,7 +86,7 @@ async def follow_remote(
         )
     ).first()
     if existing is not None:
-        raise Conflict("You already follow this account (or asked to).")
+        raise Conflict(_("You already follow this account (or asked to)."))
     activity = vocab.build_follow(uris.new_activity(), follower, actor.uri)
     follow = Follow(
         follower_uri=follower,
@@ -110,7 +111,7 @@ async def unfollow_remote(
     ).first()
     actor = await _remote(session, actor_uri)
     if follow is None or actor is None:
-        raise NotFound("You don't follow this account.")
+        raise NotFound(_("You don't follow this account."))
     inner = vocab.build_follow(follow.activity_uri, follower, actor_uri)
     await session.delete(follow)
     await publish(

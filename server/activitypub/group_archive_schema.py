@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from server.errors import InvalidInput
+from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range, is_iana_zone, parse_json
 from server.services.reminders import REMIND_CHOICES
 
@@ -183,27 +184,32 @@ def _place(loc: tuple[int | str, ...]) -> str:
 def parse_archive(raw: bytes | str) -> Archive:
     """The archive in ``raw``, or InvalidInput naming what is wrong and where."""
     if "\\u0000" in (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw):
-        raise InvalidInput("The archive contains NUL characters.", field="archive")
+        raise InvalidInput(_("The archive contains NUL characters."), field="archive")
     try:
         data = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"The archive is not JSON: {exc}", field="archive") from None
+        raise InvalidInput(
+            _("The archive is not JSON: %(problem)s") % {"problem": exc}, field="archive"
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput("The archive is not a JSON object.", field="archive")
+        raise InvalidInput(_("The archive is not a JSON object."), field="archive")
     if data.get("format") != "hearth-group-archive":
-        raise InvalidInput("This is not a Hearth group archive (format).", field="archive")
+        raise InvalidInput(_("This is not a Hearth group archive (format)."), field="archive")
     if data.get("version") != 1:
         raise InvalidInput(
-            f"Archive version {data.get('version')!r} is not supported (this server reads 1).",
+            _("Archive version %(version)r is not supported (this server reads 1).")
+            % {"version": data.get("version")},
             field="archive",
         )
     try:
         archive = Archive.model_validate(data)
     except ValidationError as exc:
         problems = [f"{_place(e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
-        message = "The archive is invalid: " + "; ".join(problems)
+        message = _("The archive is invalid: %(problems)s") % {"problems": "; ".join(problems)}
         raise InvalidInput(message, field="archive") from None
     for index, meetup in enumerate(archive.meetups):
         if meetup.ends_at < meetup.starts_at:
-            raise InvalidInput(f"meetups[{index}]: ends before it starts", field="archive")
+            raise InvalidInput(
+                _("meetups[%(index)d]: ends before it starts") % {"index": index}, field="archive"
+            )
     return archive

@@ -17,8 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.follows import answer_follow
+from server.activitypub.language import group_language
 from server.activitypub.publish import publish
 from server.errors import HearthError
+from server.i18n import _, use_locale
 from server.models import Follow, Group, MembershipState, RemoteActor, RemoteMember
 from server.services import news
 from server.services import remote_membership as service
@@ -108,11 +110,12 @@ async def send_invitation(
     group_uri = uris.group(group.slug)
     invite = vocab.build_invite(uris.new_activity(), group_uri, group_uri, target=person.uri)
     await publish(session, invite, [person.inbox])
-    text = (
-        f"You're invited to join {group.name}. To accept, follow @{group.slug}@{uris.domain} "
-        f"(or join it from Mobilizon): you'll be let in at once. {group_uri}"
-    )
-    await direct_message(session, uris, group, person, text)
+    with use_locale(group_language(uris, group)):
+        text = _(
+            "You're invited to join %(group)s. To accept, follow %(handle)s "
+            "(or join it from Mobilizon): you'll be let in at once."
+        ) % {"group": group.name, "handle": f"@{group.slug}@{uris.domain}"}
+    await direct_message(session, uris, group, person, f"{text} {group_uri}")
 
 
 class GroupJoinHandler:

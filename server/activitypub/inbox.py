@@ -24,6 +24,7 @@ from federation.verify import Rejected, verify_request
 from server.activitypub.inbox_writer import Incoming
 from server.db import transaction
 from server.errors import Gone
+from server.i18n import _
 from server.models import RemoteActor
 from server.request_scope import client_address, settings_of
 from server.services.groups import get_group
@@ -112,7 +113,7 @@ async def _check_recipient(request: Request) -> None:
     async with transaction(request.app.state.sessions) as session:
         if path.startswith("/groups/"):
             if (await get_group(session, name)).suspended_at is not None:
-                raise Gone("This group was suspended by the instance's admins.")
+                raise Gone(_("This group was suspended by the instance's admins."))
         else:
             await get_user(session, name)
     known[path] = True

@@ -21,8 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject
+from server.activitypub.language import group_language, with_language
 from server.activitypub.publish import inboxes_of, publish, publish_to_followers
 from server.db import utcnow
+from server.i18n import _, use_locale
 from server.markup import sanitize_html
 from server.models import Event, Group, Minutes
 from server.services.outbound import MinutesSaved, handles
@@ -51,15 +53,18 @@ async def article_document(
     session: AsyncSession, uris: LocalUris, group: Group, event: Event, minutes: Minutes
 ) -> JsonObject:
     """The minutes as an ``Article``."""
-    to, cc, _ = await _audience(session, uris, group, minutes)
+    to, cc, _inboxes = await _audience(session, uris, group, minutes)
     link = minutes_uri(uris, event)
+    language = group_language(uris, group)
+    with use_locale(language):
+        summary = minutes.summary or _("Minutes of “%(title)s”") % {"title": event.title}
     article: JsonObject = {
         "@context": vocab.ld_context(),
         "id": link,
         "type": "Article",
         "attributedTo": uris.group(group.slug),
         "name": minutes.title,
-        "summary": minutes.summary or f"Minutes of “{event.title}”",
+        "summary": summary,
         "content": sanitize_html(minutes.body_html),
         "mediaType": "text/html",
         "source": {"content": minutes.body_md, "mediaType": "text/markdown"},
@@ -72,7 +77,7 @@ async def article_document(
     }
     if minutes.federated_at is not None:
         article["updated"] = vocab.format_datetime(minutes.updated_at)
-    return article
+    return with_language(article, language)
 
 
 async def send_minutes(

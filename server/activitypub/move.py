@@ -25,6 +25,7 @@ from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
 from server.db import transaction, utcnow
 from server.errors import Conflict, InvalidInput
+from server.i18n import _
 from server.models import (
     Follow,
     Group,
@@ -81,20 +82,25 @@ def lists_origin(document: JsonObject, origin: str) -> bool:
 async def check_target(remote: Remote, origin: str, target: str) -> RemoteActor:
     """Fetch the actor a group moves to; it must list the group in ``alsoKnownAs``."""
     if not target.startswith("https://") and not target.startswith("http://"):
-        raise InvalidInput("Give the new group's address (https://…).", field="target")
+        raise InvalidInput(_("Give the new group's address (https://…)."), field="target")
     if target == origin:
-        raise InvalidInput("That is this group's own address.", field="target")
+        raise InvalidInput(_("That is this group's own address."), field="target")
     try:
         document = await remote.fetch(target)
         if not lists_origin(document, origin):
             raise InvalidInput(
-                f"{target} does not list {origin} in alsoKnownAs: import the group's archive "
-                "there first.",
+                _(
+                    "%(target)s does not list %(origin)s in alsoKnownAs: import the group's "
+                    "archive there first."
+                )
+                % {"target": target, "origin": origin},
                 field="target",
             )
         return await remote.store_actor(document, target)
     except RemoteError as exc:
-        raise InvalidInput(f"Could not read the new group: {exc}", field="target") from None
+        raise InvalidInput(
+            _("Could not read the new group: %(problem)s") % {"problem": exc}, field="target"
+        ) from None
 
 
 async def _local_members(session: AsyncSession, group: Group) -> list[User]:
@@ -137,7 +143,10 @@ async def announce_move(
     """Point the group at its new home: ``movedTo``, ``Move`` to followers and remote members,
     and the local members follow the new group."""
     if group.moved_to:
-        raise Conflict(f"This group already moved to {group.moved_to}.", field="target")
+        raise Conflict(
+            _("This group already moved to %(target)s.") % {"target": group.moved_to},
+            field="target",
+        )
     origin = uris.group(group.slug)
     group.moved_to = target.uri
     group.updated_at = utcnow()
@@ -158,7 +167,10 @@ async def move_group(app: Any, user: User, slug: str, target: str) -> Group:
         group = await get_group(session, slug)
         await members.require(session, group, user, "edit_group")
         if group.moved_to:
-            raise Conflict(f"This group already moved to {group.moved_to}.", field="target")
+            raise Conflict(
+                _("This group already moved to %(target)s.") % {"target": group.moved_to},
+                field="target",
+            )
     new_home = await check_target(state.remote, uris.group(slug), target)
     async with transaction(state.sessions) as session:
         group = await get_group(session, slug)

@@ -18,10 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject, get_id
+from server.activitypub.language import group_language, with_language
 from server.activitypub.mentions import mentioned_inboxes, stored_tags, with_mentions
 from server.activitypub.publish import publish, publish_to_followers
 from server.db import utcnow
 from server.errors import HearthError
+from server.i18n import _, use_locale
 from server.inputs import row_id
 from server.markup import sanitize_html
 from server.models import Group, Proposal, RemoteActor
@@ -59,17 +61,19 @@ async def question_document(
     session: AsyncSession, uris: LocalUris, group: Group, proposal: Proposal
 ) -> JsonObject:
     """The proposal as a ``Question`` with the current counts (``closed`` once tallied)."""
-    to, cc, _ = await _audience(session, uris, group, proposal)
+    to, cc, _inboxes = await _audience(session, uris, group, proposal)
     counts = await service.vote_counts(session, proposal)
     link = f"{uris.base}/groups/{group.slug}/proposals/{proposal.id}"
+    language = group_language(uris, group)
+    with use_locale(language):
+        invitation = _("Vote here or on %(group)s until the poll closes.") % {
+            "group": f'<a href="{html.escape(link)}">{html.escape(group.name)}</a>'
+        }
     # The body is our own sanitized HTML, kept as is: its hashtags keep rel="tag".
     content = (
         sanitize_html(f"<p><strong>{html.escape(proposal.title)}</strong></p>")
         + proposal.body_html
-        + sanitize_html(
-            f'<p>Vote here or on <a href="{link}">{html.escape(group.name)}</a> '
-            "until the poll closes.</p>"
-        )
+        + sanitize_html(f"<p>{invitation}</p>")
     )
     question: JsonObject = {
         "@context": vocab.ld_context(),
@@ -82,7 +86,14 @@ async def question_document(
         "published": vocab.format_datetime(proposal.created_at),
         "endTime": vocab.format_datetime(proposal.closes_at),
         "oneOf": [
-            {"type": "Note", "name": option, "replies": {"type": "Collection", "totalItems": n}}
+            with_language(
+                {
+                    "type": "Note",
+                    "name": option,
+                    "replies": {"type": "Collection", "totalItems": n},
+                },
+                language,
+            )
             for option, n in counts.items()
         ],
         "votersCount": sum(counts.values()),
@@ -93,6 +104,7 @@ async def question_document(
         question["closed"] = vocab.format_datetime(proposal.tallied_at)
     if hashtags := stored_tags(proposal.tags_json, "Hashtag"):
         question["tag"] = hashtags
+    with_language(question, language)
     return with_mentions(question, proposal.tags_json, address=proposal.visibility == "public")
 
 
@@ -201,7 +213,7 @@ class VoteHandler:
             return "ignored: a vote for an unknown proposal"
         note_id = str(get_id(activity.get("object")) or "")
         try:
-            _, changed = await service.cast_vote(
+            _vote, changed = await service.cast_vote(
                 session, proposal, Attendee.remote(actor), option, activity_uri=note_id
             )
         except HearthError as refusal:
@@ -209,7 +221,11 @@ class VoteHandler:
                 await session.exec(select(RemoteActor).where(RemoteActor.uri == actor))
             ).first()
             if remote is not None:
-                text = f"Your vote on “{proposal.title}” was not counted: {refusal.message}"
+                with use_locale(group_language(self.uris, group)):
+                    text = _("Your vote on “%(title)s” was not counted: %(reason)s") % {
+                        "title": proposal.title,
+                        "reason": refusal.message,
+                    }
                 await direct_message(session, self.uris, group, remote, text)
             return f"vote refused: {refusal.message}"[:200]
         return "vote counted" if changed else "vote unchanged"

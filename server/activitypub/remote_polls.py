@@ -14,6 +14,7 @@ from federation.jsonld import JsonObject, as_list
 from server.activitypub.publish import publish
 from server.db import is_row_id, utcnow
 from server.errors import InvalidInput, NotFound
+from server.i18n import _
 from server.markup import html_to_text
 from server.models import RemoteActor, RemotePost, User
 from server.uris import LocalUris
@@ -49,14 +50,14 @@ async def vote(
     """Send the user's vote on a remote poll to its author's server."""
     post = await session.get(RemotePost, post_id) if is_row_id(post_id) else None
     if post is None:
-        raise NotFound("No such poll.")
+        raise NotFound(_("No such poll."))
     if option not in poll_options(post):
-        raise InvalidInput("Choose one of the poll's options.", field="option")
+        raise InvalidInput(_("Choose one of the poll's options."), field="option")
     author = (
         await session.exec(select(RemoteActor).where(RemoteActor.uri == post.actor_uri))
     ).first()
     if author is None:
-        raise NotFound("The poll's author is unknown here.")
+        raise NotFound(_("The poll's author is unknown here."))
     voter = uris.user(user.username)
     note = vocab.build_note(
         id=f"{voter}/votes/{uuid.uuid4()}",

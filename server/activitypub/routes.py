@@ -21,6 +21,7 @@ from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.post_publishing import note_for
 from server.db import transaction
 from server.errors import Gone, NotFound
+from server.i18n import _
 from server.inputs import page_number as read_page
 from server.models import Follow, FollowState, Group, GroupPost, OutboxActivity, UserState
 from server.request_scope import client_address, settings_of
@@ -106,7 +107,7 @@ async def group_actor(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as session:
         group = await get_group(session, request.path_params["slug"])
         if group.suspended_at is not None:
-            raise Gone("This group was suspended by the instance's admins.")
+            raise Gone(_("This group was suspended by the instance's admins."))
         return activity_response(await group_document(session, settings_of(request), group))
 
 
@@ -117,7 +118,7 @@ async def user_actor(request: Request) -> Response:
     async with transaction(request.app.state.sessions) as session:
         user = await get_user(session, request.path_params["username"])
         if user.state != UserState.ACTIVE:
-            raise NotFound("This account is not available.")
+            raise NotFound(_("This account is not available."))
     return activity_response(user_document(settings_of(request), user))
 
 
@@ -235,11 +236,11 @@ async def post_object(
     if post.visibility == "members":
         signer = await verified_signer(request)
         if signer is None or not await remote_membership.is_active_member(session, group, signer):
-            raise NotFound("No such post.")
+            raise NotFound(_("No such post."))
     elif refused := await check_signed_fetch(request):
         return refused
     if post.visibility == "followers":
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     note = await note_for(session, LocalUris(settings_of(request)), group, post)
     return activity_response({"@context": AS_CONTEXT, **note})
 
@@ -254,7 +255,7 @@ async def activity_document(request: Request) -> Response:
             await session.exec(select(OutboxActivity).where(OutboxActivity.activity_uri == uri))
         ).first()
     if row is None or not row.is_public:
-        raise NotFound("No such activity.")
+        raise NotFound(_("No such activity."))
     return Response(row.body, media_type=AS_JSON)
 
 

@@ -30,6 +30,10 @@ from server.services.groups import (
 )
 
 PostingPolicy = Literal["members", "followers", "moderated"]
+LANGUAGE_HELP = (
+    "The language the group writes in (a tag such as en, fr, de, es): what it federates is "
+    "written in it and tagged with it (contentMap). Empty: the instance's language."
+)
 POLICY_HELP = (
     "Whose public posts mentioning the group it shares with its followers: members, "
     "followers (also anyone following it) or moderated (moderators review each post first)."
@@ -54,6 +58,7 @@ class GroupIn(BaseModel):
         default=None,
         description=f"{POLICY_HELP} Left out: followers for open groups, else members.",
     )
+    language: str = Field(default="", max_length=16, description=LANGUAGE_HELP)
 
 
 class GroupPatch(BaseModel):
@@ -70,6 +75,7 @@ class GroupPatch(BaseModel):
     visibility: Literal["public", "unlisted"] | None = None
     membership_mode: MembershipMode | None = None
     posting_policy: PostingPolicy | None = Field(default=None, description=POLICY_HELP)
+    language: str | None = Field(default=None, max_length=16, description=LANGUAGE_HELP)
 
 
 NULLABLE = frozenset({"latitude", "longitude"})
@@ -92,6 +98,7 @@ class GroupOut(BaseModel):
     visibility: str
     membership_mode: str
     posting_policy: PostingPolicy
+    language: str
     member_count: int
     avatar_url: str | None
     banner_url: str | None

@@ -50,6 +50,9 @@ class User(SQLModel, table=True):
     #: Part of every session's stamp: raised when the user signs out, which ends every
     #: session of the account (a copied cookie included).
     session_version: int = Field(default=0)
+    #: The language the member reads Hearth in (a tag from server.i18n); "" follows the
+    #: browser's Accept-Language, then the instance's language.
+    language: str = Field(default="", max_length=16)
 
     @property
     def name(self) -> str:

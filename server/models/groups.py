@@ -65,6 +65,9 @@ class Group(SQLModel, table=True):
     also_known_as: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     #: The actor this group moved to (``movedTo``); its pages then redirect there.
     moved_to: str = Field(default="", max_length=2048)
+    #: The language the group writes in (a BCP 47 tag): what Hearth federates for it is
+    #: written in it and tagged with it (``contentMap``); "" is the instance's language.
+    language: str = Field(default="", max_length=16)
     private_key_pem: str = Field(
         default="", sa_column=Column(Text, nullable=False, default=""), repr=False
     )

@@ -40,6 +40,7 @@ async def current_fields(session: AsyncSession, group: Group) -> GroupFields:
         visibility=group.visibility,
         membership_mode=group.membership_mode,
         posting_policy=group.posting_policy,
+        language=group.language,
     )
 
 

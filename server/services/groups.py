@@ -15,7 +15,7 @@ from federation.keys import generate_rsa_keypair
 from server import limits
 from server.db import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
-from server.i18n import _
+from server.i18n import _, is_language_tag, primary_tag
 from server.inputs import page_number
 from server.markup import render_markdown
 from server.models import (
@@ -49,6 +49,7 @@ class GroupFields:
     visibility: str = "public"
     membership_mode: str = "open"
     posting_policy: str = ""  # empty: the usual one for the membership mode
+    language: str = ""  # empty: the instance's language (server.i18n.group_language)
 
 
 def default_posting_policy(membership_mode: str) -> str:
@@ -72,7 +73,10 @@ def parse_tags(raw: str | list[str]) -> list[str]:
 def _normalized(fields: GroupFields) -> GroupFields:
     """Tags split and lowercased (the API gives them as they come), the posting policy filled."""
     policy = fields.posting_policy or default_posting_policy(fields.membership_mode)
-    return replace(fields, tags=parse_tags(fields.tags), posting_policy=policy)
+    language = primary_tag(fields.language) if is_language_tag(fields.language) else fields.language
+    return replace(
+        fields, tags=parse_tags(fields.tags), posting_policy=policy, language=language.strip()
+    )
 
 
 def _check_fields(fields: GroupFields) -> None:
@@ -93,6 +97,10 @@ def _check_fields(fields: GroupFields) -> None:
     if fields.posting_policy not in POSTING_POLICIES:
         raise InvalidInput(
             _("Who may post is members, followers or moderated."), field="posting_policy"
+        )
+    if fields.language and not is_language_tag(fields.language):
+        raise InvalidInput(
+            _("Choose the group's language as a tag such as en, fr or de."), field="language"
         )
     _check_coordinates(fields.latitude, fields.longitude)
     if len(fields.tags) > MAX_TAGS:
@@ -128,6 +136,7 @@ def _apply(group: Group, fields: GroupFields) -> None:
     group.visibility = fields.visibility
     group.membership_mode = MembershipMode(fields.membership_mode)
     group.posting_policy = fields.posting_policy
+    group.language = fields.language
     group.updated_at = utcnow()
 
 

@@ -8,13 +8,14 @@ the queued delivery — so a message is sent exactly when what it tells about is
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
-from server.i18n import _
+from server.i18n import _, content_language, use_locale
 from server.models import (
     Group,
     Membership,
@@ -65,7 +66,8 @@ async def notify_user(
         and await wants_email(session, user, kind)
     ):
         url = f"{settings.base_url}{link}" if link.startswith("/") else link
-        greeting = _("Hello %(name)s,") % {"name": user.name}
+        with use_locale(user.language or settings.instance.language):
+            greeting = _("Hello %(name)s,") % {"name": user.name}
         body = f"{greeting}\n\n{text}\n\n{url}\n".rstrip() + "\n"
         await queue_email(session, settings, user.email, email_subject, body)
     return notification
@@ -169,6 +171,14 @@ async def message_people(
     return note_id
 
 
+#: A text, or what writes it in the active language (called in the reader's language).
+Words = str | Callable[[], str]
+
+
+def _written(words: Words) -> str:
+    return words() if callable(words) else words
+
+
 async def tell_participant(
     session: AsyncSession,
     settings: Settings,
@@ -176,20 +186,25 @@ async def tell_participant(
     participation: Participation,
     *,
     kind: str,
-    text: str,
-    email_subject: str = "",
+    text: Words,
+    email_subject: Words = "",
 ) -> None:
-    """Tell the person behind an RSVP: a local notification (and email), or a direct message."""
+    """Tell the person behind an RSVP: a local notification (and email) in their language,
+    or a direct message in the group's."""
     link = f"/events/{participation.event_id}"
     if participation.user_id is not None:
         user = await session.get(User, participation.user_id)
         if user is not None:
-            await notify_users(session, settings, [user], Note(kind, text, link, email_subject))
+            with use_locale(user.language or settings.instance.language):
+                note = Note(kind, _written(text), link, _written(email_subject))
+                await notify_users(session, settings, [user], note)
         return
     query = select(RemoteActor).where(RemoteActor.uri == (participation.actor_uri or ""))
     actor = (await session.exec(query)).first()
     if actor is not None:
         uris = LocalUris(settings)
         link = uris.event(participation.event_id)
-        hint = f" {CHANGE_HINT}" if participation.status != RsvpStatus.REJECTED else ""
-        await direct_message(session, uris, group, actor, f"{text} {link}{hint}", about=link)
+        with use_locale(content_language(group.language, settings.instance.language)):
+            hint = f" {CHANGE_HINT}" if participation.status != RsvpStatus.REJECTED else ""
+            message = f"{_written(text)} {link}{hint}"
+        await direct_message(session, uris, group, actor, message, about=link)

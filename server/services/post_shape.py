@@ -114,23 +114,24 @@ def http_url(value: Any, *, prefer: str = "text/html") -> str:
 
 
 def content_of(note: JsonObject, languages: list[str]) -> str:
-    """The post's HTML as sent: ``content``, else ``contentMap`` in the first of ``languages``
-    it has (else its first); :class:`NotAPost` when ``content`` is not text."""
+    """The post's HTML in the reader's language: the ``contentMap`` entry in the first of
+    ``languages`` it has, else ``content``, else the map's first entry; :class:`NotAPost`
+    when ``content`` is not text."""
     content = note.get("content")
     if content is not None and not isinstance(content, str):
         raise NotAPost(f"its content is a {type(content).__name__}, not text")
-    if content:
-        return content
     mapping = note.get("contentMap")
-    if not isinstance(mapping, dict):
-        return ""
-    texts = {str(lang).lower(): text for lang, text in mapping.items() if isinstance(text, str)}
+    texts = (
+        {str(lang).lower(): text for lang, text in mapping.items() if isinstance(text, str)}
+        if isinstance(mapping, dict)
+        else {}
+    )
     for lang in languages:
         wanted = lang.lower()
         for key, text in texts.items():
-            if key == wanted or key.split("-")[0] == wanted:
+            if text and (key == wanted or key.split("-")[0] == wanted):
                 return text
-    return next(iter(texts.values()), "")
+    return content or next(iter(texts.values()), "")
 
 
 def _attachment(item: Any, sensitive: bool) -> Attachment | None:

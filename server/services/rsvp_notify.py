@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from federation.events_build import event_summary
+from federation.events_build import event_summary, join_parts
 from server.config import Settings
+from server.i18n import _, get_locale
 from server.models import Event, Group, Participation, RsvpStatus
 from server.services.notices import tell_participant
 from server.services.rsvp import RsvpResult
+from server.services.timezones import event_when
 
 #: Called for every remote participation whose status was changed, with its previous status:
 #: lets a dialect answer in its own vocabulary (e.g. Accept{Join}). Registered at import by
@@ -29,7 +31,17 @@ REMOTE_ANSWERERS: list[RemoteAnswerer] = []
 
 
 def when_text(event: Event) -> str:
-    """When (and where) the event is, as people read it."""
+    """When (and where) the event is, as people read it, in the active language: "Sat 3 May
+    2025, 14:00–17:00 (Europe/Paris) · Hall, Lyon" (English as the federation library
+    writes it for Mastodon; other languages with Babel)."""
+    if get_locale() != "en":
+        place = join_parts([event.venue_name or None, event.locality or None])
+        online = _("Online") if event.online_url else ""
+        try:
+            when = event_when(event)
+        except (ValueError, KeyError):
+            when = event.starts_at.isoformat()
+        return " · ".join(part for part in (when, place, online) if part)
     try:
         return event_summary(
             event.starts_at,
@@ -45,24 +57,69 @@ def when_text(event: Event) -> str:
 
 
 def status_text(event: Event, participation: Participation, position: int | None) -> str:
-    """One sentence telling the person where they stand."""
-    title = f"“{event.title}” ({when_text(event)})"
+    """One sentence telling the person where they stand, in the active language."""
+    values = {"title": f"“{event.title}” ({when_text(event)})", "position": position or 0}
     status = participation.status
     if status == RsvpStatus.GOING:
-        return f"You're going to {title}."
+        return _("You're going to %(title)s.") % values
     if status == RsvpStatus.MAYBE:
-        return f"You might go to {title}: noted as maybe."
+        return _("You might go to %(title)s: noted as maybe.") % values
     if status == RsvpStatus.NOT_GOING:
-        return f"Noted: you can't make it to {title}."
+        return _("Noted: you can't make it to %(title)s.") % values
+    if status == RsvpStatus.WAITLISTED and position:
+        return (
+            _(
+                "%(title)s is full: you are #%(position)d on the waitlist. "
+                "We'll tell you if a seat frees up."
+            )
+            % values
+        )
     if status == RsvpStatus.WAITLISTED:
-        where = f"#{position} on the waitlist" if position else "on the waitlist"
-        return f"{title} is full: you are {where}. We'll tell you if a seat frees up."
+        return (
+            _("%(title)s is full: you are on the waitlist. We'll tell you if a seat frees up.")
+            % values
+        )
     if status == RsvpStatus.PENDING:
-        return f"Your request to attend {title} was sent to the organizers."
+        return _("Your request to attend %(title)s was sent to the organizers.") % values
+    if status == RsvpStatus.REJECTED and participation.note:
+        return _("The organizers could not accept you for %(title)s (%(reason)s).") % {
+            **values,
+            "reason": participation.note,
+        }
     if status == RsvpStatus.REJECTED:
-        reason = f" ({participation.note})" if participation.note else ""
-        return f"The organizers could not accept you for {title}{reason}."
-    return f"Your answer to {title} was recorded."
+        return _("The organizers could not accept you for %(title)s.") % values
+    return _("Your answer to %(title)s was recorded.") % values
+
+
+def _promoted_text(event: Event) -> str:
+    return _("A seat freed up: you're now going to “%(title)s” (%(when)s).") % {
+        "title": event.title,
+        "when": when_text(event),
+    }
+
+
+async def _tell_status(
+    session: AsyncSession,
+    settings: Settings,
+    group: Group,
+    event: Event,
+    result: RsvpResult,
+    kind: str,
+    subject: Callable[[], str] | None = None,
+) -> None:
+    """Tell the person who answered where they stand, in their language (or the group's)."""
+    participation, position = result.participation, result.waitlist_position
+    if participation is None:
+        return
+    await tell_participant(
+        session,
+        settings,
+        group,
+        participation,
+        kind=kind,
+        text=lambda: status_text(event, participation, position),
+        email_subject=subject or "",
+    )
 
 
 async def announce(
@@ -78,21 +135,19 @@ async def announce(
     participation = result.participation
     if participation is not None and result.changed:
         if tell_self:
-            text = status_text(event, participation, result.waitlist_position)
-            await tell_participant(session, settings, group, participation, kind="rsvp", text=text)
+            await _tell_status(session, settings, group, event, result, "rsvp")
         if participation.actor_uri:
             for answerer in REMOTE_ANSWERERS:
                 await answerer(session, settings, group, event, participation, result.previous)
     for promoted in result.promoted:
-        text = f"A seat freed up: you're now going to “{event.title}” ({when_text(event)})."
         await tell_participant(
             session,
             settings,
             group,
             promoted,
             kind="rsvp_promoted",
-            text=text,
-            email_subject=f"You have a seat at {event.title}",
+            text=lambda: _promoted_text(event),
+            email_subject=lambda: _("You have a seat at %(title)s") % {"title": event.title},
         )
         if promoted.actor_uri:
             for answerer in REMOTE_ANSWERERS:
@@ -106,15 +161,14 @@ async def announce_decision(
     participation = result.participation
     if participation is None:
         return
-    text = status_text(event, participation, result.waitlist_position)
-    await tell_participant(
+    await _tell_status(
         session,
         settings,
         group,
-        participation,
-        kind="rsvp_decision",
-        text=text,
-        email_subject=f"Your request to attend {event.title}",
+        event,
+        result,
+        "rsvp_decision",
+        subject=lambda: _("Your request to attend %(title)s") % {"title": event.title},
     )
     if participation.actor_uri:
         for answerer in REMOTE_ANSWERERS:

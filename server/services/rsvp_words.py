@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from server.i18n import lazy_gettext
 from server.services.rsvp import Answer
 
-#: Told to people on other servers with every RSVP message.
-CHANGE_HINT = "To change your answer, reply “going”, “maybe” or “can't go”."
+#: Told to people on other servers with every RSVP message (in the group's language: the
+#: words suggested are that language's; any language's are understood).
+CHANGE_HINT = lazy_gettext("To change your answer, reply “going”, “maybe” or “can't go”.")
 
 _PHRASES: dict[Answer, tuple[str, ...]] = {
     "going": (
@@ -73,8 +75,10 @@ _PHRASES: dict[Answer, tuple[str, ...]] = {
         "ich komme nicht",
         "komme nicht",
         "ich kann nicht",
+        "kann nicht",
         "no voy",
         "no puedo",
+        "no puedo ir",
         "no podre ir",
     ),
 }

@@ -16,6 +16,7 @@ from babel.dates import format_date
 
 from server.errors import InvalidInput
 from server.i18n import _, get_locale
+from server.i18n_format import format_clock, format_day, join_day_and_time
 from server.inputs import is_iana_zone
 
 
@@ -82,24 +83,26 @@ def common_timezones() -> list[str]:
 
 
 def event_when(event: Any, home_zone: str = "", today: datetime | None = None) -> str:
-    """When a meetup happens, in its own zone: "Tue 17 Mar 2026, 19:00–21:00 (Europe/Paris)".
+    """When a meetup happens, in its own zone and the active language: "Tue 17 Mar 2026,
+    19:00–21:00 (Europe/Paris)", "mar. 17 mars 2026, 19:00–21:00 (Europe/Paris)".
 
     Given the instance's zone (``home_zone``) and the current moment (``today``), the year is
     left out for dates of this year and the zone when it is the instance's own."""
     tz = ZoneInfo(event.timezone)
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    this_year = today is not None and today.astimezone(tz).year == start.year == end.year
-    year = "" if this_year else " %Y"
+    with_year = not (today is not None and today.astimezone(tz).year == start.year == end.year)
     zone_label = "" if event.timezone == home_zone else f" ({event.timezone})"
-    day = f"%a %-d %b{year}"
     if event.all_day:
-        last = (end - timedelta(days=1)).date()
+        last = datetime.combine((end - timedelta(days=1)).date(), start.timetz())
         span = (
-            start.strftime(day)
-            if last == start.date()
-            else f"{start:%a %-d %b} – {last.strftime(day)}"
+            format_day(start, with_year=with_year)
+            if last.date() == start.date()
+            else f"{format_day(start, with_year=False)} – {format_day(last, with_year=with_year)}"
         )
         return _("%(span)s (all day)") % {"span": span}
     if end.date() == start.date():
-        return f"{start.strftime(day)}, {start:%H:%M}–{end:%H:%M}{zone_label}"
-    return f"{start.strftime(day)} {start:%H:%M} – {end.strftime(day)} {end:%H:%M}{zone_label}"
+        hours = f"{format_clock(start)}–{format_clock(end)}"
+        return join_day_and_time(format_day(start, with_year=with_year), hours) + zone_label
+    first = f"{format_day(start, with_year=with_year)} {format_clock(start)}"
+    last_moment = f"{format_day(end, with_year=with_year)} {format_clock(end)}"
+    return f"{first} – {last_moment}{zone_label}"

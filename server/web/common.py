@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.db import db as db
 from server.errors import Forbidden
-from server.i18n import _
+from server.i18n import _, set_locale
 from server.models import User, UserState
 from server.request_scope import client_address as client_address
 from server.request_scope import path_id as path_id
@@ -64,6 +64,8 @@ async def current_user(request: Request, session: AsyncSession) -> User | None:
         or request.session.get("stamp") != _session_stamp(user)
     ):
         return None
+    if user.language:  # the member's own setting outranks the browser's (server.web.locale)
+        set_locale(user.language)
     return user
 
 

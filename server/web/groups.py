@@ -59,6 +59,7 @@ FIELD_NAMES = (
     "visibility",
     "membership_mode",
     "posting_policy",
+    "language",
 )
 
 
@@ -84,6 +85,7 @@ def fields_from_form(form: FormData) -> GroupFields:
         visibility=form_text(form, "visibility", "public"),
         membership_mode=form_text(form, "membership_mode", "open"),
         posting_policy=form_text(form, "posting_policy"),
+        language=form_text(form, "language"),
     )
 
 

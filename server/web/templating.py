@@ -11,6 +11,7 @@ from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from server import i18n, limits
+from server.i18n_format import format_list, format_number, format_strftime_style
 from server.markup import render_markdown
 from server.resources import TEMPLATES_DIR
 from server.services.media_cache import SUBDIRECTORY, cached_path
@@ -25,7 +26,7 @@ def _markdown(text: str) -> Markup:
 def _date(value: datetime | None, style: str = "%-d %B %Y") -> str:
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime(style)
+    return format_strftime_style(value.astimezone(UTC), style)
 
 
 def _zoned(value: datetime | None, zone_name: str, style: str = "%-d %B %Y %H:%M") -> str:
@@ -33,14 +34,14 @@ def _zoned(value: datetime | None, zone_name: str, style: str = "%-d %B %Y %H:%M
     (Europe/Paris)" (the zone the time was entered in, e.g. a proposal's closing time)."""
     if value is None:
         return ""
-    return f"{value.astimezone(ZoneInfo(zone_name)).strftime(style)} ({zone_name})"
+    return f"{format_strftime_style(value.astimezone(ZoneInfo(zone_name)), style)} ({zone_name})"
 
 
 def _localdate(value: datetime | None, zone: str, style: str = "%-d %b %Y %H:%M") -> str:
     """A moment in the given time zone (the instance's, for times that belong to no meetup)."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(zone)).strftime(style)
+    return format_strftime_style(value.astimezone(ZoneInfo(zone)), style)
 
 
 @pass_context
@@ -78,6 +79,15 @@ def _switcher_languages(context: Any) -> list[tuple[str, str]]:
     return [(tag, i18n.language_name(tag)) for tag in tags]
 
 
+@pass_context
+def _group_language_choices(context: Any) -> list[tuple[str, str, str]]:
+    """A group form's language choices: (tag, name, hint), the server's language first."""
+    settings = context.get("settings")
+    default = i18n.language_name(settings.instance.language if settings else "en")
+    choices = [("", i18n.gettext("The server's language"), default)]
+    return choices + [(tag, name, "") for tag, name in _switcher_languages(context)]
+
+
 def make_templates() -> Jinja2Templates:
     """Templates with autoescaping on and Hearth's filters."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -93,6 +103,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["text_direction"] = i18n.text_direction
     templates.env.globals["switcher_languages"] = _switcher_languages
     templates.env.globals["limits"] = limits  # form bounds: maxlength, min, max
+    templates.env.globals["group_language_choices"] = _group_language_choices
     templates.env.filters["markdown"] = _markdown
     templates.env.filters["date"] = _date
     templates.env.filters["localdate"] = _localdate
@@ -101,4 +112,6 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["zoned"] = _zoned
     templates.env.filters["cached_media"] = _cached_media
     templates.env.filters["when"] = _when_here
+    templates.env.filters["number"] = format_number
+    templates.env.filters["list"] = format_list
     return templates

@@ -87,3 +87,32 @@ async def test_right_to_left_instance_language_mirrors_pages(
         assert 'lang="ar"' in _html_tag(page) and 'dir="rtl"' in _html_tag(page)
         english = await client.get("/about", headers={"Accept-Language": "en"})
         assert 'dir="ltr"' in _html_tag(english)
+
+
+async def test_member_setting_outranks_the_browser(web: Any) -> None:
+    await web.login_as_new("amelie")
+    page = await web.get("/about", headers={"Accept-Language": "fr"})
+    assert 'lang="fr"' in _html_tag(page)
+    # A signed-in member's switcher is a plain form POST with the CSRF token, saved to
+    # the account.
+    assert '<form class="language-switcher" method="post" action="/me/language">' in page.text
+    saved = await web.post_form(
+        "/me/language", {"language": "de", "next": "/about"}, csrf_from="/about"
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/about"
+    web.client.cookies.delete("hearth_lang")  # the setting, not the cookie, decides
+    page = await web.get("/about", headers={"Accept-Language": "fr"})
+    assert 'lang="de"' in _html_tag(page)
+    settings_page = await web.get("/me/language")
+    assert 'value="de" checked' in settings_page.text
+    # Back to following the browser.
+    cleared = await web.post_form("/me/language", {"language": ""}, csrf_from="/me/language")
+    assert cleared.headers["location"] == "/me/language"
+    page = await web.get("/about", headers={"Accept-Language": "es"})
+    assert 'lang="es"' in _html_tag(page)
+
+
+async def test_member_setting_refuses_unknown_languages(web: Any) -> None:
+    await web.login_as_new("amelie")
+    refused = await web.post_form("/me/language", {"language": "klingon"}, csrf_from="/me/language")
+    assert refused.status_code == 400

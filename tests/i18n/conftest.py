@@ -1,0 +1,5 @@
+"""The meetup helpers of tests/events (an organizer with a group ``club``)."""
+
+from tests.events.conftest import organizer
+
+__all__ = ["organizer"]
