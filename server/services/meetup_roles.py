@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import is_row_id, utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.i18n import _
+from server.i18n import _, pgettext, use_locale
 from server.models import (
     DEFAULT_ROLES,
     Event,
@@ -36,6 +36,17 @@ from server.services import membership as members
 FACILITATOR = "facilitator"
 NOTE_TAKER = "notes"
 DEFAULT_KINDS = {"Facilitator": FACILITATOR, "Note-taker": NOTE_TAKER}
+
+
+def default_role_name(name: str) -> str:
+    """A default role's name in the active language (the group's when seeded)."""
+    names = {
+        "Facilitator": pgettext("meetup role", "Facilitator"),
+        "Note-taker": pgettext("meetup role", "Note-taker"),
+        "Greeter": pgettext("meetup role", "Greeter"),
+        "Timekeeper": pgettext("meetup role", "Timekeeper"),
+    }
+    return names.get(name, name)
 MAX_ROLES = 12
 
 
@@ -69,15 +80,17 @@ async def group_roles(session: AsyncSession, group: Group) -> list[MeetupRole]:
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount:
-            for position, name in enumerate(DEFAULT_ROLES):
-                session.add(
-                    MeetupRole(
-                        group_id=group.id or 0,
-                        name=name,
-                        position=position,
-                        kind=DEFAULT_KINDS.get(name, ""),
+            # Seeded as the group's own rows, named in its language (else the reader's).
+            with use_locale(group.language or None):
+                for position, name in enumerate(DEFAULT_ROLES):
+                    session.add(
+                        MeetupRole(
+                            group_id=group.id or 0,
+                            name=default_role_name(name),
+                            position=position,
+                            kind=DEFAULT_KINDS.get(name, ""),
+                        )
                     )
-                )
             await session.flush()
         await session.refresh(settings)
     query = (
