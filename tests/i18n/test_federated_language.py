@@ -47,12 +47,12 @@ async def test_a_french_groups_event_and_poll_are_written_and_tagged_in_french(
     assert poll["content"].startswith("<p>Vous venez à <a href=")
     assert "Pour changer votre réponse, répondez" in poll["content"]
     assert [option["name"] for option in poll["oneOf"]] == [
-        "J'y vais",
+        "J’y vais",
         "Peut-être",
         "Je ne peux pas",
     ]
     assert [option["nameMap"] for option in poll["oneOf"]] == [
-        {"fr": "J'y vais"},
+        {"fr": "J’y vais"},
         {"fr": "Peut-être"},
         {"fr": "Je ne peux pas"},
     ]
