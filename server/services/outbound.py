@@ -18,7 +18,16 @@ so a process that never imported ``server.activitypub`` fails loudly.
 
 Events are frozen dataclasses; they carry the rows they are about (the handler may set a
 row's federation columns, e.g. ``Event.federated_at``) and the instance's
-:class:`~server.uris.LocalUris`.
+:class:`~server.uris.LocalUris`. Who emits and who handles:
+
+- meetups: :mod:`server.services.event_publishing` -> ``activitypub.meetup_publishing``
+- group posts: :mod:`server.services.posts` -> ``activitypub.post_publishing``
+- relayed posts and comments: :mod:`server.services.conversations`,
+  :mod:`server.services.discussion` -> ``activitypub.relay_send``
+- direct messages, forwarded reports: :mod:`server.services.notices`,
+  :mod:`server.services.reports` -> ``activitypub.direct_sends``
+- proposals, minutes: :mod:`server.services.proposal_actions`, :mod:`server.services.minutes`
+  -> ``activitypub.proposal_poll``, ``activitypub.minutes_article``
 """
 
 from __future__ import annotations
@@ -168,20 +177,19 @@ class MinutesSaved(DomainEvent):
 
 
 E = TypeVar("E", bound=DomainEvent)
-Handler = Callable[[AsyncSession, Any], Awaitable[None]]
-_handlers: dict[type[DomainEvent], Handler] = {}
+#: A handler of events of type ``E``: writes the activities in the caller's session.
+Handler = Callable[[AsyncSession, E], Awaitable[None]]
+_handlers: dict[type[DomainEvent], Handler[Any]] = {}
 
 
 class UnhandledEvent(LookupError):
     """An event was emitted that nothing registered to handle."""
 
 
-def handles(kind: type[E]) -> Callable[[Callable[[AsyncSession, E], Awaitable[None]]], Any]:
+def handles(kind: type[E]) -> Callable[[Handler[E]], Handler[E]]:
     """Register the decorated coroutine as the handler of ``kind`` (one per type)."""
 
-    def register(
-        handler: Callable[[AsyncSession, E], Awaitable[None]],
-    ) -> Callable[[AsyncSession, E], Awaitable[None]]:
+    def register(handler: Handler[E]) -> Handler[E]:
         existing = _handlers.get(kind)
         if existing is not None and existing.__qualname__ != handler.__qualname__:
             raise ValueError(f"{kind.__name__} already has a handler: {existing.__qualname__}")
