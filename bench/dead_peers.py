@@ -29,6 +29,7 @@ from typing import Any
 import uvloop
 from sqlmodel import col, func, select
 
+from server.activitypub.runtime import runtime_of
 from server.app import create_app, default_poster
 from server.db import create_engine, transaction
 from server.models import Delivery, Follow, RemoteActor
@@ -104,7 +105,7 @@ async def follow_from(sessions: Any, followee: str, ports: list[int], tag: str) 
 
 
 async def healthy_delivered(app: Any, hosts: set[str]) -> int:
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         query = select(func.count()).where(
             col(Delivery.state) == "delivered", col(Delivery.host).in_(hosts)
         )
@@ -113,14 +114,14 @@ async def healthy_delivered(app: Any, hosts: set[str]) -> int:
 
 async def time_fan_out(app: Any, group: Any, owner: Any, healthy: set[str], limit: float) -> float:
     """Publish a post and run the worker until every healthy peer has it; seconds taken."""
-    uris = LocalUris(app.state.settings)
+    uris = LocalUris(runtime_of(app).settings)
     before = await healthy_delivered(app, healthy)
-    app.state.poster = default_poster(app.state.settings)  # cold connections each time
+    runtime_of(app).poster = default_poster(runtime_of(app).settings)  # cold connections each time
     try:
         started = time.perf_counter()
-        async with transaction(app.state.sessions) as session:
+        async with transaction(runtime_of(app).sessions) as session:
             await create_post(session, uris, group, owner, "Are you there?", "public")
-        task = asyncio.create_task(app.state.worker.run_forever())
+        task = asyncio.create_task(runtime_of(app).worker.run_forever())
         try:
             async with asyncio.timeout(limit):
                 while await healthy_delivered(app, healthy) - before < len(healthy):  # noqa: ASYNC110 (polls the database)
@@ -130,7 +131,7 @@ async def time_fan_out(app: Any, group: Any, owner: Any, healthy: set[str], limi
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     finally:
-        await app.state.poster.aclose()
+        await runtime_of(app).poster.aclose()
 
 
 async def run(args: argparse.Namespace) -> tuple[list[float], list[float]]:
@@ -146,12 +147,14 @@ async def run(args: argparse.Namespace) -> tuple[list[float], list[float]]:
             engine = create_engine(settings.database_url)
             app = create_app(settings, engine=engine, run_worker=False)
             try:
-                owner, (alone, mixed) = await make_groups(app.state.sessions, ["alone", "mixed"])
+                owner, (alone, mixed) = await make_groups(
+                    runtime_of(app).sessions, ["alone", "mixed"]
+                )
                 uris = LocalUris(settings)
                 healthy_ports = [p for p, r in zip(ports, roles, strict=True) if r == "healthy"]
                 healthy = {f"127.0.0.1:{port}" for port in healthy_ports}
-                await follow_from(app.state.sessions, uris.group("alone"), healthy_ports, "a")
-                await follow_from(app.state.sessions, uris.group("mixed"), ports, "m")
+                await follow_from(runtime_of(app).sessions, uris.group("alone"), healthy_ports, "a")
+                await follow_from(runtime_of(app).sessions, uris.group("mixed"), ports, "m")
                 limit = args.time_limit / (2 * args.rounds)
                 by_themselves, with_bad = [], []
                 for round_number in range(args.rounds):

@@ -42,6 +42,7 @@ from sqlmodel import col, func, select
 from federation.delivery import Poster, post_activity
 from federation.verify import ActorKey, Rejected, verify_request
 from server.activitypub.local import LocalActor, group_actor
+from server.activitypub.runtime import runtime_of
 from server.activitypub.worker import BATCH, PER_HOST
 from server.app import create_app, default_http_client, default_poster
 from server.config import RateLimitConfig, Settings, load_settings
@@ -263,9 +264,9 @@ async def drain(app: Any, profile: cProfile.Profile | None) -> tuple[int, int, i
     polls = 0
     pending = text("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
     with profile or contextlib.nullcontext():
-        task = asyncio.create_task(app.state.worker.run_forever())
+        task = asyncio.create_task(runtime_of(app).worker.run_forever())
         try:
-            async with app.state.engine.connect() as connection:
+            async with runtime_of(app).engine.connect() as connection:
                 while True:
                     await asyncio.sleep(0.02)
                     polls += 1
@@ -281,7 +282,7 @@ async def drain(app: Any, profile: cProfile.Profile | None) -> tuple[int, int, i
 
 async def delivery_states(app: Any) -> dict[str, int]:
     """How many deliveries are in each state (the bench's own activities only exist)."""
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         query = select(Delivery.state, func.count()).group_by(col(Delivery.state))
         return {state: number for state, number in (await session.exec(query)).all()}
 
@@ -304,26 +305,26 @@ async def measure(
     app: Any, owner: User, group: Group, result: Result, port: int, profile: cProfile.Profile | None
 ) -> None:
     """Publish, drain the queue, then run the bare loop over the same inboxes."""
-    settings: Settings = app.state.settings
+    settings: Settings = runtime_of(app).settings
     uris = LocalUris(settings)
     before = await sink_stats(port)
     done_before = await delivery_states(app)
     # a new client: cold connections for the worker, as for the bare loop
-    app.state.poster = default_poster(settings)
+    runtime_of(app).poster = default_poster(settings)
     try:
         started = time.perf_counter()
-        async with transaction(app.state.sessions) as session:
+        async with transaction(runtime_of(app).sessions) as session:
             post = await create_post(session, uris, group, owner, "Bench night!", "public")
         result.publish_s = time.perf_counter() - started
         started = time.perf_counter()
         delivered, failed, result.rounds = await drain(app, profile)
         result.drain_s = time.perf_counter() - started
     finally:
-        await app.state.poster.aclose()
+        await runtime_of(app).poster.aclose()
     delivered -= done_before.get("delivered", 0)
     failed -= done_before.get("given_up", 0)
     note_uri = uris.post(group.slug, post.id or 0)
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         query = select(OutboxActivity).where(OutboxActivity.object_uri == note_uri)
         activity = (await session.exec(query)).one()
         query_inboxes = select(Delivery.inbox).where(Delivery.activity_id == activity.id)
@@ -369,7 +370,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
             app = create_app(settings, http=http, engine=engine, run_worker=False)
             try:
                 slugs = [f"bench{index}" for index in range(len(results))]
-                owner, groups = await make_groups(app.state.sessions, slugs)
+                owner, groups = await make_groups(runtime_of(app).sessions, slugs)
                 uris = LocalUris(settings)
                 keys = {uris.key_id(uris.group(g.slug)): g.public_key_pem for g in groups}
                 async with sink_process(sinks, keys, args, workdir) as ports:
@@ -378,12 +379,12 @@ async def run(args: argparse.Namespace) -> list[Result]:
                         followee = uris.group(group.slug)
                         started = time.perf_counter()
                         await add_followers(
-                            app.state.sessions, followee, ports, result.followers, shared
+                            runtime_of(app).sessions, followee, ports, result.followers, shared
                         )
                         result.seed_s = time.perf_counter() - started
                         await measure(app, owner, group, result, ports[0], profile)
             finally:
-                await app.state.http.aclose()
+                await runtime_of(app).http.aclose()
                 await engine.dispose()
     if profile:
         profile.dump_stats(args.profile)

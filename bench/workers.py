@@ -41,6 +41,7 @@ from bench.delivery import (
     sink_process,
 )
 from bench.http_bench import cpu_seconds
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.db import create_engine, transaction
 from server.models import Delivery
@@ -62,25 +63,25 @@ def worker_env(url: str, schema: str, workdir: Path) -> dict[str, str]:
 
 
 async def pending(app: object) -> int:
-    async with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+    async with transaction(runtime_of(app).sessions) as session:  # type: ignore[attr-defined]
         query = select(func.count()).select_from(Delivery).where(Delivery.state == "pending")
         return int((await session.exec(query)).one())
 
 
 async def delivered(app: object) -> int:
-    async with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+    async with transaction(runtime_of(app).sessions) as session:  # type: ignore[attr-defined]
         query = select(func.count()).select_from(Delivery).where(Delivery.state == "delivered")
         return int((await session.exec(query)).one())
 
 
 async def newest_activity(app: object) -> int:
-    async with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+    async with transaction(runtime_of(app).sessions) as session:  # type: ignore[attr-defined]
         return int((await session.exec(select(func.max(Delivery.activity_id)))).one() or 0)
 
 
 async def delivery_span(app: object, after_activity: int) -> tuple[datetime, datetime]:
     """When the first and the last delivery of the posts after ``after_activity`` were made."""
-    async with transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+    async with transaction(runtime_of(app).sessions) as session:  # type: ignore[attr-defined]
         query = select(func.min(Delivery.updated_at), func.max(Delivery.updated_at)).where(
             Delivery.activity_id > after_activity, Delivery.state == "delivered"
         )
@@ -165,17 +166,19 @@ async def run(args: argparse.Namespace) -> list[Row]:
             engine = create_engine(url, schema)
             app = create_app(settings, engine=engine, run_worker=False)
             try:
-                owner, [group] = await make_groups(app.state.sessions, ["bench"])
+                owner, [group] = await make_groups(runtime_of(app).sessions, ["bench"])
                 uris = LocalUris(settings)
                 keys = {uris.key_id(uris.group(group.slug)): group.public_key_pem}
                 sink_args = argparse.Namespace(sample=args.sample, time_limit=args.time_limit)
                 async with sink_process(args.sinks, keys, sink_args, workdir) as ports:
                     followee = uris.group(group.slug)
-                    await add_followers(app.state.sessions, followee, ports, args.followers, True)
+                    await add_followers(
+                        runtime_of(app).sessions, followee, ports, args.followers, True
+                    )
                     rows = []
 
                     async def publish() -> None:
-                        async with transaction(app.state.sessions) as session:
+                        async with transaction(runtime_of(app).sessions) as session:
                             for _ in range(args.posts):
                                 await create_post(session, uris, group, owner, "Bench", "public")
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,7 +31,7 @@ from server.activitypub import routes as activitypub_routes
 from server.activitypub.group_archive_schema import ARCHIVE_PATHS, MAX_ARCHIVE_BYTES
 from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
-from server.activitypub.worker import WORK_ROWS, Worker
+from server.activitypub.worker import WORK_ROWS
 from server.api import attendance as api_attendance
 from server.api import calendar_imports as api_calendar_imports
 from server.api import decisions as api_decisions
@@ -95,6 +94,7 @@ from server.web.middleware import (
 )
 from server.web.rate_limit import RateLimitMiddleware, TokenBuckets
 from server.web.read_cache import ReadCache, ReadCacheMiddleware
+from server.web.runtime import WebRuntime, web_runtime, web_runtime_of
 from server.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,8 @@ def _is_api(request: Request) -> bool:
 
 async def _error_page(request: Request, status: int, message: str) -> Response:
     """An HTML error page; falls back to plain text if even that cannot be built."""
-    settings: Settings = request.app.state.settings
+    runtime = web_runtime(request)
+    settings = runtime.settings
     context = {
         "message": message,
         "status": status,
@@ -184,7 +185,7 @@ async def _error_page(request: Request, status: int, message: str) -> Response:
         "csrf_token": "",
     }
     try:
-        async with transaction(request.app.state.sessions) as session:
+        async with transaction(runtime.sessions) as session:
             context["instance"] = await load_instance_info(session, settings)
             if "session" in request.scope:
                 context["user"] = await current_user(request, session)
@@ -195,7 +196,7 @@ async def _error_page(request: Request, status: int, message: str) -> Response:
             inst.name, inst.description, inst.contact_email, inst.registration
         )
     try:
-        return request.app.state.templates.TemplateResponse(
+        return runtime.templates.TemplateResponse(
             request, "error.html", context, status_code=status
         )
     except Exception:
@@ -285,7 +286,8 @@ def create_app(
     """Build the Hearth application; I/O (database engine, HTTP client) may be injected.
 
     The delivery worker runs in the app's lifespan when ``run_worker`` (default: the
-    ``server.run_worker`` setting); tests leave it off and call ``app.state.worker.run_once()``.
+    ``server.run_worker`` setting); tests leave it off and call
+    ``runtime_of(app).worker.run_once()``.
     """
     owns_engine = engine is None
     engine = engine or engine_for(settings)
@@ -297,7 +299,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(app.state.worker.run_forever()) if start_worker else None
+        worker = web_runtime_of(app).worker
+        task = asyncio.create_task(worker.run_forever()) if start_worker else None
         try:
             yield
         finally:
@@ -346,29 +349,25 @@ def create_app(
             Exception: handle_unexpected,
         },
     )
-    app.state.settings = settings
-    app.state.read_cache = read_cache
-    app.state.rate_buckets = rate_buckets
-    app.state.login_throttle = LoginThrottle(
-        secret_key
-    )  # failed logins per account  # shared with the inbox (domains once verified)
-    # Personal inboxes found valid lately (activitypub.inbox).
-    app.state.inbox_recipients = ttl_cache(inbox.RECIPIENT_TTL_SECONDS)
-    #: Signs sessions and derives other secrets (check-in codes, feed tokens); never shown.
-    app.state.secret_key = secret_key
-    app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.inbox_writer = InboxWriter(app.state.sessions)
-    app.state.http = http
-    #: None when a client was injected: the worker then posts with ``app.state.http``.
-    app.state.poster = own_poster
-    app.state.templates = make_templates()
-    app.state.feed_cache = OrderedDict()  # rendered calendar feeds by version (server.web.feeds)
-    app.state.feed_locks = {}  # one build at a time per feed version
-    app.state.policy = DomainPolicy(settings, app.state.sessions)
-    app.state.remote = Remote(settings, http, app.state.sessions, app.state.policy)
-    app.state.worker = Worker(app.state)
-    app.state.wake_worker = app.state.worker.wake
+    sessions = session_factory(engine)
+    policy = DomainPolicy(settings, sessions)
+    runtime = WebRuntime(
+        settings=settings,
+        secret_key=secret_key,
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        poster=own_poster,
+        policy=policy,
+        remote=Remote(settings, http, sessions, policy),
+        inbox_writer=InboxWriter(sessions),
+        read_cache=read_cache,
+        rate_buckets=rate_buckets,
+        inbox_recipients=ttl_cache(inbox.RECIPIENT_TTL_SECONDS),
+        templates=make_templates(),
+        login_throttle=LoginThrottle(secret_key),
+    )
     # Every commit that queues work for the worker wakes it (web, API, inbox POSTs).
-    call_after_commits(app.state.sessions, WORK_ROWS, app.state.worker.wake_after_commit)
+    call_after_commits(sessions, WORK_ROWS, runtime.worker.wake_after_commit)
+    app.state.runtime = runtime  # all app.state holds: runtime(request) reads it, typed
     return app

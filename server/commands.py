@@ -138,6 +138,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Process inboxes and deliver activities until interrupted."""
+    from server.activitypub.runtime import runtime_of
     from server.app import create_app
 
     engine = engine_for(settings)
@@ -146,14 +147,14 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError("the database needs migrating: run `hearth migrate` first")
     except (OperationalError, DBAPIError, OSError) as exc:
         raise CliError(f"cannot reach the database {_safe_url(settings)}: {exc}") from None
-    app = create_app(settings, engine=engine, run_worker=False)
+    runtime = runtime_of(create_app(settings, engine=engine, run_worker=False))
     if getattr(args, "concurrency", None):
-        app.state.worker.set_concurrency(args.concurrency)
+        runtime.worker.set_concurrency(args.concurrency)
     print(f"Hearth worker for {settings.base_url} started", flush=True)
     try:
-        await app.state.worker.run_forever()
+        await runtime.worker.run_forever()
     finally:
-        await app.state.http.aclose()
+        await runtime.http.aclose()
         await engine.dispose()
     return 0
 

@@ -21,6 +21,7 @@ from starlette.requests import HTTPConnection
 
 from server.config import Settings
 from server.inputs import MAX_ROW_ID
+from server.request_scope import core_of
 
 log = logging.getLogger(__name__)
 
@@ -167,4 +168,4 @@ async def transaction(
 def db(request: HTTPConnection) -> AbstractAsyncContextManager[AsyncSession]:
     """The transaction of a request (``async with db(request) as session``): committed at
     the end, rolled back whole on any error."""
-    return transaction(request.app.state.sessions)
+    return transaction(core_of(request.app).sessions)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import create_engine, session_factory, transaction
@@ -90,7 +91,7 @@ def run_in_db(app: Any) -> Callable[..., Any]:
     """Run ``func(session)`` in a committed transaction on the app's database."""
 
     async def run(func: Callable[..., Any]) -> Any:
-        async with transaction(session_factory(app.state.engine)) as session:
+        async with transaction(session_factory(runtime_of(app).engine)) as session:
             return await func(session)
 
     return run

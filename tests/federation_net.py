@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import create_engine, session_factory, transaction
@@ -115,7 +116,7 @@ class FederationNet:
         for rounds in range(1, MAX_ROUNDS + 1):
             busy = False
             for instance in self.instances.values():
-                report = await instance.app.state.worker.run_once()
+                report = await runtime_of(instance.app).worker.run_once()
                 busy = busy or report.busy
             if not busy:
                 return rounds

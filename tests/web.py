@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from server.activitypub.runtime import runtime_of
 from server.db import session_factory, transaction
 from server.models import User
 from server.services.users import NewUser, create_user
@@ -51,7 +52,7 @@ class WebClient:
         self, username: str, *, is_admin: bool = False, state: str = "active"
     ) -> User:
         """Create an account directly in the database."""
-        async with transaction(session_factory(self.app.state.engine)) as session:
+        async with transaction(session_factory(runtime_of(self.app).engine)) as session:
             new = NewUser(username, f"{username}@example.org", PASSWORD, is_admin=is_admin)
             return await create_user(session, new, state=state, by_operator=True)
 

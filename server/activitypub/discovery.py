@@ -12,6 +12,7 @@ from starlette.routing import Route
 from federation.nodeinfo import build_nodeinfo, host_meta_xml, nodeinfo_links
 from federation.webfinger import build_jrd, parse_resource
 from server import __version__
+from server.activitypub.runtime import runtime
 from server.db import transaction, utcnow
 from server.models import Group, GroupPost, User, UserState
 from server.request_scope import settings_of
@@ -37,7 +38,7 @@ async def webfinger(request: Request) -> Response:
         return _jrd(uris, uris.instance_username, uris.instance_actor, f"{uris.base}/about")
     if name is None:
         return _not_found("not a resource of this instance")
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         group = (await session.exec(select(Group).where(Group.slug == name.lower()))).first()
         user = (
             None
@@ -91,7 +92,7 @@ async def nodeinfo(request: Request) -> Response:
         return JSONResponse({"error": "unknown NodeInfo version"}, status_code=404)
     settings = settings_of(request)
     now = utcnow()
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         info = await load_instance_info(session, settings)
         active = User.state == UserState.ACTIVE
         total = (await session.exec(select(func.count()).select_from(User).where(active))).one()

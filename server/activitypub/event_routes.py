@@ -15,6 +15,7 @@ from server.activitypub.routes import (
     verified_signer,
     wants_activity_json,
 )
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.errors import NotFound
 from server.i18n import _
@@ -46,7 +47,7 @@ async def _federated_event(
 
 async def event_object(request: Request) -> Response:
     """A meetup as an ActivityStreams Event (members-only: to members' servers only)."""
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         found = await _federated_event(request, session)
         if isinstance(found, Response):
             return found
@@ -60,7 +61,7 @@ async def event_poll_object(request: Request) -> Response:
     if not wants_activity_json(request):
         return RedirectResponse(f"/events/{request.path_params['event_id']}", status_code=303)
     uris = LocalUris(settings_of(request))
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         found = await _federated_event(request, session)
         if isinstance(found, Response):
             return found

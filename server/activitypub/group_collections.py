@@ -30,6 +30,7 @@ from server.activitypub.routes import (
     page_number,
     wants_activity_json,
 )
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.models import Event, Group, Membership, MembershipState, User
 from server.request_scope import settings_of
@@ -82,7 +83,7 @@ async def moderators_collection(request: Request) -> Response:
     """``GET /groups/{name}/moderators``: every moderator inline, as Lemmy expects."""
     if refused := _person_asked(request) or await check_signed_fetch(request):
         return refused
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         group, uri = await _group(request, session)
         items = await moderator_uris(session, LocalUris(settings_of(request)), group)
     document: JsonObject = {
@@ -101,7 +102,7 @@ async def events_collection(request: Request) -> Response:
         return refused
     page = page_number(request)
     uris = LocalUris(settings_of(request))
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         group, uri = await _group(request, session)
         condition = (col(Event.group_id) == group.id) & (col(Event.visibility) == "public")
         total = (await session.exec(select(func.count()).select_from(Event).where(condition))).one()
@@ -120,7 +121,7 @@ async def empty_collection(request: Request) -> Response:
     if refused := _person_asked(request) or await check_signed_fetch(request):
         return refused
     name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         _, uri = await _group(request, session)
     return activity_response(collection(f"{uri}/{name}", 0, page_number(request), []))
 

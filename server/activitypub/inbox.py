@@ -22,6 +22,7 @@ from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from federation.verify import Rejected, verify_request
 from server.activitypub.inbox_writer import Incoming
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.errors import Gone
 from server.i18n import _
@@ -90,7 +91,7 @@ async def _is_unknown_actor_deleting_itself(request: Request, activity: JsonObje
     actor = get_id(activity.get("actor"))
     if activity.get("type") != "Delete" or get_id(activity.get("object")) != actor:
         return False
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         known = (await session.exec(select(RemoteActor.id).where(RemoteActor.uri == actor))).first()
     return known is None
 
@@ -106,11 +107,11 @@ async def _check_recipient(request: Request) -> None:
     name = request.path_params.get("name")
     if name is None:
         return
-    known: TTLCache[str, bool] = request.app.state.inbox_recipients
+    known: TTLCache[str, bool] = runtime(request).inbox_recipients
     path = request.url.path
     if path in known:
         return
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         if path.startswith("/groups/"):
             if (await get_group(session, name)).suspended_at is not None:
                 raise Gone(_("This group was suspended by the instance's admins."))
@@ -132,7 +133,7 @@ async def receive(request: Request) -> Response:
         return parsed
     activity = parsed
     actor = str(get_id(activity["actor"]))
-    policy = request.app.state.policy
+    policy = runtime(request).policy
     await policy.refresh()
     if not policy.allows(host_of(actor)):
         return _problem(403, "this instance does not federate with your domain")
@@ -145,7 +146,7 @@ async def receive(request: Request) -> Response:
         return Response(status_code=202)
     if not is_addressed_to_us(request):
         return _problem(401, "signature rejected: the request is addressed to another host")
-    remote = request.app.state.remote
+    remote = runtime(request).remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(
         request.method,
@@ -173,13 +174,13 @@ def _domain_limit(request: Request, actor: str) -> float:
     """Spend one of the actor's domain's inbox allowance: only once its signature verified,
     so nobody else can spend it (unverified requests count against their address only)."""
     limit = settings_of(request).rate_limits.inbox_per_domain
-    return request.app.state.rate_buckets.take(f"inbox-domain {host_of(actor)}", limit)
+    return runtime(request).rate_buckets.take(f"inbox-domain {host_of(actor)}", limit)
 
 
 async def _store(request: Request, activity: JsonObject, actor: str, body: bytes) -> Response:
     row = Incoming(activity["id"], actor, activity["type"][:64], body.decode())
     # Committed (or a duplicate) when it returns; the commit woke the worker.
-    await request.app.state.inbox_writer.store(row)
+    await runtime(request).inbox_writer.store(row)
     return Response(status_code=202)
 
 

@@ -17,6 +17,7 @@ from server.activitypub.routes import (
     page_number,
     verified_signer,
 )
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.models import MembershipState
 from server.request_scope import settings_of
@@ -34,7 +35,7 @@ async def members_collection(request: Request) -> Response:
     uris = LocalUris(settings_of(request))
     signer = await verified_signer(request)
     page = page_number(request)
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         group = await get_group(session, request.path_params["slug"])
         is_member = signer is not None and await remote_membership.is_active_member(
             session, group, signer

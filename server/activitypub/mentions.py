@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from federation.jsonld import JsonObject
 from server.activitypub.remote import Remote, RemoteError
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.markup_entities import find_mentions
 from server.models import Event, Group, RemoteActor, User, UserState
@@ -68,8 +69,8 @@ async def resolve_entities(
 async def entities_of(request: Request, text: str) -> Entities:
     """:func:`resolve_entities` with the app's fetcher and database (call it after the
     permission checks, outside any transaction)."""
-    state = request.app.state
-    return await resolve_entities(state.remote, state.sessions, LocalUris(state.settings), text)
+    app = runtime(request)
+    return await resolve_entities(app.remote, app.sessions, LocalUris(app.settings), text)
 
 
 def describe(entities: Entities, text: str) -> tuple[str, str]:

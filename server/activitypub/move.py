@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +22,7 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, as_list, get_id
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
+from server.activitypub.runtime import Runtime
 from server.db import transaction, utcnow
 from server.errors import Conflict, InvalidInput
 from server.i18n import _
@@ -54,23 +54,23 @@ class MovedGroups:
     by_id: dict[int, str] = field(default_factory=dict)
 
 
-def forget_moves(app: Any) -> None:
+def forget_moves(runtime: Runtime) -> None:
     """Read the list of moved groups again on the next request (after a move)."""
-    app.state.moved_groups = MovedGroups()
+    runtime.moved_groups = None
 
 
-async def moved_groups(app: Any) -> MovedGroups:
+async def moved_groups(runtime: Runtime) -> MovedGroups:
     """The groups that moved, as this process last read them (at most CACHE_SECONDS ago)."""
-    known: MovedGroups | None = getattr(app.state, "moved_groups", None)
+    known = runtime.moved_groups
     if known is not None and time.monotonic() - known.read_at < CACHE_SECONDS:
         return known
     fresh = MovedGroups(read_at=time.monotonic())
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime.sessions) as session:
         query = select(Group.id, Group.slug, Group.moved_to).where(col(Group.moved_to) != "")
         for group_id, slug, moved_to in (await session.exec(query)).all():
             fresh.by_slug[slug] = moved_to
             fresh.by_id[read_id(group_id)] = moved_to
-    app.state.moved_groups = fresh
+    runtime.moved_groups = fresh
     return fresh
 
 
@@ -157,13 +157,12 @@ async def announce_move(
         await _follow(session, uris, uris.user(user.username), target)
 
 
-async def move_group(app: Any, user: User, slug: str, target: str) -> Group:
+async def move_group(runtime: Runtime, user: User, slug: str, target: str) -> Group:
     """Announce that the local group ``slug`` now lives at ``target`` (the web form and the
     API): ``user`` must be allowed to edit it, it must not have moved yet, and ``target``
     must list it in ``alsoKnownAs``."""
-    state = app.state
-    uris = LocalUris(state.settings)
-    async with transaction(state.sessions) as session:
+    uris = LocalUris(runtime.settings)
+    async with transaction(runtime.sessions) as session:
         group = await get_group(session, slug)
         await members.require(session, group, user, "edit_group")
         if group.moved_to:
@@ -171,12 +170,12 @@ async def move_group(app: Any, user: User, slug: str, target: str) -> Group:
                 _("This group already moved to %(target)s.") % {"target": group.moved_to},
                 field="target",
             )
-    new_home = await check_target(state.remote, uris.group(slug), target)
-    async with transaction(state.sessions) as session:
+    new_home = await check_target(runtime.remote, uris.group(slug), target)
+    async with transaction(runtime.sessions) as session:
         group = await get_group(session, slug)
         await announce_move(session, uris, group, new_home)
-    forget_moves(app)
-    state.read_cache.clear()
+    forget_moves(runtime)
+    runtime.read_cache.clear()
     return group
 
 

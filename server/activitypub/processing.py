@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +41,9 @@ from server.services import news, remote_membership
 from server.services.follower_members import drop_follower
 from server.services.post_shape import NotAPost, content_of, http_url, is_post_type, title_of
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +106,11 @@ def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
 class InboxProcessor:
     """Applies inbox activities to the database and answers them (Accept, Reject…)."""
 
-    def __init__(self, app_state: object) -> None:
-        self.settings = app_state.settings  # type: ignore[attr-defined]
-        self.sessions = app_state.sessions  # type: ignore[attr-defined]
-        self.remote = app_state.remote  # type: ignore[attr-defined]
-        self.policy = app_state.policy  # type: ignore[attr-defined]
+    def __init__(self, runtime: Runtime) -> None:
+        self.settings = runtime.settings
+        self.sessions = runtime.sessions
+        self.remote = runtime.remote
+        self.policy = runtime.policy
         self.uris = LocalUris(self.settings)
         self.handlers: dict[str, list[Handler]] = {}
         # Feature modules register first, so they see e.g. an RSVP ``Accept`` before the

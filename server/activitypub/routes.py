@@ -19,6 +19,7 @@ from server.activitypub.documents import group_document, instance_document, user
 from server.activitypub.event_documents import current_outbox_item
 from server.activitypub.inbox import is_addressed_to_us, public_url
 from server.activitypub.post_publishing import note_for
+from server.activitypub.runtime import runtime
 from server.db import transaction
 from server.errors import Gone, NotFound
 from server.i18n import _
@@ -60,7 +61,7 @@ async def check_signed_fetch(request: Request) -> Response | None:
             {"error": "a signed request is required: it is addressed to another host"},
             status_code=401,
         )
-    remote = request.app.state.remote
+    remote = runtime(request).remote
     window = timedelta(seconds=settings.federation.signature_window_seconds)
     result = await verify_request(
         "GET",
@@ -74,7 +75,7 @@ async def check_signed_fetch(request: Request) -> Response | None:
         return JSONResponse(
             {"error": f"a signed request is required: {result.reason}"}, status_code=401
         )
-    if not request.app.state.policy.allows(host_of(result.owner)):
+    if not runtime(request).policy.allows(host_of(result.owner)):
         return JSONResponse(
             {"error": "this instance does not federate with your domain"}, status_code=403
         )
@@ -92,10 +93,10 @@ async def verified_signer(request: Request) -> str | None:
         public_url(request),
         request.headers,
         b"",
-        request.app.state.remote.key_resolver(client_address(request)),
+        runtime(request).remote.key_resolver(client_address(request)),
         window=timedelta(seconds=settings.federation.signature_window_seconds),
     )
-    if isinstance(result, Rejected) or not request.app.state.policy.allows(host_of(result.owner)):
+    if isinstance(result, Rejected) or not runtime(request).policy.allows(host_of(result.owner)):
         return None
     return result.owner
 
@@ -104,7 +105,7 @@ async def group_actor(request: Request) -> Response:
     """The Group actor (called by the group page when JSON is asked for)."""
     if refused := await check_signed_fetch(request):
         return refused
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         group = await get_group(session, request.path_params["slug"])
         if group.suspended_at is not None:
             raise Gone(_("This group was suspended by the instance's admins."))
@@ -115,7 +116,7 @@ async def user_actor(request: Request) -> Response:
     """The Person actor (called by the user page when JSON is asked for)."""
     if refused := await check_signed_fetch(request):
         return refused
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         user = await get_user(session, request.path_params["username"])
         if user.state != UserState.ACTIVE:
             raise NotFound(_("This account is not available."))
@@ -124,7 +125,7 @@ async def user_actor(request: Request) -> Response:
 
 async def instance_actor_document(request: Request) -> Response:
     """The instance actor: always readable, since it is what signs our own fetches."""
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         return activity_response(await instance_document(session, settings_of(request)))
 
 
@@ -173,7 +174,7 @@ async def follow_collection(request: Request) -> Response:
         return refused
     page = page_number(request)
     followers = request.url.path.endswith("/followers")
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         actor = await _actor_uri(request, session)
         mine, theirs = (
             (Follow.followee_uri, Follow.follower_uri)
@@ -200,7 +201,7 @@ async def outbox(request: Request) -> Response:
     if refused := await check_signed_fetch(request):
         return refused
     page = page_number(request)
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         actor = await _actor_uri(request, session)
         condition = (
             (col(OutboxActivity.actor_uri) == actor)
@@ -250,7 +251,7 @@ async def activity_document(request: Request) -> Response:
     if refused := await check_signed_fetch(request):
         return refused
     uri = f"{settings_of(request).base_url}/activities/{request.path_params['id']}"
-    async with transaction(request.app.state.sessions) as session:
+    async with transaction(runtime(request).sessions) as session:
         row = (
             await session.exec(select(OutboxActivity).where(OutboxActivity.activity_uri == uri))
         ).first()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +44,9 @@ from server.services.calendar_poll import poll_due
 from server.services.series import extend_series
 from server.services.tally import close_due_proposals
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +154,15 @@ class RoundReport:
 class Worker:
     """Processes the inbox and the delivery queue of one app."""
 
-    def __init__(self, app_state: object, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
-        self.state = app_state
+    def __init__(self, runtime: Runtime, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self.runtime = runtime
         self.set_concurrency(max_in_flight)
-        self.lease = timedelta(seconds=app_state.settings.federation.lease_seconds)  # type: ignore[attr-defined]
-        self.sessions = app_state.sessions  # type: ignore[attr-defined]
+        self.lease = timedelta(seconds=runtime.settings.federation.lease_seconds)
+        self.sessions = runtime.sessions
         #: Renews the leases of what this worker holds; no row is started on a doubtful one.
         self.leases = LeaseKeeper(self.sessions, self.lease)
-        self.uris = LocalUris(app_state.settings)  # type: ignore[attr-defined]
-        self.processor = InboxProcessor(app_state)
+        self.uris = LocalUris(runtime.settings)
+        self.processor = InboxProcessor(runtime)
         self.senders = Senders(self.sessions, self.uris)
         self._wake = asyncio.Event()
         self._inbox_hint = True
@@ -252,7 +255,7 @@ class Worker:
     async def _round(self) -> Started:
         """Start processing the inbox (when due), run the due periodic jobs, and start as many
         deliveries as there are free slots; return without waiting for them."""
-        await self.state.policy.refresh()  # type: ignore[attr-defined]
+        await self.runtime.policy.refresh()
         inbox = self._start_inbox() if self._inbox_due() else None
         await self.run_periodic()
         room = self.max_in_flight - len(self._in_flight)
@@ -331,7 +334,7 @@ class Worker:
             except Exception:
                 log.exception("periodic job %r failed", periodic.name)
         if any(done.values()):
-            self.state.read_cache.clear()  # type: ignore[attr-defined]
+            self.runtime.read_cache.clear()
         return done
 
     async def announce_due_meetups(self, *, force: bool = False) -> int:
@@ -341,8 +344,8 @@ class Worker:
 
     async def _poll_calendars(self) -> int:
         """Read the subscribed calendars that are due (``server.services.calendar_poll``)."""
-        settings = self.state.settings  # type: ignore[attr-defined]
-        http = self.state.http  # type: ignore[attr-defined]
+        settings = self.runtime.settings
+        http = self.runtime.http
         return await poll_due(self.sessions, http, self.uris, settings.calendar_imports)
 
     def _inbox_due(self) -> bool:
@@ -372,7 +375,7 @@ class Worker:
             self._nudge_deliveries()
         if ids:
             self._inbox_hint = True  # a full batch may have left more behind
-            self.state.read_cache.clear()  # type: ignore[attr-defined]
+            self.runtime.read_cache.clear()
         return len(ids)
 
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
@@ -382,7 +385,7 @@ class Worker:
             claimed = await claim_due(session, limit=limit, lease=self.lease)
             skipped = await unavailable_hosts(session) if claimed else set()
             for item in claimed:
-                if not self.state.policy.allows(item.host):  # type: ignore[attr-defined]
+                if not self.runtime.policy.allows(item.host):
                     skipped.add(item.host)
                     await skip_unavailable(session, item, reason=BLOCKED)
                 elif item.host in skipped:
@@ -437,7 +440,7 @@ class Worker:
                 status=410, retry_after=None, error="the sender no longer exists", elapsed=0.0
             )
         body, signer = sender
-        poster = self.state.poster or self.state.http  # type: ignore[attr-defined]
+        poster = self.runtime.poster or self.runtime.http
         async with self._host_slots[item.host]:
             if not self.leases.safe(self.leases.deliveries, item.id):
                 log.warning("delivery %s to %s left alone: its lease ran out", item.id, item.host)

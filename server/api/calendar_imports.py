@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.activitypub.runtime import runtime
 from server.api.common import ApiError, api_user, read_json
 from server.api.schemas import BOOL, INT, STR
 from server.api.spec import ERROR, ApiRoute, Doc, listing, obj, query
@@ -119,9 +120,9 @@ async def create(request: Request) -> Response:
     body once; the calendar is read at once and refused (422) if it cannot be."""
     async with db(request) as session:
         group, user = await _organizer(request, session)
-    new, settings, state = await _new_calendar(request), settings_of(request), request.app.state
+    new, settings, app = await _new_calendar(request), settings_of(request), runtime(request)
     uris = LocalUris(settings)
-    item, report = await subscribe(state.sessions, state.http, uris, settings, group, user, new)
+    item, report = await subscribe(app.sessions, app.http, uris, settings, group, user, new)
     location = f"/api/v1/groups/{group.slug}/calendar-imports/{item.id}"
     return JSONResponse(import_json(item, report), status_code=201, headers={"Location": location})
 
@@ -140,9 +141,9 @@ async def refresh(request: Request) -> Response:
         item = await get_import(session, group, _import_id(request))
         if item.kind != "url":
             raise ApiError(409, "not_subscribed", "An imported file is not read again.")
-    settings, state = settings_of(request), request.app.state
+    settings, app = settings_of(request), runtime(request)
     report = await poll_one(
-        state.sessions, state.http, LocalUris(settings), settings.calendar_imports, item.id or 0
+        app.sessions, app.http, LocalUris(settings), settings.calendar_imports, item.id or 0
     )
     async with db(request) as session:
         item = await get_import(session, group, _import_id(request))

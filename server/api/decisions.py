@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from server import limits
 from server.activitypub.mentions import describe, entities_of
+from server.activitypub.runtime import runtime
 from server.api.common import ApiError, api_user, read_json
 from server.api.schemas import BOOL, INT, PROPOSAL, STR
 from server.api.spec import ApiRoute, Doc, listing, obj
@@ -174,7 +175,7 @@ async def check_in(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
         event, _, _ = await members.visible_event(session, _number(request, "event_id"), user)
-        secret = str(request.app.state.secret_key)
+        secret = runtime(request).secret_key
         row, new = await checkin.check_in_with_code(
             session, secret, event, Attendee.local(user), data.code
         )

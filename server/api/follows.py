@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.activitypub import follows
 from server.activitypub.remote import RemoteError
+from server.activitypub.runtime import runtime
 from server.api.common import ApiError, api_user, read_json
 from server.api.spec import ApiRoute, Doc, listing
 from server.db import db
@@ -69,7 +70,7 @@ async def create(request: Request) -> Response:
         data = await read_json(request, FollowIn)
     handle = data.handle if data.handle.startswith("@") else f"@{data.handle}"
     try:
-        actor = await request.app.state.remote.actor_by_handle(handle)
+        actor = await runtime(request).remote.actor_by_handle(handle)
     except RemoteError as exc:
         raise ApiError(404, "not_found", f"We couldn't find {handle}: {exc}") from None
     async with db(request) as session:

@@ -14,6 +14,7 @@ from server.activitypub.group_archive import archive_download
 from server.activitypub.group_archive_schema import parse_archive
 from server.activitypub.group_import import fetch_member_actors, import_group
 from server.activitypub.move import move_group
+from server.activitypub.runtime import runtime
 from server.api.common import ApiError, api_user, read_json
 from server.api.groups import GroupOut, group_json
 from server.api.schemas import ARCHIVE, MOVED
@@ -42,8 +43,8 @@ async def upload(request: Request) -> Response:
         slug = request.query_params.get("slug", "")
         group = await import_group(session, LocalUris(settings), archive, user, slug)
         body = await group_json(session, settings, group)
-    await fetch_member_actors(request.app.state.remote, archive)
-    request.app.state.read_cache.clear()
+    await fetch_member_actors(runtime(request).remote, archive)
+    runtime(request).read_cache.clear()
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/groups/{group.slug}"})
 
 
@@ -61,7 +62,7 @@ async def move(request: Request) -> Response:
     async with db(request) as session:
         user = await api_user(request, session)
     data = await read_json(request, MoveIn)
-    group = await move_group(request.app, user, request.path_params["slug"], data.target)
+    group = await move_group(runtime(request), user, request.path_params["slug"], data.target)
     return JSONResponse({"slug": group.slug, "moved_to": group.moved_to})
 
 

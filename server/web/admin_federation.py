@@ -24,13 +24,14 @@ from server.web.common import (
     render,
     require_admin,
 )
+from server.web.runtime import web_runtime
 
 BACK = "/admin/federation"
 
 
 async def federation_page(request: Request) -> Response:
     """How deliveries are going, and what the admins decided about other servers."""
-    live = request.app.state.policy
+    live = web_runtime(request).policy
     await live.refresh()
     async with db(request) as session:
         user = await require_admin(request, session)
@@ -71,7 +72,7 @@ async def domain_submit(request: Request) -> Response:
             return await render(request, session, "confirm.html", context, user=admin)
         message = await decisions.set_domain_policy(
             session,
-            request.app.state.policy,
+            web_runtime(request).policy,
             admin,
             form_text(form, "domain"),
             form_text(form, "action"),
@@ -87,7 +88,7 @@ async def mode_submit(request: Request) -> Response:
     async with db(request) as session:
         admin = await require_admin(request, session)
         message = await decisions.set_mode(
-            session, request.app.state.policy, admin, form_text(form, "mode")
+            session, web_runtime(request).policy, admin, form_text(form, "mode")
         )
     flash(request, message, "success")
     return redirect(BACK)
@@ -100,7 +101,7 @@ async def domain_remove(request: Request) -> Response:
         admin = await require_admin(request, session)
         policy_id = path_id(request, "policy_id", _("No such decision."))
         message = await decisions.lift_domain_policy(
-            session, request.app.state.policy, admin, policy_id
+            session, web_runtime(request).policy, admin, policy_id
         )
     flash(request, message, "success")
     return redirect(BACK)
@@ -114,7 +115,7 @@ async def _actor_uri(request: Request, raw: str) -> str:
     if raw.count("@") < 1 or len(raw) > 300:
         raise InvalidInput(_("Enter the account's handle (@name@server) or URL."), field="actor")
     try:
-        return (await request.app.state.remote.actor_by_handle(raw)).uri
+        return (await web_runtime(request).remote.actor_by_handle(raw)).uri
     except RemoteError as exc:
         raise InvalidInput(
             _("We couldn't find %(handle)s: %(error)s") % {"handle": raw, "error": exc},
@@ -131,7 +132,7 @@ async def actor_submit(request: Request) -> Response:
     async with db(request) as session:
         admin = await require_admin(request, session)
         message = await decisions.block_actor(
-            session, request.app.state.policy, admin, uri, form_text(form, "note")
+            session, web_runtime(request).policy, admin, uri, form_text(form, "note")
         )
     flash(request, message, "success")
     return redirect(BACK)
@@ -143,7 +144,9 @@ async def actor_remove(request: Request) -> Response:
     async with db(request) as session:
         admin = await require_admin(request, session)
         block_id = path_id(request, "block_id", _("No such block."))
-        message = await decisions.unblock_actor(session, request.app.state.policy, admin, block_id)
+        message = await decisions.unblock_actor(
+            session, web_runtime(request).policy, admin, block_id
+        )
     flash(request, message, "success")
     return redirect(BACK)
 

@@ -36,7 +36,8 @@ from server.web.common import (
     safe_next,
     settings_of,
 )
-from server.web.login_throttle import DEVICE_COOKIE, DEVICE_MAX_AGE, LoginThrottle
+from server.web.login_throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
+from server.web.runtime import web_runtime
 
 
 async def signup_page(request: Request) -> Response:
@@ -126,7 +127,7 @@ async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     login = form_text(form, "login")
     target = safe_next(form_text(form, "next"))
-    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle = web_runtime(request).login_throttle
     async with db(request) as session:
         account = await find_user_by_login(session, login)
     key = f"user {account.id}" if account else f"login {login.strip().lower()[:300]}"

@@ -39,6 +39,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 UPLOAD_LIMIT = 1_000_000
 
@@ -73,19 +74,17 @@ async def _subscribe_now(
 ) -> tuple[CalendarImport, SyncReport]:
     """Add an import and read it at once."""
     settings = settings_of(request)
-    state = request.app.state
-    found = await subscribe(
-        state.sessions, state.http, LocalUris(settings), settings, group, user, new
-    )
+    app = web_runtime(request)
+    found = await subscribe(app.sessions, app.http, LocalUris(settings), settings, group, user, new)
     return found
 
 
 async def _read_now(request: Request, import_id: int) -> SyncReport:
     """Read a subscribed calendar now."""
     settings = settings_of(request)
-    state = request.app.state
+    app = web_runtime(request)
     report = await poll_one(
-        state.sessions, state.http, LocalUris(settings), settings.calendar_imports, import_id
+        app.sessions, app.http, LocalUris(settings), settings.calendar_imports, import_id
     )
     return report
 

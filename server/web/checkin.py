@@ -31,6 +31,7 @@ from server.web.common import (
     settings_of,
 )
 from server.web.feeds import qr_svg
+from server.web.runtime import web_runtime
 
 
 def _event_id(request: Request) -> int:
@@ -50,7 +51,7 @@ async def _is_organizer(session: AsyncSession, group: Group, user: User | None) 
 
 
 def _secret(request: Request) -> str:
-    return str(request.app.state.secret_key)
+    return web_runtime(request).secret_key
 
 
 #: How often the organizer's page fetches the QR code again (codes change every minute).
@@ -122,7 +123,7 @@ async def remote_start(request: Request) -> Response:
         event, group = await _event_and_group(request, session)
         service.check_code(_secret(request), event, form_text(form, "code"))
     try:
-        actor = await request.app.state.remote.actor_by_handle(handle.lstrip("@"))
+        actor = await web_runtime(request).remote.actor_by_handle(handle.lstrip("@"))
     except (RemoteError, ValueError) as exc:
         raise InvalidInput(
             _("Could not find %(handle)s: %(error)s")

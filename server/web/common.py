@@ -24,6 +24,7 @@ from server.request_scope import settings_of
 from server.services.instance import InstanceInfo, load_instance_info
 from server.services.notifications import count_unread
 from server.web.middleware import BodyTooLarge
+from server.web.runtime import web_runtime
 
 CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELDS = 100
@@ -190,7 +191,7 @@ async def render(
         "flashes": request.session.pop("flash", []),
         **(context or {}),
     }
-    response = request.app.state.templates.TemplateResponse(
+    response = web_runtime(request).templates.TemplateResponse(
         request, template, page, status_code=status
     )
     # The same URLs serve ActivityStreams to servers: caches must keep the two apart.

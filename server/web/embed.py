@@ -26,6 +26,7 @@ from server.services.groups import get_group
 from server.services.instance import InstanceInfo, load_instance_info
 from server.web.common import db, settings_of
 from server.web.feeds import qr_svg
+from server.web.runtime import web_runtime
 
 #: Meetups listed: a wall screen has room for a few; a sidebar iframe scrolls.
 EMBED_LIMIT = 12
@@ -55,7 +56,7 @@ def _render(request: Request, instance: InstanceInfo, context: dict[str, Any]) -
         "qr": qr_svg(context["more_url"]) if screen else None,
         **context,
     }
-    response = request.app.state.templates.TemplateResponse(request, "embed.html", page)
+    response = web_runtime(request).templates.TemplateResponse(request, "embed.html", page)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

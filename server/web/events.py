@@ -44,6 +44,7 @@ from server.web.common import (
 )
 from server.web.event_forms import fields_from_form, form_values, values_of
 from server.web.practice import practice_context
+from server.web.runtime import web_runtime
 
 
 def event_id_of(request: Request) -> int:
@@ -348,7 +349,7 @@ async def my_calendar(request: Request) -> Response:
             "local": await entries_of(session, local, zone),
             "remote": remote,
             "feed_url": settings_of(request).base_url
-            + feed_path(str(request.app.state.secret_key), user),
+            + feed_path(web_runtime(request).secret_key, user),
         }
         return await render(request, session, "my_calendar.html", context, user=user)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from server.services.ics import SeriesFeed, build_calendar
 from server.services.membership import member_count
 from server.web.common import db, render, settings_of
 from server.web.events import visible_event
+from server.web.runtime import web_runtime
 from server.web.templating import event_when
 
 ICS_TYPE = "text/calendar; charset=utf-8"
@@ -71,8 +71,8 @@ async def _group_feed_version(session: AsyncSession, group_id: int | None) -> st
 async def _cached(request: Request, key: str, render: Callable[[], Awaitable[bytes]]) -> bytes:
     """The body for ``key`` from the cache, or rendered once: concurrent requests for the
     same key wait for that one rendering (and load nothing themselves)."""
-    cache: OrderedDict[str, bytes] = request.app.state.feed_cache
-    locks: dict[str, asyncio.Lock] = request.app.state.feed_locks
+    runtime = web_runtime(request)
+    cache, locks = runtime.feed_cache, runtime.feed_locks
     if key not in cache:
         lock = locks.setdefault(key, asyncio.Lock())
         async with lock:

@@ -26,6 +26,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 
 async def follow_requests_page(request: Request) -> Response:
@@ -117,7 +118,7 @@ async def follow_submit(request: Request) -> Response:
         flash(request, _("Enter a handle like @club@town.example."), "error")
         return redirect("/home")
     try:
-        actor = await request.app.state.remote.actor_by_handle(handle)
+        actor = await web_runtime(request).remote.actor_by_handle(handle)
     except RemoteError as exc:
         flash(
             request,

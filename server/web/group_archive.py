@@ -29,6 +29,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 
 async def move_page(request: Request, error: HearthError | None = None) -> Response:
@@ -57,7 +58,7 @@ async def move_submit(request: Request) -> Response:
     async with db(request) as session:
         user = await require_user(request, session)
     try:
-        group = await move_group(request.app, user, request.path_params["slug"], target)
+        group = await move_group(web_runtime(request), user, request.path_params["slug"], target)
     except HearthError as exc:
         return await move_page(request, exc)
     flash(
@@ -107,8 +108,8 @@ async def import_submit(request: Request) -> Response:
             slug = group.slug
     except HearthError as exc:
         return await _import_page(request, values, exc)
-    await fetch_member_actors(request.app.state.remote, archive)
-    request.app.state.read_cache.clear()
+    await fetch_member_actors(web_runtime(request).remote, archive)
+    web_runtime(request).read_cache.clear()
     flash(
         request,
         _("Imported %(group)s from %(actor)s.")

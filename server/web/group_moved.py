@@ -10,15 +10,16 @@ its admins.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlmodel import select
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.activitypub.move import moved_groups
 from server.activitypub.routes import wants_activity_json
+from server.activitypub.runtime import runtime_of
 from server.db import transaction
 from server.models import Event
 
@@ -27,14 +28,14 @@ EVENT_PATH = re.compile(r"^/events/([0-9]{1,18})(?:/.*)?$")
 KEPT_PAGES = ("/move", "/archive")
 
 
-async def _event_group(app: Any, event_id: int) -> int | None:
-    async with transaction(app.state.sessions) as session:
+async def _event_group(app: Starlette, event_id: int) -> int | None:
+    async with transaction(runtime_of(app).sessions) as session:
         return await session.scalar(select(Event.group_id).where(Event.id == event_id))
 
 
-async def redirect_for(app: Any, path: str) -> str | None:
+async def redirect_for(app: Starlette, path: str) -> str | None:
     """Where a browser asking for ``path`` should go instead, if its group moved."""
-    moved = await moved_groups(app)
+    moved = await moved_groups(runtime_of(app))
     if not moved.by_slug:
         return None
     if found := GROUP_PATH.match(path):

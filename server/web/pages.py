@@ -16,6 +16,7 @@ from server.services.groups import DirectoryQuery, count_groups, groups_of_user,
 from server.services.meetup_lists import entries_of
 from server.services.users import count_active_users, get_user
 from server.web.common import db, render, settings_of
+from server.web.runtime import web_runtime
 from server.web.setup import needs_setup
 
 #: Meetups on the home page (a series counts once), read from the next ``UPCOMING_READ``.
@@ -82,10 +83,10 @@ async def user_page(request: Request) -> Response:
 
 async def instances_page(request: Request) -> Response:
     """The servers this instance knows, and how federation with each is going."""
-    await request.app.state.policy.refresh()
+    await web_runtime(request).policy.refresh()
     async with db(request) as session:
-        known = await known_instances(session, request.app.state.policy)
-        context = {"instances": known, "mode": request.app.state.policy.mode}
+        known = await known_instances(session, web_runtime(request).policy)
+        context = {"instances": known, "mode": web_runtime(request).policy.mode}
         return await render(request, session, "instances.html", context)
 
 

@@ -33,6 +33,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 INVITE_DAYS = 14
 
@@ -89,7 +90,7 @@ async def invite_submit(request: Request) -> Response:
     if domain.lower() == settings_of(request).instance.domain.lower():
         return await _invite_local(request, username)
     try:
-        person = await request.app.state.remote.actor_by_handle(handle)
+        person = await web_runtime(request).remote.actor_by_handle(handle)
     except RemoteError as exc:
         raise InvalidInput(
             _("We couldn't find %(handle)s: %(error)s") % {"handle": handle, "error": exc},
@@ -131,7 +132,7 @@ async def _invite_local(request: Request, username: str) -> Response:
 
 
 def _invite_signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(request.app.state.secret_key), salt="hearth group invite")
+    return URLSafeTimedSerializer(web_runtime(request).secret_key, salt="hearth group invite")
 
 
 def invite_link(request: Request, group: Group) -> str:

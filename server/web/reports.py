@@ -29,6 +29,7 @@ from server.web.common import (
     require_user,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 
 async def report_page(request: Request) -> Response:
@@ -88,7 +89,7 @@ async def report_action(request: Request) -> Response:
             message = await reports.forward(session, uris, admin, report, flag_actor)
         elif action == "block":
             message = await federation_admin.block_actor(
-                session, request.app.state.policy, admin, report.target_actor_uri, report.reason
+                session, web_runtime(request).policy, admin, report.target_actor_uri, report.reason
             )
             reports.resolve(session, admin, report)
         else:
@@ -116,7 +117,7 @@ async def group_action(request: Request) -> Response:
             raise InvalidInput(_("Unknown action."))
         group.suspended_at = utcnow() if action == "suspend" else None
         session.add(group)
-        request.app.state.inbox_recipients.clear()
+        web_runtime(request).inbox_recipients.clear()
         audit(session, admin, f"group.{action}", group.slug, form_text(form, "note"))
     suspended, reactivated = _("%(group)s is suspended."), _("%(group)s is active again.")
     flash(

@@ -28,6 +28,7 @@ from server.web.common import (
     settings_of,
 )
 from server.web.events import event_id_of, visible_event
+from server.web.runtime import web_runtime
 
 #: Answers people may still be coming with: they go into the private calendar feed.
 IN_MY_CALENDAR = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.WAITLISTED, RsvpStatus.PENDING)
@@ -91,7 +92,7 @@ async def my_meetups_ics(request: Request) -> Response:
     settings = settings_of(request)
     token = str(request.path_params["token"])
     async with db(request) as session:
-        user = await feed_owner(session, str(request.app.state.secret_key), token)
+        user = await feed_owner(session, web_runtime(request).secret_key, token)
         query = (
             select(Event, Group)
             .join(Participation, col(Participation.event_id) == col(Event.id))

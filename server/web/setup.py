@@ -31,16 +31,17 @@ from server.web.common import (
     render,
     settings_of,
 )
+from server.web.runtime import web_runtime
 
 FIELDS = ("code", "username", "display_name", "email")
 
 
 async def needs_setup(request: Request, session: AsyncSession) -> bool:
     """Whether no account exists yet (remembered once one does)."""
-    if getattr(request.app.state, "has_accounts", False):
+    if web_runtime(request).has_accounts:
         return False
     count = (await session.exec(select(func.count()).select_from(User))).one()
-    request.app.state.has_accounts = count > 0
+    web_runtime(request).has_accounts = count > 0
     return count == 0
 
 
@@ -98,7 +99,7 @@ async def setup_submit(request: Request) -> Response:
         async with db(request) as session:
             return await _page(request, session, values, error)
     use_up_setup_code(data_path, claimed)
-    request.app.state.has_accounts = True
+    web_runtime(request).has_accounts = True
     log_in(request, user)
     flash(
         request,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.models import CalendarImport, Event
 from tests.calendar_imports.calendar_server import calendar, vevent
 from tests.events.conftest import Organizer
@@ -35,7 +36,7 @@ def _floating(days: int) -> str:
 
 
 async def _all(web: WebClient, model: type) -> list:
-    async with web.app.state.sessions() as session:
+    async with runtime_of(web.app).sessions() as session:
         return list((await session.exec(select(model))).all())
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.db import utcnow
 from server.errors import Forbidden
 from server.models import CheckIn, Event, InboxActivity, OutboxActivity
@@ -47,7 +48,7 @@ async def _code(
     async def make(session: Any) -> str:
         event = await session.get(Event, event_id)
         moment = utcnow() - timedelta(seconds=ago)
-        return checkin.current_code(web.app.state.secret_key, event, moment)
+        return checkin.current_code(runtime_of(web.app).secret_key, event, moment)
 
     return await run_in_db(make)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.activitypub.worker import Worker
 from server.models import Notification, Proposal
 from server.services.tally import close_proposal
@@ -71,7 +72,7 @@ async def test_outcomes(
     proposal_id = await club.open_proposal(**fields)
     await _members_vote(club, proposal_id, votes)
     await _close(run_in_db, proposal_id)
-    assert (await Worker(web.app.state).run_periodic(force=True))["close due proposals"] == 1
+    assert (await Worker(runtime_of(web.app)).run_periodic(force=True))["close due proposals"] == 1
     found, result = await _outcome(run_in_db, proposal_id)
     assert (found, result["winner"]) == (outcome, winner)
     assert result["cast"] == len(votes)
@@ -89,7 +90,7 @@ async def test_tallied_once_across_a_crash_and_a_restart(
 
     async def crash_mid_tally(session: Any) -> None:
         proposal = await session.get(Proposal, proposal_id)
-        assert await close_proposal(session, web.app.state.settings, proposal) is not None
+        assert await close_proposal(session, runtime_of(web.app).settings, proposal) is not None
         raise RuntimeError("the worker died before committing")
 
     with pytest.raises(RuntimeError):
@@ -97,7 +98,7 @@ async def test_tallied_once_across_a_crash_and_a_restart(
     assert (await _outcome(run_in_db, proposal_id))[0] == ""
 
     for _ in range(3):  # a new worker (a restart), run again and again
-        await Worker(web.app.state).run_periodic(force=True)
+        await Worker(runtime_of(web.app)).run_periodic(force=True)
     assert (await _outcome(run_in_db, proposal_id))[0] == "passed"
 
     async def results_told(session: Any) -> list[int]:

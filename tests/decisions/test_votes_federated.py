@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from server.activitypub import proposal_poll
+from server.activitypub.runtime import runtime_of
 from server.models import Group, ProposalVote, RemoteMember
 from tests.decisions.conftest import Club, close_now
 from tests.federation_net import FederationNet, Instance
@@ -103,7 +104,7 @@ async def test_a_mastodon_member_votes_in_the_poll(
     [why] = _received(peer, stranger, "Create")
     assert "was not counted: Only members of the group can vote" in why["object"]["content"]
 
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     updates = _received(peer, mo, "Update")
     assert updates, "the new counts were not sent"
@@ -112,7 +113,7 @@ async def test_a_mastodon_member_votes_in_the_poll(
     assert updates[-1]["object"]["votersCount"] == 1
 
     await b.run(lambda session: close_now(session, proposal_id))
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     closed = _received(peer, mo, "Update")[-1]["object"]
     assert "closed" in closed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.activitypub.runtime import runtime_of
 from server.db import session_factory, transaction
 from server.services.credentials import create_api_token
 from server.services.users import get_user
@@ -21,7 +22,7 @@ MEETUP: dict[str, Any] = {
 
 
 async def _token(web: WebClient, username: str) -> dict[str, str]:
-    async with transaction(session_factory(web.app.state.engine)) as session:
+    async with transaction(session_factory(runtime_of(web.app).engine)) as session:
         token = await create_api_token(session, await get_user(session, username))
     return {"Authorization": f"Bearer {token}"}
 

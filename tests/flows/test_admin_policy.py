@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import select
 
 from server.activitypub.remote import RemoteError
+from server.activitypub.runtime import runtime_of
 from server.models import Delivery, Follow, Group, Membership, RelayedPost, Report, User
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer, PeerActor, fetch_public_key, verify_cavage
@@ -272,7 +273,7 @@ async def test_a_suspended_domain_is_never_fetched_from(net: FederationNet, peer
     )
     fetched = peer.actor_fetches["newcomer"]
     with pytest.raises(RemoteError, match=r"does not federate with peer\.test"):
-        await b.app.state.remote.actor(newcomer.uri)
+        await runtime_of(b.app).remote.actor(newcomer.uri)
     assert peer.actor_fetches["newcomer"] == fetched
 
 

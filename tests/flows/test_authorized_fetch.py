@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.models import Follow
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, Peer, sign_cavage
@@ -49,7 +50,7 @@ async def test_get_signed_by_another_instance_is_served(net: FederationNet) -> N
     await _secure_club(net)
     a = await net.add("a")
     for url in PROTECTED:
-        document = await a.app.state.remote.fetch(url)
+        document = await runtime_of(a.app).remote.fetch(url)
         assert document["id"] == url
 
 

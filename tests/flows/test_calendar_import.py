@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import col, update
 
+from server.activitypub.runtime import runtime_of
 from server.db import session_factory, transaction, utcnow
 from server.models import CalendarImport, Event, ImportedEvent
 from server.services.credentials import create_api_token
@@ -93,7 +94,7 @@ async def test_subscribe_update_cancel_and_poll_politely(net: FederationNet, pee
 
     # Unchanged: a conditional GET answered 304, nothing changes.
     await _force_due(b)
-    assert (await b.app.state.worker.run_periodic(force=True))["calendar imports"] == 0
+    assert (await runtime_of(b.app).worker.run_periodic(force=True))["calendar imports"] == 0
     assert host.requests[-1]["if-none-match"] == host.etag
     assert host.requests[-1]["if-modified-since"].endswith(" GMT")
     assert "if-none-match" not in host.requests[0]  # the first read is unconditional
@@ -145,7 +146,7 @@ async def test_failures_back_off_and_change_nothing(net: FederationNet, peer: Pe
     for _ in range(3):
         await _force_due(b)
         before = utcnow()
-        await b.app.state.worker.run_periodic(force=True)
+        await runtime_of(b.app).worker.run_periodic(force=True)
         [item] = await rows(b, CalendarImport)
         waits.append(round((item.next_poll_at - before).total_seconds() / 60))
     assert waits == [60, 120, 240]  # 30 min doubled per failure, at most 4 hours
@@ -203,7 +204,7 @@ async def test_private_addresses_refused_by_the_safe_fetcher(
     safe = httpx.AsyncClient(
         transport=SafeTransport(httpx.ASGITransport(app=host.app), resolver=resolver)
     )
-    b.app.state.http = safe
+    runtime_of(b.app).http = safe
     response = await b.web.client.post(API, json={"url": "https://cal.example/c.ics"}, headers=auth)
     assert response.status_code == 422
     assert "192.168.1.20 is not a public address" in response.text
@@ -314,7 +315,7 @@ async def test_later_occurrences_are_announced_when_due(net: FederationNet, peer
         )
 
     await b.run(come_closer)
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     assert _posted(peer, "Create") == ["Seed swap"]
     [announced] = await rows(b, Event, col(Event.federated_at).is_not(None))

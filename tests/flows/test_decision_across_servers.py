@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.models import Notification, Proposal, ProposalVote, RemoteMember, RemotePost
 from tests.decisions.conftest import Club, close_now
 from tests.federation_net import FederationNet, Instance
@@ -93,7 +94,7 @@ async def test_five_members_on_three_servers_decide(net: FederationNet, peer: Pe
     assert sorted(votes.values()) == ["Abstain", "Agree", "Agree", "Agree", "Disagree"]
 
     await b.run(lambda session: close_now(session, proposal_id))
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
 
     [proposal] = await rows(b, Proposal)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import col, update
 
 from server.activitypub.queue import claim_due
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.db import create_engine, utcnow
 from server.models import Delivery, Follow, GroupPost, OutboxActivity
@@ -105,7 +106,7 @@ async def test_a_dead_server_does_not_hold_up_a_healthy_one(net: FederationNet, 
     net.router.down.add(dead.host)
 
     await post_as_group(b, "club", "Still on for Friday")
-    report = await b.app.state.worker.run_once()
+    report = await runtime_of(b.app).worker.run_once()
     assert (report.delivered, report.failed) == (1, 1)  # both tried in one round
     assert [r.json()["type"] for r in peer.posts("/inbox")] == ["Create"]
     [stuck] = await _to(b, "https://dead.test/inbox")
@@ -135,7 +136,9 @@ async def test_queued_work_survives_a_restart(net: FederationNet, peer: Peer) ->
     restarted = create_app(b.settings, http=net.http, engine=engine, run_worker=False)
     net.router.add("b.test", restarted)
     try:
-        await restarted.state.worker.run_once()  # processes carol's Follow; the lease still holds
+        await runtime_of(
+            restarted
+        ).worker.run_once()  # processes carol's Follow; the lease still holds
         assert [r.json()["type"] for r in peer.posts()] == ["Accept", "Accept"]
 
         async def lease_expired(session: Any) -> None:
@@ -145,7 +148,7 @@ async def test_queued_work_survives_a_restart(net: FederationNet, peer: Peer) ->
 
         await b.run(lease_expired)
         for _ in range(10):
-            if not (await restarted.state.worker.run_once()).busy:
+            if not (await runtime_of(restarted).worker.run_once()).busy:
                 break
     finally:
         await engine.dispose()

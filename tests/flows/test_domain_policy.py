@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from server.activitypub.remote import RemoteError
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.db import create_engine
 from server.models import Delivery, Follow, RemoteActor
@@ -29,7 +30,7 @@ async def test_blocked_server_gets_no_more_deliveries(net: FederationNet, peer: 
     restarted = create_app(settings, http=net.http, engine=engine, run_worker=False)
     try:
         for _ in range(5):
-            if not (await restarted.state.worker.run_once()).busy:
+            if not (await runtime_of(restarted).worker.run_once()).busy:
                 break
     finally:
         await engine.dispose()
@@ -58,7 +59,7 @@ async def test_allowlist_mode_only_fetches_from_allowed_servers(net: FederationN
     b = await net.add("b")
     await organize_group(b, "club")
     a = await net.add("a", federation={"mode": "allowlist", "allowed_domains": ["friends.test"]})
-    remote = a.app.state.remote
+    remote = runtime_of(a.app).remote
     asked = len(net.router.requests)
     with pytest.raises(RemoteError, match=r"does not federate with b\.test"):
         await remote.fetch("https://b.test/groups/club")

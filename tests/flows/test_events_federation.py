@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import col, select
 
+from server.activitypub.runtime import runtime_of
 from server.models import Delivery, Event, InboxActivity, OutboxActivity, RemoteEvent
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
@@ -269,7 +270,7 @@ async def test_a_weekly_series_is_announced_one_occurrence_at_a_time(
     ]
 
     await _shift_series(b, -timedelta(days=7))  # a week passes
-    worker = b.app.state.worker
+    worker = runtime_of(b.app).worker
     assert await worker.announce_due_meetups(force=True) == 1
     assert await worker.announce_due_meetups(force=True) == 0
     await net.drain()
@@ -293,7 +294,7 @@ async def test_members_only_meetups_are_never_delivered(net: FederationNet, peer
     await _create(b, visibility="members", start_date=soon.isoformat(), repeat="weekly", count=3)
     await net.drain()
     await _shift_series(b, -timedelta(days=7))
-    assert await b.app.state.worker.announce_due_meetups(force=True) == 0
+    assert await runtime_of(b.app).worker.announce_due_meetups(force=True) == 0
     await net.drain()
 
     assert peer.posts() == []

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.activitypub.follows import follow_remote
+from server.activitypub.runtime import runtime_of
 from server.models import Follow, InboxActivity, RemoteEvent, User
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import JsonObject, Peer, PeerActor
@@ -49,7 +50,7 @@ async def _alice_follows(net: FederationNet, peer: Peer, group: PeerActor) -> In
 
 async def _follow(net: FederationNet, peer: Peer, a: Instance, group: PeerActor) -> None:
     """alice follows ``group``; the peer answers the Follow with a signed Accept."""
-    remote = await a.app.state.remote.actor(group.uri)
+    remote = await runtime_of(a.app).remote.actor(group.uri)
 
     async def follow(session: Any) -> None:
         alice = (await session.exec(select(User).where(User.username == "alice"))).one()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from server.activitypub.runtime import runtime_of
 from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
@@ -60,7 +61,7 @@ async def test_a_new_followers_follow_costs_few_transactions(
     assert peer.actor_fetches["bob"] == 1
     [stored] = [r for r in await rows(b, InboxActivity) if r.processed_at is None]
     with counted_transactions(b) as processed:
-        await b.app.state.worker.processor.process(stored.id)
+        await runtime_of(b.app).worker.processor.process(stored.id)
 
     # Verifying: one lookup of the unknown key, storing the fetched actor, storing the
     # activity. Processing: reading it, then following and recording in one commit.

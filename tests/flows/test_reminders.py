@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.app import create_app
 from server.db import create_engine, session_factory, transaction, utcnow
 from server.models import Event, Notification, Participation, User
@@ -49,7 +50,7 @@ class Club:
 
     @property
     def worker(self) -> Any:
-        return self.instance.app.state.worker
+        return runtime_of(self.instance.app).worker
 
 
 @pytest.fixture

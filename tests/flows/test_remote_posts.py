@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.services.post_shape import NotAPost
 
 
@@ -28,7 +29,7 @@ def test_only_http_links_and_sanitized_content_are_kept(app: Any, url: Any, kept
         "url": url,
         "content": '<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:x">a</a></p>',
     }
-    post = app.state.worker.processor._post_from(note, "https://peer.test/users/bob")
+    post = runtime_of(app).worker.processor._post_from(note, "https://peer.test/users/bob")
     assert post.url == kept
     assert "script" not in post.content_html and "onclick" not in post.content_html
     assert "javascript" not in post.content_html
@@ -41,11 +42,11 @@ def test_content_in_the_instance_language_and_a_title(app: Any) -> None:
         "name": "Spring <b>fair</b>",
         "contentMap": {"de": "<p>Frühlingsfest</p>", "en": "<p>Spring fair</p>"},
     }
-    post = app.state.worker.processor._post_from(note, "https://peer.test/users/bob")
+    post = runtime_of(app).worker.processor._post_from(note, "https://peer.test/users/bob")
     assert post.content_html == "<p><strong>Spring fair</strong></p><p>Spring fair</p>"
 
 
 def test_content_that_is_not_text_is_refused(app: Any) -> None:
     note = {"id": "https://peer.test/p/3", "type": "Note", "content": ["<p>a</p>", "<p>b</p>"]}
     with pytest.raises(NotAPost, match="its content is a list, not text"):
-        app.state.worker.processor._post_from(note, "https://peer.test/users/bob")
+        runtime_of(app).worker.processor._post_from(note, "https://peer.test/users/bob")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from server.activitypub import event_poll
+from server.activitypub.runtime import runtime_of
 from server.models import InboxActivity, Participation
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
@@ -154,7 +155,7 @@ async def test_a_secure_mastodon_user_votes_then_changes_the_answer_by_replying(
     assert mastodon.refused == []
 
     mastodon.received.clear()
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     [question] = [
         r.json()["object"]
@@ -283,7 +284,7 @@ async def test_the_poll_moves_its_updated_forward_with_every_edit_and_ends_with_
 
     mastodon.received.clear()
     await _send(net, mastodon, mastodon_vote(bob, poll, "Maybe", 1))
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     counts = _question(mastodon, "Update")
     assert counts["updated"] == question["updated"]  # counts only: Mastodon keeps the text

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from server.activitypub import event_poll
+from server.activitypub.runtime import runtime_of
 from server.models import InboxActivity, Participation
 from tests.events.conftest import FORM
 from tests.federation_net import FederationNet, Instance
@@ -113,7 +114,7 @@ async def test_a_mastodon_account_rsvps_by_voting_and_can_change_its_vote(
     assert len(_direct_messages(peer, mo)) == 2  # one per change, none for the repeat
 
     peer.received.clear()
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     updated = {a["object"]["type"]: a["object"] for a in _sent(peer, "Update")}
     totals = {o["name"]: o["replies"]["totalItems"] for o in updated["Question"]["oneOf"]}
@@ -210,7 +211,7 @@ async def test_the_eleventh_join_to_ten_seats_waits_and_is_promoted_when_one_lea
     assert any("A seat freed up" in text for text in _direct_messages(peer, eleventh))
 
     peer.received.clear()
-    await b.app.state.worker.run_periodic(force=True)
+    await runtime_of(b.app).worker.run_periodic(force=True)
     await net.drain()
     [update] = [a["object"] for a in _sent(peer, "Update") if a["object"]["type"] == "Event"]
     assert (update["participantCount"], update["remainingAttendeeCapacity"]) == (10, 0)

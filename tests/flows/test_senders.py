@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from federation.keys import generate_rsa_keypair
+from server.activitypub.runtime import runtime_of
 from server.activitypub.senders import TTL_SECONDS, Senders
 from server.models import Group, OutboxActivity
 from server.uris import LocalUris
@@ -26,7 +27,7 @@ async def test_a_rotated_key_is_used_once_the_remembered_one_expires(net: Federa
     await post_as_group(b, "club", "Chess tonight")
     [activity] = await rows(b, OutboxActivity)
     clock = Clock()
-    senders = Senders(b.app.state.sessions, LocalUris(b.app.state.settings), clock)
+    senders = Senders(runtime_of(b.app).sessions, LocalUris(runtime_of(b.app).settings), clock)
     assert activity.id is not None
 
     first = (await senders.get([activity.id]))[activity.id]
@@ -53,5 +54,5 @@ async def test_a_rotated_key_is_used_once_the_remembered_one_expires(net: Federa
 async def test_an_activity_that_is_gone_has_no_sender(net: FederationNet) -> None:
     b = await net.add("b")
     await organize_group(b, "club")
-    senders = Senders(b.app.state.sessions, LocalUris(b.app.state.settings))
+    senders = Senders(runtime_of(b.app).sessions, LocalUris(runtime_of(b.app).settings))
     assert await senders.get([987654]) == {987654: None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from server.activitypub.runtime import runtime_of
 from server.activitypub.worker import Worker
 from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet
@@ -21,7 +22,7 @@ async def test_two_workers_answer_each_follow_exactly_once(net: FederationNet, p
         assert response.status_code == 202, response.text
 
     # Two workers on the same app state, as two `hearth worker` processes on one database.
-    first, second = Worker(b.app.state), Worker(b.app.state)
+    first, second = Worker(runtime_of(b.app)), Worker(runtime_of(b.app))
     for _ in range(6):
         await asyncio.gather(first.run_once(), second.run_once())
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.activitypub import worker as worker_module
+from server.activitypub.runtime import runtime_of
 from server.models import Delivery, Follow, InboxActivity, RemoteActor
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
@@ -71,10 +72,9 @@ async def _until(condition: Callable[[], object], what: str) -> None:
 async def test_a_slow_inbox_does_not_delay_the_others(net: FederationNet, peer: Peer) -> None:
     b, _, slow = await club_with_a_slow_follower(net)
     await follow_from_peer(net, peer, peer.add_actor("fast"), b, "club")
-    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    worker = asyncio.create_task(runtime_of(b.app).worker.run_forever())
     try:
         await post_as_group(b, "club", "Chess tonight")
-        b.app.state.wake_worker()
         await asyncio.wait_for(slow.arrived.wait(), WAIT_SECONDS)
 
         async def fast_delivered() -> bool:
@@ -116,18 +116,16 @@ async def test_dead_inboxes_give_their_slots_back(
     for number in range(5):
         net.router.add(f"alive{number}.test", peer.app)
     await b.run(lambda session: add_followers(session, [f"dead{n}.test" for n in range(2)]))
-    b.app.state.worker.set_concurrency(2)
-    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    runtime_of(b.app).worker.set_concurrency(2)
+    worker = asyncio.create_task(runtime_of(b.app).worker.run_forever())
     try:
         # First the two dead inboxes take both slots...
         await post_as_group(b, "club", "Anyone there?")
-        b.app.state.wake_worker()
         for inbox in dead:
             await asyncio.wait_for(inbox.arrived.wait(), WAIT_SECONDS)
         # ...then five live followers join and the next post must still reach them.
         await b.run(lambda session: add_followers(session, [f"alive{n}.test" for n in range(5)]))
         await post_as_group(b, "club", "Anyone alive?")
-        b.app.state.wake_worker()
 
         async def alive_delivered() -> bool:
             states = await _states(b)
@@ -150,10 +148,9 @@ async def test_activities_stored_by_another_process_are_processed_during_deliver
     (a local inbox POST wakes it at once); an activity another process stored, without
     waking it, is still processed while a delivery hangs."""
     b, group, slow = await club_with_a_slow_follower(net)
-    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    worker = asyncio.create_task(runtime_of(b.app).worker.run_forever())
     try:
         await post_as_group(b, "club", "Chess tonight")
-        b.app.state.wake_worker()
         await asyncio.wait_for(slow.arrived.wait(), WAIT_SECONDS)
         bob = "https://peer.test/users/bob"
         like = {"id": f"{bob}/likes/1", "type": "Like", "actor": bob, "object": group}
@@ -196,12 +193,11 @@ async def test_deliveries_flow_while_the_inbox_waits_on_a_remote_fetch(
         session.add(row)
 
     await b.run(store_like)
-    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    worker = asyncio.create_task(runtime_of(b.app).worker.run_forever())
     try:
-        b.app.state.wake_worker()
+        runtime_of(b.app).worker.wake()
         await asyncio.wait_for(hanging.arrived.wait(), WAIT_SECONDS)  # the fetch hangs
         await post_as_group(b, "club", "Chess tonight")
-        b.app.state.wake_worker()
 
         async def delivered() -> bool:
             return (await _states(b)).get("peer.test") == "delivered"

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from server.activitypub.publish import publish
+from server.activitypub.runtime import runtime_of
 from server.db import transaction
 from server.models import Delivery, Follow, OutboxActivity
 from tests.federation_net import FederationNet, Instance
@@ -21,7 +22,7 @@ WAIT_SECONDS = 10.0
 def count_wakes(instance: Instance, monkeypatch: pytest.MonkeyPatch) -> list[None]:
     """Record each time the instance's worker is woken (instead of waking it)."""
     wakes: list[None] = []
-    monkeypatch.setattr(instance.app.state.worker, "wake", lambda: wakes.append(None))
+    monkeypatch.setattr(runtime_of(instance.app).worker, "wake", lambda: wakes.append(None))
     return wakes
 
 
@@ -49,13 +50,13 @@ async def test_a_rolled_back_transaction_wakes_nobody(
     await organize_group(b, "club")
     wakes = count_wakes(b, monkeypatch)
     with pytest.raises(RuntimeError):
-        async with transaction(b.app.state.sessions) as session:
+        async with transaction(runtime_of(b.app).sessions) as session:
             await publish(session, like_by_group(b), ["https://peer.test/inbox"])
             raise RuntimeError("changed my mind")
     assert await rows(b, OutboxActivity) == []
     assert wakes == []
 
-    async with transaction(b.app.state.sessions) as session:
+    async with transaction(runtime_of(b.app).sessions) as session:
         async with session.begin_nested():  # a savepoint released is not yet a commit
             await publish(session, like_by_group(b), ["https://peer.test/inbox"])
         assert wakes == []
@@ -81,7 +82,7 @@ async def test_the_workers_own_commits_do_not_wake_it(
     processed activity would cost an extra round, a transaction, each)."""
     b = await net.add("b")
     group = await organize_group(b, "club")
-    worker = asyncio.create_task(b.app.state.worker.run_forever())
+    worker = asyncio.create_task(runtime_of(b.app).worker.run_forever())
     try:
         wakes = count_wakes(b, monkeypatch)
         fan = peer.add_actor("fan")

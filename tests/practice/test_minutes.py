@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from server.activitypub.runtime import runtime_of
 from server.models import CheckIn, Event, RemoteActor
 from tests.decisions.conftest import close_now
 from tests.practice.conftest import Club, RunInDb, checked_in, meetup_at, role_ids
@@ -19,7 +20,7 @@ async def test_note_taker_writes_and_publishes_members_only_minutes(
     proposal_id = await club.open_proposal(quorum_count=1)
     await club.vote(proposal_id, "Agree")
     await run_in_db(lambda session: close_now(session, proposal_id))
-    await web.app.state.worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
     event_id = await meetup_at(web, run_in_db, starts_in=timedelta(days=1))
     path = f"/events/{event_id}"
     roles = await role_ids(web, run_in_db, event_id)

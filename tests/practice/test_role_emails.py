@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.config import Settings
 from tests.conftest import SettingsMaker
 from tests.mailbox import Mailbox, running_mailbox
@@ -54,8 +55,8 @@ async def test_your_turn_and_role_reminders_are_emailed(
     await web.post_form(
         f"/events/{soon}/roles/{roles['Greeter']}/volunteer", csrf_from=f"/events/{soon}"
     )
-    await web.app.state.worker.run_periodic(force=True)
-    await web.app.state.worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
 
     subjects = sorted(str(message["Subject"]) for message in mailbox.to("ana@example.org"))
     assert subjects == ["Your turn? Facilitator at Soon"]

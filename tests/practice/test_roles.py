@@ -11,6 +11,7 @@ from typing import Any
 import icalendar
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.db import session_factory, transaction
 from server.models import Notification
 from server.services import meetup_roles
@@ -117,7 +118,7 @@ async def test_holders_are_reminded_before_the_meetup_once(
     roles = await role_ids(web, run_in_db, event_id)
     path = f"/events/{event_id}"
     await web.post_form(f"{path}/roles/{roles['Timekeeper']}/volunteer", csrf_from=path)
-    worker = web.app.state.worker
+    worker = runtime_of(web.app).worker
     await worker.run_periodic(force=True)
     await worker.run_periodic(force=True)
     reminders = await _notifications(run_in_db, "role_reminder")
@@ -162,7 +163,7 @@ async def test_first_visits_at_once_create_the_default_roles_once(
     club: Club, web: WebClient, app: Any
 ) -> None:
     async def visit() -> list[str]:
-        async with transaction(session_factory(app.state.engine)) as session:
+        async with transaction(session_factory(runtime_of(app).engine)) as session:
             group = await get_group(session, "club")
             return [role.name for role in await meetup_roles.group_roles(session, group)]
 

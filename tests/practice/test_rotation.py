@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.models import Notification, RoleHolder, User
 from tests.practice.conftest import Club, RunInDb, checked_in, meetup_at, role_ids
 from tests.web import WebClient
@@ -90,7 +91,7 @@ async def test_your_turn_goes_to_who_never_or_least_recently_held_the_role(
     assert again.status_code == 303 and len(await _asked(run_in_db)) == 3
 
     # July, asked by the worker: Cy, Ana and Bo were asked for June, so only Dee is asked.
-    await web.app.state.worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
     told = await _asked(run_in_db)
     assert [name for name, _ in told[3:]] == ["dee"]
     assert "facilitator yet at “July”" in told[3][1]

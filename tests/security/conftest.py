@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from tests.federation_net import FederationNet, Instance
 from tests.flows.conftest import net, peer  # noqa: F401  (shared fixtures)
 from tests.flows.peer import Peer, PeerActor
@@ -32,7 +33,7 @@ async def target(net: FederationNet, peer: Peer) -> Target:  # noqa: F811
     b = await net.add("b")
     group = await organize_group(b, "club")
     bob = peer.add_actor("bob")
-    await b.app.state.remote.actor(bob.uri)  # bob's key is known before any attack
+    await runtime_of(b.app).remote.actor(bob.uri)  # bob's key is known before any attack
     return Target(b, group, bob)
 
 

@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.models import InboxActivity
 from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import AS_TYPE, JsonObject, PeerActor, sign_cavage
@@ -133,7 +134,7 @@ async def post_signed(
 async def know(instance: Instance, *actors: PeerActor) -> None:
     """Let ``instance`` fetch and cache these actors (and their keys) before a watch starts."""
     for actor in actors:
-        await instance.app.state.remote.actor(actor.uri)
+        await runtime_of(instance.app).remote.actor(actor.uri)
 
 
 def activity_json(response: httpx.Response) -> JsonObject:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.activitypub.runtime import runtime_of
 from server.db import utcnow
 from server.models import Follow
 from tests.federation_net import FederationNet, Instance
@@ -24,7 +25,7 @@ async def local_follows(
 
     async def add(session: Any) -> None:
         for actor in actors:
-            await instance.app.state.remote.actor(actor.uri)
+            await runtime_of(instance.app).remote.actor(actor.uri)
             session.add(
                 Follow(
                     follower_uri=lucy,

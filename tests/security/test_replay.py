@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.models import Follow, InboxActivity
 from tests.federation_net import FederationNet
 from tests.flows.peer import AS_TYPE, digest_of, sign_cavage
@@ -51,7 +52,7 @@ async def test_replay_to_another_instance_is_refused(net: FederationNet, target:
     """b relays bob's signed request to a, keeping the Host header it was signed for."""
     a = await net.add("a")
     await organize_group(a, "club")
-    await a.app.state.remote.actor(target.bob.uri)
+    await runtime_of(a.app).remote.actor(target.bob.uri)
     follow = target.bob.activity("Follow", "https://a.test/groups/club")
     body, headers = signed_post(target.bob, target.inbox, follow)
     watch = await Watch.start(net, a)
@@ -112,7 +113,7 @@ async def test_signed_fetch_replayed_to_another_instance_is_refused(
     """Authorized fetch: a GET signed for b is no pass for a's members-only documents."""
     a = await net.add("a", federation={"authorized_fetch": True})
     await organize_group(a, "club")
-    await a.app.state.remote.actor(target.bob.uri)
+    await runtime_of(a.app).remote.actor(target.bob.uri)
     url = "https://a.test/groups/club/followers"
     headers = sign_cavage(
         target.bob.key,

@@ -14,6 +14,7 @@ import pytest
 
 from federation.safe_transport import SafeTransport
 from server.activitypub.local import instance_actor
+from server.activitypub.runtime import runtime_of
 from server.models import Delivery
 from tests.federation_net import FederationNet, HostRouter, Instance
 from tests.flows.peer import Peer, PeerActor
@@ -123,8 +124,8 @@ async def guarded(net: FederationNet) -> Guarded:
     client = httpx.AsyncClient(
         transport=SafeTransport(pinned, resolver=resolver), follow_redirects=False
     )
-    b.app.state.http = client
-    b.app.state.remote.http = client
+    runtime_of(b.app).http = client
+    runtime_of(b.app).remote.http = client
     yield Guarded(b, group, resolver, pinned)
     await client.aclose()
 

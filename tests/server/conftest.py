@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from server.activitypub.runtime import runtime_of
 from server.config import Settings
 from server.db import create_engine
 from server.services.credentials import create_api_token
@@ -74,7 +75,7 @@ async def second_browser(browser_for: BrowserFactory, app: Any, settings: Settin
 @pytest.fixture
 def snapshot(app: Any) -> Callable[[], Awaitable[Snapshot]]:
     """``await snapshot()``: every row of every table of the ``app`` fixture's database."""
-    return lambda: take_snapshot(app.state.engine)
+    return lambda: take_snapshot(runtime_of(app).engine)
 
 
 def write_config(path: Path, settings: Settings, extra: str = "") -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.cli import build_parser
 from server.models import User
 from tests.databases import POSTGRES_URL
@@ -137,7 +138,7 @@ async def test_user_create_errors_are_one_line(
     async def usernames(session: Any) -> list[str]:
         return list((await session.exec(select(User.username))).all())
 
-    assert await run_in(web.app.state.engine, usernames) == ["alice"]
+    assert await run_in(runtime_of(web.app).engine, usernames) == ["alice"]
 
 
 async def test_set_password_signs_out_every_browser(
@@ -262,7 +263,7 @@ async def test_check_fails_on_an_unreadable_signing_key(
         user.private_key_pem = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
         session.add(user)
 
-    await run_in(web.app.state.engine, corrupt)
+    await run_in(runtime_of(web.app).engine, corrupt)
     result = await acli("--config", str(cli_config), "check")
     line = one_line_error(result, 1)
     assert line.startswith("hearth: the signing key of @alice is unreadable")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.config import Settings
 from server.db import transaction, utcnow
 from server.models import OutgoingEmail
@@ -40,8 +41,8 @@ class Outbox:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.settings: Settings = app.state.settings
-        self.sessions = app.state.sessions
+        self.settings: Settings = runtime_of(app).settings
+        self.sessions = runtime_of(app).sessions
 
     async def queue(self, *addresses: str) -> None:
         async with transaction(self.sessions) as session:
@@ -70,8 +71,8 @@ def outbox(
 async def test_a_queued_email_is_sent_by_the_worker_once(outbox: Outbox, mailbox: Mailbox) -> None:
     await outbox.queue("ann@example.org")
     assert mailbox.messages == []
-    await outbox.app.state.worker.run_periodic(force=True)
-    await outbox.app.state.worker.run_periodic(force=True)
+    await runtime_of(outbox.app).worker.run_periodic(force=True)
+    await runtime_of(outbox.app).worker.run_periodic(force=True)
     assert await outbox.send() == 0
 
     [message] = mailbox.messages
@@ -163,9 +164,9 @@ async def test_without_smtp_nothing_is_queued_or_sent(
     settings: Settings, app_for: Callable[[Settings], Any]
 ) -> None:
     app = app_for(settings)
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         assert await queue_email(session, settings, "ann@example.org", "Hi", "Hi") is None
-    assert await send_due_emails(app.state.sessions, settings) == 0
+    assert await send_due_emails(runtime_of(app).sessions, settings) == 0
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from server.activitypub.inbox_writer import InboxWriter, Incoming
+from server.activitypub.runtime import runtime_of
 from server.db import transaction, utcnow
 from server.models import DeliveryHost, InboxActivity
 
@@ -21,7 +22,7 @@ def _row(number: int) -> Incoming:
 
 
 async def _stored(app: Any) -> list[str]:
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         rows = await session.exec(select(InboxActivity.activity_uri))
         return sorted(rows.all())
 
@@ -30,8 +31,8 @@ async def test_concurrent_activities_share_commits_and_duplicates_are_stored_onc
     app: Any,
 ) -> None:
     commits: list[int] = []
-    event.listen(app.state.engine.sync_engine, "commit", lambda conn: commits.append(1))
-    writer = InboxWriter(app.state.sessions)
+    event.listen(runtime_of(app).engine.sync_engine, "commit", lambda conn: commits.append(1))
+    writer = InboxWriter(runtime_of(app).sessions)
     numbers = [*range(60), *range(10)]  # ten arrive twice
     await asyncio.gather(*(writer.store(_row(n)) for n in numbers))
     assert await _stored(app) == sorted(_row(n).activity_uri for n in range(60))
@@ -39,16 +40,16 @@ async def test_concurrent_activities_share_commits_and_duplicates_are_stored_onc
 
 
 async def test_two_writers_racing_on_one_activity_store_it_once(app: Any) -> None:
-    first, second = InboxWriter(app.state.sessions), InboxWriter(app.state.sessions)
+    first, second = InboxWriter(runtime_of(app).sessions), InboxWriter(runtime_of(app).sessions)
     await asyncio.gather(*(writer.store(_row(n)) for n in range(20) for writer in (first, second)))
     assert await _stored(app) == sorted(_row(n).activity_uri for n in range(20))
 
 
 async def test_an_activity_from_a_host_given_up_on_makes_it_deliverable_again(app: Any) -> None:
-    async with transaction(app.state.sessions) as session:
+    async with transaction(runtime_of(app).sessions) as session:
         for host in ("peer.test", "other.test"):
             session.add(DeliveryHost(host=host, is_unavailable=True, failing_since=utcnow()))
-    await InboxWriter(app.state.sessions).store(_row(1))
-    async with transaction(app.state.sessions) as session:
+    await InboxWriter(runtime_of(app).sessions).store(_row(1))
+    async with transaction(runtime_of(app).sessions) as session:
         hosts = {h.host: h.is_unavailable for h in (await session.exec(select(DeliveryHost))).all()}
     assert hosts == {"peer.test": False, "other.test": True}

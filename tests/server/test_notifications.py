@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.config import Settings
 from server.db import utcnow
 from server.services.credentials import create_api_token
@@ -69,7 +70,7 @@ def texts(page: str) -> list[str]:
 
 async def send_email(app: Any) -> None:
     """Let the worker send what is queued."""
-    await app.state.worker.run_periodic(force=True)
+    await runtime_of(app).worker.run_periodic(force=True)
 
 
 async def club_with_meetup(web: WebClient, **changes: str) -> int:

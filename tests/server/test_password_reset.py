@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.db import utcnow
 from server.models import OutgoingEmail, PasswordReset
 from tests.conftest import SettingsMaker
@@ -55,7 +56,7 @@ async def ask_for_reset(web: WebClient, login: str) -> tuple[httpx.Response, str
     response = await web.post_form("/reset", {"login": login}, csrf_from="/reset")
     assert response.status_code == 303
     follow = await web.get(response.headers["location"])
-    await web.app.state.worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
     return response, page_without_token(follow)
 
 
@@ -108,7 +109,7 @@ async def test_an_expired_link_is_refused(
         row.expires_at = utcnow() - timedelta(seconds=1)
         session.add(row)
 
-    await run_in(web.app.state.engine, expire)
+    await run_in(runtime_of(web.app).engine, expire)
     assert (await web.get(path)).status_code == 404
     before = await snapshot()
     response = await web.post_form(path, {"password": NEW_PASSWORD}, csrf_from="/login")
@@ -151,7 +152,7 @@ async def test_the_reset_form_emails_a_working_link(
     page = page_without_token(await web.get(response.headers["location"]))
     assert "If an account matches, we have emailed it a link" in page
     assert box.messages == []  # queued by the request, sent by the worker
-    await web.app.state.worker.run_periodic(force=True)
+    await runtime_of(web.app).worker.run_periodic(force=True)
 
     [message] = box.messages
     assert message["To"] == "alice@example.org"
@@ -166,7 +167,7 @@ async def test_the_reset_form_emails_a_working_link(
     assert (await use_link(web, path)).status_code == 303
     assert await is_signed_in(web)
     assert (await web.get(path)).status_code == 404
-    other = await browser_for(web.app.state.settings, web.app)
+    other = await browser_for(runtime_of(web.app).settings, web.app)
     await other.login("alice", NEW_PASSWORD)
 
 
@@ -212,6 +213,6 @@ async def test_an_unreachable_mail_server_is_not_an_error(
     async def queued(session: Any) -> list[OutgoingEmail]:
         return list((await session.exec(select(OutgoingEmail))).all())
 
-    [kept] = await run_in(web.app.state.engine, queued)
+    [kept] = await run_in(runtime_of(web.app).engine, queued)
     assert (kept.to_address, kept.state, kept.attempts) == ("alice@example.org", "pending", 1)
     assert "ConnectionRefusedError" in kept.last_error

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from server.activitypub.runtime import runtime_of
 from server.db import utcnow
 from server.models import Invite
 from tests.conftest import SettingsMaker
@@ -109,14 +110,14 @@ async def test_invite_signup_needs_a_working_link(
     page = await visitor.get("/signup")
     assert "Sign-up here is by invitation" in page.text
     assert 'action="/signup"' not in page.text
-    before = await take_snapshot(visitor.app.state.engine)
+    before = await take_snapshot(runtime_of(visitor.app).engine)
     refused = await visitor.post_form("/signup", signup_form("bob"))
     assert refused.status_code == 403
     assert "Sign-up here is by invitation" in refused.text
     forged = await visitor.post_form("/signup", signup_form("bob", invite="not-a-code"))
     assert forged.status_code == 400
     assert "invalid, used up or expired" in forged.text
-    assert await take_snapshot(visitor.app.state.engine) == before
+    assert await take_snapshot(runtime_of(visitor.app).engine) == before
 
     created = await admin.post_form("/admin/invites", {"max_uses": "1"}, csrf_from="/admin/invites")
     assert created.status_code == 303
@@ -173,7 +174,7 @@ async def test_an_invite_for_several_people_and_an_expired_invite(
     match = INVITE_RE.search((await admin.get("/admin/invites")).text)
     assert match
     fresh = match.group(1)
-    engine = visitor.app.state.engine
+    engine = runtime_of(visitor.app).engine
 
     async def expire(session: Any) -> None:
         invite = (await session.exec(select(Invite).where(Invite.code == fresh))).one()
@@ -206,8 +207,8 @@ async def test_closed_signup_is_refused_with_a_reason(
     assert "not taking new accounts" in page.text
     assert 'action="/signup"' not in page.text
     assert 'href="/signup"' not in (await visitor.get("/login")).text
-    before = await take_snapshot(visitor.app.state.engine)
+    before = await take_snapshot(runtime_of(visitor.app).engine)
     response = await visitor.post_form("/signup", signup_form("bob"))
     assert response.status_code == 403
     assert "not taking new accounts" in response.text
-    assert await take_snapshot(visitor.app.state.engine) == before
+    assert await take_snapshot(runtime_of(visitor.app).engine) == before

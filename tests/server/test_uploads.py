@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.activitypub.runtime import runtime_of
 from server.config import Settings
 from server.uploads import upload_body_limit
 from tests.conftest import SettingsMaker
@@ -94,7 +95,7 @@ async def test_an_image_just_over_the_limit_is_413(
     small_uploads: WebClient, snapshot_of: Callable[[WebClient], Awaitable[Snapshot]]
 ) -> None:
     web = small_uploads
-    uploads = web.app.state.settings.uploads_path
+    uploads = runtime_of(web.app).settings.uploads_path
     fits = await create(web, "fits", {"avatar": ("a.png", png_of_size(MAX_BYTES), "")})
     assert fits.status_code == 303
     stored = files_in(uploads)
@@ -117,7 +118,7 @@ async def test_a_body_over_the_whole_limit_is_413(
     huge = png_of_size(upload_body_limit(MAX_BYTES) + 1)
     response = await create(web, "club", {"avatar": ("a.png", huge, "image/png")})
     assert response.status_code == 413
-    assert files_in(web.app.state.settings.uploads_path) == set()
+    assert files_in(runtime_of(web.app).settings.uploads_path) == set()
     assert await snapshot_of(web) == before
 
 
@@ -216,7 +217,7 @@ async def test_media_outside_the_uploads_dir_is_not_served(
 
 @pytest.fixture
 def snapshot_of() -> Callable[[WebClient], Awaitable[Snapshot]]:
-    return lambda web: take_snapshot(web.app.state.engine)
+    return lambda web: take_snapshot(runtime_of(web.app).engine)
 
 
 @pytest.mark.parametrize("path", ["/signup", "/login", "/groups/club/join"])
