@@ -20,7 +20,6 @@ from server.models import MembershipState, RemoteActor, RemoteMember
 from server.request_scope import path_id, settings_of
 from server.services import attendees, group_actions, rsvp_actions
 from server.services import membership as members
-from server.services.groups import get_group
 
 
 class RsvpIn(BaseModel):
@@ -119,8 +118,8 @@ async def list_members(request: Request) -> Response:
     """A group's active members, local and remote: visible to its members only."""
     async with db(request) as session:
         user = await api_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "see_members")
+        slug = request.path_params["slug"]
+        group = await group_actions.group_for(session, slug, user, "see_members")
         local = await members.list_members(session, group)
         items = [
             {"handle": f"@{person.username}", "name": person.display_name or person.username}

@@ -77,8 +77,7 @@ async def new_event_page(request: Request) -> Response:
     """The meetup form for a group's organizers."""
     async with db(request) as session:
         user = await require_user(request, session)
-        group = await get_group(session, request.path_params["slug"])
-        await members.require(session, group, user, "post_as_group")
+        group = await meetup_actions.organized_group(session, request.path_params["slug"], user)
         form = {
             "timezone": settings_of(request).instance.timezone,
             "start_time": "19:00",
