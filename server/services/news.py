@@ -31,7 +31,7 @@ from server.services.notices import (
     instance_admins,
     notify_users,
 )
-from server.services.notifications import language_of
+from server.services.notifications import reader_language
 from server.services.rsvp_notify import when_text
 
 #: The answers whose people hear that their meetup changed (not those who said no).
@@ -53,7 +53,7 @@ async def tell_each(
     one who caused it)."""
     for user in users:
         if skip is None or user.id != skip.id:
-            with use_locale(language_of(user)):
+            with use_locale(reader_language(settings, user)):
                 await notify_users(session, settings, [user], write())
 
 

@@ -14,9 +14,10 @@ from babel.support import LazyProxy
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.config import Settings
 from server.db import utcnow
-from server.i18n import lazy_gettext
-from server.models import EmailChoice, Group, Notification, User
+from server.i18n import content_language, lazy_gettext
+from server.models import EmailChoice, Notification, User
 
 #: Notifications shown per page (and the API's default page size).
 PAGE_SIZE = 30
@@ -92,12 +93,10 @@ _BY_KIND = {kind: category for category in CATEGORIES for kind in category.kinds
 _BY_KEY = {category.key: category for category in CATEGORIES}
 
 
-def language_of(person: User | Group | None) -> str | None:
-    """The language a member reads Hearth in, or a group writes in (their setting); None
-    keeps the active one."""
-    # TODO(i18n, T1): read ``person.language`` directly once User/Group.language are on main.
-    language = getattr(person, "language", None)
-    return language if isinstance(language, str) and language else None
+def reader_language(settings: Settings, user: User) -> str:
+    """The language a member reads their notifications and e-mails in: their setting, else
+    the instance's."""
+    return content_language(user.language, settings.instance.language)
 
 
 def category_of(kind: str) -> Category | None:

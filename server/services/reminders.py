@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
-from server.i18n import _, use_locale
-from server.models import Event, EventStatus, Group, Participation, RsvpStatus, User, read_id
+from server.i18n import _
+from server.models import Event, EventStatus, Group, Participation, RsvpStatus, read_id
 from server.services.notices import tell_participant
-from server.services.notifications import language_of
 from server.services.rsvp_notify import when_text
 from server.uris import LocalUris
 
@@ -100,6 +100,11 @@ def reminder_text(event: Event) -> str:
     return " ".join(sentences)
 
 
+def reminder_subject(event: Event) -> str:
+    """The reminder e-mail's subject."""
+    return _("Reminder: %(title)s") % {"title": event.title}
+
+
 async def send_due_reminders(
     session: AsyncSession, uris: LocalUris, *, now: datetime | None = None
 ) -> int:
@@ -118,26 +123,17 @@ async def send_due_reminders(
         if participation is None or found is None:
             continue
         event, group = found
-        with use_locale(await _reader_language(session, participation, group)):
-            await tell_participant(
-                session,
-                uris.settings,
-                group,
-                participation,
-                kind="reminder",
-                text=reminder_text(event),
-                email_subject=_("Reminder: %(title)s") % {"title": event.title},
-            )
+        # Written in each reader's language: a member's own, the group's for others.
+        await tell_participant(
+            session,
+            uris.settings,
+            group,
+            participation,
+            kind="reminder",
+            text=partial(reminder_text, event),
+            email_subject=partial(reminder_subject, event),
+        )
     return len(claimed)
-
-
-async def _reader_language(
-    session: AsyncSession, participation: Participation, group: Group
-) -> str | None:
-    """A local attendee reads their own language; someone on another server, the group's."""
-    if participation.user_id is not None:
-        return language_of(await session.get(User, participation.user_id))
-    return language_of(group)
 
 
 async def _event_and_group(session: AsyncSession, event_id: int) -> tuple[Event, Group] | None:

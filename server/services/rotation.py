@@ -34,7 +34,7 @@ from server.models import (
 )
 from server.services.meetup_roles import Slot, active_local_members, slots
 from server.services.notices import notify_user
-from server.services.notifications import language_of
+from server.services.notifications import reader_language
 from server.services.rsvp_notify import when_text
 from server.uris import LocalUris
 
@@ -198,7 +198,7 @@ async def ask_for_open_roles(
                 user_id=choice.id or 0,
             )
         )
-        with use_locale(language_of(choice)):
+        with use_locale(reader_language(settings, choice)):
             text = _(
                 "Your turn? Nobody is %(role)s yet at “%(title)s” (%(when)s). You have "
                 "come to %(group)s's meetups: would you take it this time? One click on the "
@@ -285,7 +285,7 @@ async def remind_holders(session: AsyncSession, uris: LocalUris) -> int:
         user = await session.get(User, row.user_id) if row else None
         if row is None or event is None or role is None or user is None:
             continue
-        with use_locale(language_of(user)):
+        with use_locale(reader_language(uris.settings, user)):
             await notify_user(
                 session,
                 uris.settings,

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import utcnow
-from server.i18n import _, lazy_gettext, pgettext, use_locale
+from server.i18n import _, content_language, lazy_gettext, pgettext, use_locale
 from server.models import (
     CheckIn,
     Event,
@@ -39,7 +39,6 @@ from server.models import (
 )
 from server.services.news import tell_each
 from server.services.notices import Note, group_members, message_people
-from server.services.notifications import language_of
 from server.services.proposals import is_abstention, is_objection, options_of
 from server.uris import LocalUris
 
@@ -253,7 +252,7 @@ async def tell_members(
     )
     if remote:
         uris = LocalUris(settings)
-        with use_locale(language_of(group)):
+        with use_locale(content_language(group.language, settings.instance.language)):
             text = result_text(proposal, tally)
         await message_people(session, uris, group, remote, f"{text} {uris.base}{link}")
 

@@ -21,7 +21,7 @@ from server.services.credentials import (
 )
 from server.services.instance import load_instance_info
 from server.services.notices import queue_email
-from server.services.notifications import language_of
+from server.services.notifications import reader_language
 from server.services.users import NewUser, authenticate, create_user, find_user_by_login
 from server.web.common import (
     current_user,
@@ -208,7 +208,7 @@ async def reset_request_submit(request: Request) -> Response:
         )
         if user is not None and token is not None:
             link = f"{settings.base_url}/reset/{token}"
-            with use_locale(language_of(user)):
+            with use_locale(reader_language(settings, user)):
                 subject, body = password_reset_message(settings, user, link)
             await queue_email(session, settings, user.email, subject, body)
     if settings.smtp.host:

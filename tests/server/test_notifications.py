@@ -348,3 +348,32 @@ async def test_a_moderator_invites_someone_here_who_is_told_with_the_link(
         "/groups/club/invite", {"handle": f"@nobody@{domain}"}, csrf_from="/groups/club/members"
     )
     assert nobody.status_code == 400 and "Nobody here is called @nobody." in nobody.text
+
+
+async def test_each_person_is_told_in_their_own_language(
+    web: WebClient, people: Callable[..., Any], app: Any, mailbox: Mailbox
+) -> None:
+    await web.login_as_new("organizer")
+    created = await web.create_group("club", "Chess Club", membership_mode="approval")
+    assert created.status_code == 303
+    alice = await people("alice")
+    chosen = await alice.post_form("/me/language", {"language": "de"}, csrf_from="/me/language")
+    assert chosen.status_code == 303
+    joined = await alice.post_form("/groups/club/join", csrf_from="/groups/club")
+    assert joined.status_code == 303
+    # Alice asked in German; the organizer, who chose nothing, reads the instance's English.
+    assert texts((await web.get("/notifications")).text) == [
+        "alice (@alice) asks to join Chess Club."
+    ]
+    approved = await web.post_form(
+        "/groups/club/members/alice", {"action": "approve"}, csrf_from="/groups/club/members"
+    )
+    assert approved.status_code == 303
+    assert texts((await alice.get("/notifications")).text) == [
+        "Willkommen! Deine Beitrittsanfrage für Chess Club wurde angenommen."
+    ]
+    await send_email(app)
+    [email] = mailbox.to("alice@example.org")
+    assert email["Subject"] == "Du bist Mitglied von Chess Club"
+    body = email.get_content().replace("\r\n", "\n")
+    assert body.startswith("Hallo alice,\n\nWillkommen! Deine Beitrittsanfrage für Chess Club")
