@@ -52,8 +52,9 @@ class InstanceConfig:
     contact_email: str = ""
     registration: str = "open"
     timezone: str = "UTC"
-    #: The language of the instance (a BCP 47 tag): of a remote post written in several
-    #: (``contentMap``), the text in this language is shown first.
+    #: The language of the instance (a BCP 47 tag): pages for visitors whose browser asks
+    #: for none Hearth has, what groups without a language federate, and of a remote post
+    #: written in several (``contentMap``), the text shown first.
     language: str = "en"
 
 

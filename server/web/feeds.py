@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.db import utcnow
-from server.i18n import _
-from server.models import Event, EventSeries, EventStatus, GroupPost
+from server.i18n import _, use_locale
+from server.models import Event, EventSeries, EventStatus, Group, GroupPost
 from server.services import meetup_roles
 from server.services import membership as members
 from server.services.calendar import EventQuery, upcoming_events
@@ -27,8 +27,9 @@ from server.services.events import series_events
 from server.services.groups import get_group
 from server.services.ics import SeriesFeed, build_calendar
 from server.services.membership import member_count
-from server.web.common import db, render, settings_of
+from server.web.common import current_user, db, render, settings_of
 from server.web.events import visible_event
+from server.web.locale import group_language
 from server.web.runtime import web_runtime
 from server.web.templating import event_when
 
@@ -115,10 +116,17 @@ async def group_ics(request: Request) -> Response:
             events = list(rows.all())
             series = await _series_feeds(session, events)
         items = [(event, group) for event in events]
-        # In a thread, so a big calendar does not stall other requests.
-        return await asyncio.to_thread(
-            build_calendar, group.name, items, settings.base_url, settings.instance.domain, series
-        )
+        # In a thread, so a big calendar does not stall other requests (in the group's
+        # language: the thread gets a copy of this context).
+        with use_locale(group_language(request, group)):
+            return await asyncio.to_thread(
+                build_calendar,
+                group.name,
+                items,
+                settings.base_url,
+                settings.instance.domain,
+                series,
+            )
 
     response = _ics_response(await _cached(request, etag, render), f"{group.slug}.ics")
     response.headers["ETag"] = etag
@@ -133,14 +141,15 @@ async def event_ics(request: Request) -> Response:
         # Who holds a role is for members, as the attendee list is (the page hides names too).
         is_member = members.may(user, membership, "see_members")
         slots = await meetup_roles.slots(session, group, event) if is_member else []
-    roles = meetup_roles.holders_text(slots) if any(slot.holder for slot in slots) else ""
-    body = build_calendar(
-        None,
-        [(event, group)],
-        settings.base_url,
-        settings.instance.domain,
-        notes={event.id or 0: _("Roles: %(roles)s") % {"roles": roles} if roles else ""},
-    )
+    with use_locale(group_language(request, group)):
+        roles = meetup_roles.holders_text(slots) if any(slot.holder for slot in slots) else ""
+        body = build_calendar(
+            None,
+            [(event, group)],
+            settings.base_url,
+            settings.instance.domain,
+            notes={event.id or 0: _("Roles: %(roles)s") % {"roles": roles} if roles else ""},
+        )
     return _ics_response(body, f"meetup-{event.id}.ics")
 
 
@@ -231,7 +240,22 @@ async def group_atom(request: Request) -> Response:
     author = ET.SubElement(feed, "author")  # required by RFC 4287 (4.1.1)
     ET.SubElement(author, "name").text = group.name
     ET.SubElement(author, "uri").text = f"{base}/groups/{group.slug}"
-    entries = [
+    with use_locale(group_language(request, group)):
+        entries = _atom_entries(base, group, post_rows, event_rows)
+    entries.sort(key=lambda item: item.updated, reverse=True)
+    updated = entries[0].updated if entries else group.updated_at
+    ET.SubElement(feed, "updated").text = updated.isoformat()
+    for item in entries[:30]:
+        _atom_entry(feed, item)
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+def _atom_entries(
+    base: str, group: Group, post_rows: list[GroupPost], event_rows: list[Event]
+) -> list[AtomEntry]:
+    """The feed's entries, in the active language."""
+    return [
         AtomEntry(
             link=f"{base}/groups/{group.slug}/posts/{post.id}",
             title=_("%(group)s: news") % {"group": group.name},
@@ -241,13 +265,6 @@ async def group_atom(request: Request) -> Response:
         )
         for post in post_rows
     ] + [_event_entry(base, event) for event in event_rows]
-    entries.sort(key=lambda item: item.updated, reverse=True)
-    updated = entries[0].updated if entries else group.updated_at
-    ET.SubElement(feed, "updated").text = updated.isoformat()
-    for item in entries[:30]:
-        _atom_entry(feed, item)
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 def qr_svg(url: str) -> Markup:
@@ -270,7 +287,7 @@ async def group_flyer(request: Request) -> Response:
             "members": await member_count(session, group),
             "event": None,
         }
-        return await render(request, session, "flyer.html", context)
+        return await _render_flyer(request, session, group, context)
 
 
 async def event_flyer(request: Request) -> Response:
@@ -287,7 +304,17 @@ async def event_flyer(request: Request) -> Response:
             "upcoming": [],
             "members": None,
         }
-        return await render(request, session, "flyer.html", context)
+        return await _render_flyer(request, session, group, context)
+
+
+async def _render_flyer(
+    request: Request, session: AsyncSession, group: Group, context: dict[str, object]
+) -> Response:
+    """A flyer is printed for the group's neighborhood: in the group's language, whoever
+    prints it."""
+    user = await current_user(request, session)
+    with use_locale(group_language(request, group)):
+        return await render(request, session, "flyer.html", context, user=user)
 
 
 routes = [

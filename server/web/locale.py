@@ -10,11 +10,13 @@ request; a signed-in member's own setting takes over once the request knows who 
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import cookie_parser
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.i18n import SUPPORTED_LANGUAGES, primary_tag, use_locale
+from server.i18n import SUPPORTED_LANGUAGES, content_language, primary_tag, use_locale
 from server.i18n_catalogs import catalog_languages
+from server.models import Group
+from server.request_scope import settings_of
 
 #: The cookie the language switcher sets for visitors (and signed-in members alike).
 LANGUAGE_COOKIE = "hearth_lang"
@@ -62,6 +64,11 @@ def choose_language(
         if tag in selectable:
             return tag
     return primary_tag(default) or "en"
+
+
+def group_language(request: HTTPConnection, group: Group) -> str:
+    """The language a group writes in: its own, else the instance's (flyers, calendars)."""
+    return content_language(group.language, settings_of(request).instance.language)
 
 
 class LocaleMiddleware:

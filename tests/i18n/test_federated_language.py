@@ -143,3 +143,26 @@ def test_incoming_content_map_gives_the_readers_language() -> None:
     assert content_of(note, ["de", "en"]) == "<p>Seed swap on Saturday</p>"
     assert content_of(note, ["de"]) == "<p>Seed swap on Saturday</p>"
     assert content_of({"contentMap": {"es": "<p>Hola</p>"}}, ["de"]) == "<p>Hola</p>"
+
+
+async def test_flyers_and_calendars_are_in_the_groups_language(web: WebClient) -> None:
+    """Printed for the neighborhood and subscribed to by it: in the group's language,
+    whoever asks."""
+    await web.login_as_new("organizer")
+    created = await web.create_group("club", "Chess Club", language="fr")
+    assert created.status_code == 303
+    online = {**FORM, "online_url": "https://meet.example/x"}
+    response = await web.post_form(
+        "/groups/club/events/new", online, csrf_from="/groups/club/events/new"
+    )
+    assert response.status_code == 303, response.text
+    event_path = response.headers["location"]
+    english = {"Accept-Language": "en"}
+    for path in ("/groups/club/flyer", f"{event_path}/flyer"):
+        flyer = await web.get(path, headers=english)
+        assert '<html lang="fr"' in flyer.text, path
+        assert "4 mai 2030" in flyer.text, path
+    ics = (await web.get(f"{event_path}.ics", headers=english)).text.replace("\r\n ", "")
+    assert re.search(r"En ligne\s:\shttps://meet\.example/x", ics)  # a no-break space
+    calendar = (await web.get("/groups/club/events.ics", headers=english)).text
+    assert re.search(r"En ligne\s:\shttps://meet\.example/x", calendar.replace("\r\n ", ""))

@@ -210,7 +210,7 @@ async def test_the_main_pages_show_no_english_outside_gettext(
         web = WebClient(client, app)
         visitor = await _visit(web, ["/", "/about", "/events", "/login", "/signup"])
         await web.login_as_new("organizer", is_admin=True)
-        assert (await web.create_group("club", "Zorbl")).status_code == 303
+        assert (await web.create_group("club", "Zorbl", language="fr")).status_code == 303
         created = await web.post_form(
             "/groups/club/events/new", {**FORM, **SEEN_DATA}, csrf_from="/groups/club/events/new"
         )
