@@ -20,9 +20,11 @@ from pydantic import (
     ValidationError,
 )
 
+from server import limits
 from server.errors import InvalidInput
 from server.i18n import _
 from server.inputs import FIRST_YEAR, LAST_YEAR, in_date_range, is_iana_zone, parse_json
+from server.models import EventStatus, JoinMode, MembershipMode, MembershipState, RsvpStatus
 from server.services.reminders import REMIND_CHOICES
 
 MAX_ITEMS = 100_000
@@ -66,14 +68,14 @@ class Source(_Part):
 
 
 class GroupPart(_Part):
-    slug: str = Field(min_length=1, max_length=30)
-    name: str = Field(min_length=1, max_length=100)
+    slug: str = limits.GROUP_SLUG.field()
+    name: str = limits.GROUP_NAME.field()
     summary_md: str = Field(default="", max_length=20_000)
-    location: str = Field(default="", max_length=200)
+    location: str = limits.GROUP_LOCATION.field("")
     latitude: float | None = None
     longitude: float | None = None
     visibility: Literal["public", "unlisted"] = "public"
-    membership_mode: Literal["open", "approval", "invite"] = "open"
+    membership_mode: MembershipMode = MembershipMode.OPEN
     proposals_by: Literal["members", "moderators"] = "members"
     posting_policy: Literal["members", "followers", "moderated"] = "members"
     tags: list[str] = Field(default_factory=list, max_length=50)
@@ -82,7 +84,7 @@ class GroupPart(_Part):
 class Member(_Part):
     actor: Url
     role: Literal["admin", "moderator", "member"] = "member"
-    state: Literal["active", "pending", "invited"] = "active"
+    state: MembershipState = MembershipState.ACTIVE
 
 
 class Follower(_Part):
@@ -91,7 +93,7 @@ class Follower(_Part):
 
 class Answer(_Part):
     actor: Url
-    status: Literal["going", "maybe", "not_going", "waitlisted", "pending", "rejected"]
+    status: RsvpStatus
     via: Literal["web", "api", "join", "friendica", "poll"] = "web"
     note: str = Field(default="", max_length=500)
     at: Moment | None = None
@@ -104,24 +106,24 @@ class CheckInPart(_Part):
 
 class Meetup(_Part):
     id: Url
-    title: str = Field(min_length=1, max_length=200)
+    title: str = limits.EVENT_TITLE.field()
     description_md: str = Field(default="", max_length=50_000)
     starts_at: Moment
     ends_at: Moment
     timezone: Zone
     all_day: bool = False
-    venue_name: str = Field(default="", max_length=200)
-    street: str = Field(default="", max_length=200)
-    postal_code: str = Field(default="", max_length=20)
-    locality: str = Field(default="", max_length=100)
-    country: str = Field(default="", max_length=100)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    online_url: str = Field(default="", max_length=2048)
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
-    join_mode: Literal["free", "restricted", "invite", "external"] = "free"
-    external_url: str = Field(default="", max_length=2048)
-    status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
+    venue_name: str = limits.VENUE_NAME.field("")
+    street: str = limits.STREET.field("")
+    postal_code: str = limits.POSTAL_CODE.field("")
+    locality: str = limits.LOCALITY.field("")
+    country: str = limits.COUNTRY.field("")
+    latitude: float | None = limits.LATITUDE.field(None)
+    longitude: float | None = limits.LONGITUDE.field(None)
+    online_url: str = limits.LINK.field("")
+    capacity: int | None = limits.CAPACITY.field(None)
+    join_mode: JoinMode = JoinMode.FREE
+    external_url: str = limits.LINK.field("")
+    status: EventStatus = EventStatus.CONFIRMED
     visibility: Literal["public", "unlisted", "members"] = "public"
     comments_enabled: bool = True
     remind_minutes: RemindMinutes = 1440
@@ -151,7 +153,7 @@ class ProposalPart(_Part):
     eligibility: Literal["members", "checked_in"] = "members"
     visibility: Literal["members", "public"] = "members"
     secret: bool = False
-    quorum_count: int | None = Field(default=None, ge=1, le=100_000)
+    quorum_count: int | None = limits.QUORUM_COUNT.field(None)
     quorum_percent: int | None = Field(default=None, ge=0, le=100)
     opens_at: Moment
     closes_at: Moment

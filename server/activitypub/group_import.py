@@ -26,7 +26,6 @@ from server.models import (
     Group,
     GroupPost,
     Membership,
-    MembershipState,
     Participation,
     Proposal,
     ProposalVote,
@@ -88,7 +87,7 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
                     group_id=stored_id(group),
                     user_id=user_id,
                     role=member.role,
-                    state=MembershipState(member.state),
+                    state=member.state,
                 )
             )
         else:
@@ -97,7 +96,7 @@ async def _members(session: AsyncSession, who: _Who, group: Group, archive: Arch
                     group_id=stored_id(group),
                     actor_uri=uri,
                     role=member.role,
-                    state=MembershipState(member.state),
+                    state=member.state,
                     via="invite",
                 )
             )
@@ -127,7 +126,7 @@ async def _meetup(session: AsyncSession, who: _Who, group: Group, meetup: Meetup
             Participation(
                 event_id=stored_id(event),
                 **await who.person(answer.actor),
-                status=RsvpStatus(answer.status),
+                status=answer.status,
                 via=answer.via,
                 note=answer.note,
                 waitlisted_at=answer.at if answer.status == RsvpStatus.WAITLISTED else None,
