@@ -46,9 +46,7 @@ def extract_catalog(root: Path = REPOSITORY) -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
-        catalog.add(
-            message, None, [(filename, lineno)], auto_comments=comments, context=context
-        )
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
 
@@ -68,7 +66,7 @@ def update_catalogs(template: Catalog, languages: Iterable[str]) -> list[Path]:
                 catalog = read_po(source, locale=language)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=language, project="Hearth", domain="messages")
+            catalog = Catalog(locale=language, project="Hearth", domain="messages", fuzzy=False)
         catalog.update(template, update_header_comment=False)
         with path.open("wb") as out:
             write_po(out, catalog, width=100, sort_by_file=True)
@@ -130,6 +128,10 @@ def find_gaps(source: Catalog, languages: Iterable[str] = REQUIRED_LANGUAGES) ->
     """What each language lacks for a complete translation of ``source``."""
     gaps = []
     for language in languages:
+        for path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as po_file:
+                if read_po(po_file, locale=language).fuzzy:  # its Plural-Forms would be ignored
+                    gaps.append(Gap(language, "", None, f"{path.name}: the header is fuzzy"))
         translated = load_language(language)
         for message in source:
             if not message.id:

@@ -4,6 +4,7 @@ every plural form filled and the English placeholders."""
 
 from __future__ import annotations
 
+from server.i18n_catalogs import load_translations
 from server.i18n_tools import REQUIRED_LANGUAGES, extract_catalog, find_gaps
 
 
@@ -22,3 +23,11 @@ def test_every_message_is_translated() -> None:
     gaps = find_gaps(source, REQUIRED_LANGUAGES)
     shown = "\n".join(str(gap) for gap in gaps[:60])
     assert gaps == [], f"{len(gaps)} gaps of {len(source)} messages:\n{shown}"
+
+
+def test_plural_rules_of_the_catalogs_are_used() -> None:
+    """A catalog's Plural-Forms header is compiled in (a fuzzy header would be dropped, and
+    French would count like English)."""
+    translations = load_translations("fr")
+    assert translations is not None
+    assert [translations.plural(n) for n in (0, 1, 2, 10**6)] == [0, 0, 2, 1]
