@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_rsvp import EventRsvpHandler
+from server.activitypub.outcomes import Outcome, ignored
 from server.inputs import row_id
 from server.markup import html_to_text
 from server.services.rsvp_words import answer_in
@@ -56,7 +57,9 @@ def reply_text(note: JsonObject) -> str:
 class EventReplyHandler(EventRsvpHandler):
     """Turns "going" / "maybe" / "can't go" replies into RSVP answers."""
 
-    async def on_reply(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_reply(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         note = activity.get("object")
         if not isinstance(note, dict) or note.get("type") != "Note" or note.get("name"):
             return None  # a poll vote (Note with a name) is on_vote's
@@ -68,14 +71,9 @@ class EventReplyHandler(EventRsvpHandler):
             return None
         note_id = get_id(note)
         if get_id(note.get("attributedTo")) != actor or not note_id:
-            return "ignored: an answer on someone else's behalf"
+            return ignored("an answer on someone else's behalf")
         if not same_origin(note_id, actor):
-            return "ignored: a reply from another origin than its author"
+            return ignored("a reply from another origin than its author")
         return await self._answer(
             session, event_id, actor, answer, via="reply", activity_uri=note_id, confirm=True
         )
-
-
-def register(processor: object) -> None:
-    """Add the reply handler (before the relay, which would take the reply for a post)."""
-    processor.register("Create", EventReplyHandler(processor).on_reply)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ Friendica answers, and whenever someone is waitlisted or promoted).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlmodel import select
@@ -26,6 +27,7 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.event_poll import answer_for
 from server.activitypub.language import group_language
+from server.activitypub.outcomes import Outcome, handled, ignored, refused
 from server.activitypub.publish import publish
 from server.config import Settings
 from server.errors import HearthError, NotFound
@@ -37,6 +39,9 @@ from server.services.notices import direct_message, tell_participant
 from server.services.post_shape import is_poll_vote
 from server.services.rsvp_notify import REMOTE_ANSWERERS, status_text
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
 
 #: Friendica's answers to an Event and what they mean here.
 FRIENDICA_ANSWERS: dict[str, rsvp.Answer] = {
@@ -62,9 +67,9 @@ def local_event_id(uris: LocalUris, uri: str | None, suffix: str = "") -> int | 
 class EventRsvpHandler:
     """Turns the RSVP dialects into answers (see the module docstring)."""
 
-    def __init__(self, processor: object) -> None:
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
-        self.settings: Settings = processor.settings  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.uris: LocalUris = processor.uris
+        self.settings: Settings = processor.settings
 
     async def _answer(
         self,
@@ -76,7 +81,7 @@ class EventRsvpHandler:
         via: str,
         activity_uri: str,
         confirm: bool = False,
-    ) -> str:
+    ) -> Outcome:
         """Record the answer through the RSVP use case and tell the person (with ``confirm``,
         also when it was already their answer), in the group's language."""
         with use_locale(await self._language(session, event_id)):
@@ -91,10 +96,10 @@ class EventRsvpHandler:
                     activity_uri=activity_uri,
                 )
             except NotFound:
-                return "ignored: an answer to an unknown meetup"
+                return ignored("an answer to an unknown meetup")
             except HearthError as refusal:
                 await self._refuse(session, event_id, actor, activity_uri, via, refusal.message)
-                return f"answer refused: {refusal.message}"[:200]
+                return refused(f"answer refused: {refusal.message}"[:200])
             result = answered.result
             status = result.participation.status if result.participation else ""
             if confirm and result.participation is not None and not result.changed:
@@ -106,7 +111,7 @@ class EventRsvpHandler:
                     kind="rsvp",
                     text=answered.message,
                 )
-            return f"answered {status}" if result.changed else "answer unchanged"
+            return handled(f"answered {status}" if result.changed else "answer unchanged")
 
     async def _language(self, session: AsyncSession, event_id: int) -> str:
         """The language of the meetup's group (what it tells people is written in it)."""
@@ -142,16 +147,20 @@ class EventRsvpHandler:
         text = f"{text} {link}"
         await direct_message(session, self.uris, group, remote, text, about=link)
 
-    async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> str:
+    async def _withdraw(self, session: AsyncSession, event_id: int, actor: str) -> Outcome:
         try:
             withdrawn = await rsvp_actions.withdraw(session, self.settings, event_id, actor)
         except NotFound:
-            return "ignored: leaving an unknown meetup"
-        return "left the meetup" if withdrawn.result.previous else "ignored: had not answered"
+            return ignored("leaving an unknown meetup")
+        if withdrawn.result.previous is None:
+            return ignored("had not answered")
+        return handled("left the meetup")
 
     # ---------------------------------------------------------------- per activity type
 
-    async def on_vote(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_vote(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         """A Mastodon poll vote on a meetup's RSVP poll."""
         note = activity.get("object")
         if not isinstance(note, dict) or not is_poll_vote(note):
@@ -160,16 +169,18 @@ class EventRsvpHandler:
         if event_id is None:
             return None
         if get_id(note.get("attributedTo")) not in (None, actor):
-            return "ignored: a vote on someone else's behalf"
+            return ignored("a vote on someone else's behalf")
         answer = answer_for(str(note["name"]), await self._language(session, event_id))
         if answer is None:
-            return "ignored: not one of the poll's options"
+            return ignored("not one of the poll's options")
         vote_id = str(get_id(note) or activity.get("id") or "")
         return await self._answer(
             session, event_id, actor, answer, via="poll", activity_uri=vote_id
         )
 
-    async def on_join(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_join(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         """Mobilizon's Join of a meetup."""
         event_id = local_event_id(self.uris, get_id(activity.get("object")))
         if event_id is None:
@@ -179,7 +190,9 @@ class EventRsvpHandler:
             session, event_id, actor, "going", via="join", activity_uri=join_id
         )
 
-    async def on_leave(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_leave(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         """Mobilizon's Leave of a meetup."""
         event_id = local_event_id(self.uris, get_id(activity.get("object")))
         if event_id is None:
@@ -188,7 +201,7 @@ class EventRsvpHandler:
 
     async def on_friendica(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         """Friendica's Accept / TentativeAccept / Reject of a meetup."""
         event_id = local_event_id(self.uris, get_id(activity.get("object")))
         answer = FRIENDICA_ANSWERS.get(str(activity.get("type")))
@@ -203,7 +216,9 @@ class EventRsvpHandler:
             activity_uri=str(activity.get("id") or ""),
         )
 
-    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_undo(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         """``Undo`` of a Join or of a Friendica answer, embedded or named by its id.
 
         Only the answer it names is withdrawn: Friendica changes an answer as
@@ -217,10 +232,10 @@ class EventRsvpHandler:
             if event_id is None:
                 return None
             if get_id(inner.get("actor")) not in (None, actor):
-                return "ignored: undo of someone else's answer"
+                return ignored("undo of someone else's answer")
             answered = await self._participation(session, event_id, actor)
             if answered and inner_id and answered.activity_uri not in ("", inner_id):
-                return "ignored: undo of an answer since replaced"
+                return ignored("undo of an answer since replaced")
             return await self._withdraw(session, event_id, actor)
         if not inner_id or (isinstance(inner, dict) and inner.get("type") is not None):
             return None
@@ -307,16 +322,3 @@ async def answer_joins(
 
 
 REMOTE_ANSWERERS.append(answer_joins)
-
-
-def register(processor: object) -> None:
-    """Add the RSVP handlers to the inbox processor (before the follow and post handlers)."""
-    handler = EventRsvpHandler(processor)
-    add = processor.register  # type: ignore[attr-defined]
-    add("Create", handler.on_vote)
-    add("Join", handler.on_join)
-    add("Leave", handler.on_leave)
-    for kind in FRIENDICA_ANSWERS:
-        add(kind, handler.on_friendica)
-    add("Undo", handler.on_undo)
-    add("Delete", handler.on_account_deleted)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,7 @@ from federation import activities as vocab
 from federation.jsonld import JsonObject, get_id
 from server.activitypub.follows import answer_follow
 from server.activitypub.language import group_language
+from server.activitypub.outcomes import Outcome, handled, ignored, refused
 from server.activitypub.publish import publish
 from server.errors import HearthError
 from server.i18n import _, use_locale
@@ -26,6 +29,9 @@ from server.services import news
 from server.services import remote_membership as service
 from server.services.notices import direct_message
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
 
 
 async def _person(session: AsyncSession, uri: str) -> RemoteActor | None:
@@ -121,8 +127,8 @@ async def send_invitation(
 class GroupJoinHandler:
     """Incoming ``Join`` and ``Leave`` of local groups."""
 
-    def __init__(self, processor: object) -> None:
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.uris: LocalUris = processor.uris
 
     async def _group(self, session: AsyncSession, activity: JsonObject) -> Group | None:
         found = self.uris.local_actor_path(get_id(activity.get("object")) or "")
@@ -130,7 +136,9 @@ class GroupJoinHandler:
             return None
         return (await session.exec(select(Group).where(Group.slug == found[1]))).first()
 
-    async def on_join(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_join(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         group = await self._group(session, activity)
         if group is None:
             return None
@@ -138,28 +146,32 @@ class GroupJoinHandler:
         try:
             member = await service.request_join(session, group, actor, join_id)
         except HearthError as refusal:
-            refused = RemoteMember(group_id=group.id or 0, actor_uri=actor, activity_uri=join_id)
-            await answer_join(session, self.uris, group, refused, accept=False, why=refusal.message)
-            return f"join refused: {refusal.message}"[:200]
+            asker = RemoteMember(group_id=group.id or 0, actor_uri=actor, activity_uri=join_id)
+            await answer_join(session, self.uris, group, asker, accept=False, why=refusal.message)
+            return refused(f"join refused: {refusal.message}"[:200])
         if member.state == MembershipState.ACTIVE:
             await session.flush()
             await answer_join(session, self.uris, group, member, accept=True)
-            return "joined the group"
+            return handled("joined the group")
         who = await news.actor_label(session, actor)
         await news.join_requested(session, self.uris.settings, group, who)
-        return "join waiting for a moderator"
+        return handled("join waiting for a moderator")
 
-    async def on_leave(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_leave(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         group = await self._group(session, activity)
         if group is None:
             return None
         member = await service.find(session, group, actor)
         if member is None:
-            return "ignored: not a member"
+            return ignored("not a member")
         await service.remove(session, member)
-        return "left the group"
+        return handled("left the group")
 
-    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_undo(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         """``Undo{Join}`` of a group, embedded or by id: only the Join it names ends a
         membership (or request); one sent since is left alone."""
         inner = activity.get("object")
@@ -171,7 +183,7 @@ class GroupJoinHandler:
             if group is None:
                 return None
             if get_id(inner.get("actor")) not in (None, actor):
-                return "ignored: undo of someone else's join"
+                return ignored("undo of someone else's join")
             member = await service.find(session, group, actor)
         elif inner_id:
             query = select(RemoteMember).where(
@@ -183,16 +195,8 @@ class GroupJoinHandler:
         else:
             return None
         if member is None:
-            return None if not isinstance(inner, dict) else "ignored: not a member"
+            return None if not isinstance(inner, dict) else ignored("not a member")
         if inner_id and member.activity_uri not in ("", inner_id):
-            return "ignored: undo of a join since replaced"
+            return ignored("undo of a join since replaced")
         await service.remove(session, member)
-        return "left the group"
-
-
-def register(processor: object) -> None:
-    """Add the group Join/Leave handlers (after the meetup RSVP ones)."""
-    handler = GroupJoinHandler(processor)
-    processor.register("Join", handler.on_join)  # type: ignore[attr-defined]
-    processor.register("Leave", handler.on_leave)  # type: ignore[attr-defined]
-    processor.register("Undo", handler.on_undo)  # type: ignore[attr-defined]
+        return handled("left the group")

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject, as_list, get_id
+from server.activitypub.outcomes import Outcome, handled, ignored, refused
 from server.activitypub.publish import publish, publish_to_followers
 from server.activitypub.remote import Remote, RemoteError
 from server.activitypub.runtime import Runtime
@@ -39,6 +41,9 @@ from server.models import (
 from server.services import membership as members
 from server.services.groups import get_group
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
 
 #: How long a process trusts its list of moved groups (a move in another process shows
 #: up after this; in this one at once).
@@ -182,26 +187,26 @@ async def move_group(runtime: Runtime, user: User, slug: str, target: str) -> Gr
 class MoveHandler:
     """Handles an incoming ``Move`` of an actor local users follow."""
 
-    def __init__(self, processor: object) -> None:
-        self.remote: Remote = processor.remote  # type: ignore[attr-defined]
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.remote: Remote = processor.remote
+        self.uris: LocalUris = processor.uris
 
     async def _local_follows(self, session: AsyncSession, origin: str) -> list[Follow]:
         rows = await session.exec(select(Follow).where(Follow.followee_uri == origin))
         return [follow for follow in rows.all() if self.uris.is_local(follow.follower_uri)]
 
-    async def on_move(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_move(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         if get_id(activity.get("object")) != actor:
-            return "ignored: a Move of another actor than its sender"
+            return ignored("a Move of another actor than its sender")
         target_uri = get_id(activity.get("target")) or ""
         follows = await self._local_follows(session, actor)
         if not follows:
-            return "ignored: nobody here follows the actor that moved"
+            return ignored("nobody here follows the actor that moved")
         if not target_uri or self.uris.is_local(target_uri):
-            return "refused: the Move has no remote target"
+            return refused("refused: the Move has no remote target")
         document = await self.remote.fetch(target_uri)
         if not lists_origin(document, actor):
-            return "refused: the target does not list the origin in alsoKnownAs"
+            return refused("refused: the target does not list the origin in alsoKnownAs")
         target = await self.remote.store_actor(document, target_uri)
         origin = await session.exec(select(RemoteActor).where(RemoteActor.uri == actor))
         origin_actor = origin.first()
@@ -214,9 +219,4 @@ class MoveHandler:
                 await publish(session, undo, [origin_actor.inbox])
             await session.delete(follow)
             await _follow(session, self.uris, follow.follower_uri, target)
-        return f"moved {len(follows)} follow(s) to {target.uri}"
-
-
-def register(processor: object) -> None:
-    """Add the Move handler to the inbox processor."""
-    processor.register("Move", MoveHandler(processor).on_move)  # type: ignore[attr-defined]
+        return handled(f"moved {len(follows)} follow(s) to {target.uri}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id, is_public
+from server.activitypub.dispatch import handlers_by_type
 from server.activitypub.follows import answer_follow
 from server.activitypub.local import local_actor_by_uri
+from server.activitypub.outcomes import Outcome, error, failed, handled, ignored
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
 from server.activitypub.remote_polls import poll_of
@@ -49,10 +50,6 @@ log = logging.getLogger(__name__)
 
 OBJECT_TYPES = ("Note", "Article", "Page", "Question", "Event")
 
-#: A handler returns what it did (stored as the row's result), or None when the activity is
-#: not its business, and the next handler registered for that type is tried.
-Handler = Callable[[AsyncSession, JsonObject, str], Awaitable[str | None]]
-
 
 def _parse_time(value: object) -> datetime:
     if isinstance(value, str):
@@ -65,42 +62,21 @@ def _parse_time(value: object) -> datetime:
     return utcnow()
 
 
-async def _record(session: AsyncSession, row_id: int, result: str) -> None:
+async def _record(session: AsyncSession, row_id: int, outcome: Outcome) -> None:
     """Record an activity's outcome: done, or to be retried (a few times) if it failed."""
     row = await session.get(InboxActivity, row_id)
     if row is None:
         return
     row.attempts += 1
-    row.result = result[:500]
+    row.result = outcome.text[:500]
     row.leased_until = None
-    if not result.startswith(("failed", "error")) or row.attempts >= 5:
+    if not outcome.retried or row.attempts >= 5:
         row.processed_at = utcnow()
     session.add(row)
 
 
-def _feature_modules() -> list[Callable[[InboxProcessor], None]]:
-    """The ``register`` functions of the feature modules that handle inbox activities."""
-    from server.activitypub import (
-        event_replies,
-        event_rsvp,
-        flags,
-        group_join,
-        move,
-        proposal_poll,
-        reactions,
-        relay,
-    )
-
-    return [
-        reactions.register,
-        proposal_poll.register,
-        event_rsvp.register,
-        event_replies.register,
-        group_join.register,
-        relay.register,
-        flags.register,
-        move.register,
-    ]
+def _not_handled(activity: JsonObject) -> Outcome:
+    return ignored(f"{activity.get('type')!s:.40} is not handled")
 
 
 class InboxProcessor:
@@ -112,33 +88,14 @@ class InboxProcessor:
         self.remote = runtime.remote
         self.policy = runtime.policy
         self.uris = LocalUris(self.settings)
-        self.handlers: dict[str, list[Handler]] = {}
-        # Feature modules register first, so they see e.g. an RSVP ``Accept`` before the
-        # follow handler treats it as an answer to a follow. Each module's handlers return
-        # None for activities that are not theirs.
-        for register in _feature_modules():
-            register(self)
-        for kind, handler in (
-            ("Follow", self.on_follow),
-            ("Undo", self.on_undo),
-            ("Accept", self.on_accept),
-            ("Reject", self.on_reject),
-            ("Create", self.on_create),
-            ("Update", self.on_update),
-            ("Delete", self.on_delete),
-        ):
-            self.register(kind, handler)
+        self.handlers = handlers_by_type(self)
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Add a handler for activities of type ``kind`` (tried in registration order)."""
-        self.handlers.setdefault(kind, []).append(handler)
-
-    async def _dispatch(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
-        for handler in self.handlers.get(str(activity.get("type", "")), []):
-            result = await handler(session, activity, actor)
-            if result is not None:
-                return result
-        return f"ignored: {activity.get('type')!s:.40} is not handled"
+    async def _dispatch(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
+        for handler in self.handlers.get(str(activity.get("type", "")), ()):
+            outcome = await handler(session, activity, actor)
+            if outcome is not None:
+                return outcome
+        return _not_handled(activity)
 
     async def process(self, row_id: int) -> None:
         """Process one stored activity; failures are recorded and retried a few times."""
@@ -151,30 +108,32 @@ class InboxProcessor:
         recorded = False
         try:
             if str(activity.get("type", "")) not in self.handlers:
-                result = f"ignored: {activity.get('type')!s:.40} is not handled"
+                outcome = _not_handled(activity)
             else:
                 await self.remote.ensure_actor(actor)
                 async with transaction(self.sessions) as session:
-                    result = await self._dispatch(session, activity, actor)
-                    await _record(session, row_id, result)  # one commit for both
+                    outcome = await self._dispatch(session, activity, actor)
+                    await _record(session, row_id, outcome)  # one commit for both
                 recorded = True
         except RemoteError as exc:
-            result = f"failed: {exc}"
+            outcome = failed(str(exc))
         except Exception as exc:
             log.exception("processing %s failed", row_id)
-            result = f"error: {type(exc).__name__}"
+            outcome = error(type(exc).__name__)
         if not recorded:  # what the handler did was rolled back; the outcome is kept
             async with transaction(self.sessions) as session:
-                await _record(session, row_id, result)
-        log.info("inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, result)
+                await _record(session, row_id, outcome)
+        log.info(
+            "inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, outcome
+        )
 
     # Follows of our actors ------------------------------------------------------------
 
-    async def on_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         target = get_id(activity.get("object")) or ""
         local = await local_actor_by_uri(session, self.uris, target)
         if local is None or target == self.uris.instance_actor:
-            return "ignored: not a local group or user"
+            return ignored("not a local group or user")
         manual = await self._approves_manually(session, target, actor)
         follow = (
             await session.exec(
@@ -195,9 +154,9 @@ class InboxProcessor:
         await session.flush()
         if follow.state == FollowState.ACCEPTED:
             await answer_follow(session, self.uris, follow, accept=True, original=activity)
-            return "accepted"
+            return handled("accepted")
         await self._tell_moderators(session, target, actor)
-        return "pending approval"
+        return handled("pending approval")
 
     async def _tell_moderators(self, session: AsyncSession, target: str, actor: str) -> None:
         """A follow request waits: the group's moderators hear about it."""
@@ -225,25 +184,25 @@ class InboxProcessor:
             MembershipState.ACTIVE,
         )
 
-    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         inner = activity.get("object")
         inner_id = get_id(inner)
         query = select(Follow).where(Follow.follower_uri == actor)
         if isinstance(inner, dict) and inner.get("type") == "Follow":
             if get_id(inner.get("actor")) not in (None, actor):
-                return "ignored: undo of someone else's follow"
+                return ignored("undo of someone else's follow")
             query = query.where(Follow.followee_uri == (get_id(inner.get("object")) or ""))
             if inner_id:  # only the follow it names, not one sent since (compare the ids)
                 query = query.where(col(Follow.activity_uri).in_((inner_id, "")))
         elif inner_id:
             query = query.where(Follow.activity_uri == inner_id)
         else:
-            return "ignored: nothing to undo"
+            return ignored("nothing to undo")
         follows = list((await session.exec(query)).all())
         for follow in follows:
             await drop_follower(session, self.uris, follow.follower_uri, follow.followee_uri)
             await session.delete(follow)
-        return f"unfollowed ({len(follows)})" if follows else "ignored: no such follow"
+        return handled(f"unfollowed ({len(follows)})") if follows else ignored("no such follow")
 
     # Answers to our users' follows -----------------------------------------------------
 
@@ -262,21 +221,21 @@ class InboxProcessor:
         follow = (await session.exec(query)).first()
         return follow if follow and self.uris.is_local(follow.follower_uri) else None
 
-    async def on_accept(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_accept(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         follow = await self._our_follow(session, activity, actor)
         if follow is None:
-            return "ignored: no follow of ours to accept"
+            return ignored("no follow of ours to accept")
         follow.state = FollowState.ACCEPTED
         follow.updated_at = utcnow()
         session.add(follow)
-        return "follow accepted"
+        return handled("follow accepted")
 
-    async def on_reject(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_reject(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         follow = await self._our_follow(session, activity, actor)
         if follow is None:
-            return "ignored: no follow of ours to reject"
+            return ignored("no follow of ours to reject")
         await session.delete(follow)
-        return "follow rejected"
+        return handled("follow rejected")
 
     # Posts from accounts our users follow ---------------------------------------------
 
@@ -321,23 +280,23 @@ class InboxProcessor:
             return None
         return note
 
-    async def on_create(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_create(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         owner = await self._owner(session, activity, actor)
         if owner is None:
-            return "ignored: nobody here follows the author"
+            return ignored("nobody here follows the author")
         note = await self._embedded_note(activity, actor, owner)
         if note is None:
-            return "ignored: not a note from the actor's origin"
+            return ignored("not a note from the actor's origin")
         if note.get("type") == "Event":
             return await store_event(session, note, owner, actor)
         uri = str(note["id"])
         if (await session.exec(select(RemotePost.id).where(RemotePost.uri == uri))).first():
-            return "ignored: already stored"
+            return ignored("already stored")
         try:
             session.add(self._post_from(note, actor))
         except NotAPost as refusal:
-            return f"ignored: {refusal}"
-        return "stored post"
+            return ignored(str(refusal))
+        return handled("stored post")
 
     def _post_from(self, note: JsonObject, actor: str, row: RemotePost | None = None) -> RemotePost:
         """The home-timeline row for ``note``; :class:`NotAPost` if its content is not text."""
@@ -353,33 +312,33 @@ class InboxProcessor:
         row.published_at = _parse_time(note.get("published"))
         return row
 
-    async def on_update(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_update(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         obj = activity.get("object")
         if isinstance(obj, dict) and get_id(obj) == actor:
             await self.remote.actor(actor, refresh=True)
-            return "actor refreshed"
+            return handled("actor refreshed")
         owner = await self._owner(session, activity, actor)
         note = await self._embedded_note(activity, actor, owner)
         if note is None:
-            return "ignored: not an update of the actor or its note"
+            return ignored("not an update of the actor or its note")
         if note.get("type") == "Event":
             # store_event also creates: only for authors someone here follows, as on_create.
             if owner is None:
-                return "ignored: nobody here follows the author"
+                return ignored("nobody here follows the author")
             return await store_event(session, note, owner, actor)
         row = (
             await session.exec(select(RemotePost).where(RemotePost.uri == str(note["id"])))
         ).first()
         if row is None or row.actor_uri != actor:
-            return "ignored: unknown post"
+            return ignored("unknown post")
         try:
             self._post_from(note, actor, row).updated_at = utcnow()
         except NotAPost as refusal:
-            return f"ignored: {refusal}"
+            return ignored(str(refusal))
         session.add(row)
-        return "post updated"
+        return handled("post updated")
 
-    async def on_delete(self, session: AsyncSession, activity: JsonObject, actor: str) -> str:
+    async def on_delete(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         target = get_id(activity.get("object")) or ""
         if target == actor:
             await session.exec(delete(Follow).where(col(Follow.follower_uri) == actor))
@@ -389,16 +348,14 @@ class InboxProcessor:
             await session.exec(delete(RemoteMember).where(col(RemoteMember.actor_uri) == actor))
             await session.exec(delete(RemoteActor).where(col(RemoteActor.uri) == actor))
             self.remote.forget_keys_of(actor)
-            return "actor deleted"
+            return handled("actor deleted")
         result = await session.exec(
             delete(RemotePost).where(
                 col(RemotePost.uri) == target, col(RemotePost.actor_uri) == actor
             )
         )
         if result.rowcount:
-            return "post deleted"
-        return (
-            "event deleted"
-            if await delete_event(session, target, actor)
-            else "ignored: unknown object"
-        )
+            return handled("post deleted")
+        if await delete_event(session, target, actor):
+            return handled("event deleted")
+        return ignored("unknown object")

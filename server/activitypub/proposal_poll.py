@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +21,7 @@ from federation import activities as vocab
 from federation.jsonld import AS_PUBLIC, JsonObject, get_id
 from server.activitypub.language import group_language, with_language
 from server.activitypub.mentions import mentioned_inboxes, stored_tags, with_mentions
+from server.activitypub.outcomes import Outcome, handled, ignored, refused
 from server.activitypub.publish import publish, publish_to_followers
 from server.db import utcnow
 from server.errors import HearthError
@@ -35,6 +37,9 @@ from server.services.remote_membership import member_actors
 from server.services.rsvp import Attendee
 from server.services.tally import CLOSED_HOOKS
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
 
 #: Counts go out at most this often per proposal (a burst of votes → one Update).
 COUNTS_EVERY = timedelta(seconds=10)
@@ -197,12 +202,12 @@ def _vote_target(uris: LocalUris, activity: JsonObject, actor: str) -> tuple[str
 class VoteHandler:
     """Counts poll votes on proposals; tells people whose vote cannot count why."""
 
-    def __init__(self, processor: object) -> None:
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.uris: LocalUris = processor.uris
 
     async def on_create(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         target = _vote_target(self.uris, activity, actor)
         if target is None:
             return None
@@ -210,7 +215,7 @@ class VoteHandler:
         group = (await session.exec(select(Group).where(Group.slug == slug))).first()
         proposal = await session.get(Proposal, proposal_id)
         if group is None or proposal is None or proposal.group_id != group.id:
-            return "ignored: a vote for an unknown proposal"
+            return ignored("a vote for an unknown proposal")
         note_id = str(get_id(activity.get("object")) or "")
         try:
             _vote, changed = await service.cast_vote(
@@ -227,14 +232,9 @@ class VoteHandler:
                         "reason": refusal.message,
                     }
                 await direct_message(session, self.uris, group, remote, text)
-            return f"vote refused: {refusal.message}"[:200]
-        return "vote counted" if changed else "vote unchanged"
+            return refused(f"vote refused: {refusal.message}"[:200])
+        return handled("vote counted" if changed else "vote unchanged")
 
 
 # The closed poll goes out in the same transaction as the tally.
 CLOSED_HOOKS.append(send_closed)
-
-
-def register(processor: object) -> None:
-    """Add the vote handler to the inbox processor (before the generic Create handler)."""
-    processor.register("Create", VoteHandler(processor).on_create)  # type: ignore[attr-defined]

@@ -12,15 +12,20 @@ to the next handler.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.jsonld import JsonObject, get_id
+from server.activitypub.outcomes import Outcome, handled, ignored
 from server.inputs import row_id
 from server.models import REACTION_KINDS, Event, Group, GroupPost
 from server.services import reactions
 from server.uris import LocalUris
+
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
 
 
 async def local_target(session: AsyncSession, uris: LocalUris, uri: str) -> str | None:
@@ -44,12 +49,12 @@ async def local_target(session: AsyncSession, uris: LocalUris, uri: str) -> str 
 class ReactionHandler:
     """Counts likes and boosts (see the module docstring)."""
 
-    def __init__(self, processor: object) -> None:
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.uris: LocalUris = processor.uris
 
     async def on_reaction(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         target = get_id(activity.get("object"))
         found = await local_target(session, self.uris, target) if target else None
         activity_id = get_id(activity)
@@ -57,10 +62,12 @@ class ReactionHandler:
             return None
         kind = str(activity["type"])
         if not await reactions.record(session, kind, activity_id, actor, found):
-            return f"ignored: {kind} already counted"
-        return f"counted {kind} of {found}"
+            return ignored(f"{kind} already counted")
+        return handled(f"counted {kind} of {found}")
 
-    async def on_undo(self, session: AsyncSession, activity: JsonObject, actor: str) -> str | None:
+    async def on_undo(
+        self, session: AsyncSession, activity: JsonObject, actor: str
+    ) -> Outcome | None:
         inner = activity.get("object")
         kind, target = "", ""
         if isinstance(inner, dict):
@@ -72,13 +79,4 @@ class ReactionHandler:
             named = get_id(inner.get("object"))
             target = (await local_target(session, self.uris, named) if named else None) or ""
         removed = await reactions.withdraw(session, actor, get_id(inner), kind, target)
-        return f"uncounted ({removed})" if removed else None
-
-
-def register(processor: object) -> None:
-    """Add the Like, Announce and Undo handlers."""
-    handler = ReactionHandler(processor)
-    add = processor.register  # type: ignore[attr-defined]
-    add("Like", handler.on_reaction)
-    add("Announce", handler.on_reaction)
-    add("Undo", handler.on_undo)
+        return handled(f"uncounted ({removed})") if removed else None

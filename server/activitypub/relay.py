@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, as_list, get_id, is_public
 from server.activitypub.event_rsvp import local_event_id
+from server.activitypub.outcomes import Outcome, handled, ignored, refused
 from server.activitypub.relay_send import send_relay, send_unrelay
 from server.db import utcnow
 from server.inputs import row_id
@@ -59,6 +60,9 @@ from server.services.post_shape import (
 )
 from server.uris import LocalUris, host_of
 
+if TYPE_CHECKING:
+    from server.activitypub.processing import InboxProcessor
+
 log = logging.getLogger(__name__)
 
 #: More groups than this mentioned in one post: spam, relayed by none of them.
@@ -82,13 +86,13 @@ def _addressed(note: JsonObject) -> list[str]:
 class RelayHandler:
     """Relays posts to the groups they address (see the module docstring)."""
 
-    def __init__(self, processor: object) -> None:
-        self.uris: LocalUris = processor.uris  # type: ignore[attr-defined]
-        self.policy: DomainPolicy = processor.policy  # type: ignore[attr-defined]
-        settings = processor.settings  # type: ignore[attr-defined]
+    def __init__(self, processor: InboxProcessor) -> None:
+        self.uris: LocalUris = processor.uris
+        self.policy: DomainPolicy = processor.policy
+        settings = processor.settings
         self.languages = [settings.instance.language, "en"]
         self.media = MediaCache(
-            processor.remote.http,  # type: ignore[attr-defined]
+            processor.remote.http,
             settings.uploads_path,
             settings.uploads.max_bytes,
         )
@@ -179,7 +183,7 @@ class RelayHandler:
 
     async def on_create(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         note = activity.get("object")
         if not is_post_type(note):
             return None
@@ -201,8 +205,8 @@ class RelayHandler:
                 shape = read_post(note, self.languages)
             except NotAPost as refusal:
                 why = str(refusal)
-        outcome: list[str] = []
-        refused: list[str] = []
+        done: list[str] = []
+        not_done: list[str] = []
         for group in groups:
             state, why_here = (
                 (None, why)
@@ -210,34 +214,36 @@ class RelayHandler:
                 else await self._may_post(session, group, actor, members_only)
             )
             if state is None or shape is None:
-                refused.append(f"not relayed by {group.slug}: {why_here}")
+                not_done.append(f"not relayed by {group.slug}: {why_here}")
                 continue
-            if not outcome:
+            if not done:
                 await self.media.cache_images(shape.attachments)
             await self._store(session, group, activity, note, shape, actor, state, members_only)
-            outcome.append(f"{state} by {group.slug}")
-        return await self._outcome(session, activity, actor, outcome, refused)
+            done.append(f"{state} by {group.slug}")
+        return await self._outcome(session, activity, actor, done, not_done)
 
     async def _outcome(
         self,
         session: AsyncSession,
         activity: JsonObject,
         actor: str,
-        outcome: list[str],
-        refused: list[str],
-    ) -> str | None:
-        """What the inbox row records. A post no group relayed may still belong in a local
-        follower's home timeline: then the reason is logged and the next handler has it."""
-        for line in refused:
+        done: list[str],
+        not_done: list[str],
+    ) -> Outcome | None:
+        """What the inbox row records: handled when a group relayed or held the post (with
+        why the others did not), else refused. A post no group relayed may still belong in
+        a local follower's home timeline: then the reason is logged and the next handler
+        has it."""
+        for line in not_done:
             log.info("Create %s from %s %s", activity.get("id"), actor, line)
-        if outcome:
-            return "; ".join([", ".join(outcome), *refused])
+        if done:
+            return handled("; ".join([", ".join(done), *not_done]))
         followed = select(Follow.id).where(
             Follow.followee_uri == actor, Follow.state == FollowState.ACCEPTED
         )
         if (await session.exec(followed)).first() is not None:
             return None
-        return "; ".join(refused)[:500]
+        return refused("; ".join(not_done)[:500])
 
     async def _store(
         self,
@@ -283,7 +289,7 @@ class RelayHandler:
 
     async def on_update(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         note = activity.get("object")
         if not is_post_type(note):
             return None
@@ -291,12 +297,12 @@ class RelayHandler:
         if not posts:
             return None
         if author_of(note) not in (None, actor):
-            return "ignored: an update attributed to someone other than the sender"
+            return ignored("an update attributed to someone other than the sender")
         try:
             shape = read_post(note, self.languages)
         except NotAPost as refusal:
             log.info("Update %s from %s not relayed: %s", activity.get("id"), actor, refusal)
-            return f"update not relayed: {refusal}"[:500]
+            return refused(f"update not relayed: {refusal}"[:500])
         await self.media.cache_images(shape.attachments)
         for post in posts:
             _apply(post, shape)
@@ -306,11 +312,11 @@ class RelayHandler:
                 group = await session.get(Group, post.group_id)
                 if group is not None:
                     await send_relay(session, self.uris, group, post, activity=activity)
-        return f"relayed update ({len(posts)})"
+        return handled(f"relayed update ({len(posts)})")
 
     async def on_delete(
         self, session: AsyncSession, activity: JsonObject, actor: str
-    ) -> str | None:
+    ) -> Outcome | None:
         target = get_id(activity.get("object")) or ""
         if target == actor:  # an account deleted: its posts are no longer shared (Undo)
             query = select(RelayedPost).where(RelayedPost.actor_uri == actor)
@@ -329,7 +335,7 @@ class RelayHandler:
                 await send_relay(session, self.uris, group, post, activity=activity)
                 await send_unrelay(session, self.uris, group, post)
             await session.delete(post)
-        return f"relayed delete ({len(posts)})"
+        return handled(f"relayed delete ({len(posts)})")
 
 
 def _apply(post: RelayedPost, shape: PostShape) -> None:
@@ -340,12 +346,3 @@ def _apply(post: RelayedPost, shape: PostShape) -> None:
     post.sensitive = shape.sensitive
     post.url = shape.url[:2048]
     post.attachments_json = shape.attachments_json()
-
-
-def register(processor: object) -> None:
-    """Add the relay handlers (before the home-timeline ones)."""
-    handler = RelayHandler(processor)
-    add = processor.register  # type: ignore[attr-defined]
-    add("Create", handler.on_create)
-    add("Update", handler.on_update)
-    add("Delete", handler.on_delete)

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.events import EventError, parse_event
 from federation.jsonld import JsonObject
+from server.activitypub.outcomes import Outcome, handled, ignored
 from server.db import utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import EventStatus, RemoteEvent
@@ -37,7 +38,7 @@ def _apply(row: RemoteEvent, obj: JsonObject, actor: str) -> RemoteEvent | None:
     return row
 
 
-async def store_event(session: AsyncSession, obj: JsonObject, owner: str, sent_by: str) -> str:
+async def store_event(session: AsyncSession, obj: JsonObject, owner: str, sent_by: str) -> Outcome:
     """Store (or refresh) a remote Event of ``owner`` (the group) sent by ``sent_by``.
 
     Only the group itself, or whoever first sent the event, may change it.
@@ -45,16 +46,16 @@ async def store_event(session: AsyncSession, obj: JsonObject, owner: str, sent_b
     uri = str(obj.get("id"))
     row = (await session.exec(select(RemoteEvent).where(RemoteEvent.uri == uri))).first()
     if row is not None and (row.actor_uri != owner or sent_by not in (owner, row.sent_by)):
-        return "ignored: event of another actor"
+        return ignored("event of another actor")
     is_new = row is None
     blank = RemoteEvent(uri=uri, actor_uri=owner, sent_by=sent_by, name="", starts_at=utcnow())
     row = _apply(row or blank, obj, owner)
     if row is None:
-        return "ignored: not a usable event"
+        return ignored("not a usable event")
     if not is_new:
         row.updated_at = utcnow()
     session.add(row)
-    return "stored event" if is_new else "event updated"
+    return handled("stored event" if is_new else "event updated")
 
 
 async def delete_event(session: AsyncSession, uri: str, actor: str) -> bool:

@@ -47,6 +47,8 @@ def default_role_name(name: str) -> str:
         "Timekeeper": pgettext("meetup role", "Timekeeper"),
     }
     return names.get(name, name)
+
+
 MAX_ROLES = 12
 
 
