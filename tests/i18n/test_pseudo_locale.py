@@ -96,6 +96,32 @@ SEEN_DATA = {
 }
 
 
+VISITOR_PAGES = ["/", "/about", "/events", "/login", "/signup"]
+#: Pages of a signed-in admin who organizes the group ``club`` ({event}: its meetup's path).
+MEMBER_PAGES = [
+    "/groups/club",
+    "{event}",
+    "/groups/new",
+    "/groups/club/edit",
+    "/groups/club/events/new",
+    "/me/language",
+    "/me/notifications",
+    "/notifications",
+    "/me/groups",
+    "/me/calendar",
+    "/groups/club/events",
+    "/groups/club/members",
+    "/groups/club/proposals",
+    "/groups/club/decisions",
+    "/groups/club/attendance",
+    "/groups/club/roles",
+    "/groups/club/flyer",
+    "{event}/flyer",
+    "/groups/club/move",
+    "/admin",
+]
+
+
 def pseudo(text: str) -> str:
     """⟦ + the text with accented letters (placeholders and markup kept) + ⟧."""
     pieces, last = [], 0
@@ -208,7 +234,7 @@ async def test_the_main_pages_show_no_english_outside_gettext(
         transport=transport, base_url=settings.base_url, headers=french
     ) as client:
         web = WebClient(client, app)
-        visitor = await _visit(web, ["/", "/about", "/events", "/login", "/signup"])
+        visitor = await _visit(web, VISITOR_PAGES)
         await web.login_as_new("organizer", is_admin=True)
         assert (await web.create_group("club", "Zorbl", language="fr")).status_code == 303
         created = await web.post_form(
@@ -216,30 +242,29 @@ async def test_the_main_pages_show_no_english_outside_gettext(
         )
         assert created.status_code == 303, created.text
         event_path = created.headers["location"]
-        member = await _visit(
-            web,
-            [
-                "/groups/club",
-                event_path,
-                "/groups/new",
-                "/groups/club/edit",
-                "/groups/club/events/new",
-                "/me/language",
-                "/me/notifications",
-                "/notifications",
-                "/me/groups",
-                "/me/calendar",
-                "/groups/club/events",
-                "/groups/club/members",
-                "/groups/club/proposals",
-                "/groups/club/decisions",
-                "/groups/club/attendance",
-                "/groups/club/roles",
-                "/groups/club/flyer",
-                "/groups/club/move",
-                "/groups/club/archive",
-                "/admin",
-            ],
-        )
+        member = await _visit(web, [event_path.join(p.split("{event}")) for p in MEMBER_PAGES])
     found = {**visitor, **member}
     assert found == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in found.items())
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "es"])
+async def test_every_main_page_renders_in_each_language(language: str, web: WebClient) -> None:
+    """With the real catalogs: every page answers, says its language, and no translation
+    broke a placeholder (a leftover "%(" or a KeyError would show)."""
+
+    async def check(paths: list[str]) -> None:
+        for path in paths:
+            page = await web.get(path)
+            assert page.status_code == 200, (path, page.status_code)
+            assert f'<html lang="{language}"' in page.text, path
+            assert "%(" not in page.text and "⟦" not in page.text, path
+
+    web.client.headers.update({"Accept-Language": language})
+    await check(VISITOR_PAGES)
+    await web.login_as_new("organizer", is_admin=True)
+    assert (await web.create_group("club", "Zorbl", language=language)).status_code == 303
+    created = await web.post_form(
+        "/groups/club/events/new", {**FORM, **SEEN_DATA}, csrf_from="/groups/club/events/new"
+    )
+    assert created.status_code == 303, created.text
+    await check([created.headers["location"].join(p.split("{event}")) for p in MEMBER_PAGES])
