@@ -43,14 +43,25 @@ from server.services.proposals import is_abstention, is_objection, options_of
 from server.uris import LocalUris
 
 
-def outcome_clauses() -> dict[str, str]:
-    """How "This proposal …" ends for each outcome, in the active language."""
+def outcome_sentences() -> dict[str, str]:
+    """The proposal page's sentence for each outcome, whole, in the active language."""
     return {
-        "passed": pgettext("This proposal …", "passed"),
-        "rejected": pgettext("This proposal …", "was rejected"),
-        "no_quorum": pgettext("This proposal …", "did not reach its quorum"),
-        "blocked": pgettext("This proposal …", "was blocked by an objection"),
-        "poll_closed": pgettext("This proposal …", "closed (a poll: it decides nothing)"),
+        "passed": _("This proposal passed."),
+        "rejected": _("This proposal was rejected."),
+        "no_quorum": _("This proposal did not reach its quorum."),
+        "blocked": _("This proposal was blocked by an objection."),
+        "poll_closed": _("This proposal closed (a poll: it decides nothing)."),
+    }
+
+
+def outcome_headlines() -> dict[str, str]:
+    """The decisions log's heading for each outcome, in the active language."""
+    return {
+        "passed": pgettext("decision log", "Passed"),
+        "rejected": pgettext("decision log", "Was rejected"),
+        "no_quorum": pgettext("decision log", "Did not reach its quorum"),
+        "blocked": pgettext("decision log", "Was blocked by an objection"),
+        "poll_closed": pgettext("decision log", "Closed (a poll: it decides nothing)"),
     }
 
 

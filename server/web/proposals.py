@@ -31,7 +31,7 @@ from server.services import membership as members
 from server.services import proposals as service
 from server.services.groups import get_group
 from server.services.rsvp import Attendee, is_member
-from server.services.tally import count, outcome_clauses, outcome_word
+from server.services.tally import count, outcome_headlines, outcome_sentences, outcome_word
 from server.services.timezones import local_to_utc, zone
 from server.uris import LocalUris
 from server.web.common import (
@@ -201,7 +201,7 @@ async def proposal_page(request: Request) -> Response:
             "why_not": why_not,
             "tally": await count(session, proposal),
             "result": json.loads(proposal.result_json) if proposal.result_json else None,
-            "outcome_text": outcome_clauses().get(proposal.outcome, ""),
+            "outcome_sentence": outcome_sentences().get(proposal.outcome, ""),
             "named": []
             if proposal.secret or not is_member
             else await service.named_votes(session, proposal),
@@ -263,7 +263,7 @@ async def decisions_log(request: Request) -> Response:
             request,
             session,
             "decisions.html",
-            {"group": group, "closed": closed, "outcome_text": outcome_clauses()},
+            {"group": group, "closed": closed, "outcome_text": outcome_headlines()},
             user=user,
         )
 

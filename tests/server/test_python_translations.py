@@ -18,7 +18,7 @@ from server.i18n import _, gettext, ngettext, pgettext, use_locale
 from server.services.meetup_lists import rule_text
 from server.services.names import check_name_syntax
 from server.services.recurrence import Recurrence
-from server.services.tally import outcome_clauses, outcome_word
+from server.services.tally import outcome_headlines, outcome_sentences, outcome_word
 from server.services.timezones import local_to_utc
 from tests.web import WebClient
 
@@ -169,16 +169,16 @@ def test_outcomes_and_messages_follow_a_language_switch_mid_request() -> None:
     assert outcome_word("passed") == "passed"
 
 
-def test_a_proposal_outcome_completes_its_sentence_in_each_language() -> None:
-    endings = {}
+def test_a_proposal_outcome_is_a_whole_sentence_in_each_language() -> None:
+    said = {}
     for language in ("en", "fr", "de", "es"):
         with use_locale(language):
-            endings[language] = outcome_clauses()["rejected"]
-    assert endings == {
-        "en": "was rejected",
-        "fr": "a été rejetée",
-        "de": "wurde abgelehnt",
-        "es": "ha sido rechazada",
+            said[language] = (outcome_sentences()["rejected"], outcome_headlines()["blocked"])
+    assert said == {
+        "en": ("This proposal was rejected.", "Was blocked by an objection"),
+        "fr": ("Cette proposition a été rejetée.", "Bloquée par une objection"),
+        "de": ("Dieser Vorschlag wurde abgelehnt.", "Durch einen Einwand blockiert"),
+        "es": ("Esta propuesta ha sido rechazada.", "Bloqueada por una objeción"),
     }
 
 
