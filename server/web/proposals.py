@@ -224,6 +224,8 @@ async def vote_submit(request: Request) -> Response:
         user = await require_user(request, session)
         group = await get_group(session, slug)
         proposal = await service.get_proposal(session, group, _proposal_id(request))
+        membership = await members.get_membership(session, group, user)
+        _require_visible(proposal, members.may(user, membership, "see_members"))
         try:
             _vote, changed = await service.cast_vote(
                 session, proposal, Attendee.local(user), form_text(form, "option")

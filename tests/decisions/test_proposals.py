@@ -46,6 +46,12 @@ async def test_a_non_member_cannot_vote_or_see_a_members_only_proposal(
     assert (
         "Only members of the group can vote" in (await web.get(response.headers["location"])).text
     )
+    hidden = await web.post_form(
+        f"/groups/club/proposals/{proposal_id}/vote",
+        {"option": "Agree"},
+        csrf_from=f"/groups/club/proposals/{public_id}",
+    )
+    assert hidden.status_code == 404  # as the API answers: no hint that it exists
 
     async def votes(session: Any) -> list[ProposalVote]:
         return list((await session.exec(select(ProposalVote))).all())
