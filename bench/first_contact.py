@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import dataclasses
 import json
 import os
+import signal
 import ssl
 import sys
 import tempfile
@@ -63,6 +65,11 @@ def serve_hearth(args: argparse.Namespace) -> None:
         ),
         server=dataclasses.replace(settings.server, run_worker=True),
     )
+    profile = cProfile.Profile() if args.profile else None
+    if profile is not None:
+        # uvicorn raises the SIGTERM it caught again once shut down: let it pass, then dump.
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        profile.enable()
     uvicorn.run(
         create_app(settings),
         host="127.0.0.1",
@@ -73,6 +80,9 @@ def serve_hearth(args: argparse.Namespace) -> None:
         ssl_certfile=args.cert,
         ssl_keyfile=args.cert_key,
     )
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.profile)
 
 
 @contextlib.asynccontextmanager
@@ -89,7 +99,9 @@ async def child(mode: str, args: argparse.Namespace, *extra: str) -> AsyncIterat
     finally:
         process.terminate()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), timeout=20)
+            await asyncio.wait_for(
+                process.wait(), timeout=90 if getattr(args, "profile", "") else 20
+            )
         if process.returncode is None:
             process.kill()
             await process.wait()
@@ -203,6 +215,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             peer_args = ["--instances", str(args.instances), "--sample", str(args.sample)]
             hearth_args = ["--port", str(port), "--workdir", tmp, "--database-url", url]
             hearth_args += ["--db-schema", schema]
+            if getattr(args, "profile", ""):  # --profile (not given by tests)
+                hearth_args += ["--profile", args.profile]
             connector = aiohttp.TCPConnector(ssl=tls, limit=0)
             async with (
                 aiohttp.ClientSession(connector=connector) as http,
@@ -292,12 +306,15 @@ def main() -> int:
     parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite)")
     parser.add_argument("--time-limit", type=float, default=180.0)
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--profile", default="", help="cProfile the server into this file")
     for hidden in ("--child", "--cert", "--cert-key", "--peer-key", "--workdir", "--db-schema"):
         parser.add_argument(hidden, default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large:
         args.followers, args.instances = 5000, 500
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
     if args.child == "hearth":
         serve_hearth(args)
         return 0

@@ -38,6 +38,14 @@ class ClaimedDelivery:
     attempts: int
 
 
+@dataclass(frozen=True)
+class ClaimedInbox:
+    """A stored inbox activity this worker holds the lease on, and who sent it."""
+
+    id: int
+    actor: str
+
+
 ENQUEUE_CHUNK = 1000
 
 
@@ -100,7 +108,7 @@ WHERE id IN (
     ORDER BY id
     LIMIT :limit {lock}
 )
-RETURNING id
+RETURNING id, actor_uri
 """
 
 
@@ -119,12 +127,13 @@ async def claim_inbox(
     max_attempts: int,
     now: datetime | None = None,
     lease: timedelta = LEASE,
-) -> list[int]:
+) -> list[ClaimedInbox]:
     """Lease up to ``limit`` stored inbox activities to process, oldest first."""
     rows = await claim_with_lease(
         session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts
     )
-    return [int(row[0]) for row in rows]  # type: ignore[call-overload]
+    claimed = [ClaimedInbox(int(row[0]), str(row[1])) for row in rows]  # type: ignore[call-overload]
+    return sorted(claimed, key=lambda item: item.id)  # RETURNING promises no order
 
 
 async def record_outcome(

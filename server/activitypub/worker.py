@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 128
 INBOX_BATCH = 64
+#: Stored inbox activities processed at once (from different senders; one sender's in order):
+#: while one waits on the database or a remote fetch, the others go on.
+INBOX_AT_ONCE = 8
 PER_HOST = 4
 IDLE_SECONDS = 2.0
 MAX_IN_FLIGHT = 256
@@ -357,26 +360,45 @@ class Worker:
         return time.monotonic() - self._inbox_polled_at >= INBOX_POLL_SECONDS
 
     async def _process_inbox(self) -> int:
-        """Process a batch of stored activities, waking the delivery side as they are
-        processed."""
+        """Process a batch of stored activities, up to ``INBOX_AT_ONCE`` senders at once and
+        each sender's activities in the order they came (an Undo after its Follow), waking
+        the delivery side as they are processed."""
         self._inbox_hint, self._inbox_polled_at = False, time.monotonic()
         since = time.monotonic()
         async with transaction(self.sessions) as session:
-            ids = await claim_inbox(
+            claimed = await claim_inbox(
                 session, limit=INBOX_BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
-        self.leases.claimed(self.leases.inbox, ids, since)
-        for activity_id in ids:
-            try:
-                if self.leases.safe(self.leases.inbox, activity_id):
-                    await self.processor.process(activity_id)
-            finally:
-                self.leases.release(self.leases.inbox, activity_id)
-            self._nudge_deliveries()
-        if ids:
+        self.leases.claimed(self.leases.inbox, (item.id for item in claimed), since)
+        by_sender: defaultdict[str, list[int]] = defaultdict(list)
+        for item in claimed:
+            by_sender[item.actor].append(item.id)
+        slots = asyncio.Semaphore(INBOX_AT_ONCE)
+        results = await asyncio.gather(
+            *(self._process_in_order(ids, slots) for ids in by_sender.values()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("inbox processing failed", exc_info=result)
+        if claimed:
             self._inbox_hint = True  # a full batch may have left more behind
             self.runtime.read_cache.clear()
-        return len(ids)
+        return len(claimed)
+
+    async def _process_in_order(self, ids: list[int], slots: asyncio.Semaphore) -> None:
+        """Process one sender's activities one after the other, in a slot of the batch."""
+        async with slots:
+            for index, activity_id in enumerate(ids):
+                try:
+                    if self.leases.safe(self.leases.inbox, activity_id):
+                        await self.processor.process(activity_id)
+                except BaseException:
+                    for left in ids[index:]:  # their leases run out: processed again later
+                        self.leases.release(self.leases.inbox, left)
+                    raise
+                self.leases.release(self.leases.inbox, activity_id)
+                self._nudge_deliveries()
 
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:
         """Claim due deliveries and start one task each; each task records its own outcome."""
