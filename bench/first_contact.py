@@ -65,10 +65,13 @@ def serve_hearth(args: argparse.Namespace) -> None:
         ),
         server=dataclasses.replace(settings.server, run_worker=True),
     )
+    if args.count_sql:
+        _count_sql_statements(Path(args.count_sql))
     profile = cProfile.Profile() if args.profile else None
-    if profile is not None:
+    if args.profile or args.count_sql:
         # uvicorn raises the SIGTERM it caught again once shut down: let it pass, then dump.
         signal.signal(signal.SIGTERM, lambda *_: None)
+    if profile is not None:
         profile.enable()
     uvicorn.run(
         create_app(settings),
@@ -85,6 +88,23 @@ def serve_hearth(args: argparse.Namespace) -> None:
         profile.dump_stats(args.profile)
 
 
+def _count_sql_statements(path: Path) -> None:
+    """Count the SQL statements the server runs, by statement, into ``path`` at exit."""
+    import atexit
+    from collections import Counter
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts: Counter[str] = Counter()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        counts[" ".join(statement.split())[:160]] += 1
+
+    atexit.register(lambda: path.write_text(json.dumps(counts.most_common())))
+
+
 @contextlib.asynccontextmanager
 async def child(mode: str, args: argparse.Namespace, *extra: str) -> AsyncIterator[Any]:
     """Run this script as a child in ``mode``; yields the process."""
@@ -98,10 +118,9 @@ async def child(mode: str, args: argparse.Namespace, *extra: str) -> AsyncIterat
         yield process
     finally:
         process.terminate()
+        slow_exit = getattr(args, "profile", "") or getattr(args, "count_sql", "")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                process.wait(), timeout=90 if getattr(args, "profile", "") else 20
-            )
+            await asyncio.wait_for(process.wait(), timeout=90 if slow_exit else 20)
         if process.returncode is None:
             process.kill()
             await process.wait()
@@ -217,6 +236,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             hearth_args += ["--db-schema", schema]
             if getattr(args, "profile", ""):  # --profile (not given by tests)
                 hearth_args += ["--profile", args.profile]
+            if getattr(args, "count_sql", ""):
+                hearth_args += ["--count-sql", args.count_sql]
             connector = aiohttp.TCPConnector(ssl=tls, limit=0)
             async with (
                 aiohttp.ClientSession(connector=connector) as http,
@@ -243,7 +264,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 stats = await wait_for_accepts(http, ports[0], len(follows), args.time_limit)
                 used = cpu_seconds(hearth.pid) - cpu
                 rss = peak_rss_mib(hearth.pid)
+                floor_cpu = time.process_time()
                 floor_seconds = await bare_loop(http, follows, inbox, args.concurrency)
+                floor_cpu = time.process_time() - floor_cpu
                 floor = (await peer_stats(http, ports[0]))["floor"]
     return {
         "followers": args.followers,
@@ -265,7 +288,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "failures": stats["failures"],
         "floor_rate": floor / floor_seconds if floor_seconds else 0.0,
         "floor_accepts": floor,
+        "floor_cpu_ms": floor_cpu / len(follows) * 1000,
+        "sql_statements": _read_sql_counts(getattr(args, "count_sql", "")),
     }
+
+
+def _read_sql_counts(path: str) -> list[tuple[str, int]]:
+    """The statements the server ran (``--count-sql``), most frequent first."""
+    if not path or not Path(path).exists():
+        return []
+    return [(statement, count) for statement, count in json.loads(Path(path).read_text())]
 
 
 def _seconds(value: float | None) -> str:
@@ -292,8 +324,16 @@ def report(figures: dict[str, Any]) -> None:
         print(f"    {failure}")
     cpu, rss = f["cpu_ms_per_follow"], f["rss_mib"]
     print(f"  server CPU {cpu:.1f} ms per Follow, peak RSS {rss:.0f} MiB")
+    if statements := f["sql_statements"]:
+        total = sum(count for _, count in statements)
+        print(f"  SQL: {total / f['followers']:.1f} statements per Follow; the most frequent:")
+        for statement, count in statements[:12]:
+            print(f"    {count / f['followers']:5.2f}  {statement[:100]}")
     ratio = f["rate"] / f["floor_rate"] if f["floor_rate"] else 0.0
-    print(f"  bare loop (floor): {f['floor_rate']:.0f} exchanges/s; Hearth is {ratio:.2f}× of it")
+    print(
+        f"  bare loop (floor): {f['floor_rate']:.0f} exchanges/s, {f['floor_cpu_ms']:.1f} ms CPU "
+        f"each; Hearth is {ratio:.2f}× of it"
+    )
 
 
 def main() -> int:
@@ -307,6 +347,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=180.0)
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--profile", default="", help="cProfile the server into this file")
+    parser.add_argument("--count-sql", default="", help="count the server's SQL into this file")
     for hidden in ("--child", "--cert", "--cert-key", "--peer-key", "--workdir", "--db-schema"):
         parser.add_argument(hidden, default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -315,6 +356,8 @@ def main() -> int:
         args.followers, args.instances = 5000, 500
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
+    if args.count_sql:
+        args.count_sql = str(Path(args.count_sql).resolve())
     if args.child == "hearth":
         serve_hearth(args)
         return 0
