@@ -46,6 +46,8 @@ from federation.verify import signed_headers
 from server.db import create_engine, session_factory
 
 GROUP = "club"
+#: How --count-sql counts the transactions begun, beside the statements.
+TRANSACTION = "(transactions)"
 
 
 # ------------------------------------------------------------------ child processes
@@ -101,6 +103,10 @@ def _count_sql_statements(path: Path) -> None:
     @event.listens_for(Engine, "before_cursor_execute")
     def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         counts[" ".join(statement.split())[:160]] += 1
+
+    @event.listens_for(Engine, "begin")
+    def begin(conn: Any) -> None:
+        counts[TRANSACTION] += 1
 
     atexit.register(lambda: path.write_text(json.dumps(counts.most_common())))
 
@@ -325,10 +331,14 @@ def report(figures: dict[str, Any]) -> None:
     cpu, rss = f["cpu_ms_per_follow"], f["rss_mib"]
     print(f"  server CPU {cpu:.1f} ms per Follow, peak RSS {rss:.0f} MiB")
     if statements := f["sql_statements"]:
-        total = sum(count for _, count in statements)
-        print(f"  SQL: {total / f['followers']:.1f} statements per Follow; the most frequent:")
-        for statement, count in statements[:12]:
-            print(f"    {count / f['followers']:5.2f}  {statement[:100]}")
+        per_follow = {statement: count / f["followers"] for statement, count in statements}
+        transactions = per_follow.pop(TRANSACTION, 0.0)
+        print(
+            f"  SQL: {sum(per_follow.values()):.1f} statements in {transactions:.1f} transactions "
+            "per Follow; the most frequent:"
+        )
+        for statement, count in list(per_follow.items())[:12]:
+            print(f"    {count:5.2f}  {statement[:100]}")
     ratio = f["rate"] / f["floor_rate"] if f["floor_rate"] else 0.0
     print(
         f"  bare loop (floor): {f['floor_rate']:.0f} exchanges/s, {f['floor_cpu_ms']:.1f} ms CPU "
