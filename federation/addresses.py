@@ -197,9 +197,12 @@ def format_authority(host: str, port: int | None) -> str:
     return shown if port is None else f"{shown}:{port}"
 
 
+_WHITESPACE = re.compile(r"\s")  # what str.isspace() counts, found in C
+
+
 def parse_http_url(url: str) -> SplitResult:
     """Split an absolute http(s) URL, refusing credentials, odd hosts and control characters."""
-    if not url.isprintable() or any(char.isspace() for char in url):
+    if not url.isprintable() or _WHITESPACE.search(url):
         raise InvalidHostError(f"not a valid URL: {url!r}")
     try:
         parts = urlsplit(url)
@@ -224,6 +227,7 @@ def is_http_url(value: object) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)  # several checks per inbox POST; an invalid URL raises
 def origin_of(url: str) -> str:
     """The normalised origin ``scheme://host[:port]`` of an http(s) URL (default port dropped)."""
     parts = parse_http_url(url)
