@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -190,6 +191,17 @@ def _call_after_commit(session: Session) -> None:
 def _forget_added(session: Session) -> None:
     if session.get_nested_transaction() is None:  # the whole transaction, not a savepoint
         session.info.pop(_ADDED, None)
+
+
+def insert_new(
+    session: AsyncSession, model: type, row: dict[str, Any], *, keys: tuple[str, ...]
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` of ``row`` into ``model``'s table, in the
+    session's dialect (PostgreSQL or SQLite); add ``.returning(...)`` to learn whether it
+    was inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).values(row).on_conflict_do_nothing(index_elements=list(keys))
 
 
 @asynccontextmanager

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from dataclasses import dataclass
+
+from sqlalchemy import case
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
-from server.activitypub.local import local_actor_by_uri
 from server.activitypub.publish import publish
-from server.db import utcnow
+from server.db import insert_new, utcnow
 from server.errors import Conflict, NotFound
 from server.i18n import _
-from server.models import Follow, FollowState, RemoteActor, User
+from server.models import Follow, FollowState, Group, RemoteActor, User, UserState
 from server.services.follower_members import admit_follower
 from server.uris import LocalUris
 
@@ -21,37 +23,108 @@ async def _remote(session: AsyncSession, uri: str) -> RemoteActor | None:
     return (await session.exec(select(RemoteActor).where(RemoteActor.uri == uri))).first()
 
 
-async def answer_follow(
+@dataclass(frozen=True)
+class Followee:
+    """A local group or user someone follows: its URI and, for a group, the group."""
+
+    uri: str
+    group: Group | None = None
+
+
+async def local_followee(session: AsyncSession, uris: LocalUris, uri: str) -> Followee | None:
+    """The local group, or active user, that ``uri`` names (one read), if any."""
+    found = uris.local_actor_path(uri.split("#", 1)[0])
+    if found is None:
+        return None
+    kind, name = found
+    if kind == "groups":
+        group = (await session.exec(select(Group).where(Group.slug == name))).first()
+        return Followee(uris.group(group.slug), group) if group else None
+    if kind == "users":
+        query = select(User.id).where(User.username == name, User.state == UserState.ACTIVE)
+        return Followee(uris.user(name)) if (await session.exec(query)).first() else None
+    return None
+
+
+async def record_follow(
+    session: AsyncSession, follower: str, followee: str, activity_uri: str, *, manual: bool
+) -> FollowState:
+    """Store ``follower``'s follow of ``followee`` (sent as ``activity_uri``) and return its
+    state: a new one is accepted, or pending when a moderator must approve it (``manual``);
+    an accepted one stays accepted, and one carried over from a moved group's old home
+    (moving) is accepted without asking. One statement for a new follower."""
+    asked = FollowState.PENDING if manual else FollowState.ACCEPTED
+    now = utcnow()
+    row = {
+        "follower_uri": follower,
+        "followee_uri": followee,
+        "state": asked,
+        "activity_uri": activity_uri,
+        "created_at": now,
+        "updated_at": now,
+    }
+    connection = await session.connection()
+    new = insert_new(session, Follow, row, keys=("follower_uri", "followee_uri"))
+    if (await connection.execute(new.returning(col(Follow.id)))).first() is not None:
+        return asked
+    state = col(Follow.state)
+    kept = state.in_((FollowState.ACCEPTED, FollowState.MOVING))
+    again = (
+        update(Follow)
+        .where(col(Follow.follower_uri) == follower, col(Follow.followee_uri) == followee)
+        .values(
+            activity_uri=activity_uri,
+            updated_at=now,
+            state=case((kept, FollowState.ACCEPTED.value), else_=asked.value),
+        )
+        .returning(state)
+    )
+    known = (await connection.execute(again)).scalar()
+    if known is None:  # undone between the two statements: the activity is tried again
+        raise LookupError(f"the follow of {followee} by {follower} is gone")
+    return FollowState(known)
+
+
+async def send_answer(
     session: AsyncSession,
     uris: LocalUris,
-    follow: Follow,
+    followee: Followee,
+    follower: str,
+    activity_uri: str,
     *,
     accept: bool,
     original: JsonObject | None = None,
 ) -> None:
+    """Tell ``follower``'s server that ``followee`` accepts (a follower of a group that
+    approves its members becomes a member) or rejects their follow ``activity_uri``
+    (``original``: the Follow as received, embedded in the answer)."""
+    if accept and followee.group is not None:
+        await admit_follower(session, uris, followee.group, follower, activity_uri)
+    query = select(RemoteActor.inbox).where(RemoteActor.uri == follower)
+    inbox = (await session.exec(query)).first()
+    if inbox is None:
+        return
+    embedded = original or vocab.build_follow(activity_uri, follower, followee.uri)
+    build = vocab.build_accept if accept else vocab.build_reject
+    answer = build(uris.new_activity(), followee.uri, embedded, to=[follower])
+    await publish(session, answer, [inbox])
+
+
+async def answer_follow(
+    session: AsyncSession, uris: LocalUris, follow: Follow, *, accept: bool
+) -> None:
     """Accept or reject a follow of a local actor, and tell the follower's server."""
-    follower = await _remote(session, follow.follower_uri)
-    local = await local_actor_by_uri(session, uris, follow.followee_uri)
     if accept:
         follow.state = FollowState.ACCEPTED
         follow.updated_at = utcnow()
         session.add(follow)
-        await admit_follower(
-            session, uris, follow.follower_uri, follow.followee_uri, follow.activity_uri
-        )
     else:
         await session.delete(follow)
-    if follower is None or local is None:
-        return
-    embedded = original or vocab.build_follow(
-        follow.activity_uri, follow.follower_uri, follow.followee_uri
-    )
-    build = vocab.build_accept if accept else vocab.build_reject
-    await publish(
-        session,
-        build(uris.new_activity(), local.uri, embedded, to=[follower.uri]),
-        [follower.inbox],
-    )
+    followee = await local_followee(session, uris, follow.followee_uri)
+    if followee is not None:
+        await send_answer(
+            session, uris, followee, follow.follower_uri, follow.activity_uri, accept=accept
+        )
 
 
 async def pending_requests(

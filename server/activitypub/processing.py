@@ -18,9 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.addresses import same_origin
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.dispatch import handlers_by_type
-from server.activitypub.follows import answer_follow
-from server.activitypub.local import local_actor_by_uri
+from server.activitypub.follows import local_followee, record_follow, send_answer
 from server.activitypub.outcomes import Outcome, error, failed, handled, ignored
+from server.activitypub.queue import ClaimedInbox, record_inbox_outcome
 from server.activitypub.remote import RemoteError
 from server.activitypub.remote_events import delete_event, store_event
 from server.activitypub.remote_polls import poll_of
@@ -30,7 +30,6 @@ from server.models import (
     Follow,
     FollowState,
     Group,
-    InboxActivity,
     MembershipMode,
     MembershipState,
     RemoteActor,
@@ -62,19 +61,6 @@ def _parse_time(value: object) -> datetime:
     return utcnow()
 
 
-async def _record(session: AsyncSession, row_id: int, outcome: Outcome) -> None:
-    """Record an activity's outcome: done, or to be retried (a few times) if it failed."""
-    row = await session.get(InboxActivity, row_id)
-    if row is None:
-        return
-    row.attempts += 1
-    row.result = outcome.text[:500]
-    row.leased_until = None
-    if not outcome.retried or row.attempts >= 5:
-        row.processed_at = utcnow()
-    session.add(row)
-
-
 def _not_handled(activity: JsonObject) -> Outcome:
     return ignored(f"{activity.get('type')!s:.40} is not handled")
 
@@ -97,14 +83,11 @@ class InboxProcessor:
                 return outcome
         return _not_handled(activity)
 
-    async def process(self, row_id: int) -> None:
-        """Process one stored activity; failures are recorded and retried a few times."""
-        async with transaction(self.sessions) as session:
-            row = await session.get(InboxActivity, row_id)
-            if row is None or row.processed_at is not None:
-                return
-            activity = json.loads(row.body)
-            actor = row.actor_uri
+    async def process(self, claimed: ClaimedInbox) -> None:
+        """Process one claimed activity; its outcome is recorded in the same commit as what
+        the handler did (a failure rolls that back, is recorded apart and retried)."""
+        activity = json.loads(claimed.body)
+        actor = claimed.actor
         recorded = False
         try:
             if str(activity.get("type", "")) not in self.handlers:
@@ -113,16 +96,16 @@ class InboxProcessor:
                 await self.remote.ensure_actor(actor)
                 async with transaction(self.sessions) as session:
                     outcome = await self._dispatch(session, activity, actor)
-                    await _record(session, row_id, outcome)  # one commit for both
+                    await record_inbox_outcome(session, claimed.id, outcome)
                 recorded = True
         except RemoteError as exc:
             outcome = failed(str(exc))
         except Exception as exc:
-            log.exception("processing %s failed", row_id)
+            log.exception("processing %s failed", claimed.id)
             outcome = error(type(exc).__name__)
         if not recorded:  # what the handler did was rolled back; the outcome is kept
             async with transaction(self.sessions) as session:
-                await _record(session, row_id, outcome)
+                await record_inbox_outcome(session, claimed.id, outcome)
         log.info(
             "inbox %s %s from %s: %s", activity.get("type"), activity.get("id"), actor, outcome
         )
@@ -131,51 +114,27 @@ class InboxProcessor:
 
     async def on_follow(self, session: AsyncSession, activity: JsonObject, actor: str) -> Outcome:
         target = get_id(activity.get("object")) or ""
-        local = await local_actor_by_uri(session, self.uris, target)
-        if local is None or target == self.uris.instance_actor:
+        followee = await local_followee(session, self.uris, target)
+        if followee is None:
             return ignored("not a local group or user")
-        manual = await self._approves_manually(session, target, actor)
-        follow = (
-            await session.exec(
-                select(Follow).where(Follow.follower_uri == actor, Follow.followee_uri == target)
+        follow_uri = str(activity["id"])
+        manual = await self._approves_manually(session, followee.group, actor)
+        state = await record_follow(session, actor, target, follow_uri, manual=manual)
+        if state == FollowState.ACCEPTED:
+            await send_answer(
+                session, self.uris, followee, actor, follow_uri, accept=True, original=activity
             )
-        ).first()
-        if follow is None:
-            follow = Follow(follower_uri=actor, followee_uri=target)
-        follow.activity_uri = str(activity["id"])
-        follow.updated_at = utcnow()
-        if follow.state != FollowState.ACCEPTED:
-            # A follower carried over from the group's old home (MOVING) is not asked again.
-            carried_over = follow.state == FollowState.MOVING
-            follow.state = (
-                FollowState.ACCEPTED if carried_over or not manual else FollowState.PENDING
-            )
-        session.add(follow)
-        await session.flush()
-        if follow.state == FollowState.ACCEPTED:
-            await answer_follow(session, self.uris, follow, accept=True, original=activity)
             return handled("accepted")
-        await self._tell_moderators(session, target, actor)
+        if followee.group is not None:  # a moderator decides: they hear about it
+            who = await news.actor_label(session, actor)
+            await news.follow_requested(session, self.uris.settings, followee.group, who)
         return handled("pending approval")
 
-    async def _tell_moderators(self, session: AsyncSession, target: str, actor: str) -> None:
-        """A follow request waits: the group's moderators hear about it."""
-        group = await self._local_group(session, target)
-        if group is not None:
-            who = await news.actor_label(session, actor)
-            await news.follow_requested(session, self.uris.settings, group, who)
-
-    async def _local_group(self, session: AsyncSession, target: str) -> Group | None:
-        """The local group ``target`` names, if it names one."""
-        found = self.uris.local_actor_path(target)
-        if not found or found[0] != "groups":
-            return None
-        return (await session.exec(select(Group).where(Group.slug == found[1]))).first()
-
-    async def _approves_manually(self, session: AsyncSession, target: str, actor: str) -> bool:
-        """Whether a moderator must approve: approval and invite groups, except for people
-        a moderator invited (or already a member)."""
-        group = await self._local_group(session, target)
+    async def _approves_manually(
+        self, session: AsyncSession, group: Group | None, actor: str
+    ) -> bool:
+        """Whether a moderator must approve a follow of ``group``: approval and invite
+        groups, except for people a moderator invited (or already a member)."""
         if group is None or group.membership_mode == MembershipMode.OPEN:
             return False
         member = await remote_membership.find(session, group, actor)

@@ -13,14 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import case, insert, literal
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
-from server.db import note_inserted, utcnow
-from server.models import Delivery, DeliveryHost, DeliveryState, OutboxActivity
+from server.activitypub.outcomes import Outcome
+from server.db import UTCDateTime, note_inserted, utcnow
+from server.models import Delivery, DeliveryHost, DeliveryState, InboxActivity, OutboxActivity
 from server.services.leases import claim_with_lease
 from server.uris import host_of
 
@@ -40,10 +41,15 @@ class ClaimedDelivery:
 
 @dataclass(frozen=True)
 class ClaimedInbox:
-    """A stored inbox activity this worker holds the lease on, and who sent it."""
+    """A stored inbox activity this worker holds the lease on: who sent it, and its JSON."""
 
     id: int
     actor: str
+    body: str
+
+
+#: Times a stored inbox activity whose processing failed is tried.
+MAX_INBOX_ATTEMPTS = 5
 
 
 ENQUEUE_CHUNK = 1000
@@ -108,7 +114,7 @@ WHERE id IN (
     ORDER BY id
     LIMIT :limit {lock}
 )
-RETURNING id, actor_uri
+RETURNING id, actor_uri, body
 """
 
 
@@ -132,8 +138,27 @@ async def claim_inbox(
     rows = await claim_with_lease(
         session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts
     )
-    claimed = [ClaimedInbox(int(row[0]), str(row[1])) for row in rows]  # type: ignore[call-overload]
+    claimed = [ClaimedInbox(int(row[0]), str(row[1]), str(row[2])) for row in rows]  # type: ignore[call-overload]
     return sorted(claimed, key=lambda item: item.id)  # RETURNING promises no order
+
+
+async def record_inbox_outcome(session: AsyncSession, row_id: int, outcome: Outcome) -> None:
+    """Record what processing a stored activity came to, in one ``UPDATE`` by id: done, or
+    due again (until ``MAX_INBOX_ATTEMPTS`` tries are spent) if the outcome is retried."""
+    now = literal(utcnow(), UTCDateTime())
+    attempts = col(InboxActivity.attempts) + 1
+    done = case((attempts >= MAX_INBOX_ATTEMPTS, now), else_=col(InboxActivity.processed_at))
+    statement = (
+        update(InboxActivity)
+        .where(col(InboxActivity.id) == row_id)
+        .values(
+            attempts=attempts,
+            result=outcome.text[:500],
+            leased_until=None,
+            processed_at=done if outcome.retried else now,
+        )
+    )
+    await (await session.connection()).execute(statement)
 
 
 async def record_outcome(

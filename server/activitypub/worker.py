@@ -29,7 +29,9 @@ from server.activitypub.meetup_publishing import send_changed_counts as send_eve
 from server.activitypub.processing import InboxProcessor
 from server.activitypub.proposal_poll import send_changed_counts
 from server.activitypub.queue import (
+    MAX_INBOX_ATTEMPTS,
     ClaimedDelivery,
+    ClaimedInbox,
     claim_due,
     claim_inbox,
     record_outcomes,
@@ -61,7 +63,6 @@ MAX_IN_FLIGHT = 256
 REFILL_AT = BATCH
 SLOW_AFTER_SECONDS = 2.0
 MAX_SLOW = 1024
-MAX_INBOX_ATTEMPTS = 5
 ANNOUNCE_EVERY_SECONDS = 60.0
 #: How often the worker looks for subscribed calendars due for a read.
 CALENDAR_EVERY_SECONDS = 30.0
@@ -370,12 +371,12 @@ class Worker:
                 session, limit=INBOX_BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
         self.leases.claimed(self.leases.inbox, (item.id for item in claimed), since)
-        by_sender: defaultdict[str, list[int]] = defaultdict(list)
+        by_sender: defaultdict[str, list[ClaimedInbox]] = defaultdict(list)
         for item in claimed:
-            by_sender[item.actor].append(item.id)
+            by_sender[item.actor].append(item)
         slots = asyncio.Semaphore(INBOX_AT_ONCE)
         results = await asyncio.gather(
-            *(self._process_in_order(ids, slots) for ids in by_sender.values()),
+            *(self._process_in_order(items, slots) for items in by_sender.values()),
             return_exceptions=True,
         )
         for result in results:
@@ -386,18 +387,18 @@ class Worker:
             self.runtime.read_cache.clear()
         return len(claimed)
 
-    async def _process_in_order(self, ids: list[int], slots: asyncio.Semaphore) -> None:
+    async def _process_in_order(self, items: list[ClaimedInbox], slots: asyncio.Semaphore) -> None:
         """Process one sender's activities one after the other, in a slot of the batch."""
         async with slots:
-            for index, activity_id in enumerate(ids):
+            for index, item in enumerate(items):
                 try:
-                    if self.leases.safe(self.leases.inbox, activity_id):
-                        await self.processor.process(activity_id)
+                    if self.leases.safe(self.leases.inbox, item.id):
+                        await self.processor.process(item)
                 except BaseException:
-                    for left in ids[index:]:  # their leases run out: processed again later
-                        self.leases.release(self.leases.inbox, left)
+                    for left in items[index:]:  # their leases run out: processed again later
+                        self.leases.release(self.leases.inbox, left.id)
                     raise
-                self.leases.release(self.leases.inbox, activity_id)
+                self.leases.release(self.leases.inbox, item.id)
                 self._nudge_deliveries()
 
     async def _start_deliveries(self, *, limit: int) -> list[asyncio.Task[str]]:

@@ -21,11 +21,11 @@ async def _approving_group(session: AsyncSession, uris: LocalUris, followee: str
 
 
 async def admit_follower(
-    session: AsyncSession, uris: LocalUris, follower: str, followee: str, activity_uri: str = ""
+    session: AsyncSession, uris: LocalUris, group: Group, follower: str, activity_uri: str = ""
 ) -> RemoteMember | None:
-    """An accepted follow of an approving group makes the follower a member."""
-    group = await _approving_group(session, uris, followee)
-    if group is None or uris.is_local(follower):
+    """An accepted follow of ``group``, if it approves its members, makes the follower a
+    member."""
+    if group.membership_mode == MembershipMode.OPEN or uris.is_local(follower):
         return None
     query = select(RemoteMember).where(
         RemoteMember.group_id == group.id, RemoteMember.actor_uri == follower

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from server.activitypub.queue import ClaimedInbox
 from server.activitypub.runtime import runtime_of
 from server.models import InboxActivity
 from tests.federation_net import FederationNet, Instance
@@ -31,7 +32,10 @@ async def store(instance: Instance, activity: dict[str, object]) -> int:
 
 
 async def processed(instance: Instance, row_id: int) -> InboxActivity:
-    await runtime_of(instance.app).worker.processor.process(row_id)
+    """Process the stored row as the worker does once it has claimed it; the row after."""
+    [row] = await rows(instance, InboxActivity, InboxActivity.id == row_id)
+    claimed = ClaimedInbox(row_id, row.actor_uri, row.body)
+    await runtime_of(instance.app).worker.processor.process(claimed)
     [row] = await rows(instance, InboxActivity, InboxActivity.id == row_id)
     return row
 
