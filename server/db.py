@@ -193,15 +193,32 @@ def _forget_added(session: Session) -> None:
         session.info.pop(_ADDED, None)
 
 
+def _dialect_insert(session: AsyncSession) -> Callable[[type], postgresql.Insert | sqlite.Insert]:
+    """The ``insert`` construct of the session's dialect (PostgreSQL or SQLite)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def insert_new(
     session: AsyncSession, model: type, row: dict[str, Any], *, keys: tuple[str, ...]
 ) -> postgresql.Insert | sqlite.Insert:
     """``INSERT … ON CONFLICT (keys) DO NOTHING`` of ``row`` into ``model``'s table, in the
     session's dialect (PostgreSQL or SQLite); add ``.returning(...)`` to learn whether it
     was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _dialect_insert(session)
     return insert(model).values(row).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def upsert(
+    session: AsyncSession, model: type, rows: list[dict[str, Any]], *, key: str
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` of ``rows`` (dicts with the same columns)
+    into ``model``'s table: a row whose ``key`` exists gets the given columns, the others
+    it keeps. In the session's dialect (PostgreSQL or SQLite); add ``.returning(...)``."""
+    statement = _dialect_insert(session)(model).values(rows)
+    columns = [name for name in rows[0] if name != key]
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in columns}
+    )
 
 
 @asynccontextmanager

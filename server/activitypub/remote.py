@@ -9,13 +9,13 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
 from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.actors import ActorError, parse_actor
@@ -27,7 +27,7 @@ from federation.verify import ActorKey, KeyResolver
 from federation.webfinger import WebFingerError, lookup
 from server.activitypub.local import LocalActor, instance_actor, local_actor_by_uri
 from server.config import Settings
-from server.db import transaction, utcnow
+from server.db import transaction, upsert, utcnow
 from server.markup import html_to_text, sanitize_html
 from server.models import RemoteActor
 from server.services.federation_policy import DomainPolicy
@@ -81,23 +81,26 @@ def _safe_url(value: str | None) -> str:
     return value if urlsplit(value).scheme in ("http", "https") else ""
 
 
-def _apply(row: RemoteActor, info: RemoteActorInfo, now: datetime) -> RemoteActor:
-    row.type = info.type
-    row.username = (info.preferred_username or "")[:255]
-    row.domain = urlsplit(info.id).netloc.lower()
-    row.name = html_to_text(info.name or "")[:255]
-    row.summary_html = sanitize_html(info.summary_html or "")
-    row.url = _safe_url(info.url)
-    row.icon_url = _safe_url(info.icon_url)
-    row.inbox = info.inbox
-    row.shared_inbox = info.shared_inbox or ""
-    row.outbox = info.outbox or ""
-    row.followers = info.followers or ""
-    row.key_id = info.key_id or ""
-    row.public_key_pem = info.public_key_pem or ""
-    row.manually_approves_followers = info.manually_approves_followers
-    row.fetched_at = now
-    return row
+def _actor_row(info: RemoteActorInfo, now: datetime) -> dict[str, Any]:
+    """The columns of an actor's row, sanitized: what the upsert writes."""
+    return {
+        "uri": info.id,
+        "type": info.type,
+        "username": (info.preferred_username or "")[:255],
+        "domain": urlsplit(info.id).netloc.lower(),
+        "name": html_to_text(info.name or "")[:255],
+        "summary_html": sanitize_html(info.summary_html or ""),
+        "url": _safe_url(info.url),
+        "icon_url": _safe_url(info.icon_url),
+        "inbox": info.inbox,
+        "shared_inbox": info.shared_inbox or "",
+        "outbox": info.outbox or "",
+        "followers": info.followers or "",
+        "key_id": info.key_id or "",
+        "public_key_pem": info.public_key_pem or "",
+        "manually_approves_followers": info.manually_approves_followers,
+        "fetched_at": now,
+    }
 
 
 class Remote:
@@ -126,8 +129,12 @@ class Remote:
         #: Keys by key id, as last read or fetched, for :data:`KEY_CACHE_SECONDS`: most
         #: inbox POSTs are verified without asking the database.
         self._key_cache: TTLCache[str, ActorKey] = ttl_cache(KEY_CACHE_SECONDS)
+        #: The key ids in ``_key_cache`` by owner, so that storing an actor drops its old
+        #: keys from memory without reading the row it replaces.
+        self._cached_key_ids: TTLCache[str, frozenset[str]] = ttl_cache(KEY_CACHE_SECONDS)
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._signer: tuple[LocalActor, float] | None = None
+        self._signer_lock = asyncio.Lock()
         #: Actors stored by this process within :data:`STORED_ACTOR_SECONDS`.
         self._stored: TTLCache[str, bool] = ttl_cache(STORED_ACTOR_SECONDS)
 
@@ -143,11 +150,12 @@ class Remote:
     async def _instance_signer(self) -> LocalActor:
         """The instance actor that signs fetches, read once per ``SIGNER_CACHE_SECONDS``
         rather than once per fetch."""
-        if self._signer is None or self._signer[1] <= time.monotonic():
-            async with transaction(self.sessions) as session:
-                signer = await instance_actor(session, self.uris)
-            self._signer = (signer, time.monotonic() + SIGNER_CACHE_SECONDS)
-        return self._signer[0]
+        async with self._signer_lock:  # the first fetches of a burst make one key pair
+            if self._signer is None or self._signer[1] <= time.monotonic():
+                async with transaction(self.sessions) as session:
+                    signer = await instance_actor(session, self.uris)
+                self._signer = (signer, time.monotonic() + SIGNER_CACHE_SECONDS)
+            return self._signer[0]
 
     def _check_host(self, host: str) -> None:
         """Blocked domains (or, in allowlist mode, unlisted ones) are never contacted."""
@@ -183,13 +191,12 @@ class Remote:
         except ActorError as exc:
             raise RemoteError(f"{fetched_from} is not a usable actor: {exc}") from exc
         async with transaction(self.sessions) as session:
-            row = (
-                await session.exec(select(RemoteActor).where(RemoteActor.uri == info.id))
-            ).first()
-            if row is not None:
-                self._key_cache.pop(row.key_id, None)
-            row = _apply(row or RemoteActor(uri=info.id, domain="", inbox=""), info, utcnow())
-            session.add(row)
+            statement = upsert(session, RemoteActor, [_actor_row(info, utcnow())], key="uri")
+            stored = await session.exec(
+                statement.returning(RemoteActor), execution_options={"populate_existing": True}
+            )
+            row = stored.scalars().one()
+        self._forget_cached_keys(row.uri)
         self._key_cache.pop(row.key_id, None)
         self._stored[row.uri] = True
         return row
@@ -244,8 +251,20 @@ class Remote:
                 if isinstance(found, _Fetch):
                     found = await self._fetch_key(key_id, sender)
         if found is not None:
-            self._key_cache[key_id] = found
+            self._remember_key(key_id, found)
         return found
+
+    def _remember_key(self, key_id: str, key: ActorKey) -> None:
+        """Keep a key in memory for :data:`KEY_CACHE_SECONDS`, findable by its owner."""
+        self._key_cache[key_id] = key
+        self._cached_key_ids[key.owner] = self._cached_key_ids.get(key.owner, frozenset()) | {
+            key_id
+        }
+
+    def _forget_cached_keys(self, owner: str) -> None:
+        """Drop the keys of ``owner`` kept in memory (its document was stored anew)."""
+        for key_id in self._cached_key_ids.pop(owner, frozenset()):
+            self._key_cache.pop(key_id, None)
 
     async def _after_waiting(
         self, key_id: str, alone: bool, look: _Look
@@ -263,8 +282,7 @@ class Remote:
     def forget_keys_of(self, actor_uri: str) -> None:
         """Drop an actor's keys from memory (the actor was deleted)."""
         self._stored.pop(actor_uri, None)
-        for key_id in [k for k, key in self._key_cache.items() if key.owner == actor_uri]:
-            self._key_cache.pop(key_id, None)
+        self._forget_cached_keys(actor_uri)
 
     def _refreshed_for(self, sender: str, actor_uri: str) -> bool:
         """Whether this sender's requests caused a refetch of this actor's key lately: a
@@ -282,18 +300,18 @@ class Remote:
             local = await local_actor_by_uri(session, self.uris, key_id)
             if local is not None:
                 return ActorKey(local.key_id, local.uri, local.public_key_pem)
-            row = (
-                await session.exec(select(RemoteActor).where(RemoteActor.key_id == key_id))
-            ).first()
+            # An unknown key id of a known actor (``#key-7``): its document counts, so
+            # made-up key ids cannot buy one refetch each. One query finds both.
+            url = key_id.split("#", 1)[0]
+            query = select(RemoteActor).where(
+                or_(col(RemoteActor.key_id) == key_id, col(RemoteActor.uri) == url)
+            )
+            found = (await session.exec(query)).all()
+            row = next((actor for actor in found if actor.key_id == key_id), None)
             if row is not None and (not refresh or row.public_key_pem != tried):
                 return ActorKey(row.key_id, row.uri, row.public_key_pem)
             if row is None:
-                # An unknown key id of a known actor (``#key-7``): its document counts, so
-                # made-up key ids cannot buy one refetch each.
-                url = key_id.split("#", 1)[0]
-                row = (
-                    await session.exec(select(RemoteActor).where(RemoteActor.uri == url))
-                ).first()
+                row = next((actor for actor in found if actor.uri == url), None)
             if row is not None and self._refreshed_for(sender, row.uri):
                 return None  # bad signatures must not cause a fetch storm
             if row is not None and mark:
