@@ -1,16 +1,11 @@
-"""Storing accepted inbox activities with group commit: activities that arrive together are
-written in one transaction, and each POST is answered 202 only once its activity is
-committed (nothing is acknowledged that a crash could lose).
-
-Under load, one commit serves every request that arrived while the previous one was being
-written, instead of a transaction per request.
-"""
+"""Storing accepted inbox activities with group commit (``group_commit.py``): activities
+that arrive together are written in one transaction, and each POST is answered 202 only
+once its activity is committed (nothing is acknowledged that a crash could lose)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from dataclasses import dataclass, field
+import contextlib
+from dataclasses import dataclass
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +13,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.activitypub.group_commit import GroupCommit
 from server.activitypub.queue import mark_hosts_available
-from server.db import note_inserted, transaction, utcnow
+from server.db import note_inserted, utcnow
 from server.models import InboxActivity
 from server.uris import host_of
-
-log = logging.getLogger(__name__)
 
 #: At most this many activities per transaction.
 MAX_BATCH = 200
@@ -40,71 +34,34 @@ class Incoming:
     body: str
 
 
-@dataclass
-class _Pending:
-    row: Incoming
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class InboxWriter:
+class InboxWriter(GroupCommit[Incoming, None]):
     """Queues rows and commits them in batches (see the module docstring)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-        self._pending: list[_Pending] = []
-        self._flushing: asyncio.Task[None] | None = None
+        super().__init__(sessions, _add_new, MAX_BATCH)
 
     async def store(self, row: Incoming) -> None:
         """Return once ``row`` is committed (or was already stored: duplicates are dropped)."""
-        item = _Pending(row)
-        self._pending.append(item)
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush_all())
-        await asyncio.shield(item.done)
+        await self.submit(row)
 
-    async def _flush_all(self) -> None:
-        await asyncio.sleep(0)  # let the requests that arrived with this one join the batch
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                await self._write(batch)
-            except IntegrityError:
-                await self._write_one_by_one(batch)  # a duplicate raced in from elsewhere
-            except Exception as error:
-                log.exception("storing %d inbox activities failed", len(batch))
-                for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(error)
-                continue
-            for item in batch:
-                if not item.done.done():
-                    item.done.set_result(None)
+    async def _write_alone(self, item: Incoming) -> None:
+        with contextlib.suppress(IntegrityError):  # a duplicate raced in from elsewhere:
+            await super()._write_alone(item)  # that one is kept
 
-    async def _write(self, batch: list[_Pending]) -> None:
-        async with transaction(self.sessions) as session:
-            await self._add_new(session, batch)
 
-    async def _write_one_by_one(self, batch: list[_Pending]) -> None:
-        for item in batch:
-            try:
-                async with transaction(self.sessions) as session:
-                    await self._add_new(session, [item])
-            except IntegrityError:
-                pass  # stored by someone else meanwhile: that is the one kept
-
-    async def _add_new(self, session: AsyncSession, batch: list[_Pending]) -> None:
-        uris = {item.row.activity_uri for item in batch}
-        query = select(InboxActivity.activity_uri).where(col(InboxActivity.activity_uri).in_(uris))
-        seen = set((await session.exec(query)).all())
-        now, new = utcnow(), []
-        for item in batch:
-            if item.row.activity_uri not in seen:
-                seen.add(item.row.activity_uri)
-                new.append({**vars(item.row), "received_at": now, "attempts": 0, "result": ""})
-        if new:
-            connection = await session.connection()
-            await connection.execute(insert(InboxActivity), new)
-            note_inserted(session, InboxActivity)
-        await mark_hosts_available(session, {host_of(item.row.actor_uri) for item in batch})
+async def _add_new(session: AsyncSession, batch: list[Incoming]) -> list[None]:
+    """Insert the activities not stored yet; their senders' hosts are available again."""
+    uris = {row.activity_uri for row in batch}
+    query = select(InboxActivity.activity_uri).where(col(InboxActivity.activity_uri).in_(uris))
+    seen = set((await session.exec(query)).all())
+    now, new = utcnow(), []
+    for row in batch:
+        if row.activity_uri not in seen:
+            seen.add(row.activity_uri)
+            new.append({**vars(row), "received_at": now, "attempts": 0, "result": ""})
+    if new:
+        connection = await session.connection()
+        await connection.execute(insert(InboxActivity), new)
+        note_inserted(session, InboxActivity)
+    await mark_hosts_available(session, {host_of(row.actor_uri) for row in batch})
+    return [None] * len(batch)

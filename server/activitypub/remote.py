@@ -25,6 +25,7 @@ from federation.fetch import FetchError, FetchStatusError, FetchTransportError, 
 from federation.jsonld import JsonObject, get_id
 from federation.verify import ActorKey, KeyResolver
 from federation.webfinger import WebFingerError, lookup
+from server.activitypub.group_commit import GroupCommit
 from server.activitypub.local import LocalActor, instance_actor, local_actor_by_uri
 from server.config import Settings
 from server.db import transaction, upsert, utcnow
@@ -51,6 +52,8 @@ MAX_KEY_FAILURES_PER_HOST = 3
 MAX_KEY_FAILURES_PER_SENDER = 3
 #: How long the instance actor (which signs our fetches) is reused from memory.
 SIGNER_CACHE_SECONDS = 60.0
+#: At most this many actors stored in one transaction (see :func:`_upsert_actors`).
+MAX_ACTOR_BATCH = 100
 #: How long an actor this process stored is taken as known without reading it back: the
 #: activity whose signature caused the fetch is processed moments later.
 STORED_ACTOR_SECONDS = 60.0
@@ -103,6 +106,16 @@ def _actor_row(info: RemoteActorInfo, now: datetime) -> dict[str, Any]:
     }
 
 
+async def _upsert_actors(session: AsyncSession, rows: list[dict[str, Any]]) -> list[RemoteActor]:
+    """Insert or update actors' rows (see :func:`_actor_row`) in one statement; their rows
+    as stored, in the order given (an actor given twice: its last document)."""
+    unique = list({row["uri"]: row for row in rows}.values())
+    statement = upsert(session, RemoteActor, unique, key="uri").returning(RemoteActor)
+    stored = await session.exec(statement, execution_options={"populate_existing": True})
+    by_uri = {actor.uri: actor for actor in stored.scalars()}
+    return [by_uri[row["uri"]] for row in rows]
+
+
 class Remote:
     """Fetches remote objects as the instance actor and keeps the actor cache."""
 
@@ -137,6 +150,8 @@ class Remote:
         self._signer_lock = asyncio.Lock()
         #: Actors stored by this process within :data:`STORED_ACTOR_SECONDS`.
         self._stored: TTLCache[str, bool] = ttl_cache(STORED_ACTOR_SECONDS)
+        #: Actors fetched at the same time (a burst of new senders) share one commit.
+        self._actor_writer = GroupCommit(sessions, _upsert_actors, MAX_ACTOR_BATCH)
 
     async def fetch(self, url: str) -> JsonObject:
         """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
@@ -185,17 +200,13 @@ class Remote:
         await self.actor(uri)
 
     async def store_actor(self, document: JsonObject, fetched_from: str) -> RemoteActor:
-        """Validate an actor document fetched from ``fetched_from`` and upsert it."""
+        """Validate an actor document fetched from ``fetched_from`` and upsert it; returns
+        once it is committed (with the actors other callers stored at the same time)."""
         try:
             info = parse_actor(document, fetched_from)
         except ActorError as exc:
             raise RemoteError(f"{fetched_from} is not a usable actor: {exc}") from exc
-        async with transaction(self.sessions) as session:
-            statement = upsert(session, RemoteActor, [_actor_row(info, utcnow())], key="uri")
-            stored = await session.exec(
-                statement.returning(RemoteActor), execution_options={"populate_existing": True}
-            )
-            row = stored.scalars().one()
+        row = await self._actor_writer.submit(_actor_row(info, utcnow()))
         self._forget_cached_keys(row.uri)
         self._key_cache.pop(row.key_id, None)
         self._stored[row.uri] = True

@@ -1,6 +1,7 @@
 """A Follow from an account this server has never seen (issue #19): its key is fetched
 once however many of its requests arrive together, and taking it in costs few database
-transactions and statements (counted, not timed)."""
+transactions and statements (counted, not timed); new senders' actors fetched together are
+stored together, and their key ids looked up together."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from federation.keys import KeyPair, generate_rsa_keypair
+from federation.verify import ActorKey
+from server.activitypub import local
 from server.activitypub.queue import MAX_INBOX_ATTEMPTS, ClaimedInbox, claim_inbox
+from server.activitypub.remote import _FETCH, _Look
 from server.activitypub.runtime import runtime_of
-from server.models import Follow, InboxActivity
+from server.models import Follow, InboxActivity, RemoteActor
 from tests.federation_net import FederationNet, Instance
-from tests.flows.peer import Peer
+from tests.flows.peer import Peer, public_pem
 from tests.flows.scenes import follow_from_peer, organize_group, rows
 
 
@@ -133,3 +139,60 @@ async def test_new_followers_follows_read_the_group_once_and_write_each_row_once
     for person in newcomers:
         [accept] = [p.json() for p in peer.posts(f"/users/{person.name}/inbox")]
         assert accept["type"] == "Accept" and accept["object"]["actor"] == person.uri
+
+
+async def test_actors_fetched_together_are_stored_in_one_statement(
+    net: FederationNet, peer: Peer
+) -> None:
+    b = await net.add("b")
+    remote = runtime_of(b.app).remote
+    actors = [peer.add_actor(f"new{number}") for number in range(8)]
+    await remote.store_actor(actors[0].document(), actors[0].uri)  # one known already
+    peer.rotate_key(actors[0].name)
+
+    with counted_statements(b) as tables:
+        stored = await asyncio.gather(*(remote.store_actor(a.document(), a.uri) for a in actors))
+
+    assert tables == {"remote_actors": 1}  # one INSERT … ON CONFLICT DO UPDATE for all
+    assert [(row.uri, row.name, row.inbox) for row in stored] == [
+        (a.uri, a.name.title(), a.inbox) for a in actors
+    ]
+    assert stored[0].public_key_pem == public_pem(actors[0].key)  # updated, not duplicated
+    assert len(await rows(b, RemoteActor)) == 8
+
+
+async def test_key_ids_looked_up_together_share_one_query(net: FederationNet, peer: Peer) -> None:
+    b = await net.add("b")
+    remote = runtime_of(b.app).remote
+    known = peer.add_actor("known")
+    await remote.store_actor(known.document(), known.uri)
+    new = [peer.add_actor(f"new{number}") for number in range(5)]
+    key_ids = [known.key_id, f"{known.uri}#key-7", *(actor.key_id for actor in new)]
+    look = _Look(refresh=False, sender="203.0.113.9", tried="")
+
+    with counted_statements(b) as tables:
+        found = await asyncio.gather(
+            *(remote._stored_key(key_id, look, mark=False) for key_id in key_ids)
+        )
+
+    assert tables == {"remote_actors": 1}
+    assert found[0] == ActorKey(known.key_id, known.uri, public_pem(known.key))
+    assert found[1:] == [_FETCH] * 6  # an unknown key id of a known actor is fetched too
+
+
+async def test_a_burst_of_first_fetches_makes_one_instance_key_pair(
+    net: FederationNet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each fetch is signed by the instance actor, whose key pair is made on first use."""
+    b = await net.add("b")
+    made: list[KeyPair] = []
+
+    def generate() -> KeyPair:
+        made.append(generate_rsa_keypair())
+        return made[-1]
+
+    monkeypatch.setattr(local, "generate_rsa_keypair", generate)
+    remote = runtime_of(b.app).remote
+    signers = await asyncio.gather(*(remote._instance_signer() for _ in range(5)))
+    assert len(made) == 1
+    assert {signer.private_key_pem for signer in signers} == {made[0].private_pem}
