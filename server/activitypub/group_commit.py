@@ -3,7 +3,8 @@ is answered only once its row is committed (nothing is acknowledged that a crash
 
 Under load, one commit serves every caller that arrived while the previous one was being
 written, instead of a transaction per caller. The inbox's activities and the actors fetched
-for new senders' keys are written so.
+for new senders' keys are written so; the key ids of new senders are looked up so too (one
+query for the lookups that arrive together).
 """
 
 from __future__ import annotations

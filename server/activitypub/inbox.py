@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -35,6 +36,9 @@ from server.uris import host_of
 log = logging.getLogger(__name__)
 
 ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+#: How a surrogate gets into a parsed body: a ``\uD800``–``\uDFFF`` escape, or its bytes
+#: (ED A0–BF …), which ``json.loads`` lets through: a body with neither needs no check.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _problem(status: int, reason: str) -> Response:
@@ -67,7 +71,7 @@ def _parse(body: bytes) -> JsonObject | Response:
         return _problem(400, "the body is not valid JSON")
     if not isinstance(activity, dict):
         return _problem(400, "the body must be a JSON object")
-    if not _is_valid_unicode(activity):
+    if _SURROGATE.search(body) and not _is_valid_unicode(activity):
         return _problem(400, "the body contains a lone surrogate (\\ud800…), not valid Unicode")
     if not isinstance(activity.get("type"), str) or not get_id(activity.get("actor")):
         return _problem(400, "an activity needs a type and an actor")

@@ -52,7 +52,7 @@ MAX_KEY_FAILURES_PER_HOST = 3
 MAX_KEY_FAILURES_PER_SENDER = 3
 #: How long the instance actor (which signs our fetches) is reused from memory.
 SIGNER_CACHE_SECONDS = 60.0
-#: At most this many actors stored in one transaction (see :func:`_upsert_actors`).
+#: At most this many actors stored, or key ids looked up, in one transaction.
 MAX_ACTOR_BATCH = 100
 #: How long an actor this process stored is taken as known without reading it back: the
 #: activity whose signature caused the fetch is processed moments later.
@@ -116,6 +116,26 @@ async def _upsert_actors(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     return [by_uri[row["uri"]] for row in rows]
 
 
+#: For a key id: the actor whose key it is, and the actor whose document it names.
+_KeyRows = tuple[RemoteActor | None, RemoteActor | None]
+
+
+async def _actors_of_keys(session: AsyncSession, key_ids: list[str]) -> list[_KeyRows]:
+    """For each key id, the stored actor with that key and the one whose document the key
+    id names, all found with one query. The second counts for an unknown key id of a known
+    actor (``#key-7``), so made-up key ids cannot buy one refetch each."""
+    documents = {key_id.split("#", 1)[0] for key_id in key_ids}
+    query = select(RemoteActor).where(
+        or_(col(RemoteActor.key_id).in_(set(key_ids)), col(RemoteActor.uri).in_(documents))
+    )
+    found = (await session.exec(query)).all()
+    with_key: dict[str, RemoteActor] = {}
+    for actor in found:
+        with_key.setdefault(actor.key_id, actor)
+    with_uri = {actor.uri: actor for actor in found}
+    return [(with_key.get(key_id), with_uri.get(key_id.split("#", 1)[0])) for key_id in key_ids]
+
+
 class Remote:
     """Fetches remote objects as the instance actor and keeps the actor cache."""
 
@@ -152,6 +172,8 @@ class Remote:
         self._stored: TTLCache[str, bool] = ttl_cache(STORED_ACTOR_SECONDS)
         #: Actors fetched at the same time (a burst of new senders) share one commit.
         self._actor_writer = GroupCommit(sessions, _upsert_actors, MAX_ACTOR_BATCH)
+        #: ... and look up their keys together.
+        self._key_lookups = GroupCommit(sessions, _actors_of_keys, MAX_ACTOR_BATCH)
 
     async def fetch(self, url: str) -> JsonObject:
         """GET an ActivityStreams object, signed by the instance actor, with every safety check."""
@@ -255,7 +277,7 @@ class Remote:
         elif cached := self._key_cache.get(key_id):
             return cached
         look = _Look(refresh=refresh, sender=sender, tried=tried)
-        found = await self._stored_key(key_id, mark=False, **look)
+        found = await self._stored_key(key_id, look, mark=False)
         if isinstance(found, _Fetch):
             async with self._key_lock(key_id) as alone:
                 found = await self._after_waiting(key_id, alone, look)
@@ -288,7 +310,7 @@ class Remote:
                 return cached
             if alone:
                 return _FETCH
-        return await self._stored_key(key_id, mark=True, **look)
+        return await self._stored_key(key_id, look, mark=True)
 
     def forget_keys_of(self, actor_uri: str) -> None:
         """Drop an actor's keys from memory (the actor was deleted)."""
@@ -302,33 +324,41 @@ class Remote:
         return (sender, actor_uri) in self._sender_refreshes
 
     async def _stored_key(
-        self, key_id: str, *, refresh: bool, sender: str, mark: bool, tried: str = ""
+        self, key_id: str, look: _Look, *, mark: bool
     ) -> ActorKey | _Fetch | None:
-        """The known key; for a refresh, a stored key other than ``tried`` (the PEM that
-        just failed: another process fetched a newer one), ``None`` (this sender refetched
-        moments ago) or ``_FETCH`` (marking the refetch)."""
+        """The known key; for a refresh (see ``look``), a stored key other than ``tried``
+        (the PEM that just failed: another process fetched a newer one), ``None`` (this
+        sender refetched moments ago) or ``_FETCH`` (with ``mark``: marking the refetch).
+        Lookups without ``mark`` that arrive together share one query."""
+        if self.uris.is_local(key_id) and (local := await self._local_key(key_id)):
+            return local
+        if not mark:
+            return self._key_from(await self._key_lookups.submit(key_id), look)
         async with transaction(self.sessions) as session:
-            local = await local_actor_by_uri(session, self.uris, key_id)
-            if local is not None:
-                return ActorKey(local.key_id, local.uri, local.public_key_pem)
-            # An unknown key id of a known actor (``#key-7``): its document counts, so
-            # made-up key ids cannot buy one refetch each. One query finds both.
-            url = key_id.split("#", 1)[0]
-            query = select(RemoteActor).where(
-                or_(col(RemoteActor.key_id) == key_id, col(RemoteActor.uri) == url)
-            )
-            found = (await session.exec(query)).all()
-            row = next((actor for actor in found if actor.key_id == key_id), None)
-            if row is not None and (not refresh or row.public_key_pem != tried):
-                return ActorKey(row.key_id, row.uri, row.public_key_pem)
-            if row is None:
-                row = next((actor for actor in found if actor.uri == url), None)
-            if row is not None and self._refreshed_for(sender, row.uri):
-                return None  # bad signatures must not cause a fetch storm
-            if row is not None and mark:
+            [found] = await _actors_of_keys(session, [key_id])
+            key = self._key_from(found, look)
+            if isinstance(key, _Fetch) and (row := found[0] or found[1]) is not None:
                 row.key_refreshed_at = utcnow()
                 session.add(row)
-                self._sender_refreshes[(sender, row.uri)] = True
+                self._sender_refreshes[(look["sender"], row.uri)] = True
+        return key
+
+    async def _local_key(self, key_id: str) -> ActorKey | None:
+        """The key of a local actor (a group, a user, the instance actor), if it exists."""
+        async with transaction(self.sessions) as session:
+            local = await local_actor_by_uri(session, self.uris, key_id)
+        return ActorKey(local.key_id, local.uri, local.public_key_pem) if local else None
+
+    def _key_from(self, found: _KeyRows, look: _Look) -> ActorKey | _Fetch | None:
+        """What the stored rows of a key id say (see :meth:`_stored_key`)."""
+        with_key, with_document = found
+        if with_key is not None and (
+            not look["refresh"] or with_key.public_key_pem != look["tried"]
+        ):
+            return ActorKey(with_key.key_id, with_key.uri, with_key.public_key_pem)
+        row = with_key or with_document
+        if row is not None and self._refreshed_for(look["sender"], row.uri):
+            return None  # bad signatures must not cause a fetch storm
         return _FETCH
 
     @contextlib.asynccontextmanager

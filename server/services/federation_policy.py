@@ -9,6 +9,7 @@ in the process that made it).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -43,6 +44,7 @@ class DomainPolicy:
         self.silenced_domains: list[str] = []
         self.blocked_actors: set[str] = set()
         self._loaded_at = float("-inf")
+        self._reload_lock = asyncio.Lock()
 
     @property
     def mode(self) -> str:
@@ -68,11 +70,18 @@ class DomainPolicy:
         return uri in self.blocked_actors
 
     async def refresh(self, *, force: bool = False) -> None:
-        """Reload the admins' decisions if they are older than :data:`RELOAD_SECONDS`."""
-        if not force and time.monotonic() - self._loaded_at < RELOAD_SECONDS:
+        """Reload the admins' decisions if they are older than :data:`RELOAD_SECONDS`
+        (or ``force``). The requests that find them old together share one reload."""
+        if not force and self._is_fresh():
             return
-        async with transaction(self.sessions) as session:
-            await self.load(session)
+        async with self._reload_lock:
+            if not force and self._is_fresh():
+                return  # reloaded while this one waited
+            async with transaction(self.sessions) as session:
+                await self.load(session)
+
+    def _is_fresh(self) -> bool:
+        return time.monotonic() - self._loaded_at < RELOAD_SECONDS
 
     async def load(self, session: AsyncSession) -> None:
         """Read the decisions in ``session`` (also used right after an admin changes one)."""

@@ -34,6 +34,7 @@ UNPARSABLE = {
     "5000-digit integer": b'{"type":"Follow","actor":"A","id":"A","object":' + b"9" * 5000 + b"}",
     "lone surrogate in the type": b'{"type":"Follow\\ud800","actor":"A","id":"A","object":"x"}',
     "lone surrogate in a name": b'{"type":"Follow","actor":"A","id":"A","object":"\\udfff"}',
+    "lone surrogate as bytes": b'{"type":"Follow","actor":"A","id":"A","object":"\xed\xa0\x80"}',
     "invalid utf-8": b'{"type":"Follow","actor":"A","id":"A","object":"\xff\xfe"}',
 }
 
