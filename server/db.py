@@ -193,19 +193,23 @@ def _forget_added(session: Session) -> None:
         session.info.pop(_ADDED, None)
 
 
-def _dialect_insert(session: AsyncSession) -> Callable[[type], postgresql.Insert | sqlite.Insert]:
-    """The ``insert`` construct of the session's dialect (PostgreSQL or SQLite)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the session's database dialect: ``postgresql`` or ``sqlite``."""
+    return session.get_bind().dialect.name
+
+
+def _dialect_insert(dialect: str) -> Callable[[type], postgresql.Insert | sqlite.Insert]:
+    """The ``insert`` construct of ``dialect`` (PostgreSQL or SQLite)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def insert_new(
-    session: AsyncSession, model: type, row: dict[str, Any], *, keys: tuple[str, ...]
+    dialect: str, model: type, *, keys: tuple[str, ...]
 ) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT … ON CONFLICT (keys) DO NOTHING`` of ``row`` into ``model``'s table, in the
-    session's dialect (PostgreSQL or SQLite); add ``.returning(...)`` to learn whether it
-    was inserted."""
-    insert = _dialect_insert(session)
-    return insert(model).values(row).on_conflict_do_nothing(index_elements=list(keys))
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` into ``model``'s table for ``dialect``
+    (PostgreSQL or SQLite), to execute with a row as parameters; add ``.returning(...)``
+    to learn whether it was inserted."""
+    return _dialect_insert(dialect)(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def upsert(
@@ -214,7 +218,7 @@ def upsert(
     """``INSERT … ON CONFLICT (key) DO UPDATE`` of ``rows`` (dicts with the same columns)
     into ``model``'s table: a row whose ``key`` exists gets the given columns, the others
     it keeps. In the session's dialect (PostgreSQL or SQLite); add ``.returning(...)``."""
-    statement = _dialect_insert(session)(model).values(rows)
+    statement = _dialect_insert(dialect_of(session))(model).values(rows)
     columns = [name for name in rows[0] if name != key]
     return statement.on_conflict_do_update(
         index_elements=[key], set_={name: statement.excluded[name] for name in columns}

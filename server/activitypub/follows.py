@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import case
+from sqlalchemy import Executable, bindparam, case
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation import activities as vocab
 from federation.jsonld import JsonObject
 from server.activitypub.publish import publish
-from server.db import insert_new, utcnow
+from server.db import UTCDateTime, dialect_of, insert_new, utcnow
 from server.errors import Conflict, NotFound
 from server.i18n import _
 from server.models import Follow, FollowState, Group, RemoteActor, User, UserState
@@ -31,6 +32,36 @@ class Followee:
     group: Group | None = None
 
 
+# Statements run for each Follow are built once, with parameters: building one and its
+# cache key costs more CPU than running it.
+_GROUP = select(Group).where(col(Group.slug) == bindparam("slug"))
+_ACTIVE_USER = select(User.id).where(
+    col(User.username) == bindparam("username"), User.state == UserState.ACTIVE
+)
+_INBOX = select(RemoteActor.inbox).where(col(RemoteActor.uri) == bindparam("uri"))
+_FOLLOWED = col(Follow.state).in_((FollowState.ACCEPTED, FollowState.MOVING))
+_FOLLOW_AGAIN = (
+    update(Follow)
+    .where(
+        col(Follow.follower_uri) == bindparam("follower"),
+        col(Follow.followee_uri) == bindparam("followee"),
+    )
+    .values(
+        activity_uri=bindparam("activity_uri"),
+        updated_at=bindparam("now", type_=UTCDateTime()),
+        state=case((_FOLLOWED, FollowState.ACCEPTED.value), else_=bindparam("asked")),
+    )
+    .returning(col(Follow.state))
+)
+
+
+@cache
+def _new_follow(dialect: str) -> Executable:
+    """The follow's ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, built once."""
+    new = insert_new(dialect, Follow, keys=("follower_uri", "followee_uri"))
+    return new.returning(col(Follow.id))
+
+
 async def local_followee(session: AsyncSession, uris: LocalUris, uri: str) -> Followee | None:
     """The local group, or active user, that ``uri`` names (one read), if any."""
     found = uris.local_actor_path(uri.split("#", 1)[0])
@@ -38,11 +69,11 @@ async def local_followee(session: AsyncSession, uris: LocalUris, uri: str) -> Fo
         return None
     kind, name = found
     if kind == "groups":
-        group = (await session.exec(select(Group).where(Group.slug == name))).first()
+        group = (await session.exec(_GROUP, params={"slug": name})).first()
         return Followee(uris.group(group.slug), group) if group else None
     if kind == "users":
-        query = select(User.id).where(User.username == name, User.state == UserState.ACTIVE)
-        return Followee(uris.user(name)) if (await session.exec(query)).first() else None
+        user = (await session.exec(_ACTIVE_USER, params={"username": name})).first()
+        return Followee(uris.user(name)) if user else None
     return None
 
 
@@ -64,22 +95,16 @@ async def record_follow(
         "updated_at": now,
     }
     connection = await session.connection()
-    new = insert_new(session, Follow, row, keys=("follower_uri", "followee_uri"))
-    if (await connection.execute(new.returning(col(Follow.id)))).first() is not None:
+    if (await connection.execute(_new_follow(dialect_of(session)), row)).first() is not None:
         return asked
-    state = col(Follow.state)
-    kept = state.in_((FollowState.ACCEPTED, FollowState.MOVING))
-    again = (
-        update(Follow)
-        .where(col(Follow.follower_uri) == follower, col(Follow.followee_uri) == followee)
-        .values(
-            activity_uri=activity_uri,
-            updated_at=now,
-            state=case((kept, FollowState.ACCEPTED.value), else_=asked.value),
-        )
-        .returning(state)
-    )
-    known = (await connection.execute(again)).scalar()
+    again = {
+        "follower": follower,
+        "followee": followee,
+        "activity_uri": activity_uri,
+        "now": now,
+        "asked": asked.value,
+    }
+    known = (await connection.execute(_FOLLOW_AGAIN, again)).scalar()
     if known is None:  # undone between the two statements: the activity is tried again
         raise LookupError(f"the follow of {followee} by {follower} is gone")
     return FollowState(known)
@@ -100,8 +125,7 @@ async def send_answer(
     (``original``: the Follow as received, embedded in the answer)."""
     if accept and followee.group is not None:
         await admit_follower(session, uris, followee.group, follower, activity_uri)
-    query = select(RemoteActor.inbox).where(RemoteActor.uri == follower)
-    inbox = (await session.exec(query)).first()
+    inbox = (await (await session.connection()).execute(_INBOX, {"uri": follower})).scalar()
     if inbox is None:
         return
     embedded = original or vocab.build_follow(activity_uri, follower, followee.uri)

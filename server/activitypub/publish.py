@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import Recipient, dedupe_inboxes
 from federation.jsonld import JsonObject, get_id, is_public
 from server.activitypub.queue import enqueue
-from server.models import Follow, FollowState, OutboxActivity, RemoteActor
+from server.db import UTCDateTime, note_inserted, utcnow
+from server.models import Follow, FollowState, OutboxActivity, RemoteActor, read_id
 
 FOLLOWER_BATCH = 1000
 
@@ -23,27 +25,46 @@ def inboxes_of(actors: Iterable[RemoteActor]) -> list[str]:
     )
 
 
-async def _store(session: AsyncSession, activity: JsonObject) -> OutboxActivity:
-    row = OutboxActivity(
-        activity_uri=activity["id"],
-        actor_uri=str(get_id(activity["actor"])),
-        type=activity["type"],
-        object_uri=get_id(activity.get("object")) or "",
-        body=json.dumps(activity, ensure_ascii=False, separators=(",", ":")),
-        is_public=is_public(activity.get("to")) or is_public(activity.get("cc")),
+# Built once, with parameters (see follows.py).
+_STORE = (
+    insert(OutboxActivity)
+    .values(
+        activity_uri=bindparam("activity_uri"),
+        actor_uri=bindparam("actor_uri"),
+        type=bindparam("type"),
+        object_uri=bindparam("object_uri"),
+        body=bindparam("body"),
+        is_public=bindparam("is_public"),
+        created_at=bindparam("created_at", type_=UTCDateTime()),
     )
-    session.add(row)
+    .returning(col(OutboxActivity.id))
+)
+
+
+async def _store(session: AsyncSession, activity: JsonObject) -> int:
+    """Store the activity (one prepared ``INSERT``, after what the session holds is flushed
+    as before); returns its row's id."""
     await session.flush()
-    return row
+    row = {
+        "activity_uri": activity["id"],
+        "actor_uri": str(get_id(activity["actor"])),
+        "type": activity["type"],
+        "object_uri": get_id(activity.get("object")) or "",
+        "body": json.dumps(activity, ensure_ascii=False, separators=(",", ":")),
+        "is_public": is_public(activity.get("to")) or is_public(activity.get("cc")),
+        "created_at": utcnow(),
+    }
+    stored = await (await session.connection()).execute(_STORE, row)
+    note_inserted(session, OutboxActivity)
+    return read_id(stored.scalar_one())
 
 
-async def publish(
-    session: AsyncSession, activity: JsonObject, inboxes: Iterable[str]
-) -> OutboxActivity:
-    """Store the activity (its JSON is sent byte for byte) and queue one delivery per inbox."""
-    row = await _store(session, activity)
-    await enqueue(session, row, inboxes)
-    return row
+async def publish(session: AsyncSession, activity: JsonObject, inboxes: Iterable[str]) -> int:
+    """Store the activity (its JSON is sent byte for byte) and queue one delivery per inbox;
+    returns the stored activity's id."""
+    activity_id = await _store(session, activity)
+    await enqueue(session, activity_id, inboxes)
+    return activity_id
 
 
 async def follower_inboxes(
@@ -66,11 +87,12 @@ async def follower_inboxes(
 
 async def publish_to_followers(
     session: AsyncSession, activity: JsonObject, followee_uri: str, extra: Iterable[str] = ()
-) -> OutboxActivity:
-    """Publish to every follower of ``followee_uri`` (plus ``extra`` inboxes)."""
-    row = await _store(session, activity)
+) -> int:
+    """Publish to every follower of ``followee_uri`` (plus ``extra`` inboxes); returns the
+    stored activity's id."""
+    activity_id = await _store(session, activity)
     extras = set(extra)
-    await enqueue(session, row, extras)
+    await enqueue(session, activity_id, extras)
     async for inboxes in follower_inboxes(session, followee_uri):
-        await enqueue(session, row, (inbox for inbox in inboxes if inbox not in extras))
-    return row
+        await enqueue(session, activity_id, (inbox for inbox in inboxes if inbox not in extras))
+    return activity_id

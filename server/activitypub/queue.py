@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, literal
+from sqlalchemy import bindparam, case, insert
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +21,7 @@ from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
 from server.activitypub.outcomes import Outcome
 from server.db import UTCDateTime, note_inserted, utcnow
-from server.models import Delivery, DeliveryHost, DeliveryState, InboxActivity, OutboxActivity
+from server.models import Delivery, DeliveryHost, DeliveryState, InboxActivity
 from server.services.leases import claim_with_lease
 from server.uris import host_of
 
@@ -55,9 +55,10 @@ MAX_INBOX_ATTEMPTS = 5
 ENQUEUE_CHUNK = 1000
 
 
-async def enqueue(session: AsyncSession, activity: OutboxActivity, inboxes: Iterable[str]) -> int:
-    """Queue the activity for each distinct inbox (in bulk inserts of ``ENQUEUE_CHUNK`` rows,
-    so a fan-out to many inboxes stays fast and small); returns how many rows were added."""
+async def enqueue(session: AsyncSession, activity_id: int, inboxes: Iterable[str]) -> int:
+    """Queue the stored activity ``activity_id`` for each distinct inbox (in bulk inserts of
+    ``ENQUEUE_CHUNK`` rows, so a fan-out to many inboxes stays fast and small); returns how
+    many rows were added."""
     seen: set[str] = set()
     chunk: list[dict[str, object]] = []
     added = 0
@@ -67,7 +68,7 @@ async def enqueue(session: AsyncSession, activity: OutboxActivity, inboxes: Iter
         if inbox in seen:
             continue
         seen.add(inbox)
-        chunk.append(_delivery_row(activity.id or 0, inbox, now))
+        chunk.append(_delivery_row(activity_id, inbox, now))
         if len(chunk) >= ENQUEUE_CHUNK:
             await connection.execute(insert(Delivery), chunk)
             added, chunk = added + len(chunk), []
@@ -142,23 +143,26 @@ async def claim_inbox(
     return sorted(claimed, key=lambda item: item.id)  # RETURNING promises no order
 
 
+# Built once, with parameters (see follows.py).
+_ATTEMPTS = col(InboxActivity.attempts) + 1
+_NOW = bindparam("now", type_=UTCDateTime())
+_RECORD = (
+    update(InboxActivity)
+    .where(col(InboxActivity.id) == bindparam("row_id"))
+    .values(attempts=_ATTEMPTS, result=bindparam("outcome"), leased_until=None)
+)
+_RECORD_DONE = _RECORD.values(processed_at=_NOW)
+_RECORD_RETRIED = _RECORD.values(
+    processed_at=case((_ATTEMPTS >= MAX_INBOX_ATTEMPTS, _NOW), else_=InboxActivity.processed_at)
+)
+
+
 async def record_inbox_outcome(session: AsyncSession, row_id: int, outcome: Outcome) -> None:
     """Record what processing a stored activity came to, in one ``UPDATE`` by id: done, or
     due again (until ``MAX_INBOX_ATTEMPTS`` tries are spent) if the outcome is retried."""
-    now = literal(utcnow(), UTCDateTime())
-    attempts = col(InboxActivity.attempts) + 1
-    done = case((attempts >= MAX_INBOX_ATTEMPTS, now), else_=col(InboxActivity.processed_at))
-    statement = (
-        update(InboxActivity)
-        .where(col(InboxActivity.id) == row_id)
-        .values(
-            attempts=attempts,
-            result=outcome.text[:500],
-            leased_until=None,
-            processed_at=done if outcome.retried else now,
-        )
-    )
-    await (await session.connection()).execute(statement)
+    statement = _RECORD_RETRIED if outcome.retried else _RECORD_DONE
+    values = {"row_id": row_id, "outcome": outcome.text[:500], "now": utcnow()}
+    await (await session.connection()).execute(statement, values)
 
 
 async def record_outcome(

@@ -31,7 +31,7 @@ async def test_successes_and_failures_recorded_in_one_go(run_in_db: Callable[...
         session.add(activity)
         session.add(DeliveryHost(host="a.example", failing_since=utcnow() - timedelta(hours=3)))
         await session.flush()
-        await enqueue(session, activity, INBOXES)
+        await enqueue(session, activity.id or 0, INBOXES)
         claimed = sorted(await claim_due(session, limit=10), key=lambda item: item.inbox)
         statuses = [202, 200, 503]
         pairs = [(item, outcome(status)) for item, status in zip(claimed, statuses, strict=True)]
