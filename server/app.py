@@ -54,6 +54,7 @@ from server.services.federation_policy import DomainPolicy
 from server.services.instance import InstanceInfo, load_instance_info
 from server.ttl_cache import ttl_cache
 from server.uploads import MediaFiles, upload_body_limit
+from server.uris import is_inbox_path
 from server.web import (
     admin,
     admin_federation,
@@ -160,7 +161,7 @@ def _body_limit(settings: Settings) -> Callable[[str], int]:
             return upload_limit
         if path in ARCHIVE_PATHS:
             return MAX_ARCHIVE_BYTES
-        if path == "/inbox" or path.endswith("/inbox"):
+        if is_inbox_path(path):
             return settings.federation.max_inbox_bytes
         return DEFAULT_BODY_LIMIT
 

@@ -68,3 +68,9 @@ class LocalUris:
 def host_of(uri: str) -> str:
     """The lowercase host (with port) of a URI."""
     return urlsplit(uri).netloc.lower()
+
+
+def is_inbox_path(path: str) -> bool:
+    """Whether ``path`` is one of our inboxes (the shared one, the instance actor's, a
+    group's or a user's): the routes other servers POST activities to."""
+    return path == "/inbox" or path.endswith("/inbox")

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.config import RateLimitConfig
+from server.uris import is_inbox_path
 
 MAX_KEYS = 50_000
 
@@ -49,10 +50,6 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def _is_inbox(path: str) -> bool:
-    return path == "/inbox" or path.endswith("/inbox")
-
-
 class RateLimitMiddleware:
     """Answers 429 to clients over their limit (see the module docstring)."""
 
@@ -65,7 +62,7 @@ class RateLimitMiddleware:
         path, method = scope.get("path", ""), scope.get("method", "")
         client = (scope.get("client") or ("unknown", 0))[0]
         limits = self.limits
-        if method == "POST" and _is_inbox(path):
+        if method == "POST" and is_inbox_path(path):
             # Charged to the sender's address: the key id it names is not verified yet (the
             # signer's domain is charged by the inbox once the signature verifies).
             return [(f"inbox-ip {client}", limits.inbox_per_ip)]

@@ -4,9 +4,11 @@ and meetup pages, calendars, collections — what other servers and passers-by f
 Only GET/HEAD without cookies, credentials, signatures or conditional headers are cached,
 only 200 answers that set no cookie and allow caching, per path, query and kind of answer
 asked for (ActivityStreams, HTML, other). Entries live ``read_cache_seconds``; every
-successful write through this process (a form, an API call, an inbox POST) and every worker
-round that changed something empties the cache, so a process always reads its own writes,
-and other processes (``--workers``, a separate ``hearth worker``) see them within the TTL.
+successful write through this process (a form, an API call) and every worker round that
+changed something empties the cache, so a process always reads its own writes, and other
+processes (``--workers``, a separate ``hearth worker``) see them within the TTL. An inbox
+POST only stores the activity: the worker round that applies it empties the cache, so a
+burst of inbox POSTs leaves the reads cached until then.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.i18n import get_locale
 from server.ttl_cache import ttl_cache
+from server.uris import is_inbox_path
 
 #: Paths whose answers depend on who asks (or are private links), never cached.
 PRIVATE_PREFIXES = (
@@ -120,7 +123,7 @@ class ReadCacheMiddleware:
             await self._cached(scope, receive, send)
 
     def _clearing_after_writes(self, scope: Scope, send: Send) -> Send:
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or is_inbox_path(scope["path"]):
             return send
 
         async def watch(message: Message) -> None:
