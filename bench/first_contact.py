@@ -253,6 +253,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 assert peers.stdout is not None
                 ports = json.loads(await asyncio.wait_for(peers.stdout.readline(), timeout=60))
                 await wait_until_up(http, f"{base}/nodeinfo/2.1")
+                # A running server has its instance actor (which signs its fetches) long
+                # before a burst; a fresh one makes its key pair on first use.
+                await wait_until_up(http, f"{base}/actor")
                 follows = presign(base, ports, peer_keys.private_pem, args.followers)
                 inbox = f"/groups/{GROUP}/inbox"
                 cpu = cpu_seconds(hearth.pid)
