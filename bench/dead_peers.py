@@ -8,7 +8,7 @@ answer 500; the rest answer 202. The worker (``run_forever``, as ``hearth worker
 fans a post out to the healthy peers alone, and another to all of them, ``--rounds`` times,
 the order alternating (one fan-out lasts about a second, so single runs vary by ±15 %, and
 the second of a pair is slower); the table shows the median time the healthy peers took
-in each case (target: within ±20 %).
+in each case (target, from issue #19: at most 10 % slower).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from server.uris import LocalUris
 sys.path.insert(0, str(Path(__file__).parent))
 from delivery import bench_settings, database, make_groups
 
-TARGET = 0.20
+TARGET = 0.10
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, role: str) -> None:
@@ -191,14 +191,14 @@ def main() -> int:
     alone, mixed = statistics.median(alone_runs), statistics.median(mixed_runs)
     healthy = args.peers - args.hung - args.failing
     change = mixed / alone - 1
-    verdict = "PASS" if abs(change) <= TARGET else "MISS"
+    verdict = "PASS" if change <= TARGET else "MISS"
     print(f"Dead and slow peers (load average {os.getloadavg()[0]:.2f})")
     others = f"{args.hung} hung + {args.failing} failing"
     runs = f"median of {args.rounds}"
     print(f"  {healthy} healthy peers alone ({runs}):               {alone:6.2f} s")
     print(f"  the same with {others} peers among them ({runs}): {mixed:6.2f} s")
     print(f"  each run: alone {_seconds(alone_runs)}; among them {_seconds(mixed_runs)}")
-    print(f"  change: {change:+.0%} (target within ±{TARGET:.0%}): {verdict}")
+    print(f"  change: {change:+.0%} (target at most +{TARGET:.0%}): {verdict}")
     if args.json:
         figures = {"alone_s": alone, "mixed_s": mixed, "healthy": healthy}
         figures |= {"alone_runs": alone_runs, "mixed_runs": mixed_runs}

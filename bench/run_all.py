@@ -133,8 +133,8 @@ def dead_peer_rows(data: dict[str, Any]) -> list[Row]:
         Row(
             f"{data['healthy']} healthy peers with {data['hung']} hung + {data['failing']} failing",
             f"{data['alone_s']:.2f} s alone, {data['mixed_s']:.2f} s among them ({change:+.0%})",
-            "within ±20 %",
-            abs(change) <= 0.20,
+            "≤ +10 %",
+            change <= 0.10,
         )
     ]
 
