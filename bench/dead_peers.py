@@ -32,7 +32,7 @@ from sqlmodel import col, func, select
 from server.activitypub.runtime import runtime_of
 from server.app import create_app, default_poster
 from server.db import create_engine, transaction
-from server.models import Delivery, Follow, RemoteActor
+from server.models import Delivery, Follow, FollowState, RemoteActor
 from server.services.posts import create_post
 from server.uris import LocalUris
 
@@ -101,7 +101,7 @@ async def follow_from(sessions: Any, followee: str, ports: list[int], tag: str) 
         for port in ports:
             uri = f"http://127.0.0.1:{port}/users/{tag}"
             session.add(RemoteActor(uri=uri, domain=f"127.0.0.1:{port}", inbox=f"{uri}/inbox"))
-            session.add(Follow(follower_uri=uri, followee_uri=followee, state="accepted"))
+            session.add(Follow(follower_uri=uri, followee_uri=followee, state=FollowState.ACCEPTED))
 
 
 async def healthy_delivered(app: Any, hosts: set[str]) -> int:

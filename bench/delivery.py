@@ -48,7 +48,15 @@ from server.app import create_app, default_http_client, default_poster
 from server.config import RateLimitConfig, Settings, load_settings
 from server.db import create_engine, transaction
 from server.migrate import migrate
-from server.models import Delivery, Follow, Group, OutboxActivity, RemoteActor, User
+from server.models import (
+    Delivery,
+    Follow,
+    FollowState,
+    Group,
+    OutboxActivity,
+    RemoteActor,
+    User,
+)
 from server.services.groups import GroupFields, create_group
 from server.services.posts import create_post
 from server.services.users import NewUser, create_user
@@ -218,7 +226,7 @@ async def add_followers(
                     fetched_at=now,
                 )
                 actors.append(actor.model_dump(exclude={"id"}))
-                follow = Follow(follower_uri=uri, followee_uri=followee, state="accepted")
+                follow = Follow(follower_uri=uri, followee_uri=followee, state=FollowState.ACCEPTED)
                 follows.append(follow.model_dump(exclude={"id"}))
             await connection.execute(insert(RemoteActor), actors)
             await connection.execute(insert(Follow), follows)

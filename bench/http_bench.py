@@ -50,7 +50,7 @@ from federation.keys import generate_rsa_keypair
 from federation.verify import ActorKey, Rejected, signed_headers, verify_request
 from server.app import create_app
 from server.db import create_engine, session_factory, transaction
-from server.models import Follow, RemoteActor
+from server.models import Follow, FollowState, RemoteActor
 from server.services.groups import GroupFields, create_group
 from server.services.users import NewUser, create_user
 
@@ -387,9 +387,9 @@ async def seed_reads(url: str, schema: str, args: argparse.Namespace, port: int)
                     ).model_dump(exclude={"id"})
                 )
                 follows.append(
-                    Follow(follower_uri=uri, followee_uri=followee, state="accepted").model_dump(
-                        exclude={"id"}
-                    )
+                    Follow(
+                        follower_uri=uri, followee_uri=followee, state=FollowState.ACCEPTED
+                    ).model_dump(exclude={"id"})
                 )
             await connection.execute(insert(RemoteActor), actors)
             await connection.execute(insert(Follow), follows)

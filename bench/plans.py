@@ -38,8 +38,10 @@ from server.activitypub.queue import claim_due, claim_inbox
 from server.db import create_engine, session_factory, transaction, utcnow
 from server.models import (
     Delivery,
+    DeliveryState,
     Event,
     Follow,
+    FollowState,
     Group,
     InboxActivity,
     OutboxActivity,
@@ -173,7 +175,7 @@ async def _seed_activity(engine: AsyncEngine, rows: int) -> None:
                         activity_id=outbox.id or 0,
                         inbox=f"http://f{i % 997}.invalid/users/u{i}/inbox",
                         host=f"f{i % 997}.invalid",
-                        state="pending" if i % 100 == 0 else "delivered",
+                        state=DeliveryState.PENDING if i % 100 == 0 else DeliveryState.DELIVERED,
                         next_attempt_at=now,
                     ).model_dump(exclude={"id"})
                     for i in range(rows)
@@ -220,7 +222,7 @@ async def _seed_activity(engine: AsyncEngine, rows: int) -> None:
                     Follow(
                         follower_uri=f"http://f{i % 997}.invalid/users/u{i}",
                         followee_uri=f"http://127.0.0.1:{PORT}/groups/group-01",
-                        state="accepted",
+                        state=FollowState.ACCEPTED,
                     ).model_dump(exclude={"id"})
                     for i in range(rows)
                 ],
