@@ -90,8 +90,9 @@ class LeaseKeeper:
 
     async def _keep(self) -> None:
         while self.deliveries.until or self.inbox.until:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), timeout=self.interval)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see Worker._idle
+                async with asyncio.timeout(self.interval):
+                    await self._idle.wait()
             if self._idle.is_set():
                 return
             try:

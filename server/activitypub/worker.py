@@ -316,8 +316,11 @@ class Worker:
     async def _idle(self) -> None:
         """Wait for new work, room for another batch of deliveries, or IDLE_SECONDS."""
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that lands as the event is set, and a cancelled worker would idle on for ever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+            async with asyncio.timeout(IDLE_SECONDS):
+                await self._wake.wait()
 
     async def run_periodic(self, *, force: bool = False) -> dict[str, int]:
         """Run the periodic jobs that are due (all of them with ``force``); each in its own

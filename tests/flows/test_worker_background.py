@@ -210,3 +210,32 @@ async def test_deliveries_flow_while_the_inbox_waits_on_a_remote_fetch(
         hanging.gate.set()
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_a_worker_cancelled_as_it_is_woken_stops(
+    net: FederationNet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping the server cancels the worker; a wake-up landing at the same moment must not
+    swallow the cancellation (Python 3.11's ``asyncio.wait_for`` did: the worker idled on
+    and the shutdown waited for ever)."""
+    b = await net.add("b")
+    worker = runtime_of(b.app).worker
+    idling = asyncio.Event()
+    idle = worker._idle
+
+    async def watched_idle() -> None:
+        idling.set()
+        await idle()
+
+    monkeypatch.setattr(worker, "_idle", watched_idle)
+    for _ in range(3):
+        idling.clear()
+        task = asyncio.create_task(worker.run_forever())
+        async with asyncio.timeout(WAIT_SECONDS):
+            await idling.wait()
+        await asyncio.sleep(0)  # inside the wait for a wake-up
+        worker.wake()
+        task.cancel()
+        async with asyncio.timeout(WAIT_SECONDS):
+            await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled()
