@@ -316,11 +316,13 @@ class Worker:
     async def _idle(self) -> None:
         """Wait for new work, room for another batch of deliveries, or IDLE_SECONDS."""
         self._wake.clear()
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
-        # that lands as the event is set, and a cancelled worker would idle on for ever.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(IDLE_SECONDS):
-                await self._wake.wait()
+            await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # On Python 3.11 wait_for swallows a cancellation that lands as the event is set:
+            # the cancelled worker would idle on for ever.
+            raise asyncio.CancelledError
 
     async def run_periodic(self, *, force: bool = False) -> dict[str, int]:
         """Run the periodic jobs that are due (all of them with ``force``); each in its own
