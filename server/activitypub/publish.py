@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.delivery import Recipient, dedupe_inboxes
 from federation.jsonld import JsonObject, get_id, is_public
-from server.activitypub.queue import enqueue
+from server.activitypub.queue import enqueue, put_failing_hosts_last
 from server.db import UTCDateTime, note_inserted, utcnow
 from server.models import Follow, FollowState, OutboxActivity, RemoteActor, read_id
 
@@ -63,7 +63,8 @@ async def publish(session: AsyncSession, activity: JsonObject, inboxes: Iterable
     """Store the activity (its JSON is sent byte for byte) and queue one delivery per inbox;
     returns the stored activity's id."""
     activity_id = await _store(session, activity)
-    await enqueue(session, activity_id, inboxes)
+    queued = await enqueue(session, activity_id, inboxes)
+    await put_failing_hosts_last(session, activity_id, queued)
     return activity_id
 
 
@@ -92,7 +93,10 @@ async def publish_to_followers(
     stored activity's id."""
     activity_id = await _store(session, activity)
     extras = set(extra)
-    await enqueue(session, activity_id, extras)
+    queued = await enqueue(session, activity_id, extras)
     async for inboxes in follower_inboxes(session, followee_uri):
-        await enqueue(session, activity_id, (inbox for inbox in inboxes if inbox not in extras))
+        queued += await enqueue(
+            session, activity_id, (inbox for inbox in inboxes if inbox not in extras)
+        )
+    await put_failing_hosts_last(session, activity_id, queued)
     return activity_id

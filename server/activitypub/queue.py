@@ -79,6 +79,37 @@ async def enqueue(session: AsyncSession, activity_id: int, inboxes: Iterable[str
     return added + len(chunk)
 
 
+#: A fan-out to more inboxes than this (a claim's worth: the worker's ``BATCH``) sends to
+#: hosts that are failing last (:func:`put_failing_hosts_last`).
+LARGE_FAN_OUT = 128
+#: How much later than the rest of a large fan-out its deliveries to failing hosts are due:
+#: the first retry's wait (``federation.retry``), by when the healthy hosts have theirs.
+FAILING_HOSTS_LATER = timedelta(seconds=15)
+_LATER = (
+    update(Delivery)
+    .where(
+        col(Delivery.activity_id) == bindparam("activity"),
+        col(Delivery.state) == DeliveryState.PENDING,
+        col(Delivery.host).in_(
+            select(DeliveryHost.host).where(col(DeliveryHost.failing_since).is_not(None))
+        ),
+    )
+    .values(next_attempt_at=bindparam("later", type_=UTCDateTime()))
+)
+
+
+async def put_failing_hosts_last(session: AsyncSession, activity_id: int, queued: int) -> None:
+    """After ``queued`` deliveries of ``activity_id`` were queued: if they are more than
+    ``LARGE_FAN_OUT``, make those to hosts that are failing due ``FAILING_HOSTS_LATER``
+    (one ``UPDATE``). Sending to a dead host costs as much as to a live one (signing,
+    connecting), so a large fan-out reaches the healthy hosts first; the dead ones would
+    wait that long for their retry anyway. A small fan-out is not worth the statement."""
+    if queued <= LARGE_FAN_OUT:
+        return
+    values = {"activity": activity_id, "later": utcnow() + FAILING_HOSTS_LATER}
+    await (await session.connection()).execute(_LATER, values)
+
+
 def _delivery_row(activity_id: int, inbox: str, now: datetime) -> dict[str, object]:
     return {
         "activity_id": activity_id,
@@ -165,56 +196,39 @@ async def record_inbox_outcome(session: AsyncSession, row_id: int, outcome: Outc
     await (await session.connection()).execute(statement, values)
 
 
-async def record_outcome(
-    session: AsyncSession,
-    claimed: ClaimedDelivery,
-    outcome: DeliveryOutcome,
-    *,
-    now: datetime | None = None,
-    rand: random.Random | None = None,
-) -> str:
-    """Store what happened and schedule the next try; returns the row's new state."""
-    now = now or utcnow()
-    delivery = await session.get(Delivery, claimed.id)
-    if delivery is None:
-        return "gone"
-    delivery.attempts += 1
-    delivery.last_status = outcome.status
-    delivery.last_error = (outcome.error or "")[:500]
-    delivery.leased_until = None
-    delivery.updated_at = now
-    if outcome.status is not None and 200 <= outcome.status < 300:
-        delivery.state = DeliveryState.DELIVERED
-        await _host_succeeded(session, claimed.host, now)
-    else:
-        decision = next_delivery_attempt(
-            delivery.attempts, outcome.status, outcome.retry_after, now, rand or random.Random()
-        )
-        if isinstance(decision, GiveUp):
-            delivery.state = DeliveryState.GIVEN_UP
-            delivery.last_error = (delivery.last_error or decision.reason)[:500]
-        else:
-            delivery.next_attempt_at = decision
-        await _host_failed(session, claimed.host, now, outcome)
-    session.add(delivery)
-    return delivery.state
-
-
 async def record_outcomes(
     session: AsyncSession,
     outcomes: list[tuple[ClaimedDelivery, DeliveryOutcome]],
     *,
     now: datetime | None = None,
+    rand: random.Random | None = None,
 ) -> list[str]:
-    """Record many outcomes at once: the successes (the bulk of a fan-out) in one statement
-    per status code, the failures one by one (:func:`record_outcome`); returns their states."""
+    """Record the outcomes of many attempts, in bulk: the successes (the bulk of a fan-out) in
+    one statement per status code, the failures each scheduled for its next try (or given up)
+    in one statement, and their hosts in at most three; returns the rows' new states
+    (``"gone"`` for a row deleted meanwhile)."""
     now = now or utcnow()
+    await _record_successes(session, outcomes, now)
+    failures = [(claimed, outcome) for claimed, outcome in outcomes if not outcome.is_delivered]
+    states = await _record_failures(session, failures, now, rand or random.Random())
+    await _hosts_failed(session, failures, now)
+    return [
+        DeliveryState.DELIVERED if outcome.is_delivered else states[claimed.id]
+        for claimed, outcome in outcomes
+    ]
+
+
+async def _record_successes(
+    session: AsyncSession, outcomes: list[tuple[ClaimedDelivery, DeliveryOutcome]], now: datetime
+) -> None:
+    """Mark the delivered rows, one ``UPDATE`` per status code, and their hosts as up."""
     by_status: dict[int, list[int]] = {}
     for claimed, outcome in outcomes:
         if outcome.is_delivered and outcome.status is not None:
             by_status.setdefault(outcome.status, []).append(claimed.id)
+    connection = await session.connection()  # no ORM rows to keep in step: Core statements
     for status, ids in by_status.items():
-        await session.exec(
+        await connection.execute(
             update(Delivery)
             .where(col(Delivery.id).in_(ids))
             .values(
@@ -228,58 +242,101 @@ async def record_outcomes(
         )
     succeeded = {claimed.host for claimed, outcome in outcomes if outcome.is_delivered}
     if succeeded:
-        await session.exec(
+        await connection.execute(
             update(DeliveryHost)
             .where(col(DeliveryHost.host).in_(succeeded))
             .values(failing_since=None, is_unavailable=False, last_success_at=now, last_error="")
         )
-    failed = [claimed for claimed, outcome in outcomes if not outcome.is_delivered]
-    loaded = await _load_rows(session, failed)  # held, so record_outcome's gets find them
-    states = [
-        DeliveryState.DELIVERED
-        if outcome.is_delivered
-        else await record_outcome(session, claimed, outcome)
-        for claimed, outcome in outcomes
-    ]
-    del loaded
-    return states
 
 
-async def _load_rows(session: AsyncSession, failed: list[ClaimedDelivery]) -> list[object]:
-    """The deliveries and hosts of failed attempts, in two queries instead of two each."""
-    if not failed:
-        return []
-    ids = [claimed.id for claimed in failed]
-    hosts = {claimed.host for claimed in failed}
-    deliveries = (await session.exec(select(Delivery).where(col(Delivery.id).in_(ids)))).all()
-    known = await session.exec(select(DeliveryHost).where(col(DeliveryHost.host).in_(hosts)))
-    return [*deliveries, *known.all()]
+#: One failed row by id; the executed parameters name the columns to set (``executemany``).
+_FAILED = update(Delivery).where(col(Delivery.id) == bindparam("row_id"))
+_HOST = update(DeliveryHost).where(col(DeliveryHost.host) == bindparam("row_host"))
 
 
-async def _host(session: AsyncSession, host: str) -> DeliveryHost:
-    row = await session.get(DeliveryHost, host)
-    return row or DeliveryHost(host=host)
+async def _record_failures(
+    session: AsyncSession,
+    failures: list[tuple[ClaimedDelivery, DeliveryOutcome]],
+    now: datetime,
+    rand: random.Random,
+) -> dict[int, str]:
+    """Schedule each failed row's next try or give it up (``federation.retry``): one query
+    reads the rows, one ``UPDATE`` (executed many) writes them; returns their states."""
+    if not failures:
+        return {}
+    query = select(Delivery.id, Delivery.attempts, Delivery.state, Delivery.next_attempt_at).where(
+        col(Delivery.id).in_([claimed.id for claimed, _ in failures])
+    )
+    rows = {row[0]: row[1:] for row in (await session.exec(query)).all()}
+    changes = {
+        claimed.id: _failed_row(*rows[claimed.id], outcome, now, rand)
+        for claimed, outcome in failures
+        if claimed.id in rows
+    }
+    if changes:
+        values = [{"row_id": row_id, **change} for row_id, change in changes.items()]
+        await (await session.connection()).execute(_FAILED, values)
+    states = {claimed.id: "gone" for claimed, _ in failures}  # unless still there
+    return states | {row_id: str(change["state"]) for row_id, change in changes.items()}
 
 
-async def _host_succeeded(session: AsyncSession, host: str, now: datetime) -> None:
-    row = await _host(session, host)
-    row.failing_since = None
-    row.is_unavailable = False
-    row.last_success_at = now
-    row.last_error = ""
-    session.add(row)
+def _failed_row(
+    attempts: int,
+    state: str,
+    next_attempt_at: datetime,
+    outcome: DeliveryOutcome,
+    now: datetime,
+    rand: random.Random,
+) -> dict[str, object]:
+    """The new columns of a row that had ``attempts`` attempts before this failed one."""
+    attempts += 1
+    error = (outcome.error or "")[:500]
+    decision = next_delivery_attempt(attempts, outcome.status, outcome.retry_after, now, rand)
+    if isinstance(decision, GiveUp):
+        state, error = DeliveryState.GIVEN_UP, (error or decision.reason)[:500]
+    else:
+        next_attempt_at = decision
+    return {
+        "state": state,
+        "attempts": attempts,
+        "next_attempt_at": next_attempt_at,
+        "last_status": outcome.status,
+        "last_error": error,
+        "leased_until": None,
+        "updated_at": now,
+    }
 
 
-async def _host_failed(
-    session: AsyncSession, host: str, now: datetime, outcome: DeliveryOutcome
+async def _hosts_failed(
+    session: AsyncSession, failures: list[tuple[ClaimedDelivery, DeliveryOutcome]], now: datetime
 ) -> None:
-    if outcome.status is not None and 400 <= outcome.status < 500:
-        return  # the host answered: it is up, it just refused this one
-    row = await _host(session, host)
-    row.failing_since = row.failing_since or now
-    row.last_error = (outcome.error or f"HTTP {outcome.status}")[:500]
-    row.is_unavailable = host_is_unavailable(row.failing_since, now)
-    session.add(row)
+    """Note the hosts that did not answer, or answered 5xx, as failing (since the first such
+    failure without a success since); a 4xx answer means the host is up."""
+    errors: dict[str, str] = {}
+    for claimed, outcome in failures:
+        if outcome.status is None or not 400 <= outcome.status < 500:
+            errors[claimed.host] = (outcome.error or f"HTTP {outcome.status}")[:500]
+    if not errors:
+        return
+    query = select(DeliveryHost.host, DeliveryHost.failing_since).where(
+        col(DeliveryHost.host).in_(errors)
+    )
+    known = dict((await session.exec(query)).all())
+
+    def columns(host: str) -> dict[str, object]:
+        failing_since = known.get(host) or now  # kept while the host has not answered since
+        unavailable = host_is_unavailable(failing_since, now)
+        return {
+            "failing_since": failing_since,
+            "last_error": errors[host],
+            "is_unavailable": unavailable,
+        }
+
+    connection = await session.connection()
+    if seen := [{"row_host": host, **columns(host)} for host in errors if host in known]:
+        await connection.execute(_HOST, seen)
+    if new := [{"host": host, **columns(host)} for host in errors if host not in known]:
+        await connection.execute(insert(DeliveryHost), new)
 
 
 async def mark_hosts_available(session: AsyncSession, hosts: set[str]) -> None:
