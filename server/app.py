@@ -48,6 +48,7 @@ from server.config import Settings, load_settings
 from server.db import call_after_commits, engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.i18n import _
+from server.inbox_shortcut import InboxShortcut
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.federation_policy import DomainPolicy
@@ -319,15 +320,18 @@ def create_app(
     secret_key = load_or_create_secret_key(settings.data_path)
     read_cache = ReadCache(settings.server.read_cache_seconds)
     rate_buckets = TokenBuckets()
+    limit_for = _body_limit(settings)
     middleware = [
         # First: the client address every limit below counts by (from trusted proxies only).
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies),
         Middleware(SecurityHeadersMiddleware, hsts=settings.instance.scheme == "https"),
         Middleware(NulCharacterMiddleware),
+        # Inbox POSTs skip the rest (people's middleware) and route matching.
+        Middleware(InboxShortcut, settings=settings, buckets=rate_buckets, limit_for=limit_for),
         Middleware(LocaleMiddleware, default_language=settings.instance.language),
         Middleware(RateLimitMiddleware, limits=settings.rate_limits, buckets=rate_buckets),
         Middleware(ReadCacheMiddleware, cache=read_cache),
-        Middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings)),
+        Middleware(BodySizeLimitMiddleware, limit_for=limit_for),
         Middleware(MovedGroupMiddleware),
         Middleware(
             SessionMiddleware,

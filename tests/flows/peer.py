@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
 import uuid
@@ -39,8 +40,20 @@ _PARAM = re.compile(r'(\w+)="([^"]*)"')
 JsonObject = dict[str, Any]
 
 
+#: How many distinct keys a run makes: :func:`new_key` hands them out in turn.
+KEY_POOL = 100
+_keys: list[rsa.RSAPrivateKey] = []
+_draws = itertools.count()
+
+
 def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A real 2048-bit RSA key, from the run's pool of :data:`KEY_POOL`, taken in turn: any
+    ``KEY_POOL`` consecutive calls give distinct keys (an impostor's key is never the
+    victim's), and a run makes ``KEY_POOL`` keys instead of one per actor."""
+    index = next(_draws) % KEY_POOL
+    if index == len(_keys):
+        _keys.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _keys[index]
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> str:

@@ -241,7 +241,23 @@ async def test_inbox_of_nobody_is_a_404(net: FederationNet, peer: Peer, inbox: s
         net.http, inbox, bob.activity("Follow", inbox.removesuffix("/inbox"))
     )
     assert response.status_code == 404
+    assert "nobody" in response.json()["error"]  # in JSON, as every inbox answer
     await _nothing_stored(b)
+
+
+async def test_inbox_answers_set_no_cookie_and_keep_the_security_headers(
+    net: FederationNet, peer: Peer
+) -> None:
+    await _club(net)
+    bob = peer.add_actor("bob")
+    response = await peer.post(net.http, INBOX, bob.activity("Like", "https://b.test/groups/club"))
+    assert response.status_code == 202
+    assert "set-cookie" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"
+    unknown = await net.http.post(
+        "https://b.test/groups/club/nobox/inbox", content=b"{}", headers={"content-type": AS_TYPE}
+    )
+    assert unknown.status_code == 404  # not an inbox: the ordinary routes answer
 
 
 async def test_delete_of_a_known_actor_removes_its_follow(net: FederationNet, peer: Peer) -> None:
