@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -40,7 +40,7 @@ def inbox_path_params(path: str) -> dict[str, str] | None:
     return {} if name is None else {"name": name}
 
 
-def _json_error(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
+def _json_error(status: int, reason: str, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps({"error": reason}).encode()
     return Response(body, status, headers, media_type="application/json")
 
