@@ -119,13 +119,17 @@ async def send_answer(
     *,
     accept: bool,
     original: JsonObject | None = None,
+    inbox: str | None = None,
 ) -> None:
     """Tell ``follower``'s server that ``followee`` accepts (a follower of a group that
     approves its members becomes a member) or rejects their follow ``activity_uri``
-    (``original``: the Follow as received, embedded in the answer)."""
+    (``original``: the Follow as received, embedded in the answer), at ``inbox`` if the
+    caller knows it, else at the follower's stored inbox."""
     if accept and followee.group is not None:
         await admit_follower(session, uris, followee.group, follower, activity_uri)
-    inbox = (await (await session.connection()).execute(_INBOX, {"uri": follower})).scalar()
+    if inbox is None:
+        connection = await session.connection()
+        inbox = (await connection.execute(_INBOX, {"uri": follower})).scalar()
     if inbox is None:
         return
     embedded = original or vocab.build_follow(activity_uri, follower, followee.uri)

@@ -122,7 +122,14 @@ class InboxProcessor:
         state = await record_follow(session, actor, target, follow_uri, manual=manual)
         if state == FollowState.ACCEPTED:
             await send_answer(
-                session, self.uris, followee, actor, follow_uri, accept=True, original=activity
+                session,
+                self.uris,
+                followee,
+                actor,
+                follow_uri,
+                accept=True,
+                original=activity,
+                inbox=self.remote.known_inbox(actor),  # no read: just fetched, most often
             )
             return handled("accepted")
         if followee.group is not None:  # a moderator decides: they hear about it

@@ -169,7 +169,8 @@ class Remote:
         self._signer: tuple[LocalActor, float] | None = None
         self._signer_lock = asyncio.Lock()
         #: Actors stored by this process within :data:`STORED_ACTOR_SECONDS`.
-        self._stored: TTLCache[str, bool] = ttl_cache(STORED_ACTOR_SECONDS)
+        #: Actors this process stored lately, with their inboxes (see :meth:`known_inbox`).
+        self._stored: TTLCache[str, str] = ttl_cache(STORED_ACTOR_SECONDS)
         #: Actors fetched at the same time (a burst of new senders) share one commit.
         self._actor_writer = GroupCommit(sessions, _upsert_actors, MAX_ACTOR_BATCH)
         #: ... and look up their keys together.
@@ -231,8 +232,13 @@ class Remote:
         row = await self._actor_writer.submit(_actor_row(info, utcnow()))
         self._forget_cached_keys(row.uri)
         self._key_cache.pop(row.key_id, None)
-        self._stored[row.uri] = True
+        self._stored[row.uri] = row.inbox
         return row
+
+    def known_inbox(self, uri: str) -> str | None:
+        """The inbox of an actor this process stored within ``STORED_ACTOR_SECONDS`` (the
+        sender of an activity being processed, just fetched for its key), else None."""
+        return self._stored.get(uri) or None
 
     async def actor_by_handle(self, handle: str) -> RemoteActor:
         """Find a remote account by ``@name@domain`` through WebFinger."""
