@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
@@ -105,18 +106,40 @@ class DatabaseFactory:
 
 
 async def _empty_schema(connection: AsyncConnection, schema: str) -> bool:
-    """Delete every row (children first); False if the schema is not at the head revision."""
-    query = f'SELECT version_num FROM "{schema}".alembic_version'  # noqa: S608 (our own name)
-    revision = await connection.execute(text(query))
-    if [row[0] for row in revision] != [HEAD_REVISION]:
+    """Delete every row (children first) and restart every sequence, in one round trip (a
+    ``DO`` block: a statement per table cost a tenth of a second per test); False, with
+    nothing changed, if the schema is not at the head revision."""
+    try:
+        await connection.execute(text(await _reset_block(connection, schema)))
+    except DBAPIError as error:
+        if NOT_AT_HEAD not in str(error):
+            raise
         await connection.rollback()
         return False
-    for table in reversed(SQLModel.metadata.sorted_tables):
-        await connection.execute(text(f'DELETE FROM "{schema}"."{table.name}"'))  # noqa: S608
-    sequences = await connection.execute(
-        text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"),
-        {"s": schema},
-    )
-    for (name,) in sequences.all():  # ids start at 1 again, as in a fresh database
-        await connection.execute(text(f'ALTER SEQUENCE "{schema}"."{name}" RESTART WITH 1'))
     return True
+
+
+#: What the reset block raises when a test left its schema at another revision.
+NOT_AT_HEAD = "hearth-test: not at the head revision"
+_sequences: list[str] = []
+
+
+async def _reset_block(connection: AsyncConnection, schema: str) -> str:
+    """The ``DO`` block that empties ``schema``: a table is deleted from only if it has a
+    row, a sequence set back with ``setval`` (no lock taken, unlike ``ALTER SEQUENCE``).
+    Only our own table and sequence names go into it; the sequences, the same in every
+    schema at head, are looked up once."""
+    if not _sequences:
+        query = "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"
+        found = await connection.execute(text(query), {"s": schema})
+        _sequences.extend(name for (name,) in found.all())
+    versions = f"SELECT string_agg(version_num, ',') FROM \"{schema}\".alembic_version"  # noqa: S608
+    steps = [
+        f"IF ({versions}) IS DISTINCT FROM '{HEAD_REVISION}' THEN"
+        f" RAISE EXCEPTION '{NOT_AT_HEAD}'; END IF;"
+    ]
+    for table in reversed(SQLModel.metadata.sorted_tables):  # children first
+        name = f'"{schema}"."{table.name}"'
+        steps.append(f"IF EXISTS (SELECT FROM {name}) THEN DELETE FROM {name}; END IF;")  # noqa: S608
+    steps += [f"""PERFORM setval('"{schema}"."{name}"', 1, false);""" for name in _sequences]
+    return "DO $$ BEGIN " + " ".join(steps) + " END $$"
