@@ -35,6 +35,7 @@ from federation.addresses import (
 from federation.aiohttp_transport import httpx_errors, open_session
 from federation.delivery import ERROR_SNIPPET_BYTES, error_snippet
 from federation.safe_transport import BlockedAddressError, Resolver, system_resolver
+from federation.tls import verifying_context
 
 
 class RefusedAddress(OSError):
@@ -100,7 +101,7 @@ class AiohttpPoster:
         self.user_agent = user_agent
         self.allow_private = allow_private
         self.resolver = PublicOnlyResolver(resolver, allow_private=allow_private)
-        self.ssl_context = verify or httpx.create_ssl_context()
+        self.ssl_context = verify or verifying_context()
         self._session: aiohttp.ClientSession | None = None
 
     async def post(

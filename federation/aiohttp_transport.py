@@ -28,6 +28,8 @@ from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDict
 from yarl import URL
 
+from federation.tls import verifying_context
+
 #: aiohttp failures and the httpx exception each becomes, most specific first.
 _EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
@@ -115,7 +117,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         max_connections: int = 512,
         keepalive_seconds: float = 15.0,
     ) -> None:
-        self.ssl_context = verify or httpx.create_ssl_context()
+        self.ssl_context = verify or verifying_context()
         self.max_connections = max_connections
         self.keepalive_seconds = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
