@@ -48,7 +48,6 @@ from server.config import Settings, load_settings
 from server.db import call_after_commits, engine_for, session_factory, transaction
 from server.errors import HearthError
 from server.i18n import _
-from server.inbox_shortcut import InboxShortcut
 from server.resources import resource_dir
 from server.secret_key import load_or_create_secret_key
 from server.services.federation_policy import DomainPolicy
@@ -86,6 +85,7 @@ from server.web import calendar_imports as web_calendar_imports
 from server.web import group_archive as web_group_archive
 from server.web.common import LazyCsrfToken, current_user
 from server.web.group_moved import MovedGroupMiddleware
+from server.web.inbox_shortcut import InboxShortcut
 from server.web.locale import LocaleMiddleware
 from server.web.login_throttle import LoginThrottle
 from server.web.middleware import (
