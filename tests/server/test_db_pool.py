@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server import db
 from tests.databases import POSTGRES_URL
 
-pytestmark = pytest.mark.skipif(
-    not POSTGRES_URL, reason="PostgreSQL only: an SQLite file has no server connection to lose"
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not POSTGRES_URL, reason="PostgreSQL only: an SQLite file has no server connection to lose"
+    ),
+]
 
 
 @pytest.fixture
