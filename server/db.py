@@ -26,6 +26,7 @@ from starlette.requests import HTTPConnection
 from server.config import Settings
 from server.inputs import MAX_ROW_ID
 from server.request_scope import core_of
+from server.sqlite_writes import serialize_writes
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
         # A local file needs no liveness ping on every checkout (a round trip per transaction).
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
+        serialize_writes(engine, timeout=30)
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
