@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -41,8 +42,9 @@ ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "applicati
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
-def _problem(status: int, reason: str) -> Response:
-    return JSONResponse({"error": reason}, status_code=status)
+def problem(status: int, reason: str, headers: Mapping[str, str] | None = None) -> Response:
+    """An error answer in JSON, ``{"error": reason}``, as the inbox gives every answer."""
+    return JSONResponse({"error": reason}, status_code=status, headers=headers)
 
 
 def public_url(request: Request) -> str:
@@ -64,19 +66,19 @@ def _is_valid_unicode(activity: JsonObject) -> bool:
 
 def _parse(body: bytes) -> JsonObject | Response:
     if b"\\u0000" in body:  # no text holds NUL, and PostgreSQL refuses it in text columns
-        return _problem(400, "the body contains a NUL character")
+        return problem(400, "the body contains a NUL character")
     try:
         activity = json.loads(body)
     except (ValueError, RecursionError):  # incl. integers past Python's 4300-digit limit
-        return _problem(400, "the body is not valid JSON")
+        return problem(400, "the body is not valid JSON")
     if not isinstance(activity, dict):
-        return _problem(400, "the body must be a JSON object")
+        return problem(400, "the body must be a JSON object")
     if _SURROGATE.search(body) and not _is_valid_unicode(activity):
-        return _problem(400, "the body contains a lone surrogate (\\ud800…), not valid Unicode")
+        return problem(400, "the body contains a lone surrogate (\\ud800…), not valid Unicode")
     if not isinstance(activity.get("type"), str) or not get_id(activity.get("actor")):
-        return _problem(400, "an activity needs a type and an actor")
+        return problem(400, "an activity needs a type and an actor")
     if not isinstance(activity.get("id"), str):
-        return _problem(400, "an activity needs an id")
+        return problem(400, "an activity needs an id")
     return activity
 
 
@@ -129,7 +131,7 @@ async def receive(request: Request) -> Response:
     rt = runtime(request)  # read once: each lookup on app.state costs a few µs
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
-        return _problem(415, "send activities as application/activity+json")
+        return problem(415, "send activities as application/activity+json")
     await _check_recipient(request, rt)
     body = await request.body()
     parsed = _parse(body)
@@ -140,16 +142,16 @@ async def receive(request: Request) -> Response:
     policy = rt.policy
     await policy.refresh()
     if not policy.allows(host_of(actor)):
-        return _problem(403, "this instance does not federate with your domain")
+        return problem(403, "this instance does not federate with your domain")
     if policy.actor_blocked(actor):
-        return _problem(403, "this account is blocked here")
+        return problem(403, "this account is blocked here")
     if not same_origin(activity["id"], actor):
         # Activities are deduplicated by id: an id must not be claimable from elsewhere.
-        return _problem(400, "the activity's id must be on its actor's server")
+        return problem(400, "the activity's id must be on its actor's server")
     if await _is_unknown_actor_deleting_itself(rt, activity):
         return Response(status_code=202)
     if not is_addressed_to_us(request):
-        return _problem(401, "signature rejected: the request is addressed to another host")
+        return problem(401, "signature rejected: the request is addressed to another host")
     window = timedelta(seconds=rt.settings.federation.signature_window_seconds)
     result = await verify_request(
         request.method,
@@ -161,14 +163,14 @@ async def receive(request: Request) -> Response:
     )
     if isinstance(result, Rejected):
         log.info("inbox refused %s from %s: %s", activity.get("type"), actor, result.reason)
-        return _problem(result.status, f"signature rejected: {result.reason}")
+        return problem(result.status, f"signature rejected: {result.reason}")
     if result.owner != actor:
-        return _problem(401, "the signing key does not belong to the activity's actor")
+        return problem(401, "the signing key does not belong to the activity's actor")
     if (wait := _domain_limit(rt, actor)) > 0:
-        return JSONResponse(
-            {"error": "too many activities from your server: slow down and retry later"},
-            status_code=429,
-            headers={"Retry-After": str(math.ceil(wait))},
+        return problem(
+            429,
+            "too many activities from your server: slow down and retry later",
+            {"Retry-After": str(math.ceil(wait))},
         )
     return await _store(rt, activity, actor, body)
 

@@ -10,9 +10,8 @@ the inbox answers everything else.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,7 +27,7 @@ from server.web.rate_limit import RateLimitMiddleware, TokenBuckets
 
 #: The inbox routes (``inbox.routes``): the shared inbox, the instance actor's, a group's and
 #: a user's; ``name`` is one path segment, as Starlette's ``{name}`` matches.
-INBOX_PATH = re.compile(r"^/(?:actor/|(?P<kind>groups|users)/(?P<name>[^/]+)/)?inbox$")
+INBOX_PATH = re.compile(r"^/(?:actor/|(?:groups|users)/(?P<name>[^/]+)/)?inbox$")
 
 
 def inbox_path_params(path: str) -> dict[str, str] | None:
@@ -40,23 +39,18 @@ def inbox_path_params(path: str) -> dict[str, str] | None:
     return {} if name is None else {"name": name}
 
 
-def _json_error(status: int, reason: str, headers: Mapping[str, str] | None = None) -> Response:
-    body = json.dumps({"error": reason}).encode()
-    return Response(body, status, headers, media_type="application/json")
-
-
 async def _hearth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HearthError)
-    return _json_error(exc.status, exc.message)
+    return inbox.problem(exc.status, exc.message)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _json_error(exc.status_code, str(exc.detail), exc.headers)
+    return inbox.problem(exc.status_code, str(exc.detail), exc.headers)
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:
-    return _json_error(413, "the request body is too large")
+    return inbox.problem(413, "the request body is too large")
 
 
 INBOX_ERRORS: dict[type[Exception], Callable[[Request, Exception], object]] = {
