@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.delivery import DeliveryOutcome
 from federation.retry import GiveUp, host_is_unavailable, next_delivery_attempt
 from server.activitypub.outcomes import Outcome
-from server.db import UTCDateTime, note_inserted, utcnow
+from server.db import UTCDateTime, dialect_of, insert_new, note_inserted, utcnow
 from server.models import Delivery, DeliveryHost, DeliveryState, InboxActivity
 from server.services.leases import claim_with_lease
 from server.uris import host_of
@@ -336,7 +336,8 @@ async def _hosts_failed(
     if seen := [{"row_host": host, **columns(host)} for host in errors if host in known]:
         await connection.execute(_HOST, seen)
     if new := [{"host": host, **columns(host)} for host in errors if host not in known]:
-        await connection.execute(insert(DeliveryHost), new)
+        # Another batch may be recording the same host's first failure: it says the same.
+        await connection.execute(insert_new(dialect_of(session), DeliveryHost, keys=("host",)), new)
 
 
 async def mark_hosts_available(session: AsyncSession, hosts: set[str]) -> None:

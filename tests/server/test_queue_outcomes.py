@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -177,3 +178,37 @@ async def test_a_small_fan_out_reaches_failing_hosts_with_the_rest(
         return [item.inbox for item in await claim_due(session, limit=len(INBOXES))]
 
     assert sorted(await run_in_db(fan_out)) == INBOXES
+
+
+async def test_batches_that_first_see_a_host_fail_at_once_are_all_recorded(
+    run_in_db: Callable[..., Any],
+) -> None:
+    """Workers (or rounds of one) hear nothing from a host never seen failing, at the same
+    moment: each records its outcome, and the host is failing once (a race between the
+    first insertions of the host, seen on PostgreSQL, failed all but one batch)."""
+    for round_number in range(3):
+        host = f"down{round_number}.example"
+
+        async def fan_out(session: Any, host: str = host, base: int = 10 * round_number) -> Any:
+            for number in range(4):
+                await publish(session, note(100 + base + number), [f"https://{host}/inbox"])
+            return await claim_due(session, limit=10)
+
+        claimed = await run_in_db(fan_out)
+        assert len(claimed) == 4
+
+        def record(item: Any) -> Callable[[Any], Any]:
+            failure = outcome(None, error="timeout")
+            return lambda session: record_outcomes(session, [(item, failure)])
+
+        recorded = await asyncio.gather(*(run_in_db(record(item)) for item in claimed))
+
+        assert recorded == [["pending"]] * 4
+        query = select(DeliveryHost).where(DeliveryHost.host == host)
+        hosts = await run_in_db(lambda session, query=query: _all(session, query))
+        assert [(row.host, row.last_error) for row in hosts] == [(host, "timeout")]
+        assert hosts[0].failing_since is not None
+
+
+async def _all(session: Any, query: Any) -> list[Any]:
+    return list((await session.exec(query)).all())
