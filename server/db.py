@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import UOWTransaction
@@ -26,6 +27,7 @@ from starlette.requests import HTTPConnection
 from server.config import Settings
 from server.inputs import MAX_ROW_ID
 from server.request_scope import core_of
+from server.sqlite_driver import one_trip_connector
 from server.sqlite_writes import serialize_writes
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,16 @@ def _ping_connections_left_idle(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "checkout", checked_out)
 
 
+def _sqlite_connection(url: URL) -> dict[str, Any]:
+    """How the engine connects to a SQLite file: through :mod:`server.sqlite_driver` (one
+    trip to aiosqlite's thread a statement), unless the URL asks for more than a file."""
+    options = {"timeout": 30}
+    if not url.database or url.database == ":memory:" or url.query:
+        return {"connect_args": options}
+    path = os.path.abspath(url.database)
+    return {"async_creator": one_trip_connector(path, check_same_thread=False, **options)}
+
+
 def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
     """Create the async engine; SQLite gets WAL and foreign keys, PostgreSQL a search_path
     and a liveness ping for connections left idle."""
@@ -110,7 +122,7 @@ def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # A local file needs no liveness ping on every checkout (a round trip per transaction).
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, **_sqlite_connection(url))
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         serialize_writes(engine, timeout=30)
         return engine
