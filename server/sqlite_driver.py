@@ -6,6 +6,8 @@ fetch, close it), and each trip costs the event loop about as much CPU as the st
 itself. The cursor here does the four in one: it executes, fetches the first
 :data:`PAGE` rows and, when no row is left, closes the ``sqlite3`` cursor in the same trip;
 later rows, if any, are fetched a page at a time (server-side cursors stream as before).
+A commit or rollback with no transaction open (after reads only; the pool's rollback of a
+connection given back) makes no trip.
 """
 
 from __future__ import annotations
@@ -133,6 +135,23 @@ class OneTripConnection(aiosqlite.Connection):
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def commit(self) -> None:
+        """Commit, if a transaction is open (reads open none: no trip for them)."""
+        if self._in_transaction():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back, if a transaction is open (the pool rolls back every connection given
+        back to it: no trip when there is nothing to undo)."""
+        if self._in_transaction():
+            await super().rollback()
+
+    def _in_transaction(self) -> bool:
+        # Read outside the thread: SQLAlchemy waits for each call on a connection before
+        # the next, so nothing runs in the thread now. Unknown (closed): ask the thread.
+        connection = self._connection
+        return connection is None or connection.in_transaction
 
     @property
     def sqlite(self) -> sqlite3.Connection:

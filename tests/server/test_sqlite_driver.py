@@ -73,15 +73,22 @@ async def test_a_statement_is_one_trip_to_the_thread(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trips: list[Any] = []
-    call = OneTripConnection.call
+    execute = OneTripConnection._execute
 
-    async def counted(self: OneTripConnection, function: Any) -> Any:
+    async def counted(self: OneTripConnection, function: Any, *args: Any, **kw: Any) -> Any:
         trips.append(function)
-        return await call(self, function)
+        return await execute(self, function, *args, **kw)
 
-    monkeypatch.setattr(OneTripConnection, "call", counted)
-    async with engine.connect() as connection:
-        trips.clear()
+    async with engine.connect():
+        pass  # the pool's connection is made
+    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+
+    async with engine.connect() as connection:  # a read, then the connection given back
         found = (await connection.execute(text("SELECT n FROM items WHERE id = 5"))).all()
-        assert found == [(4,)]
-        assert len(trips) == 1  # aiosqlite's own cursor: cursor, execute, fetch, close
+    assert found == [(4,)]
+    assert len(trips) == 1  # aiosqlite's own: cursor, execute, fetch, close, rollback
+
+    trips.clear()
+    async with engine.begin() as connection:  # a write, committed
+        await connection.execute(text("UPDATE items SET n = 0 WHERE id = 5"))
+    assert len(trips) == 2  # the statement and the commit
