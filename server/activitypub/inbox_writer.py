@@ -5,8 +5,8 @@ once its activity is committed (nothing is acknowledged that a crash could lose)
 A batch is one ``INSERT … ON CONFLICT DO NOTHING`` (an activity already stored, or stored
 by another process at the same moment, is kept once). Senders' hosts that deliveries had
 given up on are marked available again; which hosts those are is read at most every
-:data:`UNAVAILABLE_REFRESH_SECONDS`, so a batch from hosts in good standing (nearly all)
-costs no other statement.
+:data:`UNAVAILABLE_REFRESH_SECONDS` (and after a batch marked some), so a batch from hosts
+in good standing (nearly all) costs no other statement.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class InboxWriter(GroupCommit[Incoming, None]):
         if time.monotonic() - self._unavailable_read_at > UNAVAILABLE_REFRESH_SECONDS:
             self._unavailable = await unavailable_hosts(session)
             self._unavailable_read_at = time.monotonic()
-        returning = hosts & self._unavailable
-        if returning:
+        if returning := hosts & self._unavailable:
             await mark_hosts_available(session, returning)
-            self._unavailable -= returning
+            # Read the list again next time, not trusting this transaction to commit
+            # (if it does not, the same hosts are marked by the next batch).
+            self._unavailable_read_at = float("-inf")

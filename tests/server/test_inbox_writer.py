@@ -53,3 +53,25 @@ async def test_an_activity_from_a_host_given_up_on_makes_it_deliverable_again(ap
     async with transaction(runtime_of(app).sessions) as session:
         hosts = {h.host: h.is_unavailable for h in (await session.exec(select(DeliveryHost))).all()}
     assert hosts == {"peer.test": False, "other.test": True}
+
+
+async def test_a_host_is_made_deliverable_even_if_its_first_batch_did_not_commit(
+    app: Any,
+) -> None:
+    async with transaction(runtime_of(app).sessions) as session:
+        session.add(DeliveryHost(host="peer.test", is_unavailable=True, failing_since=utcnow()))
+    failures = [OSError("disk I/O error")]
+
+    def fail_once(_connection: Any) -> None:
+        if failures:
+            raise failures.pop()
+
+    event.listen(runtime_of(app).engine.sync_engine, "commit", fail_once)
+    # The batch marks the host available, fails at commit, and is stored again on its own.
+    await InboxWriter(runtime_of(app).sessions).store(_row(1))
+
+    assert not failures
+    assert await _stored(app) == [_row(1).activity_uri]
+    async with transaction(runtime_of(app).sessions) as session:
+        host = (await session.exec(select(DeliveryHost))).one()
+    assert not host.is_unavailable
