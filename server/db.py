@@ -28,7 +28,7 @@ from server.config import Settings
 from server.inputs import MAX_ROW_ID
 from server.request_scope import core_of
 from server.sqlite_driver import one_trip_connector
-from server.sqlite_writes import serialize_writes
+from server.sqlite_writes import SqliteWriteLock
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,14 @@ def _ping_connections_left_idle(engine: AsyncEngine) -> None:
 
 def _sqlite_connection(url: URL) -> dict[str, Any]:
     """How the engine connects to a SQLite file: through :mod:`server.sqlite_driver` (one
-    trip to aiosqlite's thread a statement), unless the URL asks for more than a file."""
+    trip to aiosqlite's thread a statement, writers taking turns), unless the URL asks for
+    more than a file."""
     options = {"timeout": 30}
     if not url.database or url.database == ":memory:" or url.query:
         return {"connect_args": options}
     path = os.path.abspath(url.database)
-    return {"async_creator": one_trip_connector(path, check_same_thread=False, **options)}
+    lock = SqliteWriteLock(timeout=options["timeout"])  # as long as SQLite's busy timeout
+    return {"async_creator": one_trip_connector(path, lock, check_same_thread=False, **options)}
 
 
 def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
@@ -124,7 +126,6 @@ def create_engine(database_url: str, schema: str = "") -> AsyncEngine:
         # A local file needs no liveness ping on every checkout (a round trip per transaction).
         engine = create_async_engine(url, **_sqlite_connection(url))
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
-        serialize_writes(engine, timeout=30)
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}

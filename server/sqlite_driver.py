@@ -19,6 +19,8 @@ from typing import Any
 
 import aiosqlite
 
+from server.sqlite_writes import SqliteWriteLock, begins_a_write
+
 #: Rows fetched with the statement, and at each later trip: as many as SQLAlchemy's bulk
 #: inserts return at once (``insertmanyvalues_page_size``), so their RETURNING rows (and
 #: the row count, which ``sqlite3`` counts as they are fetched) come in the first trip.
@@ -91,6 +93,7 @@ class OneTripCursor:
 
     async def _run(self, many: bool, sql: str, parameters: Any) -> None:
         await self.close()
+        await self._connection.before(sql)
         trip = partial(_execute, self._connection.sqlite, many, sql, parameters)
         found: _Trip = await self._connection.call(trip)
         self.description, self.rowcount, self.lastrowid, self._rows, self._open = found
@@ -131,21 +134,55 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors are :class:`OneTripCursor`."""
+    """An aiosqlite connection whose cursors are :class:`OneTripCursor`, and whose writes
+    wait for the process's other writers (``write_lock``, see ``sqlite_writes.py``)."""
+
+    write_lock: SqliteWriteLock | None = None
+    _writing = False
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
+    async def before(self, sql: str) -> None:
+        """Take the write lock before the statement that opens a write transaction."""
+        if self.write_lock is not None and not self._writing and begins_a_write(sql):
+            await self.write_lock.acquire()
+            self._writing = True
+
+    def _done_writing(self) -> None:
+        if self._writing and self.write_lock is not None:
+            self._writing = False
+            self.write_lock.release()
+
     async def commit(self) -> None:
-        """Commit, if a transaction is open (reads open none: no trip for them)."""
-        if self._in_transaction():
-            await super().commit()
+        """Commit, if a transaction is open (reads open none: no trip for them); the next
+        writer's turn comes once the commit is done."""
+        try:
+            if self._in_transaction():
+                await super().commit()
+        finally:
+            self._done_writing()
 
     async def rollback(self) -> None:
         """Roll back, if a transaction is open (the pool rolls back every connection given
         back to it: no trip when there is nothing to undo)."""
-        if self._in_transaction():
-            await super().rollback()
+        try:
+            if self._in_transaction():
+                await super().rollback()
+        finally:
+            self._done_writing()
+
+    async def close(self) -> None:
+        """Close (a connection closed in the middle of a write gives its turn up)."""
+        try:
+            await super().close()
+        finally:
+            self._done_writing()
+
+    def stop(self) -> Any:
+        """Stop at once (SQLAlchemy's terminate), giving up any turn to write."""
+        self._done_writing()
+        return super().stop()
 
     def _in_transaction(self) -> bool:
         # Read outside the thread: SQLAlchemy waits for each call on a connection before
@@ -163,11 +200,13 @@ class OneTripConnection(aiosqlite.Connection):
         return await self._execute(function)
 
 
-def one_trip_connector(path: str, **options: Any) -> Any:
-    """An ``async_creator`` for SQLAlchemy: connects to the SQLite file at ``path``."""
+def one_trip_connector(path: str, write_lock: SqliteWriteLock | None, **options: Any) -> Any:
+    """An ``async_creator`` for SQLAlchemy: connects to the SQLite file at ``path``; the
+    connections take turns to write on ``write_lock`` (one per engine)."""
 
     async def connect() -> OneTripConnection:
         connection = OneTripConnection(partial(sqlite3.connect, path, **options), 64)
+        connection.write_lock = write_lock
         await connection  # starts its thread and connects
         return connection
 

@@ -14,7 +14,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from server.db import create_engine
-from server.sqlite_writes import serialize_writes
+from server.sqlite_driver import one_trip_connector
+from server.sqlite_writes import SqliteWriteLock
+
+
+def _engine_taking_turns_on(lock: SqliteWriteLock, path: Path) -> AsyncEngine:
+    connect = one_trip_connector(str(path), lock, check_same_thread=False)
+    return create_async_engine(f"sqlite+aiosqlite:///{path}", async_creator=connect)
 
 
 async def _with_table(engine: AsyncEngine) -> AsyncEngine:
@@ -52,9 +58,8 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 
 async def test_writers_commit_in_the_order_they_asked(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
-    lock = serialize_writes(engine, timeout=30)
-    await _with_table(engine)
+    lock = SqliteWriteLock(timeout=30)
+    engine = await _with_table(_engine_taking_turns_on(lock, tmp_path / "w.db"))
     go = asyncio.Event()
 
     async def first() -> None:
@@ -107,9 +112,7 @@ async def test_a_failed_write_lets_the_next_writer_in(engine: AsyncEngine) -> No
 async def test_a_writer_that_waits_too_long_is_told_the_database_is_locked(
     tmp_path: Path,
 ) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
-    serialize_writes(engine, timeout=0.2)
-    await _with_table(engine)
+    engine = await _with_table(_engine_taking_turns_on(SqliteWriteLock(0.2), tmp_path / "w.db"))
     try:
         holding = asyncio.create_task(_write(engine, 1, hold=1.0))
         await asyncio.sleep(0.05)
