@@ -13,7 +13,7 @@ connection given back) makes no trip.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -157,18 +157,17 @@ class OneTripConnection(aiosqlite.Connection):
     async def commit(self) -> None:
         """Commit, if a transaction is open (reads open none: no trip for them); the next
         writer's turn comes once the commit is done."""
-        try:
-            if self._in_transaction():
-                await super().commit()
-        finally:
-            self._done_writing()
+        await self._end(super().commit)
 
     async def rollback(self) -> None:
         """Roll back, if a transaction is open (the pool rolls back every connection given
         back to it: no trip when there is nothing to undo)."""
+        await self._end(super().rollback)
+
+    async def _end(self, ending: Callable[[], Awaitable[None]]) -> None:
         try:
             if self._in_transaction():
-                await super().rollback()
+                await ending()
         finally:
             self._done_writing()
 
