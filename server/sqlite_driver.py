@@ -12,6 +12,7 @@ connection given back) makes no trip.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -138,21 +139,32 @@ class OneTripConnection(aiosqlite.Connection):
     wait for the process's other writers (``write_lock``, see ``sqlite_writes.py``)."""
 
     write_lock: SqliteWriteLock | None = None
-    _writing = False
+    #: The event loop on which this connection holds the write lock, while it does.
+    _writing: asyncio.AbstractEventLoop | None = None
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
     async def before(self, sql: str) -> None:
         """Take the write lock before the statement that opens a write transaction."""
-        if self.write_lock is not None and not self._writing and begins_a_write(sql):
+        if self.write_lock is not None and self._writing is None and begins_a_write(sql):
             await self.write_lock.acquire()
-            self._writing = True
+            self._writing = asyncio.get_running_loop()
 
     def _done_writing(self) -> None:
-        if self._writing and self.write_lock is not None:
-            self._writing = False
+        """Give the turn back, on the event loop it was taken on (SQLAlchemy may stop a
+        connection from elsewhere: the garbage collector, another thread)."""
+        loop, self._writing = self._writing, None
+        if loop is None or self.write_lock is None:
+            return
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
             self.write_lock.release()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self.write_lock.release)
 
     async def commit(self) -> None:
         """Commit, if a transaction is open (reads open none: no trip for them); the next

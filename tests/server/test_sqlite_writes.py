@@ -123,3 +123,20 @@ async def test_a_writer_that_waits_too_long_is_told_the_database_is_locked(
         assert await _order(engine) == [1, 3]
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_stopped_from_another_thread_gives_its_turn_up(
+    tmp_path: Path,
+) -> None:
+    engine = await _with_table(_engine_taking_turns_on(SqliteWriteLock(5), tmp_path / "w.db"))
+    try:
+        writing = await engine.connect()
+        await writing.execute(text("INSERT INTO written (n) VALUES (1)"))  # holds the turn
+        driver_connection = (await writing.get_raw_connection()).driver_connection
+        await asyncio.to_thread(driver_connection.stop)  # as SQLAlchemy's terminate may
+
+        await asyncio.wait_for(_write(engine, 2, hold=0), timeout=4)
+        assert await _order(engine) == [2]  # the stopped connection's write was undone
+        await writing.invalidate()
+    finally:
+        await engine.dispose()
