@@ -64,18 +64,13 @@ class SqliteWriteLock:
         """How many writers of this event loop wait for their turn."""
         return sum(not turn.done() for turn in self._here().waiting)
 
-    def take_if_free(self) -> bool:
-        """Take the lock if nobody holds it."""
-        turns = self._here()
-        if turns.taken:
-            return False
-        turns.taken = True
-        return True
-
     async def acquire(self) -> None:
         """Hold the lock: at once if it is free, else in turn (see :meth:`wait_for_turn`)."""
-        if not self.take_if_free():
+        turns = self._here()
+        if turns.taken:
             await self.wait_for_turn()
+        else:
+            turns.taken = True
 
     async def wait_for_turn(self) -> None:
         """Wait until the writers before this one are done, at most ``timeout`` seconds (as

@@ -116,8 +116,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     On PostgreSQL (``HEARTH_TEST_DATABASE_URL``), leave out the tests that touch no database:
     they ran, the same, in the SQLite run (a third of the suite: the protocol's own tests)."""
     if POSTGRES_URL:
-        kept = [item for item in items if uses_database(item)]
-        left_out = [item for item in items if not uses_database(item)]
+        kept, left_out = [], []
+        for item in items:
+            (kept if uses_database(item) else left_out).append(item)
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = kept
