@@ -120,14 +120,16 @@ async def _announce_due_meetups(session: AsyncSession, uris: LocalUris) -> int:
     return await publish_due_occurrences(session, uris)
 
 
-async def _job_lock(session: AsyncSession, name: str) -> bool:
-    """Whether this process may run the job now: on PostgreSQL one worker process at a time
-    (a transaction-scoped advisory lock); SQLite serializes writers by itself."""
+async def job_lock(session: AsyncSession, name: str) -> bool:
+    """Whether this process may run the job now: on PostgreSQL one worker process per
+    instance at a time (a transaction-scoped advisory lock keyed by the job and the
+    instance's schema, so instances sharing a database in separate schemas do not skip each
+    other's jobs); SQLite serializes writers by itself."""
     if session.bind is None or session.bind.dialect.name != "postgresql":
         return True
     key = zlib.crc32(f"hearth periodic {name}".encode()) - 2**31
-    query = text("SELECT pg_try_advisory_xact_lock(:key)").bindparams(key=key)
-    return bool((await session.exec(query)).scalar())  # type: ignore[call-overload]
+    query = text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), :key)")
+    return bool((await session.exec(query.bindparams(key=key))).scalar())  # type: ignore[call-overload]
 
 
 @dataclass
@@ -338,7 +340,7 @@ class Worker:
                     done[periodic.name] = await periodic.alone()
                     continue
                 async with transaction(self.sessions) as session:
-                    if periodic.job and await _job_lock(session, periodic.name):
+                    if periodic.job and await job_lock(session, periodic.name):
                         done[periodic.name] = await periodic.job(session, self.uris)
             except Exception:
                 log.exception("periodic job %r failed", periodic.name)
