@@ -79,6 +79,11 @@ def fan_out_rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _share(figure: dict[str, Any], of: dict[str, Any]) -> float:
+    """``figure``'s rate as a fraction of ``of``'s."""
+    return figure["rate"] / of["rate"] if of["rate"] else 0.0
+
+
 def http_rows(kind: str, data: dict[str, Any]) -> list[Row]:
     figures = {f["name"]: f for f in data["figures"]}
     rows = []
@@ -100,11 +105,21 @@ def http_rows(kind: str, data: dict[str, Any]) -> list[Row]:
             Row(
                 "inbox ceiling: verify + parse only, same server",
                 f"{floor['rate']:,.0f}/s = {ceiling:.2f}× bare; Hearth is "
-                f"{hearth['rate'] / floor['rate'] if floor['rate'] else 0:.2f}× of it",
+                f"{_share(hearth, floor):.2f}× of it",
                 "(no target: the most any verifying inbox can do here)",
                 None if floor["errors"] == 0 else False,
             )
         )
+        if stored := figures.get("stored floor"):
+            rows.append(
+                Row(
+                    "inbox ceiling: verify + parse + store durably",
+                    f"{stored['rate']:,.0f}/s = {_share(stored, floor):.2f}× the verify-only "
+                    f"ceiling; Hearth is {_share(hearth, stored):.2f}× of it",
+                    "(no target: the most an inbox that loses nothing can do here)",
+                    None if stored["errors"] == 0 else False,
+                )
+            )
     else:
         for name, figure in figures.items():
             rows.append(

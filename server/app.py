@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import re
@@ -271,6 +272,15 @@ def default_poster(settings: Settings) -> AiohttpPoster:
     )
 
 
+def settle_heap() -> None:
+    """Put what start-up built (modules, tables, templates: ~150,000 objects, all kept for
+    the process's life) out of the garbage collector's sight. Each full collection scanned
+    them all — 0.1 s with every request waiting, every second or so under a burst of
+    POSTs, for nothing found; it now scans only what was made since."""
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> Starlette:
     """The app of one ``hearth serve --workers N`` process: settings from ``$HEARTH_CONFIG``
     and ``HEARTH_<SECTION>_<KEY>`` variables, as the parent process read them."""
@@ -301,6 +311,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settle_heap()
         worker = web_runtime_of(app).worker
         task = asyncio.create_task(worker.run_forever()) if start_worker else None
         try:

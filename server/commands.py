@@ -139,7 +139,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
     """Process inboxes and deliver activities until interrupted."""
     from server.activitypub.runtime import runtime_of
-    from server.app import create_app
+    from server.app import create_app, settle_heap
 
     engine = engine_for(settings)
     try:
@@ -150,6 +150,7 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     runtime = runtime_of(create_app(settings, engine=engine, run_worker=False))
     if getattr(args, "concurrency", None):
         runtime.worker.set_concurrency(args.concurrency)
+    settle_heap()
     print(f"Hearth worker for {settings.base_url} started", flush=True)
     try:
         await runtime.worker.run_forever()
