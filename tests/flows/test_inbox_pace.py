@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from server.activitypub import inbox_pace, worker
@@ -16,7 +18,7 @@ from server.activitypub.inbox_pace import InboxPace
 from server.activitypub.runtime import runtime_of
 from server.db import utcnow
 from server.models import Follow, InboxActivity
-from tests.federation_net import FederationNet
+from tests.federation_net import FederationNet, Instance
 from tests.flows.peer import Peer
 from tests.flows.scenes import organize_group, rows
 from tests.security.harness import signed_post
@@ -34,52 +36,59 @@ def _behind(pace: InboxPace, seconds: float = 3.0) -> None:
     pace.note_claimed([now - timedelta(seconds=seconds)], now, full=True)
 
 
+@dataclass
+class Burst:
+    """Follows POSTed to ``club`` on b.test while its worker says it is behind."""
+
+    b: Instance
+    posting: list[asyncio.Task[httpx.Response]]
+
+    @classmethod
+    async def start(cls, net: FederationNet, peer: Peer, followers: int) -> Burst:
+        b = await net.add("b")
+        group = await organize_group(b, "club")
+        _behind(runtime_of(b.app).inbox_pace)
+        actors = [peer.add_actor(f"fan{n}") for n in range(followers)]
+        posts = [signed_post(a, f"{group}/inbox", a.activity("Follow", group)) for a in actors]
+        posting = [
+            asyncio.create_task(net.http.post(f"{group}/inbox", content=body, headers=headers))
+            for body, headers in posts
+        ]
+        return cls(b, posting)
+
+    async def answers(self) -> list[int]:
+        """The POSTs' statuses, once they are all answered."""
+        return [r.status_code for r in await asyncio.wait_for(asyncio.gather(*self.posting), 5)]
+
+
 @pytest.mark.usefixtures("patient")
 async def test_a_post_waits_while_the_worker_is_behind_and_is_stored_first(
     net: FederationNet, peer: Peer
 ) -> None:
-    b = await net.add("b")
-    group = await organize_group(b, "club")
-    bob = peer.add_actor("bob")
-    pace = runtime_of(b.app).inbox_pace
-    _behind(pace)
-    body, headers = signed_post(bob, f"{group}/inbox", bob.activity("Follow", group))
-
-    posting = asyncio.create_task(net.http.post(f"{group}/inbox", content=body, headers=headers))
+    burst = await Burst.start(net, peer, 1)
     for _ in range(200):  # the activity is committed before the POST starts waiting
-        if await rows(b, InboxActivity):
+        if await rows(burst.b, InboxActivity):
             break
         await asyncio.sleep(0.01)
-    assert len(await rows(b, InboxActivity)) == 1
+    assert len(await rows(burst.b, InboxActivity)) == 1
     await asyncio.sleep(0.05)
-    assert not posting.done()  # still waiting for the worker
+    assert not burst.posting[0].done()  # still waiting for the worker
 
-    pace.note_claimed([utcnow()], utcnow(), full=True)  # the worker caught up
-    response = await asyncio.wait_for(posting, 5)
-    assert response.status_code == 202
+    runtime_of(burst.b.app).inbox_pace.note_claimed([utcnow()], utcnow(), full=True)  # caught up
+    assert await burst.answers() == [202]
     await net.drain()
-    assert [follow.state for follow in await rows(b, Follow)] == ["accepted"]
+    assert [follow.state for follow in await rows(burst.b, Follow)] == ["accepted"]
 
 
 @pytest.mark.usefixtures("patient")
 async def test_the_worker_draining_a_burst_releases_the_waiting_posts(
     net: FederationNet, peer: Peer
 ) -> None:
-    b = await net.add("b")
-    group = await organize_group(b, "club")
-    actors = [peer.add_actor(f"fan{n}") for n in range(3)]
-    pace = runtime_of(b.app).inbox_pace
-    _behind(pace)
-    posts = [signed_post(a, f"{group}/inbox", a.activity("Follow", group)) for a in actors]
-    posting = [
-        asyncio.create_task(net.http.post(f"{group}/inbox", content=body, headers=headers))
-        for body, headers in posts
-    ]
+    burst = await Burst.start(net, peer, 3)
     await asyncio.sleep(0.1)
-    assert not any(task.done() for task in posting)
-    await runtime_of(b.app).worker.run_once()  # claims them: not a full batch, not behind
-    responses = await asyncio.wait_for(asyncio.gather(*posting), 5)
-    assert [r.status_code for r in responses] == [202, 202, 202]
+    assert not any(task.done() for task in burst.posting)
+    await runtime_of(burst.b.app).worker.run_once()  # claims them: not a full batch, not behind
+    assert await burst.answers() == [202, 202, 202]
 
 
 async def test_a_post_is_answered_after_the_longest_wait_if_the_worker_stays_behind(
