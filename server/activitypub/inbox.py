@@ -186,7 +186,6 @@ async def _store(rt: Runtime, activity: JsonObject, actor: str, body: bytes) -> 
     row = Incoming(activity["id"], actor, activity["type"][:64], body.decode())
     # Committed (or a duplicate) when it returns; the commit woke the worker.
     await rt.inbox_writer.store(row)
-    await rt.inbox_pace.wait_for_worker()  # in a burst, at the pace it is processed
     return Response(status_code=202)
 
 

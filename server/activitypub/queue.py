@@ -41,14 +41,11 @@ class ClaimedDelivery:
 
 @dataclass(frozen=True)
 class ClaimedInbox:
-    """A stored inbox activity this worker holds the lease on: who sent it, its JSON, when
-    it came, and how many times it was tried before."""
+    """A stored inbox activity this worker holds the lease on: who sent it, and its JSON."""
 
     id: int
     actor: str
     body: str
-    received_at: datetime
-    attempts: int
 
 
 #: Times a stored inbox activity whose processing failed is tried.
@@ -149,7 +146,7 @@ WHERE id IN (
     ORDER BY id
     LIMIT :limit {lock}
 )
-RETURNING id, actor_uri, body, received_at, attempts
+RETURNING id, actor_uri, body
 """
 
 
@@ -171,15 +168,9 @@ async def claim_inbox(
 ) -> list[ClaimedInbox]:
     """Lease up to ``limit`` stored inbox activities to process, oldest first."""
     rows = await claim_with_lease(
-        session,
-        _CLAIM_INBOX_SQL,
-        now,
-        lease,
-        result_types={"received_at": UTCDateTime()},
-        limit=limit,
-        attempts=max_attempts,
+        session, _CLAIM_INBOX_SQL, now, lease, limit=limit, attempts=max_attempts
     )
-    claimed = [ClaimedInbox(*row) for row in rows]  # type: ignore[arg-type]
+    claimed = [ClaimedInbox(int(row[0]), str(row[1]), str(row[2])) for row in rows]  # type: ignore[call-overload]
     return sorted(claimed, key=lambda item: item.id)  # RETURNING promises no order
 
 

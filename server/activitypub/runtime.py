@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from federation.delivery import Poster
-from server.activitypub.inbox_pace import InboxPace
 from server.activitypub.inbox_writer import InboxWriter
 from server.activitypub.remote import Remote
 from server.request_scope import CoreRuntime
@@ -60,8 +59,6 @@ class Runtime(CoreRuntime):
     inbox_recipients: TTLCache[str, bool]
     #: Groups that moved away, as last read (None: read again on the next request).
     moved_groups: MovedGroups | None = None
-    #: How far behind this process's worker is; inbox POSTs wait while it is too far.
-    inbox_pace: InboxPace = field(default_factory=InboxPace)
     worker: Worker = field(init=False)
 
     def __post_init__(self) -> None:

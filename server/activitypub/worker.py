@@ -39,7 +39,7 @@ from server.activitypub.queue import (
     unavailable_hosts,
 )
 from server.activitypub.senders import Sender, Senders
-from server.db import transaction, utcnow
+from server.db import transaction
 from server.models import Delivery, DeliveryState, InboxActivity, OutboxActivity, OutgoingEmail
 from server.services import email_queue, reminders, rotation
 from server.services.calendar_poll import poll_due
@@ -377,10 +377,6 @@ class Worker:
             claimed = await claim_inbox(
                 session, limit=INBOX_BATCH, max_attempts=MAX_INBOX_ATTEMPTS, lease=self.lease
             )
-        first_tries = (item.received_at for item in claimed if item.attempts == 0)
-        self.runtime.inbox_pace.note_claimed(
-            first_tries, utcnow(), full=len(claimed) == INBOX_BATCH
-        )
         self.leases.claimed(self.leases.inbox, (item.id for item in claimed), since)
         by_sender: defaultdict[str, list[ClaimedInbox]] = defaultdict(list)
         for item in claimed:

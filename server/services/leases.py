@@ -4,36 +4,24 @@ SKIP LOCKED`` on PostgreSQL so workers in several processes never claim the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import utcnow
 
 
 async def claim_with_lease(
-    session: AsyncSession,
-    sql: str,
-    now: datetime | None,
-    lease: timedelta,
-    *,
-    result_types: Mapping[str, TypeEngine[Any]] | None = None,
-    **params: object,
+    session: AsyncSession, sql: str, now: datetime | None, lease: timedelta, **params: object
 ) -> list[tuple[object, ...]]:
     """Run a claiming ``UPDATE … RETURNING`` (``sql`` has a ``{lock}`` slot and the
-    ``:now`` and ``:until`` parameters; ``params`` are the others; ``result_types`` types
-    returned columns by name, e.g. a ``UTCDateTime``)."""
+    ``:now`` and ``:until`` parameters; ``params`` are the others)."""
     now = now or utcnow()
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     lock = "FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     times = {"until": _param(now + lease, dialect), "now": _param(now, dialect)}
     statement = text(sql.format(lock=lock)).bindparams(**times, **params)
-    if result_types:
-        statement = statement.columns(**result_types)  # type: ignore[assignment]
     return [tuple(row) for row in (await session.exec(statement)).all()]  # type: ignore[call-overload]
 
 

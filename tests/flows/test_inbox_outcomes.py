@@ -34,7 +34,7 @@ async def store(instance: Instance, activity: dict[str, object]) -> int:
 async def processed(instance: Instance, row_id: int) -> InboxActivity:
     """Process the stored row as the worker does once it has claimed it; the row after."""
     [row] = await rows(instance, InboxActivity, InboxActivity.id == row_id)
-    claimed = ClaimedInbox(row_id, row.actor_uri, row.body, row.received_at, row.attempts)
+    claimed = ClaimedInbox(row_id, row.actor_uri, row.body)
     await runtime_of(instance.app).worker.processor.process(claimed)
     [row] = await rows(instance, InboxActivity, InboxActivity.id == row_id)
     return row
